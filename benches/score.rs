@@ -1,0 +1,2 @@
+//! Benchmark placeholder (engine issue).
+fn main() {}

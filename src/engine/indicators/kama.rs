@@ -1,0 +1,13 @@
+//! KAMA, Kaufman adaptive moving average (TA-Lib `KAMA`).
+//!
+//! TODO(engine issue): implement to TA-Lib; doc layout: formula, warm-up, complexity.
+
+use super::fill_nan;
+
+pub fn kama_lookback(_period: usize) -> usize {
+    usize::MAX
+}
+
+pub fn kama(_src: &[f64], _period: usize, out: &mut [f64]) {
+    fill_nan(out);
+}

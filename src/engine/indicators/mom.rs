@@ -1,0 +1,13 @@
+//! MOM, momentum (TA-Lib `MOM`).
+//!
+//! TODO(engine issue): implement to TA-Lib; doc layout: formula, warm-up, complexity.
+
+use super::fill_nan;
+
+pub fn mom_lookback(_period: usize) -> usize {
+    usize::MAX
+}
+
+pub fn mom(_src: &[f64], _period: usize, out: &mut [f64]) {
+    fill_nan(out);
+}

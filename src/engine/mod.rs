@@ -1,0 +1,13 @@
+//! The scanner engine: bars, indicators, the scan language, the Technic score and
+//! the streaming scan run. Must not import any browser crate (`web_sys`,
+//! `js_sys`, `wasm_bindgen`, `leptos`): it builds and is tested natively.
+
+pub mod bars;
+pub mod csv;
+pub mod indicators;
+pub mod lang;
+pub mod run;
+pub mod score;
+pub mod synthetic;
+
+pub use bars::{Bars, BarsError};

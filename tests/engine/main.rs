@@ -1,0 +1,26 @@
+//! All native integration tests build into this one binary, one module per area.
+
+mod common;
+
+/// The `technic` CLI contract.
+mod cli;
+/// CSV reading (formats, dates, adjustment) and every malformed-file case.
+mod csv_input;
+/// The Technic score and trade plan against shared/fixtures/technic-golden.json.
+mod golden;
+/// The scan language: parse, print, check, errors with spans, evaluation.
+mod lang;
+/// SMA, EMA, WMA, DEMA, TEMA, KAMA, rolling highest/lowest/sum, ROC, MOM,
+/// STDDEV, BBANDS, LINEARREG(_SLOPE) against the `ta-lib` crate.
+mod oracle_averages;
+/// The twelve candlestick patterns against the `ta-lib` crate.
+mod oracle_candles;
+/// RSI, MACD, STOCH, STOCHRSI, WILLR, CCI, MFI against the `ta-lib` crate.
+mod oracle_oscillators;
+/// TRANGE, ATR, NATR, ADX, +DI, −DI, AROON, AROONOSC, OBV, AD, ADOSC, SAR
+/// against the `ta-lib` crate.
+mod oracle_range_volume;
+/// The scan run: streaming batches, stop, auto-stop, progress, error rows.
+mod run;
+/// The deterministic synthetic market.
+mod synthetic;
