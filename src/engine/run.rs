@@ -1,5 +1,533 @@
-//! The streaming scan run: rayon over symbols (outer loop only), result batches
-//! pushed into a sink that can answer "stop", one atomic stop flag, auto-stop
-//! rules and real per-stage progress counters.
+//! The streaming scan run: symbols are handed out in the given (priority) order
+//! to every rayon thread, each computes its symbols with a reused workspace, and
+//! rows go out in small batches to a [`Sink`] that can answer "stop". One atomic
+//! flag stops everything (checked per symbol); auto-stop rules, per-stage
+//! progress counted from real work. Knows nothing of browsers or files: bars
+//! come through a [`BarSource`], time through a [`Clock`].
 //!
-//! TODO(engine issue): implement.
+//! Call [`run`] from a rayon pool thread or a plain thread, never from a browser
+//! main thread (it blocks until the scan is over).
+
+use std::sync::atomic::{AtomicBool, AtomicU64, AtomicU8, AtomicUsize, Ordering};
+
+use super::bars::Bars;
+use super::lang::Scan;
+use super::score::{Score, Settings};
+
+/// Why one symbol produced no result. The scan goes on.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+#[non_exhaustive]
+pub enum SymbolError {
+    #[error("no data")]
+    NoData,
+    #[error("too short: the scan needs {need} bars, the symbol has {have}")]
+    TooShort { need: usize, have: usize },
+    #[error("invalid data: {0}")]
+    Invalid(String),
+    #[error("fetch failed: {0}")]
+    FetchFailed(String),
+    #[error("rate limited{}", retry_after_secs.map(|s| format!(" (retry after {s:.0} s)")).unwrap_or_default())]
+    RateLimited { retry_after_secs: Option<f64> },
+}
+
+impl SymbolError {
+    /// A short machine-readable kind, for filtering error rows.
+    pub fn kind(&self) -> &'static str {
+        match self {
+            SymbolError::NoData => "no-data",
+            SymbolError::TooShort { .. } => "too-short",
+            SymbolError::Invalid(_) => "invalid",
+            SymbolError::FetchFailed(_) => "fetch-failed",
+            SymbolError::RateLimited { .. } => "rate-limited",
+        }
+    }
+}
+
+/// Bars as a source handed them over, with what it cost.
+#[derive(Debug, Clone)]
+pub struct Loaded {
+    pub bars: Bars,
+    /// Served from a cache rather than fetched or read.
+    pub from_cache: bool,
+    /// Bytes read or fetched for this symbol (0 for a cache hit).
+    pub bytes: u64,
+}
+
+/// Where the run gets each symbol's bars (a folder of CSVs, a cache, a
+/// synthetic market, a test). Called from worker threads.
+pub trait BarSource: Sync {
+    fn load(&self, symbol: &str) -> Result<Loaded, SymbolError>;
+}
+
+impl<F> BarSource for F
+where
+    F: Fn(&str) -> Result<Loaded, SymbolError> + Sync,
+{
+    fn load(&self, symbol: &str) -> Result<Loaded, SymbolError> {
+        self(symbol)
+    }
+}
+
+/// A monotonic clock in seconds. The engine cannot read one itself: there is
+/// no `std::time::Instant` on `wasm32-unknown-unknown`.
+pub trait Clock: Sync {
+    fn now_secs(&self) -> f64;
+}
+
+/// `std::time::Instant`-based clock for native runs.
+#[cfg(not(target_arch = "wasm32"))]
+#[derive(Debug, Clone, Copy)]
+pub struct SystemClock(std::time::Instant);
+
+#[cfg(not(target_arch = "wasm32"))]
+impl Default for SystemClock {
+    fn default() -> Self {
+        SystemClock(std::time::Instant::now())
+    }
+}
+
+#[cfg(not(target_arch = "wasm32"))]
+impl Clock for SystemClock {
+    fn now_secs(&self) -> f64 {
+        self.0.elapsed().as_secs_f64()
+    }
+}
+
+/// What the sink tells the run after each batch.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Flow {
+    Continue,
+    Stop,
+}
+
+/// Receives result rows in batches, from any worker thread. The UI (a channel
+/// drained per animation frame), the CLI (a collector) and tests are sinks.
+pub trait Sink: Sync {
+    fn batch(&self, rows: Vec<Row>) -> Flow;
+}
+
+/// One symbol that matched, with its Technic score and display columns at the
+/// last bar.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Match {
+    /// Time of the bar the scan was evaluated at (UTC epoch ms).
+    pub time: i64,
+    pub close: f64,
+    /// Percent change of close over the previous bar (NaN with one bar).
+    pub change_pct: f64,
+    pub score: Score,
+    /// Display column values, in the scan's column order (`None` where undefined).
+    pub columns: Vec<Option<f64>>,
+    pub bars: usize,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum Outcome {
+    Match(Box<Match>),
+    Error(SymbolError),
+}
+
+/// A result row, tagged with its scan so a stopped scan's rows never leak into
+/// the next one.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Row {
+    pub scan_id: u64,
+    /// Position of the symbol in the run's input order.
+    pub order: usize,
+    pub symbol: String,
+    pub outcome: Outcome,
+}
+
+/// Auto-stop rules (SPEC §2.5). `None` = no limit.
+#[derive(Debug, Clone, Copy, Default, PartialEq)]
+pub struct Limits {
+    pub max_matches: Option<usize>,
+    pub max_seconds: Option<f64>,
+    pub max_symbols: Option<usize>,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct RunOptions {
+    pub scan_id: u64,
+    pub settings: Settings,
+    /// Keep only the newest N bars of each symbol (None = all loaded history).
+    pub lookback: Option<usize>,
+    pub limits: Limits,
+    /// Symbols a worker takes from the queue at a time (1 keeps priority order
+    /// tightest; more means fewer atomic operations).
+    pub chunk: usize,
+}
+
+impl Default for RunOptions {
+    fn default() -> Self {
+        RunOptions {
+            scan_id: 0,
+            settings: Settings::default(),
+            lookback: None,
+            limits: Limits::default(),
+            chunk: 4,
+        }
+    }
+}
+
+/// Why a run ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[repr(u8)]
+pub enum StopReason {
+    /// Every symbol was done.
+    Completed = 0,
+    /// The user (or the host) raised the stop flag.
+    User = 1,
+    /// The sink answered `Flow::Stop`.
+    Sink = 2,
+    MaxMatches = 3,
+    MaxSeconds = 4,
+    MaxSymbols = 5,
+}
+
+impl StopReason {
+    fn from_u8(v: u8) -> StopReason {
+        match v {
+            1 => StopReason::User,
+            2 => StopReason::Sink,
+            3 => StopReason::MaxMatches,
+            4 => StopReason::MaxSeconds,
+            5 => StopReason::MaxSymbols,
+            _ => StopReason::Completed,
+        }
+    }
+
+    pub fn label(self) -> &'static str {
+        match self {
+            StopReason::Completed => "completed",
+            StopReason::User => "stopped",
+            StopReason::Sink => "stopped by the consumer",
+            StopReason::MaxMatches => "stopped: match limit reached",
+            StopReason::MaxSeconds => "stopped: time limit reached",
+            StopReason::MaxSymbols => "stopped: symbol limit reached",
+        }
+    }
+}
+
+/// The stop flag, shared between the run and whoever may stop it. The first
+/// reason to stop wins.
+#[derive(Debug, Default)]
+pub struct Control {
+    stop: AtomicBool,
+    reason: AtomicU8,
+}
+
+impl Control {
+    pub fn new() -> Self {
+        Control::default()
+    }
+
+    /// Asks the run to stop; it finishes the symbols in hand and emits nothing after.
+    pub fn stop(&self) {
+        self.stop_because(StopReason::User);
+    }
+
+    pub fn is_stopped(&self) -> bool {
+        self.stop.load(Ordering::Relaxed)
+    }
+
+    fn stop_because(&self, reason: StopReason) {
+        if !self.stop.swap(true, Ordering::AcqRel) {
+            self.reason.store(reason as u8, Ordering::Release);
+        }
+    }
+
+    pub fn reason(&self) -> Option<StopReason> {
+        self.is_stopped()
+            .then(|| StopReason::from_u8(self.reason.load(Ordering::Acquire)))
+    }
+}
+
+/// Per-stage counters, updated from real work as it happens (never from a clock).
+#[derive(Debug, Default)]
+pub struct Progress {
+    /// Universe stage: symbols resolved (the run's input length).
+    pub universe: AtomicUsize,
+    /// Data stage.
+    pub cache_hits: AtomicUsize,
+    pub fetched: AtomicUsize,
+    pub data_failed: AtomicUsize,
+    pub bytes: AtomicU64,
+    /// Compute stage.
+    pub done: AtomicUsize,
+    pub matches: AtomicUsize,
+    pub errors: AtomicUsize,
+    /// Rank stage: 1 once the run is over and its rows are final.
+    pub ranked: AtomicUsize,
+}
+
+/// A consistent-enough copy of [`Progress`] for display.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Serialize)]
+pub struct ProgressSnapshot {
+    pub universe: usize,
+    pub cache_hits: usize,
+    pub fetched: usize,
+    pub data_failed: usize,
+    pub bytes: u64,
+    pub done: usize,
+    pub matches: usize,
+    pub errors: usize,
+    pub ranked: usize,
+}
+
+impl Progress {
+    pub fn snapshot(&self) -> ProgressSnapshot {
+        let r = |a: &AtomicUsize| a.load(Ordering::Relaxed);
+        ProgressSnapshot {
+            universe: r(&self.universe),
+            cache_hits: r(&self.cache_hits),
+            fetched: r(&self.fetched),
+            data_failed: r(&self.data_failed),
+            bytes: self.bytes.load(Ordering::Relaxed),
+            done: r(&self.done),
+            matches: r(&self.matches),
+            errors: r(&self.errors),
+            ranked: r(&self.ranked),
+        }
+    }
+}
+
+impl ProgressSnapshot {
+    /// Overall completion in 0..=1: a weighted sum of stage fractions (data 45%,
+    /// compute 45%, universe 5%, rank 5%).
+    pub fn fraction(&self) -> f64 {
+        if self.universe == 0 {
+            return self.ranked as f64;
+        }
+        let n = self.universe as f64;
+        let data = ((self.cache_hits + self.fetched + self.data_failed) as f64 / n).min(1.0);
+        let compute = (self.done as f64 / n).min(1.0);
+        0.05 + 0.45 * data + 0.45 * compute + 0.05 * self.ranked.min(1) as f64
+    }
+}
+
+/// What a finished run reports.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Summary {
+    pub scan_id: u64,
+    pub reason: StopReason,
+    pub progress: ProgressSnapshot,
+    pub seconds: f64,
+}
+
+/// Runs `scan` over `symbols` in the given order on the current rayon pool.
+/// Every symbol that matches or fails becomes a row sent to `sink`; symbols
+/// that simply do not match are only counted. Returns when every worker is done
+/// or stopped; no row is emitted after `control` is stopped.
+pub fn run(
+    scan: &Scan,
+    symbols: &[String],
+    source: &dyn BarSource,
+    options: &RunOptions,
+    control: &Control,
+    progress: &Progress,
+    sink: &dyn Sink,
+    clock: &dyn Clock,
+) -> Summary {
+    let started = clock.now_secs();
+    progress.universe.store(symbols.len(), Ordering::Relaxed);
+    let limit = options
+        .limits
+        .max_symbols
+        .map_or(symbols.len(), |m| m.min(symbols.len()));
+    let chunk = options.chunk.max(1);
+    let next = AtomicUsize::new(0);
+    let ctx = Worker {
+        scan,
+        symbols,
+        source,
+        options,
+        control,
+        progress,
+        sink,
+        clock,
+        started,
+        limit,
+        chunk,
+        next: &next,
+        match_slots: AtomicUsize::new(0),
+    };
+    let threads = rayon::current_num_threads().max(1);
+    rayon::scope(|s| {
+        for _ in 1..threads {
+            s.spawn(|_| ctx.work());
+        }
+        ctx.work();
+    });
+    if !control.is_stopped() && limit < symbols.len() {
+        control.stop_because(StopReason::MaxSymbols);
+    }
+    progress.ranked.store(1, Ordering::Relaxed);
+    Summary {
+        scan_id: options.scan_id,
+        reason: control.reason().unwrap_or(StopReason::Completed),
+        progress: progress.snapshot(),
+        seconds: clock.now_secs() - started,
+    }
+}
+
+struct Worker<'a> {
+    scan: &'a Scan,
+    symbols: &'a [String],
+    source: &'a dyn BarSource,
+    options: &'a RunOptions,
+    control: &'a Control,
+    progress: &'a Progress,
+    sink: &'a dyn Sink,
+    clock: &'a dyn Clock,
+    started: f64,
+    limit: usize,
+    chunk: usize,
+    next: &'a AtomicUsize,
+    match_slots: AtomicUsize,
+}
+
+impl Worker<'_> {
+    /// One thread's loop: take the next chunk of symbols in order, compute them,
+    /// send the chunk's rows, until the queue is empty or the run is stopped.
+    fn work(&self) {
+        let mut ws = self.scan.workspace();
+        let mut rows = Vec::new();
+        'queue: loop {
+            let first = self.next.fetch_add(self.chunk, Ordering::Relaxed);
+            if first >= self.limit {
+                break;
+            }
+            for order in first..(first + self.chunk).min(self.limit) {
+                if self.should_stop() {
+                    break 'queue;
+                }
+                if let Some(row) = self.symbol(order, &mut ws) {
+                    rows.push(row);
+                }
+            }
+            self.flush(&mut rows);
+        }
+        self.flush(&mut rows);
+    }
+
+    /// Sends the rows in hand, and counts them as emitted. After a user or sink
+    /// stop nothing is sent; after an auto-stop the rows already found still go
+    /// out (the match limit reserved their places).
+    fn flush(&self, rows: &mut Vec<Row>) {
+        if rows.is_empty() {
+            return;
+        }
+        if matches!(
+            self.control.reason(),
+            Some(StopReason::User | StopReason::Sink)
+        ) {
+            rows.clear();
+            return;
+        }
+        let errors = rows
+            .iter()
+            .filter(|r| matches!(r.outcome, Outcome::Error(_)))
+            .count();
+        self.progress.errors.fetch_add(errors, Ordering::Relaxed);
+        self.progress
+            .matches
+            .fetch_add(rows.len() - errors, Ordering::Relaxed);
+        if self.sink.batch(std::mem::take(rows)) == Flow::Stop {
+            self.control.stop_because(StopReason::Sink);
+        }
+    }
+
+    fn should_stop(&self) -> bool {
+        if self.control.is_stopped() {
+            return true;
+        }
+        if let Some(max) = self.options.limits.max_seconds {
+            if self.clock.now_secs() - self.started >= max {
+                self.control.stop_because(StopReason::MaxSeconds);
+                return true;
+            }
+        }
+        false
+    }
+
+    fn symbol(&self, order: usize, ws: &mut super::lang::Workspace) -> Option<Row> {
+        let symbol = &self.symbols[order];
+        let row = |outcome| Row {
+            scan_id: self.options.scan_id,
+            order,
+            symbol: symbol.clone(),
+            outcome,
+        };
+        let p = self.progress;
+        let loaded = match self.source.load(symbol) {
+            Ok(l) => l,
+            Err(e) => {
+                p.data_failed.fetch_add(1, Ordering::Relaxed);
+                p.done.fetch_add(1, Ordering::Relaxed);
+                return Some(row(Outcome::Error(e)));
+            }
+        };
+        if loaded.from_cache {
+            p.cache_hits.fetch_add(1, Ordering::Relaxed);
+        } else {
+            p.fetched.fetch_add(1, Ordering::Relaxed);
+        }
+        p.bytes.fetch_add(loaded.bytes, Ordering::Relaxed);
+        let bars = match self.options.lookback {
+            Some(n) if n < loaded.bars.len() => loaded.bars.last(n),
+            _ => loaded.bars,
+        };
+        let outcome = self.evaluate(&bars, ws);
+        p.done.fetch_add(1, Ordering::Relaxed);
+        match outcome? {
+            m @ Outcome::Match(_) => {
+                if let Some(max) = self.options.limits.max_matches {
+                    // Reserve a place: exactly `max` matches are ever emitted.
+                    let before = self.match_slots.fetch_add(1, Ordering::AcqRel);
+                    if before + 1 >= max {
+                        self.control.stop_because(StopReason::MaxMatches);
+                    }
+                    if before >= max {
+                        return None;
+                    }
+                }
+                Some(row(m))
+            }
+            e => Some(row(e)),
+        }
+    }
+
+    fn evaluate(&self, bars: &Bars, ws: &mut super::lang::Workspace) -> Option<Outcome> {
+        let need = self.scan.min_bars();
+        if bars.len() < need {
+            return Some(Outcome::Error(SymbolError::TooShort {
+                need,
+                have: bars.len(),
+            }));
+        }
+        let last = bars.len() - 1;
+        let mut prepared = self.scan.prepare(bars, ws, &self.options.settings);
+        if !prepared.matches_at(last) {
+            return None;
+        }
+        let columns = (0..self.scan.columns().len())
+            .map(|k| prepared.column_at(k, last))
+            .collect();
+        let score = prepared.score_at(last).clone();
+        let close = bars.close()[last];
+        let change_pct = if last > 0 {
+            (close / bars.close()[last - 1] - 1.0) * 100.0
+        } else {
+            f64::NAN
+        };
+        Some(Outcome::Match(Box::new(Match {
+            time: bars.time()[last],
+            close,
+            change_pct,
+            score,
+            columns,
+            bars: bars.len(),
+        })))
+    }
+}
