@@ -92,9 +92,19 @@ mod tests {
 
     #[test]
     fn adosc_is_the_difference_of_two_ad_emas_seeded_on_the_first_bar() {
-        let c: Vec<f64> = (0..50).map(|i| 20.0 + (i as f64 * 0.5).sin() * 2.0).collect();
-        let h: Vec<f64> = c.iter().enumerate().map(|(i, c)| c + 0.3 + (i % 4) as f64 * 0.2).collect();
-        let l: Vec<f64> = c.iter().enumerate().map(|(i, c)| c - 0.2 - (i % 3) as f64 * 0.3).collect();
+        let c: Vec<f64> = (0..50)
+            .map(|i| 20.0 + (i as f64 * 0.5).sin() * 2.0)
+            .collect();
+        let h: Vec<f64> = c
+            .iter()
+            .enumerate()
+            .map(|(i, c)| c + 0.3 + (i % 4) as f64 * 0.2)
+            .collect();
+        let l: Vec<f64> = c
+            .iter()
+            .enumerate()
+            .map(|(i, c)| c - 0.2 - (i % 3) as f64 * 0.3)
+            .collect();
         let v: Vec<f64> = (0..50).map(|i| 1000.0 + (i * 137 % 500) as f64).collect();
         for (fast, slow) in [(3, 10), (10, 3), (2, 2)] {
             let want = naive(&h, &l, &c, &v, fast, slow);

@@ -73,7 +73,9 @@ fn extremes(high: &[f64], low: &[f64], period: usize, mut emit: impl FnMut(usize
                     j
                 }
             }
-            _ => (trailing + 1..=today).fold(trailing, |j, k| if high[k] >= high[j] { k } else { j }),
+            _ => {
+                (trailing + 1..=today).fold(trailing, |j, k| if high[k] >= high[j] { k } else { j })
+            }
         });
         if let (Some(h), Some(l)) = (hi, lo) {
             emit(today, h, l);
@@ -108,17 +110,26 @@ mod tests {
 
     #[test]
     fn aroon_matches_a_full_rescan_of_every_window() {
-        let high: Vec<f64> = (0..80).map(|i| ((i * 37) % 23) as f64 + (i % 7) as f64).collect();
+        let high: Vec<f64> = (0..80)
+            .map(|i| ((i * 37) % 23) as f64 + (i % 7) as f64)
+            .collect();
         let low: Vec<f64> = high.iter().map(|h| h - 3.0).collect();
         let (want_up, want_down) = naive(&high, &low, 9);
         let (mut down, mut up, mut osc) = (vec![0.0; 80], vec![0.0; 80], vec![0.0; 80]);
         aroon(&high, &low, 9, &mut down, &mut up);
         aroonosc(&high, &low, 9, &mut osc);
-        assert!(up[..9].iter().chain(&down[..9]).chain(&osc[..9]).all(|v| v.is_nan()));
+        assert!(up[..9]
+            .iter()
+            .chain(&down[..9])
+            .chain(&osc[..9])
+            .all(|v| v.is_nan()));
         for t in 9..80 {
             assert!((up[t] - want_up[t]).abs() < 1e-12, "up at {t}");
             assert!((down[t] - want_down[t]).abs() < 1e-12, "down at {t}");
-            assert!((osc[t] - (want_up[t] - want_down[t])).abs() < 1e-9, "osc at {t}");
+            assert!(
+                (osc[t] - (want_up[t] - want_down[t])).abs() < 1e-9,
+                "osc at {t}"
+            );
         }
     }
 

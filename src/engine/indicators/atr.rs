@@ -97,9 +97,19 @@ mod tests {
     }
 
     fn bars() -> (Vec<f64>, Vec<f64>, Vec<f64>) {
-        let close: Vec<f64> = (0..40).map(|i| 50.0 + (i as f64 * 0.7).sin() * 4.0).collect();
-        let high: Vec<f64> = close.iter().enumerate().map(|(i, c)| c + 0.5 + (i % 3) as f64).collect();
-        let low: Vec<f64> = close.iter().enumerate().map(|(i, c)| c - 0.4 - (i % 4) as f64).collect();
+        let close: Vec<f64> = (0..40)
+            .map(|i| 50.0 + (i as f64 * 0.7).sin() * 4.0)
+            .collect();
+        let high: Vec<f64> = close
+            .iter()
+            .enumerate()
+            .map(|(i, c)| c + 0.5 + (i % 3) as f64)
+            .collect();
+        let low: Vec<f64> = close
+            .iter()
+            .enumerate()
+            .map(|(i, c)| c - 0.4 - (i % 4) as f64)
+            .collect();
         (high, low, close)
     }
 

@@ -100,8 +100,7 @@ fn directional_indicator(
     out: &mut [f64],
 ) {
     fill_nan(out);
-    if !(1..=100_000).contains(&period) || !same_len(high, low, close, out) || out.len() <= period
-    {
+    if !(1..=100_000).contains(&period) || !same_len(high, low, close, out) || out.len() <= period {
         return;
     }
     if period == 1 {
@@ -172,7 +171,9 @@ mod tests {
             let down = l[i - 1] - l[i];
             p[i] = if up > down && up > 0.0 { up } else { 0.0 };
             m[i] = if down > up && down > 0.0 { down } else { 0.0 };
-            t[i] = (h[i] - l[i]).max((h[i] - c[i - 1]).abs()).max((l[i] - c[i - 1]).abs());
+            t[i] = (h[i] - l[i])
+                .max((h[i] - c[i - 1]).abs())
+                .max((l[i] - c[i - 1]).abs());
         }
         let nf = n as f64;
         let (mut sp, mut sm, mut st) = (0.0, 0.0, 0.0);
@@ -205,8 +206,16 @@ mod tests {
         let c: Vec<f64> = (0..60)
             .map(|i| 100.0 + i as f64 * 0.3 + (i as f64 * 0.9).sin() * 3.0)
             .collect();
-        let h: Vec<f64> = c.iter().enumerate().map(|(i, c)| c + 1.0 + (i % 3) as f64 * 0.4).collect();
-        let l: Vec<f64> = c.iter().enumerate().map(|(i, c)| c - 1.0 - (i % 5) as f64 * 0.3).collect();
+        let h: Vec<f64> = c
+            .iter()
+            .enumerate()
+            .map(|(i, c)| c + 1.0 + (i % 3) as f64 * 0.4)
+            .collect();
+        let l: Vec<f64> = c
+            .iter()
+            .enumerate()
+            .map(|(i, c)| c - 1.0 - (i % 5) as f64 * 0.3)
+            .collect();
         (h, l, c)
     }
 

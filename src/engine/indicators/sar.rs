@@ -25,7 +25,11 @@ pub fn sar(high: &[f64], low: &[f64], accel: f64, max: f64, out: &mut [f64]) {
     fill_nan(out);
     let n = out.len();
     let valid = 0.0..=3e37;
-    if !valid.contains(&accel) || !valid.contains(&max) || high.len() != n || low.len() != n || n < 2
+    if !valid.contains(&accel)
+        || !valid.contains(&max)
+        || high.len() != n
+        || low.len() != n
+        || n < 2
     {
         return;
     }
@@ -121,6 +125,18 @@ mod tests {
         let mut out = [0.0; 3];
         sar(&high, &low, 0.02, 0.2, &mut out);
         // Short: the first SAR is bar 0's high.
+        assert_eq!(out[1], 11.0);
+    }
+
+    #[test]
+    fn sar_starts_long_when_the_first_moves_tie() {
+        // bar 1: high up 1, low down 1 → a tie, which TA-Lib calls long.
+        let high = [10.0, 11.0, 11.5];
+        let low = [9.0, 8.0, 8.5];
+        let mut out = [0.0; 3];
+        sar(&high, &low, 0.02, 0.2, &mut out);
+        // Long: the first SAR is bar 0's low; bar 1's low 8 <= 9 reverses it at once
+        // to the long extreme point (bar 1's high 11).
         assert_eq!(out[1], 11.0);
     }
 
