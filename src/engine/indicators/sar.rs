@@ -11,10 +11,13 @@
 //! bar 1's −DM1 is positive (its low drop beats its high rise), else long (a
 //! tie is long); the first SAR is bar 0's low (long) or high (short), and `ep`
 //! is bar 1's high/low. `accel > max` is treated as `accel = max`.
-//! TA-Lib fuses the multiply-add; we do not (within 1e-9).
+//! TA-Lib fuses the step's multiply-add; we round it once the same way without
+//! `f64::mul_add` (see `adosc::fused_mul_add`), so a SAR landing a rounding
+//! error away from a low/high cannot reverse the trade on a different bar.
 //! Warm-up: 1 bar. Range: `accel` and `max` in 0..=3e37.
 //! Complexity: O(len), no allocation.
 
+use super::adosc::fused_mul_add;
 use super::fill_nan;
 
 pub fn sar_lookback(_accel: f64, _max: f64) -> usize {
@@ -56,7 +59,7 @@ pub fn sar(high: &[f64], low: &[f64], accel: f64, max: f64, out: &mut [f64]) {
                 out[i] = sar;
                 af = accel;
                 ep = new_low;
-                sar += af * (ep - sar);
+                sar = fused_mul_add(af, ep - sar, sar);
                 sar = sar.max(prev_high).max(new_high);
             } else {
                 out[i] = sar;
@@ -64,7 +67,7 @@ pub fn sar(high: &[f64], low: &[f64], accel: f64, max: f64, out: &mut [f64]) {
                     ep = new_high;
                     af = (af + accel).min(max);
                 }
-                sar += af * (ep - sar);
+                sar = fused_mul_add(af, ep - sar, sar);
                 sar = sar.min(prev_low).min(new_low);
             }
         } else if new_high >= sar {
@@ -73,7 +76,7 @@ pub fn sar(high: &[f64], low: &[f64], accel: f64, max: f64, out: &mut [f64]) {
             out[i] = sar;
             af = accel;
             ep = new_high;
-            sar += af * (ep - sar);
+            sar = fused_mul_add(af, ep - sar, sar);
             sar = sar.min(prev_low).min(new_low);
         } else {
             out[i] = sar;
@@ -81,7 +84,7 @@ pub fn sar(high: &[f64], low: &[f64], accel: f64, max: f64, out: &mut [f64]) {
                 ep = new_low;
                 af = (af + accel).min(max);
             }
-            sar += af * (ep - sar);
+            sar = fused_mul_add(af, ep - sar, sar);
             sar = sar.max(prev_high).max(new_high);
         }
     }
