@@ -2,13 +2,16 @@
 //! `NATR`), Wilder smoothing.
 //!
 //! Formula: seed = mean of the true ranges of bars 1..=n, placed at bar `n`;
-//! then `atr = (atr·(n-1) + tr) / n`. NATR = `100·atr / close` (0 when close
-//! is zero by TA-Lib's 1e-8 test). With `n == 1` both are the plain true range.
+//! then `atr = β·atr + α·tr` with `β = (n-1)/n`, `α = 1 - β` (TA-Lib's
+//! weights; it fuses the multiply-add, we do not, within 1e-9).
+//! NATR = `atr / close · 100`, or 0 when close is exactly 0.
+//! Trap: with `n == 1` NATR is *not* normalised — TA-Lib returns the plain true
+//! range for both ATR(1) and NATR(1).
 //! Warm-up: `n` bars. Depends on how much history was loaded.
 //! Range: `n` in 1..=100000. Complexity: O(len), no allocation.
 
+use super::fill_nan;
 use super::trange::true_range;
-use super::{fill_nan, is_zero};
 
 pub fn atr_lookback(period: usize) -> usize {
     period
@@ -23,11 +26,16 @@ pub fn atr(high: &[f64], low: &[f64], close: &[f64], period: usize, out: &mut [f
 }
 
 pub fn natr(high: &[f64], low: &[f64], close: &[f64], period: usize, out: &mut [f64]) {
+    if period == 1 {
+        // TA-Lib's NATR(1) skips the normalisation.
+        wilder_true_range(high, low, close, period, out, |atr, _| atr);
+        return;
+    }
     wilder_true_range(high, low, close, period, out, |atr, close| {
-        if is_zero(close) {
-            0.0
+        if close != 0.0 {
+            atr / close * 100.0
         } else {
-            (atr / close) * 100.0
+            0.0
         }
     });
 }
@@ -51,17 +59,93 @@ fn wilder_true_range(
     {
         return;
     }
-    let n = period as f64;
+    let beta = (period - 1) as f64 / period as f64;
+    let alpha = 1.0 - beta;
     let mut prev = 0.0;
     for i in 1..=period {
         prev += true_range(high[i], low[i], close[i - 1]);
     }
-    prev /= n;
+    prev /= period as f64;
     out[period] = finish(prev, close[period]);
     for i in period + 1..len {
-        prev *= n - 1.0;
-        prev += true_range(high[i], low[i], close[i - 1]);
-        prev /= n;
+        prev = beta * prev + alpha * true_range(high[i], low[i], close[i - 1]);
         out[i] = finish(prev, close[i]);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Wilder's textbook recursion `(atr·(n-1) + tr) / n`, seeded by a mean.
+    fn naive_atr(high: &[f64], low: &[f64], close: &[f64], n: usize) -> Vec<f64> {
+        let tr: Vec<f64> = (1..close.len())
+            .map(|i| {
+                (high[i] - low[i])
+                    .max((high[i] - close[i - 1]).abs())
+                    .max((low[i] - close[i - 1]).abs())
+            })
+            .collect();
+        let mut out = vec![f64::NAN; close.len()];
+        let mut a = tr[..n].iter().sum::<f64>() / n as f64;
+        out[n] = a;
+        for i in n + 1..close.len() {
+            a = (a * (n as f64 - 1.0) + tr[i - 1]) / n as f64;
+            out[i] = a;
+        }
+        out
+    }
+
+    fn bars() -> (Vec<f64>, Vec<f64>, Vec<f64>) {
+        let close: Vec<f64> = (0..40)
+            .map(|i| 50.0 + (i as f64 * 0.7).sin() * 4.0)
+            .collect();
+        let high: Vec<f64> = close
+            .iter()
+            .enumerate()
+            .map(|(i, c)| c + 0.5 + (i % 3) as f64)
+            .collect();
+        let low: Vec<f64> = close
+            .iter()
+            .enumerate()
+            .map(|(i, c)| c - 0.4 - (i % 4) as f64)
+            .collect();
+        (high, low, close)
+    }
+
+    #[test]
+    fn atr_matches_wilders_textbook_recursion() {
+        let (h, l, c) = bars();
+        let mut out = vec![0.0; c.len()];
+        atr(&h, &l, &c, 5, &mut out);
+        let want = naive_atr(&h, &l, &c, 5);
+        assert!(out[..5].iter().all(|v| v.is_nan()));
+        for i in 5..c.len() {
+            assert!((out[i] - want[i]).abs() < 1e-12, "bar {i}");
+        }
+    }
+
+    #[test]
+    fn natr_is_atr_in_percent_of_close_except_for_period_one() {
+        let (h, l, c) = bars();
+        let (mut a, mut n) = (vec![0.0; c.len()], vec![0.0; c.len()]);
+        atr(&h, &l, &c, 7, &mut a);
+        natr(&h, &l, &c, 7, &mut n);
+        for i in 7..c.len() {
+            assert!((n[i] - 100.0 * a[i] / c[i]).abs() < 1e-12);
+        }
+        atr(&h, &l, &c, 1, &mut a);
+        natr(&h, &l, &c, 1, &mut n);
+        assert_eq!(a[1..], n[1..]);
+    }
+
+    #[test]
+    fn atr_rejects_period_zero_and_short_input_with_nan() {
+        let (h, l, c) = bars();
+        let mut out = vec![0.0; c.len()];
+        atr(&h, &l, &c, 0, &mut out);
+        assert!(out.iter().all(|v| v.is_nan()));
+        atr(&h, &l, &c, 40, &mut out);
+        assert!(out.iter().all(|v| v.is_nan()));
     }
 }

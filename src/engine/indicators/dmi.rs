@@ -1,29 +1,272 @@
-//! Directional movement: ADX, +DI, −DI (TA-Lib `ADX`, `PLUS_DI`, `MINUS_DI`), Wilder smoothing.
+//! Directional movement: ADX, +DI, −DI (TA-Lib `ADX`, `PLUS_DI`, `MINUS_DI`),
+//! Wilder smoothing.
 //!
-//! TODO(engine issue): implement to TA-Lib; doc layout: formula, warm-up, complexity.
+//! Formula: per bar, `up = high - prev high`, `down = prev low - low`;
+//! +DM1 = `up` when `up > down` and `up > 0`, else 0 (−DM1 mirrored; a tie
+//! gives both 0); TR1 = true range. The period sums (+DM, −DM, TR) are seeded
+//! by the plain *sum* of the first `n - 1` bars (1..n-1, not n bars), then
+//! every bar from `n` on takes a Wilder step `s = s - s/n + x` (TA-Lib writes
+//! `s - s·(1/n)`; we do the same). `+DI = 100·(+DM / TR)`, 0 when TR is
+//! exactly 0. `DX = 100·|−DI − +DI| / (−DI + +DI)`; ADX's seed is the mean of
+//! the DX of bars n..=2n-1 (a bar whose TR is 0 or whose DI sum is below
+//! 1e-14 adds nothing), then `adx = adx - (adx - dx)/n`, and such a bar leaves
+//! `adx` unchanged.
+//! Traps: DI(1) is TA-Lib's special case `up / TR1` — a ratio, *not* times 100.
+//! Warm-up: `n` bars for ±DI (1 for n = 1), `2n - 1` for ADX. Depends on how
+//! much history was loaded.
+//! Range: `n` in 1..=100000 for ±DI, 2..=100000 for ADX.
+//! Complexity: O(len), no allocation.
 
 use super::fill_nan;
+use super::trange::true_range;
 
-pub fn adx_lookback(_period: usize) -> usize {
-    usize::MAX
+pub fn adx_lookback(period: usize) -> usize {
+    (2 * period).saturating_sub(1)
 }
 
-pub fn adx(_high: &[f64], _low: &[f64], _close: &[f64], _period: usize, out: &mut [f64]) {
+pub fn adx(high: &[f64], low: &[f64], close: &[f64], period: usize, out: &mut [f64]) {
     fill_nan(out);
+    if !(2..=100_000).contains(&period) || !same_len(high, low, close, out) {
+        return;
+    }
+    let lookback = adx_lookback(period);
+    if out.len() <= lookback {
+        return;
+    }
+    let n = period as f64;
+    let inv = 1.0 / n;
+    let mut sum_dx = 0.0;
+    let mut adx = 0.0;
+    smoothed_movement(high, low, close, period, |i, plus, minus, tr| {
+        let dx = if tr > 0.0 {
+            let minus_di = 100.0 * (minus / tr);
+            let plus_di = 100.0 * (plus / tr);
+            let sum = minus_di + plus_di;
+            if sum.abs() < 1e-14 {
+                None
+            } else {
+                Some(100.0 * ((minus_di - plus_di).abs() / sum))
+            }
+        } else {
+            None
+        };
+        if i < lookback {
+            sum_dx += dx.unwrap_or(0.0);
+        } else if i == lookback {
+            sum_dx += dx.unwrap_or(0.0);
+            adx = sum_dx / n;
+            out[i] = adx;
+        } else {
+            if let Some(dx) = dx {
+                adx -= (adx - dx) * inv;
+            }
+            out[i] = adx;
+        }
+    });
 }
 
-pub fn plus_di_lookback(_period: usize) -> usize {
-    usize::MAX
+pub fn plus_di_lookback(period: usize) -> usize {
+    period
 }
 
-pub fn plus_di(_high: &[f64], _low: &[f64], _close: &[f64], _period: usize, out: &mut [f64]) {
+pub fn plus_di(high: &[f64], low: &[f64], close: &[f64], period: usize, out: &mut [f64]) {
+    directional_indicator(high, low, close, period, Side::Plus, out);
+}
+
+pub fn minus_di_lookback(period: usize) -> usize {
+    period
+}
+
+pub fn minus_di(high: &[f64], low: &[f64], close: &[f64], period: usize, out: &mut [f64]) {
+    directional_indicator(high, low, close, period, Side::Minus, out);
+}
+
+#[derive(Clone, Copy, PartialEq)]
+enum Side {
+    Plus,
+    Minus,
+}
+
+fn same_len(high: &[f64], low: &[f64], close: &[f64], out: &[f64]) -> bool {
+    high.len() == out.len() && low.len() == out.len() && close.len() == out.len()
+}
+
+fn directional_indicator(
+    high: &[f64],
+    low: &[f64],
+    close: &[f64],
+    period: usize,
+    side: Side,
+    out: &mut [f64],
+) {
     fill_nan(out);
+    if !(1..=100_000).contains(&period) || !same_len(high, low, close, out) || out.len() <= period {
+        return;
+    }
+    if period == 1 {
+        // TA-Lib's unsmoothed case: the one-bar move over the true range, no ×100.
+        for i in 1..out.len() {
+            let (plus, minus) = movement(high[i] - high[i - 1], low[i - 1] - low[i]);
+            let dm = if side == Side::Plus { plus } else { minus };
+            let tr = true_range(high[i], low[i], close[i - 1]);
+            out[i] = if dm > 0.0 && tr > 0.0 { dm / tr } else { 0.0 };
+        }
+        return;
+    }
+    smoothed_movement(high, low, close, period, |i, plus, minus, tr| {
+        let dm = if side == Side::Plus { plus } else { minus };
+        out[i] = if tr > 0.0 { 100.0 * (dm / tr) } else { 0.0 };
+    });
 }
 
-pub fn minus_di_lookback(_period: usize) -> usize {
-    usize::MAX
+/// One bar's (+DM1, −DM1) from `up = high - prev high`, `down = prev low - low`.
+#[inline(always)]
+fn movement(up: f64, down: f64) -> (f64, f64) {
+    let plus = if up > down && up > 0.0 { up } else { 0.0 };
+    let minus = if down > up && down > 0.0 { down } else { 0.0 };
+    (plus, minus)
 }
 
-pub fn minus_di(_high: &[f64], _low: &[f64], _close: &[f64], _period: usize, out: &mut [f64]) {
-    fill_nan(out);
+/// Walks the bars with TA-Lib's DM/TR seeding (sum of bars 1..n-1, Wilder
+/// steps from bar n on) and hands `(bar, +DM, −DM, TR)` to `emit` for every
+/// bar from `period` on. Needs `period >= 2` and `len > period`.
+#[inline(always)]
+fn smoothed_movement(
+    high: &[f64],
+    low: &[f64],
+    close: &[f64],
+    period: usize,
+    mut emit: impl FnMut(usize, f64, f64, f64),
+) {
+    let inv = 1.0 / period as f64;
+    let (mut plus_dm, mut minus_dm, mut tr) = (0.0, 0.0, 0.0);
+    let len = high.len().min(low.len()).min(close.len());
+    for i in 1..len {
+        let (plus, minus) = movement(high[i] - high[i - 1], low[i - 1] - low[i]);
+        let range = true_range(high[i], low[i], close[i - 1]);
+        if i < period {
+            plus_dm += plus;
+            minus_dm += minus;
+            tr += range;
+        } else {
+            plus_dm = plus_dm - plus_dm * inv + plus;
+            minus_dm = minus_dm - minus_dm * inv + minus;
+            tr = tr - tr * inv + range;
+            emit(i, plus_dm, minus_dm, tr);
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Textbook Wilder DMI: sums, then `s·(n-1)/n + x`, as written in TA-Lib's
+    /// own comments, computed with plain loops.
+    fn naive(h: &[f64], l: &[f64], c: &[f64], n: usize) -> (Vec<f64>, Vec<f64>, Vec<f64>) {
+        let len = c.len();
+        let (mut p, mut m, mut t) = (vec![0.0; len], vec![0.0; len], vec![0.0; len]);
+        for i in 1..len {
+            let up = h[i] - h[i - 1];
+            let down = l[i - 1] - l[i];
+            p[i] = if up > down && up > 0.0 { up } else { 0.0 };
+            m[i] = if down > up && down > 0.0 { down } else { 0.0 };
+            t[i] = (h[i] - l[i])
+                .max((h[i] - c[i - 1]).abs())
+                .max((l[i] - c[i - 1]).abs());
+        }
+        let nf = n as f64;
+        let (mut sp, mut sm, mut st) = (0.0, 0.0, 0.0);
+        let (mut pdi, mut mdi, mut dx) = (vec![f64::NAN; len], vec![f64::NAN; len], vec![0.0; len]);
+        for i in 1..len {
+            if i < n {
+                sp += p[i];
+                sm += m[i];
+                st += t[i];
+                continue;
+            }
+            sp = sp * (nf - 1.0) / nf + p[i];
+            sm = sm * (nf - 1.0) / nf + m[i];
+            st = st * (nf - 1.0) / nf + t[i];
+            pdi[i] = 100.0 * sp / st;
+            mdi[i] = 100.0 * sm / st;
+            dx[i] = 100.0 * (pdi[i] - mdi[i]).abs() / (pdi[i] + mdi[i]);
+        }
+        let mut adx = vec![f64::NAN; len];
+        let mut a = dx[n..2 * n].iter().sum::<f64>() / nf;
+        adx[2 * n - 1] = a;
+        for i in 2 * n..len {
+            a = (a * (nf - 1.0) + dx[i]) / nf;
+            adx[i] = a;
+        }
+        (pdi, mdi, adx)
+    }
+
+    fn bars() -> (Vec<f64>, Vec<f64>, Vec<f64>) {
+        let c: Vec<f64> = (0..60)
+            .map(|i| 100.0 + i as f64 * 0.3 + (i as f64 * 0.9).sin() * 3.0)
+            .collect();
+        let h: Vec<f64> = c
+            .iter()
+            .enumerate()
+            .map(|(i, c)| c + 1.0 + (i % 3) as f64 * 0.4)
+            .collect();
+        let l: Vec<f64> = c
+            .iter()
+            .enumerate()
+            .map(|(i, c)| c - 1.0 - (i % 5) as f64 * 0.3)
+            .collect();
+        (h, l, c)
+    }
+
+    #[test]
+    fn dmi_matches_a_textbook_wilder_computation() {
+        let (h, l, c) = bars();
+        let n = 6;
+        let (want_p, want_m, want_adx) = naive(&h, &l, &c, n);
+        let (mut p, mut m, mut a) = (vec![0.0; 60], vec![0.0; 60], vec![0.0; 60]);
+        plus_di(&h, &l, &c, n, &mut p);
+        minus_di(&h, &l, &c, n, &mut m);
+        adx(&h, &l, &c, n, &mut a);
+        assert!(p[..n].iter().chain(&m[..n]).all(|v| v.is_nan()));
+        assert!(a[..2 * n - 1].iter().all(|v| v.is_nan()));
+        for i in n..60 {
+            assert!((p[i] - want_p[i]).abs() < 1e-9, "+DI bar {i}");
+            assert!((m[i] - want_m[i]).abs() < 1e-9, "-DI bar {i}");
+        }
+        for i in 2 * n - 1..60 {
+            assert!((a[i] - want_adx[i]).abs() < 1e-9, "ADX bar {i}");
+        }
+    }
+
+    #[test]
+    fn di_of_period_one_is_the_unscaled_move_over_true_range() {
+        // bar 1: up 2, down -1, TR = max(12-10, |12-9.5|, |10-9.5|) = 2.5
+        // → +DI 2/2.5 = 0.8 (not 80), −DI 0
+        let (h, l, c) = ([10.0, 12.0], [9.0, 10.0], [9.5, 11.0]);
+        let (mut p, mut m) = ([0.0; 2], [0.0; 2]);
+        plus_di(&h, &l, &c, 1, &mut p);
+        minus_di(&h, &l, &c, 1, &mut m);
+        assert!(p[0].is_nan());
+        assert_eq!(p[1], 2.0 / 2.5);
+        assert_eq!(m[1], 0.0);
+    }
+
+    #[test]
+    fn flat_bars_give_zero_di_and_keep_adx_at_its_seed() {
+        let flat = [5.0; 20];
+        let (mut p, mut a) = ([0.0; 20], [0.0; 20]);
+        plus_di(&flat, &flat, &flat, 3, &mut p);
+        adx(&flat, &flat, &flat, 3, &mut a);
+        assert!(p[3..].iter().all(|&v| v == 0.0));
+        assert!(a[5..].iter().all(|&v| v == 0.0));
+    }
+
+    #[test]
+    fn adx_of_period_one_is_all_nan() {
+        let (h, l, c) = bars();
+        let mut a = vec![0.0; 60];
+        adx(&h, &l, &c, 1, &mut a);
+        assert!(a.iter().all(|v| v.is_nan()));
+    }
 }

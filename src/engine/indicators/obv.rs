@@ -1,13 +1,54 @@
-//! OBV, on-balance volume (TA-Lib `OBV`, on close).
+//! OBV, on-balance volume (TA-Lib `OBV`, which takes any series; the scan
+//! language calls it on close).
 //!
-//! TODO(engine issue): implement to TA-Lib; doc layout: formula, warm-up, complexity.
+//! Formula: `obv[0] = volume[0]`; then add the bar's volume when `src` rose,
+//! subtract it when `src` fell, keep it when unchanged.
+//! Trap: the line starts at the first bar's volume, not 0, so its level depends
+//! on how much history was loaded (only its changes do not).
+//! Warm-up: none. Complexity: O(len), no allocation.
 
 use super::fill_nan;
 
 pub fn obv_lookback() -> usize {
-    usize::MAX
+    0
 }
 
-pub fn obv(_src: &[f64], _volume: &[f64], out: &mut [f64]) {
+pub fn obv(src: &[f64], volume: &[f64], out: &mut [f64]) {
     fill_nan(out);
+    if src.len() != out.len() || volume.len() != out.len() || out.is_empty() {
+        return;
+    }
+    let mut total = volume[0];
+    out[0] = total;
+    for i in 1..out.len() {
+        if src[i] > src[i - 1] {
+            total += volume[i];
+        } else if src[i] < src[i - 1] {
+            total -= volume[i];
+        }
+        out[i] = total;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn obv_adds_on_up_bars_subtracts_on_down_bars_and_holds_on_flat_ones() {
+        let close = [10.0, 11.0, 10.5, 10.5, 12.0];
+        let volume = [100.0, 20.0, 30.0, 40.0, 50.0];
+        let mut out = [0.0; 5];
+        obv(&close, &volume, &mut out);
+        assert_eq!(out, [100.0, 120.0, 90.0, 90.0, 140.0]);
+    }
+
+    #[test]
+    fn obv_of_empty_or_mismatched_input_writes_nothing_valid() {
+        let mut out: [f64; 0] = [];
+        obv(&[], &[], &mut out);
+        let mut out = [0.0; 2];
+        obv(&[1.0, 2.0], &[1.0], &mut out);
+        assert!(out.iter().all(|v| v.is_nan()));
+    }
 }

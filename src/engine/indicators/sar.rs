@@ -1,13 +1,155 @@
 //! SAR, parabolic stop and reverse (TA-Lib `SAR`).
 //!
-//! TODO(engine issue): implement to TA-Lib; doc layout: formula, warm-up, complexity.
+//! Formula: `sar = sar + af·(ep - sar)`, where `ep` is the extreme point of
+//! the current trade (highest high when long, lowest low when short) and `af`
+//! starts at `accel`, grows by `accel` on every new extreme, capped at `max`.
+//! A long SAR is never above the last two lows (a short one never below the
+//! last two highs). When a bar's low reaches the long SAR (`low <= sar`) the
+//! trade reverses: that bar's SAR is the old `ep` clamped outside the last two
+//! bars, `af` resets, `ep` becomes the bar's extreme.
+//! Traps (TA-Lib's bootstrap): bar 0 is consumed; the first trade is short if
+//! bar 1's −DM1 is positive (its low drop beats its high rise), else long (a
+//! tie is long); the first SAR is bar 0's low (long) or high (short), and `ep`
+//! is bar 1's high/low. `accel > max` is treated as `accel = max`.
+//! TA-Lib fuses the step's multiply-add; we round it once the same way without
+//! `f64::mul_add` (see `adosc::fused_mul_add`), so a SAR landing a rounding
+//! error away from a low/high cannot reverse the trade on a different bar.
+//! Warm-up: 1 bar. Range: `accel` and `max` in 0..=3e37.
+//! Complexity: O(len), no allocation.
 
+use super::adosc::fused_mul_add;
 use super::fill_nan;
 
 pub fn sar_lookback(_accel: f64, _max: f64) -> usize {
-    usize::MAX
+    1
 }
 
-pub fn sar(_high: &[f64], _low: &[f64], _accel: f64, _max: f64, out: &mut [f64]) {
+pub fn sar(high: &[f64], low: &[f64], accel: f64, max: f64, out: &mut [f64]) {
     fill_nan(out);
+    let n = out.len();
+    let valid = 0.0..=3e37;
+    if !valid.contains(&accel)
+        || !valid.contains(&max)
+        || high.len() != n
+        || low.len() != n
+        || n < 2
+    {
+        return;
+    }
+    let accel = accel.min(max);
+    let up = high[1] - high[0];
+    let down = low[0] - low[1];
+    let mut long = !(down > 0.0 && down > up);
+    let mut af = accel;
+    let (mut ep, mut sar) = if long {
+        (high[1], low[0])
+    } else {
+        (low[1], high[0])
+    };
+    // The first pass compares against bar 1 itself as "yesterday".
+    let (mut new_high, mut new_low) = (high[1], low[1]);
+    for i in 1..n {
+        let (prev_high, prev_low) = (new_high, new_low);
+        new_high = high[i];
+        new_low = low[i];
+        if long {
+            if new_low <= sar {
+                long = false;
+                sar = ep.max(prev_high).max(new_high);
+                out[i] = sar;
+                af = accel;
+                ep = new_low;
+                sar = fused_mul_add(af, ep - sar, sar);
+                sar = sar.max(prev_high).max(new_high);
+            } else {
+                out[i] = sar;
+                if new_high > ep {
+                    ep = new_high;
+                    af = (af + accel).min(max);
+                }
+                sar = fused_mul_add(af, ep - sar, sar);
+                sar = sar.min(prev_low).min(new_low);
+            }
+        } else if new_high >= sar {
+            long = true;
+            sar = ep.min(prev_low).min(new_low);
+            out[i] = sar;
+            af = accel;
+            ep = new_high;
+            sar = fused_mul_add(af, ep - sar, sar);
+            sar = sar.min(prev_low).min(new_low);
+        } else {
+            out[i] = sar;
+            if new_low < ep {
+                ep = new_low;
+                af = (af + accel).min(max);
+            }
+            sar = fused_mul_add(af, ep - sar, sar);
+            sar = sar.max(prev_high).max(new_high);
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn sar_trails_a_steady_uptrend_below_the_lows() {
+        let high: Vec<f64> = (0..10).map(|i| 11.0 + i as f64).collect();
+        let low: Vec<f64> = (0..10).map(|i| 10.0 + i as f64).collect();
+        let mut out = [0.0; 10];
+        sar(&high, &low, 0.02, 0.2, &mut out);
+        assert!(out[0].is_nan());
+        // Long from bar 1 (its high rose), SAR starts at bar 0's low.
+        assert_eq!(out[1], 10.0);
+        // bar 2: ep = 12 (bar 1 high), af 0.02: 10 + 0.02·2 = 10.04
+        assert!((out[2] - 10.04).abs() < 1e-12);
+        for i in 2..10 {
+            assert!(out[i] < low[i] && out[i] > out[i - 1], "bar {i}");
+        }
+    }
+
+    #[test]
+    fn sar_reverses_to_the_extreme_point_when_the_low_is_hit() {
+        // Rise for three bars, then a bar that crashes through the SAR.
+        let high = [11.0, 12.0, 13.0, 14.0, 9.0];
+        let low = [10.0, 11.0, 12.0, 13.0, 5.0];
+        let mut out = [0.0; 5];
+        sar(&high, &low, 0.1, 0.2, &mut out);
+        // On the reversal bar the SAR is the long trade's extreme point, 14.
+        assert_eq!(out[4], 14.0);
+    }
+
+    #[test]
+    fn sar_starts_short_when_the_first_low_drop_beats_the_high_rise() {
+        let high = [11.0, 10.5, 10.0];
+        let low = [10.0, 9.0, 8.5];
+        let mut out = [0.0; 3];
+        sar(&high, &low, 0.02, 0.2, &mut out);
+        // Short: the first SAR is bar 0's high.
+        assert_eq!(out[1], 11.0);
+    }
+
+    #[test]
+    fn sar_starts_long_when_the_first_moves_tie() {
+        // bar 1: high up 1, low down 1 → a tie, which TA-Lib calls long.
+        let high = [10.0, 11.0, 11.5];
+        let low = [9.0, 8.0, 8.5];
+        let mut out = [0.0; 3];
+        sar(&high, &low, 0.02, 0.2, &mut out);
+        // Long: the first SAR is bar 0's low; bar 1's low 8 <= 9 reverses it at once
+        // to the long extreme point (bar 1's high 11).
+        assert_eq!(out[1], 11.0);
+    }
+
+    #[test]
+    fn sar_with_negative_or_nan_parameters_is_all_nan() {
+        let x = [1.0, 2.0, 3.0];
+        for (a, m) in [(-0.01, 0.2), (0.02, -1.0), (f64::NAN, 0.2), (0.02, 1e38)] {
+            let mut out = [0.0; 3];
+            sar(&x, &x, a, m, &mut out);
+            assert!(out.iter().all(|v| v.is_nan()), "({a}, {m})");
+        }
+    }
 }

@@ -1,7 +1,9 @@
-//! TRANGE, true range (TA-Lib `TRANGE`).
+//! TRANGE, true range (TA-Lib `TRANGE`); also the one-bar true range every
+//! range kernel (ATR, NATR, ADX, ±DI) shares.
 //!
 //! Formula: the largest of `high - low`, `|prev close - high|`,
-//! `|prev close - low|`. Warm-up: 1 bar. Complexity: O(len), no allocation.
+//! `|prev close - low|`. Warm-up: 1 bar (bar 0 has no previous close).
+//! Complexity: O(len), no allocation.
 
 use super::fill_nan;
 
@@ -33,4 +35,35 @@ pub(crate) fn true_range(high: f64, low: f64, prev_close: f64) -> f64 {
         greatest = v3;
     }
     greatest
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn true_range_takes_the_gap_to_the_previous_close_when_it_is_widest() {
+        let high = [10.0, 12.0, 8.0, 9.5];
+        let low = [9.0, 11.0, 7.0, 9.0];
+        let close = [9.5, 11.5, 7.5, 9.2];
+        let mut out = [0.0; 4];
+        trange(&high, &low, &close, &mut out);
+        assert!(out[0].is_nan());
+        // bar 1: gap up, |9.5 - 12| = 2.5 beats 12 - 11 = 1
+        assert_eq!(out[1], 2.5);
+        // bar 2: gap down, |11.5 - 7| = 4.5
+        assert_eq!(out[2], 4.5);
+        // bar 3: inside the previous close: |7.5 - 9.5| = 2
+        assert_eq!(out[3], 2.0);
+    }
+
+    #[test]
+    fn trange_is_all_nan_for_one_bar_or_mismatched_columns() {
+        let mut out = [0.0; 1];
+        trange(&[1.0], &[1.0], &[1.0], &mut out);
+        assert!(out[0].is_nan());
+        let mut out = [0.0; 3];
+        trange(&[1.0, 2.0], &[1.0, 1.0], &[1.0, 1.5], &mut out);
+        assert!(out.iter().all(|v| v.is_nan()));
+    }
 }
