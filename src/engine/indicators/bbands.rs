@@ -64,7 +64,9 @@ mod tests {
 
     #[test]
     fn bands_sit_nbdev_population_deviations_around_the_mean() {
-        let src: Vec<f64> = (0..120).map(|i| 30.0 + ((i * 7) % 10) as f64 * 0.9).collect();
+        let src: Vec<f64> = (0..120)
+            .map(|i| 30.0 + ((i * 7) % 10) as f64 * 0.9)
+            .collect();
         let period = 20;
         let (mut up, mut mid, mut lo) = (vec![0.0; 120], vec![0.0; 120], vec![0.0; 120]);
         bbands(&src, period, 2.0, 1.0, &mut up, &mut mid, &mut lo);

@@ -111,9 +111,20 @@ mod tests {
                     continue;
                 }
                 let w = &src[i + 1 - period..=i];
-                assert_eq!(hi[i], w.iter().cloned().fold(f64::MIN, f64::max), "max {period} {i}");
-                assert_eq!(lo[i], w.iter().cloned().fold(f64::MAX, f64::min), "min {period} {i}");
-                assert!((total[i] - w.iter().sum::<f64>()).abs() < 1e-9, "sum {period} {i}");
+                assert_eq!(
+                    hi[i],
+                    w.iter().cloned().fold(f64::MIN, f64::max),
+                    "max {period} {i}"
+                );
+                assert_eq!(
+                    lo[i],
+                    w.iter().cloned().fold(f64::MAX, f64::min),
+                    "min {period} {i}"
+                );
+                assert!(
+                    (total[i] - w.iter().sum::<f64>()).abs() < 1e-9,
+                    "sum {period} {i}"
+                );
             }
         }
     }

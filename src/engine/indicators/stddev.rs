@@ -138,7 +138,10 @@ mod tests {
                 let w = &src[i + 1 - period..=i];
                 let mean = w.iter().sum::<f64>() / period as f64;
                 let var = w.iter().map(|x| (x - mean) * (x - mean)).sum::<f64>() / period as f64;
-                assert!((out[i] - 1.5 * var.sqrt()).abs() < 1e-9, "period {period} bar {i}");
+                assert!(
+                    (out[i] - 1.5 * var.sqrt()).abs() < 1e-9,
+                    "period {period} bar {i}"
+                );
             }
         }
     }

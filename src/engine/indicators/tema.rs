@@ -26,7 +26,9 @@ mod tests {
 
     #[test]
     fn tema_combines_three_chained_emas() {
-        let src: Vec<f64> = (0..90).map(|i| 70.0 - ((i * 11) % 13) as f64 * 0.75).collect();
+        let src: Vec<f64> = (0..90)
+            .map(|i| 70.0 - ((i * 11) % 13) as f64 * 0.75)
+            .collect();
         let period = 5;
         let lag = period - 1;
         let mut e1 = vec![0.0; src.len()];

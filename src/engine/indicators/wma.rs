@@ -66,7 +66,9 @@ mod tests {
 
     #[test]
     fn wma_equals_the_direct_weighted_sum() {
-        let src: Vec<f64> = (0..300).map(|i| 10.0 + ((i * 37) % 23) as f64 * 0.3).collect();
+        let src: Vec<f64> = (0..300)
+            .map(|i| 10.0 + ((i * 37) % 23) as f64 * 0.3)
+            .collect();
         for period in [2, 3, 7, 20] {
             let mut out = vec![0.0; src.len()];
             wma(&src, period, &mut out);
