@@ -502,3 +502,41 @@ fn stddev_and_bbands_refuse_bad_periods_and_deviations_with_all_nan() {
         }
     }
 }
+
+/// Regression guard for the re-anchoring of running sums (WMA, STDDEV/BBANDS,
+/// LINEARREG): a long series with one enormous print, which inflates the
+/// sums' rounding until it leaves the window, must still match TA-Lib.
+#[test]
+fn a_single_huge_print_in_a_long_series_still_matches_ta_lib() {
+    let core = Core::new();
+    let mut s = crate::common::random_walk(11, 20_000, 40.0, 0.02);
+    s.close[5_000] *= 1.0e6;
+    s.close[12_000] = 0.0;
+    let src = &s.close;
+    let n = src.len();
+    for k in [wma(), sum(), linearreg(), linearreg_slope(), kama(), tema()] {
+        for period in [2, 14, 200] {
+            let mut ours = vec![0.0; n];
+            (k.ours)(src, period, &mut ours);
+            let mut theirs = vec![0.0; n];
+            let r = (k.theirs)(&core, 0, n - 1, src, period as i32, &mut theirs).unwrap();
+            let what = format!("{}({period}) with a huge print", k.name);
+            assert_oracle(&what, &ours, &theirs, r.beg_idx, r.count);
+        }
+    }
+    for period in [2, 14, 200] {
+        let mut ours = vec![0.0; n];
+        ind::stddev(src, period, 2.0, &mut ours);
+        let mut theirs = vec![0.0; n];
+        let r = core
+            .stddev(0, n - 1, src, period as i32, 2.0, &mut theirs)
+            .unwrap();
+        assert_oracle(
+            &format!("stddev({period}) with a huge print"),
+            &ours,
+            &theirs,
+            r.beg_idx,
+            r.count,
+        );
+    }
+}
