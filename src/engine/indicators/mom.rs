@@ -1,13 +1,37 @@
 //! MOM, momentum (TA-Lib `MOM`).
 //!
-//! TODO(engine issue): implement to TA-Lib; doc layout: formula, warm-up, complexity.
+//! Formula: `out[i] = src[i] - src[i-n]` (price points, not percent; see ROC).
+//! Warm-up: `n` bars. Range: `n` in 1..=100000.
+//! Complexity: O(len), no allocation.
 
 use super::fill_nan;
 
-pub fn mom_lookback(_period: usize) -> usize {
-    usize::MAX
+/// Index of the first valid MOM output: `period`.
+pub fn mom_lookback(period: usize) -> usize {
+    period
 }
 
-pub fn mom(_src: &[f64], _period: usize, out: &mut [f64]) {
+/// Change of `src` over `period` bars into `out`.
+pub fn mom(src: &[f64], period: usize, out: &mut [f64]) {
     fill_nan(out);
+    if !(1..=100_000).contains(&period) || out.len() != src.len() {
+        return;
+    }
+    for i in period..src.len() {
+        out[i] = src[i] - src[i - period];
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn mom_is_the_difference_with_the_bar_period_ago() {
+        let src = [1.0, 4.0, 9.0, 16.0, 25.0];
+        let mut out = [0.0; 5];
+        mom(&src, 3, &mut out);
+        assert!(out[..3].iter().all(|v| v.is_nan()));
+        assert_eq!(&out[3..], &[15.0, 21.0]);
+    }
 }

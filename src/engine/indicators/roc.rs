@@ -1,13 +1,47 @@
 //! ROC, rate of change in percent (TA-Lib `ROC`).
 //!
-//! TODO(engine issue): implement to TA-Lib; doc layout: formula, warm-up, complexity.
+//! Formula: `out[i] = (src[i] / src[i-n] - 1) · 100`. Trap: when
+//! `src[i-n]` is exactly 0 the output is 0 (TA-Lib's choice), not ±inf/NaN.
+//! Not to be confused with ROCP (fraction) or ROCR (ratio).
+//! Warm-up: `n` bars. Range: `n` in 1..=100000.
+//! Complexity: O(len), no allocation.
 
 use super::fill_nan;
 
-pub fn roc_lookback(_period: usize) -> usize {
-    usize::MAX
+/// Index of the first valid ROC output: `period`.
+pub fn roc_lookback(period: usize) -> usize {
+    period
 }
 
-pub fn roc(_src: &[f64], _period: usize, out: &mut [f64]) {
+/// Percent change of `src` over `period` bars into `out`.
+pub fn roc(src: &[f64], period: usize, out: &mut [f64]) {
     fill_nan(out);
+    if !(1..=100_000).contains(&period) || out.len() != src.len() {
+        return;
+    }
+    for i in period..src.len() {
+        let before = src[i - period];
+        out[i] = if before != 0.0 {
+            (src[i] / before - 1.0) * 100.0
+        } else {
+            0.0
+        };
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn roc_is_the_percent_change_over_the_period() {
+        let src = [100.0, 50.0, 110.0, 0.0, 75.0, 80.0];
+        let mut out = [0.0; 6];
+        roc(&src, 2, &mut out);
+        assert!(out[0].is_nan() && out[1].is_nan());
+        assert!((out[2] - 10.0).abs() < 1e-12);
+        assert!((out[3] - -100.0).abs() < 1e-12);
+        assert!((out[4] - (75.0 / 110.0 - 1.0) * 100.0).abs() < 1e-12);
+        assert_eq!(out[5], 0.0, "a zero base gives 0, as in TA-Lib");
+    }
 }

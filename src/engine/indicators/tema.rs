@@ -1,13 +1,49 @@
-//! TEMA, triple exponential moving average (TA-Lib `TEMA`).
+//! TEMA, triple exponential moving average (TA-Lib `TEMA`, Mulloy).
 //!
-//! TODO(engine issue): implement to TA-Lib; doc layout: formula, warm-up, complexity.
+//! Formula: `e1 = EMA(src, n)`, `e2 = EMA(e1, n)`, `e3 = EMA(e2, n)`,
+//! `out = e3 + (3·e1 - 3·e2)`; each EMA is seeded with the mean of the first
+//! `n` values of its own input.
+//! Warm-up: `3·(n - 1)` bars. Trap: like EMA it depends on how much history
+//! was loaded. Range: `n` in 1..=100000 (`n == 1` copies the input).
+//! Complexity: O(len); the three EMAs run in lockstep, no allocation.
 
-use super::fill_nan;
+use super::ema::ema_chain;
 
-pub fn tema_lookback(_period: usize) -> usize {
-    usize::MAX
+/// Index of the first valid TEMA output: `3·(period - 1)`.
+pub fn tema_lookback(period: usize) -> usize {
+    3 * period.saturating_sub(1)
 }
 
-pub fn tema(_src: &[f64], _period: usize, out: &mut [f64]) {
-    fill_nan(out);
+/// Triple exponential moving average of `src` over `period` bars into `out`.
+pub fn tema(src: &[f64], period: usize, out: &mut [f64]) {
+    ema_chain::<3>(src, period, out, |e| e[2] + (3.0 * e[0] - 3.0 * e[1]));
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::engine::indicators::ema;
+
+    #[test]
+    fn tema_combines_three_chained_emas() {
+        let src: Vec<f64> = (0..90)
+            .map(|i| 70.0 - ((i * 11) % 13) as f64 * 0.75)
+            .collect();
+        let period = 5;
+        let lag = period - 1;
+        let mut e1 = vec![0.0; src.len()];
+        ema(&src, period, &mut e1);
+        let mut e2 = vec![0.0; src.len() - lag];
+        ema(&e1[lag..], period, &mut e2);
+        let mut e3 = vec![0.0; src.len() - 2 * lag];
+        ema(&e2[lag..], period, &mut e3);
+        let mut out = vec![0.0; src.len()];
+        tema(&src, period, &mut out);
+        let lb = tema_lookback(period);
+        assert!(out[..lb].iter().all(|v| v.is_nan()));
+        for i in lb..src.len() {
+            let want = e3[i - 2 * lag] + 3.0 * e1[i] - 3.0 * e2[i - lag];
+            assert!((out[i] - want).abs() < 1e-10, "bar {i}");
+        }
+    }
 }
