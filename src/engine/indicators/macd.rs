@@ -5,9 +5,10 @@
 //! TA-Lib's alignment: the slow EMA is seeded on bars `0..slow`, and the fast
 //! EMA on the `fast` bars that end at the same bar (`slow-fast..slow`), not on
 //! bars `0..fast`; the signal EMA is seeded on the first `signal` line values.
+//! A signal period of 1 means no smoothing: signal = line, hist = 0.
 //! Warm-up: `slow - 1 + signal - 1` bars for all three outputs.
 //! Range: fast, slow in 2..=100000, signal in 1..=100000.
-//! Complexity: O(len); allocates one scratch column.
+//! Complexity: O(len), no allocation (`hist` holds the slow EMA meanwhile).
 
 use super::ema::ema_with_k;
 use super::fill_nan;
@@ -54,8 +55,12 @@ pub fn macd(
         line[i] -= hist[i];
     }
     // Signal EMA of the line, seeded on its first `signal` values.
-    let k = 2.0 / (signal as f64 + 1.0);
-    ema_with_k(&line[start..], signal, k, signal - 1, &mut sig[start..]);
+    if signal == 1 {
+        sig[start..].copy_from_slice(&line[start..]);
+    } else {
+        let k = 2.0 / (signal as f64 + 1.0);
+        ema_with_k(&line[start..], signal, k, signal - 1, &mut sig[start..]);
+    }
     for i in start..lookback {
         line[i] = f64::NAN;
         sig[i] = f64::NAN;
