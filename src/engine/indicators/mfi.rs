@@ -39,9 +39,9 @@ pub fn mfi(
     let tp = |j: usize| (high[j] + low[j] + close[j]) / 3.0;
     let mut sums = Sums::default();
     let mut prev = tp(0);
-    for j in 1..=period {
+    for (j, &vol) in volume.iter().enumerate().take(period + 1).skip(1) {
         let now = tp(j);
-        sums.add(flow(prev, now, volume[j]), period);
+        sums.add(flow(prev, now, vol), period);
         prev = now;
     }
     out[period] = sums.index();
@@ -151,7 +151,7 @@ mod tests {
         let mut out = vec![0.0; 60];
         mfi(&h, &l, &c, &v, 10, &mut out);
         let tp: Vec<f64> = (0..60).map(|j| (h[j] + l[j] + c[j]) / 3.0).collect();
-        for i in 10..60 {
+        for (i, got) in out.iter().enumerate().skip(10) {
             let (mut pos, mut neg) = (0.0, 0.0);
             for j in i - 9..=i {
                 if tp[j] > tp[j - 1] {
@@ -160,7 +160,7 @@ mod tests {
                     neg += tp[j] * v[j];
                 }
             }
-            assert!((out[i] - 100.0 * pos / (pos + neg)).abs() < 1e-9, "at {i}");
+            assert!((got - 100.0 * pos / (pos + neg)).abs() < 1e-9, "at {i}");
         }
     }
 
