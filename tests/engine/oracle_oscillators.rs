@@ -17,12 +17,8 @@ fn periods(s: &Series) -> Vec<usize> {
     p
 }
 
-fn nan_column(s: &Series) -> Vec<f64> {
-    vec![f64::NAN; s.len()]
-}
-
-/// TA-Lib's output buffer, pre-filled so an unwritten slot cannot pass.
-fn their_column(s: &Series) -> Vec<f64> {
+/// An output column for either side, `NaN` so an unwritten slot cannot pass.
+fn column(s: &Series) -> Vec<f64> {
     vec![f64::NAN; s.len()]
 }
 
@@ -31,9 +27,9 @@ fn rsi_matches_ta_lib() {
     let core = Core::new();
     for s in all_series() {
         for period in periods(&s) {
-            let mut ours = nan_column(&s);
+            let mut ours = column(&s);
             ind::rsi(&s.close, period, &mut ours);
-            let mut theirs = their_column(&s);
+            let mut theirs = column(&s);
             let r = core
                 .rsi(0, s.len() - 1, &s.close, period as i32, &mut theirs)
                 .unwrap();
@@ -68,10 +64,9 @@ fn macd_line_signal_and_hist_match_ta_lib() {
         ];
         sets.retain(|&(f, sl, _)| f >= 2 && sl >= 2);
         for (fast, slow, signal) in sets {
-            let (mut line, mut sig, mut hist) = (nan_column(&s), nan_column(&s), nan_column(&s));
+            let (mut line, mut sig, mut hist) = (column(&s), column(&s), column(&s));
             ind::macd(&s.close, fast, slow, signal, &mut line, &mut sig, &mut hist);
-            let (mut t_line, mut t_sig, mut t_hist) =
-                (their_column(&s), their_column(&s), their_column(&s));
+            let (mut t_line, mut t_sig, mut t_hist) = (column(&s), column(&s), column(&s));
             let r = core
                 .macd(
                     0,
@@ -119,9 +114,9 @@ fn stoch_k_and_d_match_ta_lib() {
             (5000, 3, 3),
         ];
         for (fk, sk, sd) in sets {
-            let (mut k, mut d) = (nan_column(&s), nan_column(&s));
+            let (mut k, mut d) = (column(&s), column(&s));
             ind::stoch(&s.high, &s.low, &s.close, fk, sk, sd, &mut k, &mut d);
-            let (mut tk, mut td) = (their_column(&s), their_column(&s));
+            let (mut tk, mut td) = (column(&s), column(&s));
             let r = core
                 .stoch(
                     0,
@@ -171,9 +166,9 @@ fn stochrsi_k_and_d_match_ta_lib() {
             (5000, 5, 3),
         ];
         for (period, fk, fd) in sets {
-            let (mut k, mut d) = (nan_column(&s), nan_column(&s));
+            let (mut k, mut d) = (column(&s), column(&s));
             ind::stochrsi(&s.close, period, fk, fd, &mut k, &mut d);
-            let (mut tk, mut td) = (their_column(&s), their_column(&s));
+            let (mut tk, mut td) = (column(&s), column(&s));
             let r = core
                 .stochrsi(
                     0,
@@ -205,9 +200,9 @@ fn willr_matches_ta_lib() {
     let core = Core::new();
     for s in all_series() {
         for period in periods(&s) {
-            let mut ours = nan_column(&s);
+            let mut ours = column(&s);
             ind::willr(&s.high, &s.low, &s.close, period, &mut ours);
-            let mut theirs = their_column(&s);
+            let mut theirs = column(&s);
             let r = core
                 .willr(
                     0,
@@ -234,9 +229,9 @@ fn cci_matches_ta_lib() {
     let core = Core::new();
     for s in all_series() {
         for period in periods(&s) {
-            let mut ours = nan_column(&s);
+            let mut ours = column(&s);
             ind::cci(&s.high, &s.low, &s.close, period, &mut ours);
-            let mut theirs = their_column(&s);
+            let mut theirs = column(&s);
             let r = core
                 .cci(
                     0,
@@ -263,9 +258,9 @@ fn mfi_matches_ta_lib() {
     let core = Core::new();
     for s in all_series() {
         for period in periods(&s) {
-            let mut ours = nan_column(&s);
+            let mut ours = column(&s);
             ind::mfi(&s.high, &s.low, &s.close, &s.volume, period, &mut ours);
-            let mut theirs = their_column(&s);
+            let mut theirs = column(&s);
             let r = core
                 .mfi(
                     0,
@@ -295,9 +290,9 @@ fn out_of_range_parameters_give_all_nan_like_ta_lib_rejects_them() {
     let core = Core::new();
     let s = &all_series()[0];
     let all_nan = |what: &str, v: &[f64]| assert!(v.iter().all(|x| x.is_nan()), "{what}");
-    let mut a = nan_column(s);
-    let mut b = nan_column(s);
-    let mut c = nan_column(s);
+    let mut a = column(s);
+    let mut b = column(s);
+    let mut c = column(s);
     let single = [0usize, 1, 100_001];
 
     for p in single {
@@ -368,9 +363,9 @@ fn out_of_range_parameters_give_all_nan_like_ta_lib_rejects_them() {
 fn mismatched_or_empty_columns_give_all_nan_without_panicking() {
     let s = &all_series()[0];
     let short = &s.close[1..];
-    let mut a = nan_column(s);
-    let mut b = nan_column(s);
-    let mut c = nan_column(s);
+    let mut a = column(s);
+    let mut b = column(s);
+    let mut c = column(s);
     ind::stoch(&s.high, short, &s.close, 5, 3, 3, &mut a, &mut b);
     assert!(a.iter().chain(&b).all(|x| x.is_nan()));
     ind::willr(short, &s.low, &s.close, 14, &mut a);
