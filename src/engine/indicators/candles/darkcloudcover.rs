@@ -32,14 +32,14 @@ pub fn cdl_darkcloudcover(
         return;
     }
     let mut long = PeriodTotal::new(BODY_LONG, 1, &b, first);
-    for i in first..out.len() {
+    for (i, slot) in out.iter_mut().enumerate().skip(first) {
         let fired = b.is_white(i - 1)
             && b.real_body(i - 1) > long.threshold(&b, i)
             && b.is_black(i)
             && b.open(i) > b.high(i - 1)
             && b.close(i) > b.open(i - 1)
             && b.close(i) < b.close(i - 1) - b.real_body(i - 1) * penetration;
-        out[i] = if fired { -100.0 } else { 0.0 };
+        *slot = if fired { -100.0 } else { 0.0 };
         long.roll(&b, i);
     }
 }

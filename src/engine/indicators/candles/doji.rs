@@ -16,8 +16,8 @@ pub fn cdl_doji(open: &[f64], high: &[f64], low: &[f64], close: &[f64], out: &mu
         return;
     };
     let mut doji = PeriodTotal::new(BODY_DOJI, 0, &b, first);
-    for i in first..out.len() {
-        out[i] = if b.real_body(i) <= doji.threshold(&b, i) {
+    for (i, slot) in out.iter_mut().enumerate().skip(first) {
+        *slot = if b.real_body(i) <= doji.threshold(&b, i) {
             100.0
         } else {
             0.0

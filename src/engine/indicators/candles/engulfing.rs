@@ -20,13 +20,13 @@ pub fn cdl_engulfing(open: &[f64], high: &[f64], low: &[f64], close: &[f64], out
     let Some(b) = Candles::prepare(open, high, low, close, out, first) else {
         return;
     };
-    for i in first..out.len() {
+    for (i, slot) in out.iter_mut().enumerate().skip(first) {
         let (o, c, po, pc) = (b.open(i), b.close(i), b.open(i - 1), b.close(i - 1));
         let white_engulfs =
             b.is_white(i) && b.is_black(i - 1) && ((c >= po && o < pc) || (c > po && o <= pc));
         let black_engulfs =
             b.is_black(i) && b.is_white(i - 1) && ((o >= pc && c < po) || (o > pc && c <= po));
-        out[i] = if white_engulfs || black_engulfs {
+        *slot = if white_engulfs || black_engulfs {
             let strength = if o != pc && c != po { 100.0 } else { 80.0 };
             b.color(i) * strength
         } else {

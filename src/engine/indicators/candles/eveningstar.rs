@@ -9,11 +9,11 @@
 //! `NaN`). Warm-up: 12 bars, whatever the penetration. Complexity: O(len), no
 //! allocation.
 
-use super::settings::{Candles, PeriodTotal, BODY_LONG, BODY_SHORT};
+use super::settings::{longest_period, Candles, PeriodTotal, BODY_LONG, BODY_SHORT};
 use super::valid_penetration;
 
 pub fn cdl_eveningstar_lookback() -> usize {
-    BODY_SHORT.period.max(BODY_LONG.period) + 2
+    longest_period(&[BODY_SHORT, BODY_LONG]) + 2
 }
 
 pub fn cdl_eveningstar(
@@ -35,7 +35,7 @@ pub fn cdl_eveningstar(
     let mut long_first = PeriodTotal::new(BODY_LONG, 2, &b, first);
     let mut short_star = PeriodTotal::new(BODY_SHORT, 1, &b, first);
     let mut short_last = PeriodTotal::new(BODY_SHORT, 0, &b, first);
-    for i in first..out.len() {
+    for (i, slot) in out.iter_mut().enumerate().skip(first) {
         let fired = b.is_white(i - 2)
             && b.is_black(i)
             && b.body_gap_up(i - 1, i - 2)
@@ -43,7 +43,7 @@ pub fn cdl_eveningstar(
             && b.real_body(i - 2) > long_first.threshold(&b, i)
             && b.real_body(i - 1) <= short_star.threshold(&b, i)
             && b.real_body(i) > short_last.threshold(&b, i);
-        out[i] = if fired { -100.0 } else { 0.0 };
+        *slot = if fired { -100.0 } else { 0.0 };
         long_first.roll(&b, i);
         short_star.roll(&b, i);
         short_last.roll(&b, i);

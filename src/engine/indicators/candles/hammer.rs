@@ -8,15 +8,12 @@
 //! the 5 bars before the previous bar); else 0. Warm-up: 11 bars.
 //! Complexity: O(len), no allocation.
 
-use super::settings::{Candles, PeriodTotal, BODY_SHORT, NEAR, SHADOW_LONG, SHADOW_VERY_SHORT};
+use super::settings::{
+    longest_period, Candles, PeriodTotal, BODY_SHORT, NEAR, SHADOW_LONG, SHADOW_VERY_SHORT,
+};
 
 pub fn cdl_hammer_lookback() -> usize {
-    BODY_SHORT
-        .period
-        .max(SHADOW_LONG.period)
-        .max(SHADOW_VERY_SHORT.period)
-        .max(NEAR.period)
-        + 1
+    longest_period(&[BODY_SHORT, SHADOW_LONG, SHADOW_VERY_SHORT, NEAR]) + 1
 }
 
 pub fn cdl_hammer(open: &[f64], high: &[f64], low: &[f64], close: &[f64], out: &mut [f64]) {
@@ -28,12 +25,12 @@ pub fn cdl_hammer(open: &[f64], high: &[f64], low: &[f64], close: &[f64], out: &
     let mut long_shadow = PeriodTotal::new(SHADOW_LONG, 0, &b, first);
     let mut short_shadow = PeriodTotal::new(SHADOW_VERY_SHORT, 0, &b, first);
     let mut near = PeriodTotal::new(NEAR, 1, &b, first);
-    for i in first..out.len() {
+    for (i, slot) in out.iter_mut().enumerate().skip(first) {
         let fired = b.real_body(i) < body.threshold(&b, i)
             && b.lower_shadow(i) > long_shadow.threshold(&b, i)
             && b.upper_shadow(i) < short_shadow.threshold(&b, i)
             && b.body_bottom(i) <= b.low(i - 1) + near.threshold(&b, i);
-        out[i] = if fired { 100.0 } else { 0.0 };
+        *slot = if fired { 100.0 } else { 0.0 };
         body.roll(&b, i);
         long_shadow.roll(&b, i);
         short_shadow.roll(&b, i);

@@ -8,10 +8,10 @@
 //! Bar `i`'s colour does not matter. Warm-up: 11 bars. Complexity: O(len), no
 //! allocation.
 
-use super::settings::{Candles, PeriodTotal, BODY_LONG, BODY_SHORT};
+use super::settings::{longest_period, Candles, PeriodTotal, BODY_LONG, BODY_SHORT};
 
 pub fn cdl_harami_lookback() -> usize {
-    BODY_SHORT.period.max(BODY_LONG.period) + 1
+    longest_period(&[BODY_SHORT, BODY_LONG]) + 1
 }
 
 pub fn cdl_harami(open: &[f64], high: &[f64], low: &[f64], close: &[f64], out: &mut [f64]) {
@@ -21,8 +21,8 @@ pub fn cdl_harami(open: &[f64], high: &[f64], low: &[f64], close: &[f64], out: &
     };
     let mut long = PeriodTotal::new(BODY_LONG, 1, &b, first);
     let mut short = PeriodTotal::new(BODY_SHORT, 0, &b, first);
-    for i in first..out.len() {
-        out[i] = if b.real_body(i - 1) > long.threshold(&b, i)
+    for (i, slot) in out.iter_mut().enumerate().skip(first) {
+        *slot = if b.real_body(i - 1) > long.threshold(&b, i)
             && b.real_body(i) <= short.threshold(&b, i)
         {
             let (top, bottom) = (b.body_top(i), b.body_bottom(i));

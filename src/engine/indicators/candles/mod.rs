@@ -43,12 +43,75 @@ fn valid_penetration(penetration: f64) -> bool {
     (0.0..=3e37).contains(&penetration)
 }
 
-/// +100 or −100 by sign, as TA-Lib writes `sign * 100`.
-#[inline(always)]
-fn signal(sign: f64, fired: bool) -> f64 {
-    if fired {
-        sign * 100.0
-    } else {
-        0.0
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Twelve plain white candles (body 1, range 2) and then `pattern`'s bars
+    /// as (open, high, low, close).
+    fn after_background(pattern: &[(f64, f64, f64, f64)]) -> [Vec<f64>; 4] {
+        let mut cols: [Vec<f64>; 4] = Default::default();
+        let background = std::iter::repeat_n((100.0, 101.5, 99.5, 101.0), 12);
+        for (o, h, l, c) in background.chain(pattern.iter().copied()) {
+            cols[0].push(o);
+            cols[1].push(h);
+            cols[2].push(l);
+            cols[3].push(c);
+        }
+        cols
+    }
+
+    type Pattern = fn(&[f64], &[f64], &[f64], &[f64], &mut [f64]);
+
+    fn last(f: Pattern, bars: &[Vec<f64>; 4]) -> f64 {
+        let mut out = vec![0.0; bars[0].len()];
+        f(&bars[0], &bars[1], &bars[2], &bars[3], &mut out);
+        out[out.len() - 1]
+    }
+
+    #[test]
+    fn an_engulfing_body_scores_100_and_one_touching_end_scores_80() {
+        let black = (101.0, 101.2, 99.8, 100.0);
+        let strict = after_background(&[black, (99.5, 101.7, 99.4, 101.5)]);
+        assert_eq!(last(cdl_engulfing, &strict), 100.0);
+        let touching = after_background(&[black, (100.0, 101.7, 99.9, 101.5)]);
+        assert_eq!(last(cdl_engulfing, &touching), 80.0);
+        let inside = after_background(&[black, (100.2, 101.0, 100.1, 100.8)]);
+        assert_eq!(last(cdl_engulfing, &inside), 0.0);
+    }
+
+    #[test]
+    fn a_small_body_on_a_long_lower_shadow_near_the_prior_low_is_a_hammer() {
+        let hammer = after_background(&[(99.6, 99.8, 98.5, 99.8)]);
+        assert_eq!(last(cdl_hammer, &hammer), 100.0);
+        let upper_wick = after_background(&[(99.6, 100.3, 98.5, 99.8)]);
+        assert_eq!(last(cdl_hammer, &upper_wick), 0.0);
+    }
+
+    #[test]
+    fn a_morning_star_needs_the_third_close_past_the_penetration_level() {
+        // Long black, a small star gapping below it, a white close at 101:
+        // the first body spans 100..103, so 101 clears 0.3 (100.9), not 0.5.
+        let bars = after_background(&[
+            (103.0, 103.1, 99.9, 100.0),
+            (99.0, 99.1, 98.6, 98.8),
+            (99.0, 101.1, 98.9, 101.0),
+        ]);
+        let star = |penetration: f64| {
+            let mut out = vec![0.0; bars[0].len()];
+            cdl_morningstar(
+                &bars[0],
+                &bars[1],
+                &bars[2],
+                &bars[3],
+                penetration,
+                &mut out,
+            );
+            assert!(out[..cdl_morningstar_lookback()].iter().all(|v| v.is_nan()));
+            out[out.len() - 1]
+        };
+        assert_eq!(star(0.3), 100.0);
+        assert_eq!(star(0.5), 0.0);
+        assert!(star(-1.0).is_nan());
     }
 }

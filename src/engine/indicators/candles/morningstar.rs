@@ -13,11 +13,11 @@
 //! into one `mul_add`; this follows the C library's unfused arithmetic (the two
 //! can differ only when the close sits within a rounding error of the level).
 
-use super::settings::{Candles, PeriodTotal, BODY_LONG, BODY_SHORT};
+use super::settings::{longest_period, Candles, PeriodTotal, BODY_LONG, BODY_SHORT};
 use super::valid_penetration;
 
 pub fn cdl_morningstar_lookback() -> usize {
-    BODY_SHORT.period.max(BODY_LONG.period) + 2
+    longest_period(&[BODY_SHORT, BODY_LONG]) + 2
 }
 
 pub fn cdl_morningstar(
@@ -39,7 +39,7 @@ pub fn cdl_morningstar(
     let mut long_first = PeriodTotal::new(BODY_LONG, 2, &b, first);
     let mut short_star = PeriodTotal::new(BODY_SHORT, 1, &b, first);
     let mut short_last = PeriodTotal::new(BODY_SHORT, 0, &b, first);
-    for i in first..out.len() {
+    for (i, slot) in out.iter_mut().enumerate().skip(first) {
         let fired = b.is_black(i - 2)
             && b.is_white(i)
             && b.body_gap_down(i - 1, i - 2)
@@ -47,7 +47,7 @@ pub fn cdl_morningstar(
             && b.real_body(i - 2) > long_first.threshold(&b, i)
             && b.real_body(i - 1) <= short_star.threshold(&b, i)
             && b.real_body(i) > short_last.threshold(&b, i);
-        out[i] = if fired { 100.0 } else { 0.0 };
+        *slot = if fired { 100.0 } else { 0.0 };
         long_first.roll(&b, i);
         short_star.roll(&b, i);
         short_last.roll(&b, i);

@@ -22,7 +22,7 @@ pub fn cdl_piercing(open: &[f64], high: &[f64], low: &[f64], close: &[f64], out:
     };
     let mut long_prev = PeriodTotal::new(BODY_LONG, 1, &b, first);
     let mut long_this = PeriodTotal::new(BODY_LONG, 0, &b, first);
-    for i in first..out.len() {
+    for (i, slot) in out.iter_mut().enumerate().skip(first) {
         let fired = b.is_black(i - 1)
             && b.real_body(i - 1) > long_prev.threshold(&b, i)
             && b.is_white(i)
@@ -32,7 +32,7 @@ pub fn cdl_piercing(open: &[f64], high: &[f64], low: &[f64], close: &[f64], out:
             // TA-Lib's port fuses this multiply-add; halving is exact, so
             // the unfused sum rounds the same.
             && b.close(i) > b.close(i - 1) + b.real_body(i - 1) * 0.5;
-        out[i] = if fired { 100.0 } else { 0.0 };
+        *slot = if fired { 100.0 } else { 0.0 };
         long_prev.roll(&b, i);
         long_this.roll(&b, i);
     }

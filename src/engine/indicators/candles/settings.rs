@@ -61,6 +61,20 @@ pub(crate) const FAR: CandleSetting = setting(RangeType::HighLow, 5, 0.6);
 #[allow(dead_code)]
 pub(crate) const EQUAL: CandleSetting = setting(RangeType::HighLow, 5, 0.05);
 
+/// The longest averaging period among `settings`: a pattern's lookback is
+/// this plus the bars before the judged one that it reads.
+pub(crate) const fn longest_period(settings: &[CandleSetting]) -> usize {
+    let mut longest = 0;
+    let mut k = 0;
+    while k < settings.len() {
+        if settings[k].period > longest {
+            longest = settings[k].period;
+        }
+        k += 1;
+    }
+    longest
+}
+
 /// The four price columns of a pattern's input, checked to have the output's
 /// length.
 #[derive(Debug, Clone, Copy)]
@@ -258,8 +272,8 @@ mod tests {
     use super::*;
 
     fn bars() -> (Vec<f64>, Vec<f64>, Vec<f64>, Vec<f64>) {
-        let open = vec![10.0, 11.0, 12.5, 12.0, 13.0, 12.0, 12.2, 14.0];
-        let close = vec![11.0, 10.5, 12.0, 13.5, 12.2, 12.0, 13.0, 13.1];
+        let open: Vec<f64> = vec![10.0, 11.0, 12.5, 12.0, 13.0, 12.0, 12.2, 14.0];
+        let close: Vec<f64> = vec![11.0, 10.5, 12.0, 13.5, 12.2, 12.0, 13.0, 13.1];
         let high: Vec<f64> = open
             .iter()
             .zip(&close)

@@ -7,14 +7,12 @@
 //! the 10 bars before); else 0. Warm-up: 11 bars. Complexity: O(len), no
 //! allocation.
 
-use super::settings::{Candles, PeriodTotal, BODY_SHORT, SHADOW_LONG, SHADOW_VERY_SHORT};
+use super::settings::{
+    longest_period, Candles, PeriodTotal, BODY_SHORT, SHADOW_LONG, SHADOW_VERY_SHORT,
+};
 
 pub fn cdl_shootingstar_lookback() -> usize {
-    BODY_SHORT
-        .period
-        .max(SHADOW_LONG.period)
-        .max(SHADOW_VERY_SHORT.period)
-        + 1
+    longest_period(&[BODY_SHORT, SHADOW_LONG, SHADOW_VERY_SHORT]) + 1
 }
 
 pub fn cdl_shootingstar(open: &[f64], high: &[f64], low: &[f64], close: &[f64], out: &mut [f64]) {
@@ -25,12 +23,12 @@ pub fn cdl_shootingstar(open: &[f64], high: &[f64], low: &[f64], close: &[f64], 
     let mut body = PeriodTotal::new(BODY_SHORT, 0, &b, first);
     let mut long_shadow = PeriodTotal::new(SHADOW_LONG, 0, &b, first);
     let mut short_shadow = PeriodTotal::new(SHADOW_VERY_SHORT, 0, &b, first);
-    for i in first..out.len() {
+    for (i, slot) in out.iter_mut().enumerate().skip(first) {
         let fired = b.body_gap_up(i, i - 1)
             && b.real_body(i) < body.threshold(&b, i)
             && b.upper_shadow(i) > long_shadow.threshold(&b, i)
             && b.lower_shadow(i) < short_shadow.threshold(&b, i);
-        out[i] = if fired { -100.0 } else { 0.0 };
+        *slot = if fired { -100.0 } else { 0.0 };
         body.roll(&b, i);
         long_shadow.roll(&b, i);
         short_shadow.roll(&b, i);

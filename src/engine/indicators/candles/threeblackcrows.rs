@@ -20,7 +20,7 @@ pub fn cdl_3blackcrows(open: &[f64], high: &[f64], low: &[f64], close: &[f64], o
     };
     // One total per crow, oldest first.
     let mut shadow = [2, 1, 0].map(|lag| PeriodTotal::new(SHADOW_VERY_SHORT, lag, &b, first));
-    for i in first..out.len() {
+    for (i, slot) in out.iter_mut().enumerate().skip(first) {
         let (c1, c2, c3) = (i - 2, i - 1, i);
         let fired = b.is_white(i - 3)
             && b.is_black(c1)
@@ -36,7 +36,7 @@ pub fn cdl_3blackcrows(open: &[f64], high: &[f64], low: &[f64], close: &[f64], o
             && b.lower_shadow(c1) < shadow[0].threshold(&b, i)
             && b.lower_shadow(c2) < shadow[1].threshold(&b, i)
             && b.lower_shadow(c3) < shadow[2].threshold(&b, i);
-        out[i] = if fired { -100.0 } else { 0.0 };
+        *slot = if fired { -100.0 } else { 0.0 };
         for total in &mut shadow {
             total.roll(&b, i);
         }

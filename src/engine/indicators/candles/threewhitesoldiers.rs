@@ -10,14 +10,12 @@
 //! last body is not short (`> BodyShort`, the mean body of the 10 bars before
 //! it); else 0. Warm-up: 12 bars. Complexity: O(len), no allocation.
 
-use super::settings::{Candles, PeriodTotal, BODY_SHORT, FAR, NEAR, SHADOW_VERY_SHORT};
+use super::settings::{
+    longest_period, Candles, PeriodTotal, BODY_SHORT, FAR, NEAR, SHADOW_VERY_SHORT,
+};
 
 pub fn cdl_3whitesoldiers_lookback() -> usize {
-    SHADOW_VERY_SHORT
-        .period
-        .max(BODY_SHORT.period)
-        .max(FAR.period.max(NEAR.period))
-        + 2
+    longest_period(&[SHADOW_VERY_SHORT, BODY_SHORT, FAR, NEAR]) + 2
 }
 
 pub fn cdl_3whitesoldiers(open: &[f64], high: &[f64], low: &[f64], close: &[f64], out: &mut [f64]) {
@@ -31,7 +29,7 @@ pub fn cdl_3whitesoldiers(open: &[f64], high: &[f64], low: &[f64], close: &[f64]
     let mut near = [2, 1].map(|lag| PeriodTotal::new(NEAR, lag, &b, first));
     let mut far = [2, 1].map(|lag| PeriodTotal::new(FAR, lag, &b, first));
     let mut body = PeriodTotal::new(BODY_SHORT, 0, &b, first);
-    for i in first..out.len() {
+    for (i, slot) in out.iter_mut().enumerate().skip(first) {
         let (s1, s2, s3) = (i - 2, i - 1, i);
         let fired = b.is_white(s1)
             && b.upper_shadow(s1) < shadow[0].threshold(&b, i)
@@ -48,7 +46,7 @@ pub fn cdl_3whitesoldiers(open: &[f64], high: &[f64], low: &[f64], close: &[f64]
             && b.real_body(s2) > b.real_body(s1) - far[0].threshold(&b, i)
             && b.real_body(s3) > b.real_body(s2) - far[1].threshold(&b, i)
             && b.real_body(s3) > body.threshold(&b, i);
-        out[i] = if fired { 100.0 } else { 0.0 };
+        *slot = if fired { 100.0 } else { 0.0 };
         for total in shadow.iter_mut().chain(&mut near).chain(&mut far) {
             total.roll(&b, i);
         }
