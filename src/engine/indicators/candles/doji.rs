@@ -1,0 +1,27 @@
+//! CDLDOJI, the doji (TA-Lib `CDLDOJI`).
+//!
+//! Formula: `+100` when `|close − open| ≤ BodyDoji`, i.e. 0.1 × the mean
+//! high−low range of the 10 bars before; else 0. Warm-up: 10 bars.
+//! Complexity: O(len), no allocation.
+
+use super::settings::{Candles, PeriodTotal, BODY_DOJI};
+
+pub fn cdl_doji_lookback() -> usize {
+    BODY_DOJI.period
+}
+
+pub fn cdl_doji(open: &[f64], high: &[f64], low: &[f64], close: &[f64], out: &mut [f64]) {
+    let first = cdl_doji_lookback();
+    let Some(b) = Candles::prepare(open, high, low, close, out, first) else {
+        return;
+    };
+    let mut doji = PeriodTotal::new(BODY_DOJI, 0, &b, first);
+    for (i, slot) in out.iter_mut().enumerate().skip(first) {
+        *slot = if b.real_body(i) <= doji.threshold(&b, i) {
+            100.0
+        } else {
+            0.0
+        };
+        doji.roll(&b, i);
+    }
+}

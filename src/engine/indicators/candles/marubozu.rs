@@ -1,0 +1,30 @@
+//! CDLMARUBOZU, the marubozu (TA-Lib `CDLMARUBOZU`).
+//!
+//! Formula: a long real body (`> BodyLong`, the mean body of the 10 bars
+//! before) with both shadows very short (`< ShadowVeryShort`, 0.1 × the mean
+//! high−low range of the 10 bars before). Output: `±100` by the bar's colour,
+//! else 0. Warm-up: 10 bars. Complexity: O(len), no allocation.
+
+use super::settings::{longest_period, Candles, PeriodTotal, BODY_LONG, SHADOW_VERY_SHORT};
+
+pub fn cdl_marubozu_lookback() -> usize {
+    longest_period(&[BODY_LONG, SHADOW_VERY_SHORT])
+}
+
+pub fn cdl_marubozu(open: &[f64], high: &[f64], low: &[f64], close: &[f64], out: &mut [f64]) {
+    let first = cdl_marubozu_lookback();
+    let Some(b) = Candles::prepare(open, high, low, close, out, first) else {
+        return;
+    };
+    let mut long = PeriodTotal::new(BODY_LONG, 0, &b, first);
+    let mut shadow = PeriodTotal::new(SHADOW_VERY_SHORT, 0, &b, first);
+    for (i, slot) in out.iter_mut().enumerate().skip(first) {
+        let very_short = shadow.threshold(&b, i);
+        let fired = b.real_body(i) > long.threshold(&b, i)
+            && b.upper_shadow(i) < very_short
+            && b.lower_shadow(i) < very_short;
+        *slot = if fired { b.color(i) * 100.0 } else { 0.0 };
+        long.roll(&b, i);
+        shadow.roll(&b, i);
+    }
+}

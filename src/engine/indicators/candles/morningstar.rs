@@ -1,0 +1,55 @@
+//! CDLMORNINGSTAR, the morning star (TA-Lib `CDLMORNINGSTAR`).
+//!
+//! Formula: `+100` when bar `i−2` is black and long (`> BodyLong`, the mean
+//! body of the 10 bars before it), bar `i−1`'s body is short (`≤ BodyShort`,
+//! the mean body of the 10 bars before it) and gaps down below bar `i−2`'s
+//! body, and bar `i` is white, not short (`> BodyShort` of its own 10 bars)
+//! and closes above `close[i−2] + penetration × body[i−2]`; else 0.
+//! Penetration: TA-Lib's default 0.3, accepted range `0..=3e37` (otherwise all
+//! `NaN`). Warm-up: 12 bars, whatever the penetration. Complexity: O(len), no
+//! allocation.
+//!
+//! Definitional trap: the `ta-lib` crate fuses `close + penetration × body`
+//! into one `mul_add`; this follows the C library's unfused arithmetic (the two
+//! can differ only when the close sits within a rounding error of the level).
+
+use super::settings::{longest_period, Candles, PeriodTotal, BODY_LONG, BODY_SHORT};
+use super::valid_penetration;
+
+pub fn cdl_morningstar_lookback() -> usize {
+    longest_period(&[BODY_SHORT, BODY_LONG]) + 2
+}
+
+pub fn cdl_morningstar(
+    open: &[f64],
+    high: &[f64],
+    low: &[f64],
+    close: &[f64],
+    penetration: f64,
+    out: &mut [f64],
+) {
+    let first = cdl_morningstar_lookback();
+    let Some(b) = Candles::prepare(open, high, low, close, out, first) else {
+        return;
+    };
+    if !valid_penetration(penetration) {
+        super::fill_nan(out);
+        return;
+    }
+    let mut long_first = PeriodTotal::new(BODY_LONG, 2, &b, first);
+    let mut short_star = PeriodTotal::new(BODY_SHORT, 1, &b, first);
+    let mut short_last = PeriodTotal::new(BODY_SHORT, 0, &b, first);
+    for (i, slot) in out.iter_mut().enumerate().skip(first) {
+        let fired = b.is_black(i - 2)
+            && b.is_white(i)
+            && b.body_gap_down(i - 1, i - 2)
+            && b.close(i) > b.close(i - 2) + b.real_body(i - 2) * penetration
+            && b.real_body(i - 2) > long_first.threshold(&b, i)
+            && b.real_body(i - 1) <= short_star.threshold(&b, i)
+            && b.real_body(i) > short_last.threshold(&b, i);
+        *slot = if fired { 100.0 } else { 0.0 };
+        long_first.roll(&b, i);
+        short_star.roll(&b, i);
+        short_last.roll(&b, i);
+    }
+}

@@ -1,0 +1,349 @@
+//! TA-Lib's default candle settings and the shared candle arithmetic every
+//! pattern uses: real body, shadows, candle range per range type, colour, body
+//! gaps, and the rolling "period totals" behind each setting's average.
+//!
+//! A setting says what "long", "short", "near"… mean for the bar being judged:
+//! `factor × average(range of the `period` bars before it)`, where the range is
+//! the real body, the high−low span, or the shadows (whose average is halved,
+//! as there are two of them). With `period == 0` the bar's own range is used
+//! instead of an average. The bar itself is never part of its own average.
+//!
+//! Definitional trap: TA-Lib keeps one running total per (setting, candle of
+//! the pattern) and updates it *after* judging each bar by adding
+//! `range(newest) − range(oldest)` as one difference. Floating-point sums depend
+//! on that order, and a threshold compared with `<` or `>` can flip on the last
+//! bit, so `PeriodTotal` repeats it exactly rather than computing a fresh mean
+//! (or sharing one total between candles that TA-Lib keeps apart).
+
+/// What a setting measures a candle by (TA-Lib `TA_RangeType`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum RangeType {
+    /// `|close − open|`.
+    RealBody,
+    /// `high − low`.
+    HighLow,
+    /// Both shadows together: `high − low` less the real body.
+    Shadows,
+}
+
+/// One candle setting (TA-Lib `TA_CandleSetting`).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub(crate) struct CandleSetting {
+    pub range: RangeType,
+    /// How many bars before the judged one are averaged (0: the bar itself).
+    pub period: usize,
+    pub factor: f64,
+}
+
+const fn setting(range: RangeType, period: usize, factor: f64) -> CandleSetting {
+    CandleSetting {
+        range,
+        period,
+        factor,
+    }
+}
+
+// TA-Lib's defaults (`TA_CandleDefaultSettings`), the whole table: the settings
+// marked `allow(dead_code)` serve only TA-Lib patterns outside our twelve.
+pub(crate) const BODY_LONG: CandleSetting = setting(RangeType::RealBody, 10, 1.0);
+#[allow(dead_code)]
+pub(crate) const BODY_VERY_LONG: CandleSetting = setting(RangeType::RealBody, 10, 3.0);
+pub(crate) const BODY_SHORT: CandleSetting = setting(RangeType::RealBody, 10, 1.0);
+pub(crate) const BODY_DOJI: CandleSetting = setting(RangeType::HighLow, 10, 0.1);
+pub(crate) const SHADOW_LONG: CandleSetting = setting(RangeType::RealBody, 0, 1.0);
+#[allow(dead_code)]
+pub(crate) const SHADOW_VERY_LONG: CandleSetting = setting(RangeType::RealBody, 0, 2.0);
+#[allow(dead_code)]
+pub(crate) const SHADOW_SHORT: CandleSetting = setting(RangeType::Shadows, 10, 1.0);
+pub(crate) const SHADOW_VERY_SHORT: CandleSetting = setting(RangeType::HighLow, 10, 0.1);
+pub(crate) const NEAR: CandleSetting = setting(RangeType::HighLow, 5, 0.2);
+pub(crate) const FAR: CandleSetting = setting(RangeType::HighLow, 5, 0.6);
+#[allow(dead_code)]
+pub(crate) const EQUAL: CandleSetting = setting(RangeType::HighLow, 5, 0.05);
+
+/// The longest averaging period among `settings`: a pattern's lookback is
+/// this plus the bars before the judged one that it reads.
+pub(crate) const fn longest_period(settings: &[CandleSetting]) -> usize {
+    let mut longest = 0;
+    let mut k = 0;
+    while k < settings.len() {
+        if settings[k].period > longest {
+            longest = settings[k].period;
+        }
+        k += 1;
+    }
+    longest
+}
+
+/// The four price columns of a pattern's input, checked to have the output's
+/// length.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Candles<'a> {
+    open: &'a [f64],
+    high: &'a [f64],
+    low: &'a [f64],
+    close: &'a [f64],
+}
+
+impl<'a> Candles<'a> {
+    /// The kernel prologue: marks `out` undefined, then returns the columns
+    /// when they all have `out`'s length and there is at least one bar past
+    /// `lookback` to judge; `None` leaves `out` all `NaN`.
+    pub fn prepare(
+        open: &'a [f64],
+        high: &'a [f64],
+        low: &'a [f64],
+        close: &'a [f64],
+        out: &mut [f64],
+        lookback: usize,
+    ) -> Option<Self> {
+        super::fill_nan(out);
+        let n = out.len();
+        let same_len = open.len() == n && high.len() == n && low.len() == n && close.len() == n;
+        (same_len && n > lookback).then_some(Self {
+            open,
+            high,
+            low,
+            close,
+        })
+    }
+
+    #[inline(always)]
+    pub fn open(&self, i: usize) -> f64 {
+        self.open[i]
+    }
+
+    #[inline(always)]
+    pub fn high(&self, i: usize) -> f64 {
+        self.high[i]
+    }
+
+    #[inline(always)]
+    pub fn low(&self, i: usize) -> f64 {
+        self.low[i]
+    }
+
+    #[inline(always)]
+    pub fn close(&self, i: usize) -> f64 {
+        self.close[i]
+    }
+
+    /// `|close − open|`.
+    #[inline(always)]
+    pub fn real_body(&self, i: usize) -> f64 {
+        (self.close[i] - self.open[i]).abs()
+    }
+
+    /// White (`close ≥ open`, a flat candle counts as white).
+    #[inline(always)]
+    pub fn is_white(&self, i: usize) -> bool {
+        self.close[i] >= self.open[i]
+    }
+
+    /// Black (`close < open`).
+    #[inline(always)]
+    pub fn is_black(&self, i: usize) -> bool {
+        !self.is_white(i)
+    }
+
+    /// TA-Lib's candle colour as a sign: +1 white, −1 black.
+    #[inline(always)]
+    pub fn color(&self, i: usize) -> f64 {
+        if self.is_white(i) {
+            1.0
+        } else {
+            -1.0
+        }
+    }
+
+    /// The top of the real body.
+    #[inline(always)]
+    pub fn body_top(&self, i: usize) -> f64 {
+        if self.is_white(i) {
+            self.close[i]
+        } else {
+            self.open[i]
+        }
+    }
+
+    /// The bottom of the real body.
+    #[inline(always)]
+    pub fn body_bottom(&self, i: usize) -> f64 {
+        if self.is_white(i) {
+            self.open[i]
+        } else {
+            self.close[i]
+        }
+    }
+
+    #[inline(always)]
+    pub fn upper_shadow(&self, i: usize) -> f64 {
+        self.high[i] - self.body_top(i)
+    }
+
+    #[inline(always)]
+    pub fn lower_shadow(&self, i: usize) -> f64 {
+        self.body_bottom(i) - self.low[i]
+    }
+
+    /// Bar `i`'s real body lies entirely above bar `j`'s.
+    #[inline(always)]
+    pub fn body_gap_up(&self, i: usize, j: usize) -> bool {
+        self.body_bottom(i) > self.body_top(j)
+    }
+
+    /// Bar `i`'s real body lies entirely below bar `j`'s.
+    #[inline(always)]
+    pub fn body_gap_down(&self, i: usize, j: usize) -> bool {
+        self.body_top(i) < self.body_bottom(j)
+    }
+
+    /// The candle's size as `range` measures it.
+    #[inline(always)]
+    pub fn range(&self, range: RangeType, i: usize) -> f64 {
+        match range {
+            RangeType::RealBody => self.real_body(i),
+            RangeType::HighLow => self.high[i] - self.low[i],
+            RangeType::Shadows => self.upper_shadow(i) + self.lower_shadow(i),
+        }
+    }
+}
+
+/// The running total behind one setting for one candle of a pattern: the
+/// candle `lag` bars before the bar being judged, whose average spans the
+/// `setting.period` bars before that candle.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct PeriodTotal {
+    setting: CandleSetting,
+    lag: usize,
+    total: f64,
+}
+
+impl PeriodTotal {
+    /// Seeds the total for judging bar `first` (at least the pattern's
+    /// lookback, so `first ≥ lag + period`): the ranges of bars
+    /// `first − lag − period .. first − lag`, summed oldest first.
+    pub fn new(setting: CandleSetting, lag: usize, bars: &Candles, first: usize) -> Self {
+        let candle = first - lag;
+        let mut total = 0.0;
+        for k in candle - setting.period..candle {
+            total += bars.range(setting.range, k);
+        }
+        Self {
+            setting,
+            lag,
+            total,
+        }
+    }
+
+    /// The setting's threshold for the candle `lag` bars before bar `i`:
+    /// `factor × mean` (the candle's own range when the period is 0), halved
+    /// for shadows — in TA-Lib's order of operations.
+    #[inline(always)]
+    pub fn threshold(&self, bars: &Candles, i: usize) -> f64 {
+        let s = &self.setting;
+        let base = if s.period != 0 {
+            self.total / s.period as f64
+        } else {
+            bars.range(s.range, i - self.lag)
+        };
+        let half = if s.range == RangeType::Shadows {
+            0.5
+        } else {
+            1.0
+        };
+        s.factor * base * half
+    }
+
+    /// Slides the window one bar on, after bar `i` has been judged: adds the
+    /// candle's own range and drops the oldest, as a single difference.
+    #[inline(always)]
+    pub fn roll(&mut self, bars: &Candles, i: usize) {
+        let s = &self.setting;
+        if s.period != 0 {
+            let candle = i - self.lag;
+            self.total += bars.range(s.range, candle) - bars.range(s.range, candle - s.period);
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn bars() -> (Vec<f64>, Vec<f64>, Vec<f64>, Vec<f64>) {
+        let open: Vec<f64> = vec![10.0, 11.0, 12.5, 12.0, 13.0, 12.0, 12.2, 14.0];
+        let close: Vec<f64> = vec![11.0, 10.5, 12.0, 13.5, 12.2, 12.0, 13.0, 13.1];
+        let high: Vec<f64> = open
+            .iter()
+            .zip(&close)
+            .enumerate()
+            .map(|(k, (o, c))| o.max(*c) + 0.1 * k as f64)
+            .collect();
+        let low: Vec<f64> = open
+            .iter()
+            .zip(&close)
+            .enumerate()
+            .map(|(k, (o, c))| o.min(*c) - 0.05 * k as f64)
+            .collect();
+        (open, high, low, close)
+    }
+
+    #[test]
+    fn candle_parts_add_up_to_the_high_low_range() {
+        let (o, h, l, c) = bars();
+        let mut out = vec![0.0; o.len()];
+        let b = Candles::prepare(&o, &h, &l, &c, &mut out, 0).unwrap();
+        for i in 0..o.len() {
+            let whole = b.range(RangeType::HighLow, i);
+            let parts = b.real_body(i) + b.range(RangeType::Shadows, i);
+            assert!((whole - parts).abs() < 1e-12, "bar {i}");
+            assert!(b.body_top(i) >= b.body_bottom(i));
+        }
+        assert!(b.is_white(5), "a flat candle counts as white");
+        assert_eq!(b.color(1), -1.0);
+    }
+
+    #[test]
+    fn prepare_refuses_mismatched_or_too_short_columns() {
+        let (o, h, l, c) = bars();
+        let mut out = vec![0.0; o.len()];
+        assert!(Candles::prepare(&o[1..], &h, &l, &c, &mut out, 0).is_none());
+        assert!(Candles::prepare(&o, &h, &l, &c, &mut out, o.len()).is_none());
+        assert!(out.iter().all(|v| v.is_nan()));
+        assert!(Candles::prepare(&o, &h, &l, &c, &mut out, o.len() - 1).is_some());
+    }
+
+    #[test]
+    fn a_rolled_total_averages_the_bars_before_the_judged_candle() {
+        let (o, h, l, c) = bars();
+        let mut out = vec![0.0; o.len()];
+        let b = Candles::prepare(&o, &h, &l, &c, &mut out, 0).unwrap();
+        let set = setting(RangeType::Shadows, 3, 2.0);
+        let lag = 1;
+        let first = 4;
+        let mut total = PeriodTotal::new(set, lag, &b, first);
+        for i in first..o.len() {
+            let candle = i - lag;
+            let mean: f64 = (candle - 3..candle)
+                .map(|k| b.range(RangeType::Shadows, k))
+                .sum::<f64>()
+                / 3.0;
+            let want = 2.0 * mean * 0.5;
+            assert!((total.threshold(&b, i) - want).abs() < 1e-12, "bar {i}");
+            total.roll(&b, i);
+        }
+    }
+
+    #[test]
+    fn a_zero_period_setting_measures_the_candle_itself() {
+        let (o, h, l, c) = bars();
+        let mut out = vec![0.0; o.len()];
+        let b = Candles::prepare(&o, &h, &l, &c, &mut out, 0).unwrap();
+        let mut total = PeriodTotal::new(SHADOW_VERY_LONG, 0, &b, 2);
+        for i in 2..o.len() {
+            assert_eq!(total.threshold(&b, i), 2.0 * b.real_body(i));
+            total.roll(&b, i);
+        }
+    }
+}

@@ -1,0 +1,36 @@
+//! CDLSHOOTINGSTAR, the shooting star (TA-Lib `CDLSHOOTINGSTAR`).
+//!
+//! Formula: `−100` when bar `i`'s real body gaps up over the previous body,
+//! is short (`< BodyShort`, the mean body of the 10 bars before), has a long
+//! upper shadow (`> ShadowLong`, i.e. longer than its own body) and a very
+//! short lower shadow (`< ShadowVeryShort`, 0.1 × the mean high−low range of
+//! the 10 bars before); else 0. Warm-up: 11 bars. Complexity: O(len), no
+//! allocation.
+
+use super::settings::{
+    longest_period, Candles, PeriodTotal, BODY_SHORT, SHADOW_LONG, SHADOW_VERY_SHORT,
+};
+
+pub fn cdl_shootingstar_lookback() -> usize {
+    longest_period(&[BODY_SHORT, SHADOW_LONG, SHADOW_VERY_SHORT]) + 1
+}
+
+pub fn cdl_shootingstar(open: &[f64], high: &[f64], low: &[f64], close: &[f64], out: &mut [f64]) {
+    let first = cdl_shootingstar_lookback();
+    let Some(b) = Candles::prepare(open, high, low, close, out, first) else {
+        return;
+    };
+    let mut body = PeriodTotal::new(BODY_SHORT, 0, &b, first);
+    let mut long_shadow = PeriodTotal::new(SHADOW_LONG, 0, &b, first);
+    let mut short_shadow = PeriodTotal::new(SHADOW_VERY_SHORT, 0, &b, first);
+    for (i, slot) in out.iter_mut().enumerate().skip(first) {
+        let fired = b.body_gap_up(i, i - 1)
+            && b.real_body(i) < body.threshold(&b, i)
+            && b.upper_shadow(i) > long_shadow.threshold(&b, i)
+            && b.lower_shadow(i) < short_shadow.threshold(&b, i);
+        *slot = if fired { -100.0 } else { 0.0 };
+        body.roll(&b, i);
+        long_shadow.roll(&b, i);
+        short_shadow.roll(&b, i);
+    }
+}
