@@ -1,10 +1,70 @@
 //! The Technic score (SPEC §2.4): features, subscores, TechRating, signal,
 //! trade plan, setup tags and market regime, per symbol at a given bar.
+//! Imports only the engine's bars and indicator kernels.
 //!
-//! TODO(engine issue): implement. The public API below is the contract the
-//! scan language and the scan run are written against.
+//! # What is computed at bar `i` (bars `0..=i` only, so backtests see no future)
+//! Every window below ends at, and includes, bar `i` (checked against the
+//! original's outputs in `shared/fixtures/technic-golden.json`):
+//! - `ret_1d`, `ret_5d`, `ret_21d`: `close[i] / close[i-k] − 1` for k = 1, 5, 21.
+//! - `vol_realized_20`: sample standard deviation (n − 1) of the 20 daily
+//!   returns `close[j] / close[j-1] − 1`, j in `i-19..=i`, × √252.
+//! - `atr_pct_14`: TA-Lib ATR(14) on bars `0..=i`, divided by `close[i]` (a
+//!   fraction, not a percent). Wilder smoothing: depends on the history loaded.
+//! - `sma_20`, `sma_50`, `sma_200`: means of the last n closes.
+//! - `pct_from_high20`: `(close[i] / max(close[i-19..=i]) − 1)·100` (closes, not highs).
+//! - `rsi_14`: TA-Lib RSI(14); `macd_hist`: TA-Lib MACD(12, 26, 9) histogram,
+//!   both on closes `0..=i`.
+//! - `dollar_vol_20`: mean of `close·volume` over the last 20 bars;
+//!   `vol_spike_ratio`: `close[i]·volume[i] / dollar_vol_20`.
+//! - `gap_mean_10`: mean of `|open[j] − close[j-1]| / close[j-1]`, j in `i-9..=i`.
+//!
+//! # Few bars
+//! A feature whose window does not fit in `0..=i` is `NaN`: returns need
+//! 2/6/22 bars, the 20-bar realised volatility and the gap mean 21 and 11
+//! bars, the SMAs, the 20-bar high and dollar volume their window, ATR and RSI
+//! 15 bars, the MACD histogram 34 bars. Subscores treat an undefined feature as
+//! failing every condition (as the original's NaN comparisons did), so they are
+//! always integers. RiskScore and TechRating are `NaN` while ATR(14) is
+//! undefined (fewer than 15 bars); then the signal is Avoid and there is no
+//! plan. Nothing panics, for any length, including an empty `Bars` or an
+//! `index` past the end (that scores as "no data": all `NaN`, Avoid).
+//!
+//! # Differences from the original (deliberate)
+//! - Trend is symmetric: `2·[sma20 > sma50] + [sma50 > sma200]` minus the same
+//!   for the opposite order. The original only added, so Trend was never below
+//!   0 and Short/Strong Short could never be signalled. Where sma20 < sma50 our
+//!   Trend is negative (golden series DOWNTREND, CHOPPY, HIGHVOL: −2 here, 0 in
+//!   the original), which lowers their TechRating; their signal stays Avoid.
+//! - Short and Strong Short are the mirror of Long and Strong Long (TechRating
+//!   ≤ −16 and Trend ≤ −1; ≤ −22, Trend ≤ −2, Momentum ≤ −1), with a mirrored
+//!   trade plan (stop above, target below).
+//! - Position size is capped at 5% of the 20-bar dollar volume ÷ entry, and the
+//!   cap is flagged in [`TradePlan::liquidity_capped`]. When the 20-bar dollar
+//!   volume is undefined (fewer than 20 bars) no cap is applied.
+//! - No plan when ATR is zero or undefined (entry would equal the stop).
+//! - Target and shares use the unrounded entry and stop; only the reported
+//!   prices are rounded (as the original: the golden UPTREND plan has 186
+//!   shares and a 54.05 target, rounded inputs would give 185 and 54.06).
+//! - Prices are rounded to cents half away from zero (Python's `round` rounds
+//!   half to even on the binary value; the two differ only on exact binary ties,
+//!   which cent prices of computed values practically never hit).
+//! - Only the v1 TechRating is computed: no alpha blend, merit or composite.
+//! - The regime's volatility ratio counts as undefined (low volatility) when the
+//!   60-bar return std is below 1e-12 (constant returns: the ratio would be
+//!   one rounding noise over another).
+//!
+//! # Consequences of the SPEC's rules (kept as specified)
+//! - Strong Short cannot occur and Short is rare: Momentum goes down to −2
+//!   only, and Volume, Volatility and Breakout are not mirrored. The most
+//!   negative raw sum is −17 with Volatility +1 (ATR < 1%), −18 with
+//!   Volatility 0 but a risk factor ≤ 0.85, −19 with Volatility −1 and a
+//!   factor of 0.7; so TechRating ≥ −17 always, and Short needs every
+//!   subscore at its bearish extreme with ATR% ≤ 0.39% (risk factor ≥ 16/17).
+//! - The conviction tags (TechRating ≥ 18 / ≥ 22) and the Breakout tag are
+//!   long-side only.
 
 use super::bars::Bars;
+use super::indicators::{atr, macd, rsi};
 
 /// Trade-plan settings (SPEC §2.4 defaults: 10,000 account, 1% risk, R = 2).
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -77,6 +137,15 @@ impl Signal {
             .into_iter()
             .find(|sig| sig.label().replace(' ', "").to_ascii_lowercase() == norm)
     }
+
+    /// The side a plan takes for this signal (`None` for Avoid).
+    pub fn side(self) -> Option<Side> {
+        match self {
+            Signal::StrongLong | Signal::Long => Some(Side::Long),
+            Signal::Avoid => None,
+            Signal::Short | Signal::StrongShort => Some(Side::Short),
+        }
+    }
 }
 
 /// A Technic value usable inside scan expressions, by its language name.
@@ -125,33 +194,857 @@ impl Field {
     }
 }
 
-/// The score of one symbol at one bar.
-#[derive(Debug, Clone, PartialEq)]
-pub struct Score {
-    pub tech_rating: f64,
-    pub signal: Signal,
+/// The raw features at one bar (see the module docs for each window).
+/// `NaN` when the window does not fit in the bars loaded.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Features {
+    pub ret_1d: f64,
+    pub ret_5d: f64,
+    pub ret_21d: f64,
+    pub vol_realized_20: f64,
+    /// ATR(14) / close, a fraction (0.01 = 1%).
+    pub atr_pct_14: f64,
+    pub sma_20: f64,
+    pub sma_50: f64,
+    pub sma_200: f64,
+    /// Percent below the highest close of the last 20 bars (≤ 0).
+    pub pct_from_high20: f64,
+    pub rsi_14: f64,
+    pub macd_hist: f64,
+    pub dollar_vol_20: f64,
+    pub vol_spike_ratio: f64,
+    pub gap_mean_10: f64,
 }
 
-impl Score {
-    /// The value of a Technic field (signal as its numeric code; NaN if undefined).
-    pub fn field(&self, field: Field) -> f64 {
-        match field {
-            Field::TechRating => self.tech_rating,
-            Field::Signal => self.signal.code() as f64,
-            _ => f64::NAN,
+impl Features {
+    /// Every feature undefined.
+    pub const NAN: Features = Features {
+        ret_1d: f64::NAN,
+        ret_5d: f64::NAN,
+        ret_21d: f64::NAN,
+        vol_realized_20: f64::NAN,
+        atr_pct_14: f64::NAN,
+        sma_20: f64::NAN,
+        sma_50: f64::NAN,
+        sma_200: f64::NAN,
+        pct_from_high20: f64::NAN,
+        rsi_14: f64::NAN,
+        macd_hist: f64::NAN,
+        dollar_vol_20: f64::NAN,
+        vol_spike_ratio: f64::NAN,
+        gap_mean_10: f64::NAN,
+    };
+}
+
+/// The subscores (each integer one clipped to ±3) and RiskScore.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Subscores {
+    pub trend: i32,
+    pub momentum: i32,
+    pub volume: i32,
+    pub volatility: i32,
+    pub oscillator: i32,
+    pub breakout: i32,
+    /// `1 − 50·ATR%`, unclipped (it is clipped to [0, 1] only inside TechRating).
+    pub risk: f64,
+}
+
+/// Long or short.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Side {
+    Long,
+    Short,
+}
+
+/// The trade plan for a Long/Strong Long (or mirrored Short/Strong Short) signal.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct TradePlan {
+    pub side: Side,
+    /// Prices rounded to cents.
+    pub entry: f64,
+    pub stop: f64,
+    pub target: f64,
+    /// The R multiple the target was set at (the setting).
+    pub reward_risk: f64,
+    /// Whole shares: risk budget ÷ per-share risk, maybe capped for liquidity.
+    pub shares: u64,
+    /// True when shares were cut to 5% of the 20-bar dollar volume ÷ entry.
+    pub liquidity_capped: bool,
+}
+
+/// A setup tag (at most one per group: conviction, breakout, momentum, risk).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Tag {
+    /// TechRating ≥ 22.
+    HighConviction,
+    /// 18 ≤ TechRating < 22.
+    QualitySetup,
+    /// Breakout subscore ≥ 2.
+    Breakout,
+    /// Momentum subscore ≥ 2.
+    Momentum,
+    /// Momentum subscore ≤ −1.
+    MomentumFading,
+    /// RiskScore ≥ 0.8.
+    LowRisk,
+    /// RiskScore ≤ 0.45.
+    HighRisk,
+}
+
+impl Tag {
+    pub fn label(self) -> &'static str {
+        match self {
+            Tag::HighConviction => "High conviction",
+            Tag::QualitySetup => "Quality setup",
+            Tag::Breakout => "Breakout",
+            Tag::Momentum => "Momentum",
+            Tag::MomentumFading => "Momentum fading",
+            Tag::LowRisk => "Low risk",
+            Tag::HighRisk => "High risk",
         }
     }
 }
 
-/// Scores the bar at `index` (using bars `0..=index` only).
-pub fn score_at(_bars: &Bars, _index: usize, _settings: &Settings) -> Score {
-    Score {
-        tech_rating: f64::NAN,
-        signal: Signal::Avoid,
+/// The score of one symbol at one bar.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Score {
+    pub features: Features,
+    pub subscores: Subscores,
+    /// `NaN` while ATR(14) is undefined (fewer than 15 bars).
+    pub tech_rating: f64,
+    pub signal: Signal,
+    /// Present only for Long, Strong Long, Short and Strong Short.
+    pub plan: Option<TradePlan>,
+    pub tags: Vec<Tag>,
+}
+
+impl Score {
+    /// A score with nothing defined (no bars at that index).
+    fn undefined() -> Score {
+        Score {
+            features: Features::NAN,
+            subscores: Subscores {
+                trend: 0,
+                momentum: 0,
+                volume: 0,
+                volatility: 0,
+                oscillator: 0,
+                breakout: 0,
+                risk: f64::NAN,
+            },
+            tech_rating: f64::NAN,
+            signal: Signal::Avoid,
+            plan: None,
+            tags: Vec::new(),
+        }
     }
+
+    /// The value of a Technic field (signal as its numeric code; NaN if undefined).
+    pub fn field(&self, field: Field) -> f64 {
+        let s = &self.subscores;
+        match field {
+            Field::TechRating => self.tech_rating,
+            Field::Signal => self.signal.code() as f64,
+            Field::TrendScore => s.trend as f64,
+            Field::MomentumScore => s.momentum as f64,
+            Field::VolumeScore => s.volume as f64,
+            Field::VolatilityScore => s.volatility as f64,
+            Field::OscillatorScore => s.oscillator as f64,
+            Field::BreakoutScore => s.breakout as f64,
+            Field::RiskScore => s.risk,
+        }
+    }
+}
+
+/// Reusable scratch columns for the recursive indicators (RSI, ATR, MACD),
+/// so that scoring thousands of symbols on one worker does not allocate per
+/// symbol. Grows to the longest series seen.
+#[derive(Debug, Clone, Default)]
+pub struct ScoreScratch {
+    a: Vec<f64>,
+    b: Vec<f64>,
+    c: Vec<f64>,
+}
+
+impl ScoreScratch {
+    fn columns(&mut self, len: usize) -> (&mut [f64], &mut [f64], &mut [f64]) {
+        for col in [&mut self.a, &mut self.b, &mut self.c] {
+            if col.len() < len {
+                col.resize(len, f64::NAN);
+            }
+        }
+        (&mut self.a[..len], &mut self.b[..len], &mut self.c[..len])
+    }
+}
+
+/// Scores the bar at `index` (using bars `0..=index` only). Allocates its
+/// scratch columns; use [`score_at_with`] in loops over many symbols.
+pub fn score_at(bars: &Bars, index: usize, settings: &Settings) -> Score {
+    score_at_with(bars, index, settings, &mut ScoreScratch::default())
 }
 
 /// Scores the latest bar.
 pub fn score(bars: &Bars, settings: &Settings) -> Score {
     score_at(bars, bars.len().saturating_sub(1), settings)
+}
+
+/// [`score_at`] with caller-owned scratch columns (no allocation once they
+/// have grown to the series length, except the tags).
+pub fn score_at_with(
+    bars: &Bars,
+    index: usize,
+    settings: &Settings,
+    scratch: &mut ScoreScratch,
+) -> Score {
+    if index >= bars.len() {
+        return Score::undefined();
+    }
+    let features = features_at(bars, index, scratch);
+    let subscores = subscores(&features);
+    let tech_rating = tech_rating(&subscores);
+    let signal = signal(tech_rating, &subscores);
+    let plan = signal.side().and_then(|side| {
+        let close = bars.close()[index];
+        let extreme = match side {
+            Side::Long => bars.low()[index],
+            Side::Short => bars.high()[index],
+        };
+        trade_plan(
+            side,
+            close,
+            extreme,
+            close * features.atr_pct_14,
+            features.dollar_vol_20,
+            settings,
+        )
+    });
+    Score {
+        features,
+        subscores,
+        tech_rating,
+        signal,
+        plan,
+        tags: tags(tech_rating, &subscores),
+    }
+}
+
+/// The features at bar `i < bars.len()`.
+fn features_at(bars: &Bars, i: usize, scratch: &mut ScoreScratch) -> Features {
+    let n = i + 1;
+    let close = &bars.close()[..n];
+    let open = &bars.open()[..n];
+    let volume = &bars.volume()[..n];
+    let last = close[i];
+
+    let ret = |k: usize| {
+        if i >= k {
+            last / close[i - k] - 1.0
+        } else {
+            f64::NAN
+        }
+    };
+
+    let (a, b, c) = scratch.columns(n);
+    rsi(close, 14, a);
+    let rsi_14 = a[i];
+    atr(&bars.high()[..n], &bars.low()[..n], close, 14, a);
+    let atr_pct_14 = a[i] / last;
+    macd(close, 12, 26, 9, a, b, c);
+    let macd_hist = c[i];
+
+    let dollar_vol_20 = window(n, 20).map_or(f64::NAN, |w| {
+        w.map(|j| close[j] * volume[j]).sum::<f64>() / 20.0
+    });
+    let vol_spike_ratio = if dollar_vol_20 > 0.0 {
+        last * volume[i] / dollar_vol_20
+    } else {
+        f64::NAN
+    };
+
+    Features {
+        ret_1d: ret(1),
+        ret_5d: ret(5),
+        ret_21d: ret(21),
+        vol_realized_20: return_std(close, 20) * 252f64.sqrt(),
+        atr_pct_14,
+        sma_20: mean_last(close, 20),
+        sma_50: mean_last(close, 50),
+        sma_200: mean_last(close, 200),
+        pct_from_high20: window(n, 20).map_or(f64::NAN, |w| {
+            let high = w.map(|j| close[j]).fold(f64::NEG_INFINITY, f64::max);
+            (last / high - 1.0) * 100.0
+        }),
+        rsi_14,
+        macd_hist,
+        dollar_vol_20,
+        vol_spike_ratio,
+        gap_mean_10: window(n - 1, 10).map_or(f64::NAN, |w| {
+            w.map(|j| (open[j + 1] - close[j]).abs() / close[j])
+                .sum::<f64>()
+                / 10.0
+        }),
+    }
+}
+
+/// The indices of the last `width` of `len` items, if there are that many.
+#[inline]
+fn window(len: usize, width: usize) -> Option<std::ops::Range<usize>> {
+    (len >= width).then(|| len - width..len)
+}
+
+/// Mean of the last `width` values (`NaN` if fewer).
+fn mean_last(src: &[f64], width: usize) -> f64 {
+    window(src.len(), width).map_or(f64::NAN, |w| src[w].iter().sum::<f64>() / width as f64)
+}
+
+/// Sample standard deviation (n − 1) of the last `count` simple daily returns
+/// of `close` (`NaN` without `count + 1` closes).
+fn return_std(close: &[f64], count: usize) -> f64 {
+    if count < 2 || close.len() < count + 1 {
+        return f64::NAN;
+    }
+    let start = close.len() - count;
+    let r = |j: usize| close[j] / close[j - 1] - 1.0;
+    let mean = (start..close.len()).map(r).sum::<f64>() / count as f64;
+    let ss = (start..close.len())
+        .map(|j| {
+            let d = r(j) - mean;
+            d * d
+        })
+        .sum::<f64>();
+    (ss / (count - 1) as f64).sqrt()
+}
+
+#[inline]
+fn flag(cond: bool) -> i32 {
+    cond as i32
+}
+
+/// The subscores of SPEC §2.4 (NaN features fail every comparison).
+fn subscores(f: &Features) -> Subscores {
+    let trend = 2 * flag(f.sma_20 > f.sma_50) + flag(f.sma_50 > f.sma_200)
+        - 2 * flag(f.sma_20 < f.sma_50)
+        - flag(f.sma_50 < f.sma_200);
+    let r = f.rsi_14;
+    let momentum = flag(r > 55.0) + flag(r > 65.0) - flag(r < 45.0) - flag(r < 40.0)
+        + flag(f.macd_hist > 0.0)
+        + flag(f.pct_from_high20 > -3.0);
+    let spike = f.vol_spike_ratio;
+    let volume = if spike > 1.5 {
+        2
+    } else {
+        flag(spike > 1.2) - flag(spike < 0.7)
+    };
+    let volatility = flag(f.atr_pct_14 < 0.01) - flag(f.atr_pct_14 > 0.03);
+    // Written as comparisons (not `!contains`) so a NaN RSI scores 0.
+    let oscillator = flag((55.0..=65.0).contains(&r)) - flag(r > 70.0) - flag(r < 40.0);
+    let breakout = flag(f.pct_from_high20 > -1.0) + flag(f.ret_5d > 0.02);
+    let clip = |x: i32| x.clamp(-3, 3);
+    Subscores {
+        trend: clip(trend),
+        momentum: clip(momentum),
+        volume: clip(volume),
+        volatility: clip(volatility),
+        oscillator: clip(oscillator),
+        breakout: clip(breakout),
+        risk: 1.0 - 50.0 * f.atr_pct_14,
+    }
+}
+
+/// `(3·Trend + 3·Momentum + 2·Volume + Volatility + Oscillator + Breakout) ×
+/// (0.7 + 0.3·clip(RiskScore, 0, 1))`; `NaN` when RiskScore is.
+fn tech_rating(s: &Subscores) -> f64 {
+    let raw =
+        3 * s.trend + 3 * s.momentum + 2 * s.volume + s.volatility + s.oscillator + s.breakout;
+    raw as f64 * (0.7 + 0.3 * s.risk.clamp(0.0, 1.0))
+}
+
+fn signal(tech_rating: f64, s: &Subscores) -> Signal {
+    if tech_rating >= 22.0 && s.trend >= 2 && s.momentum >= 1 {
+        Signal::StrongLong
+    } else if tech_rating >= 16.0 && s.trend >= 1 {
+        Signal::Long
+    } else if tech_rating <= -22.0 && s.trend <= -2 && s.momentum <= -1 {
+        Signal::StrongShort
+    } else if tech_rating <= -16.0 && s.trend <= -1 {
+        Signal::Short
+    } else {
+        Signal::Avoid
+    }
+}
+
+fn round_cents(x: f64) -> f64 {
+    (x * 100.0).round() / 100.0
+}
+
+/// The plan of SPEC §2.4 for `side` (Short mirrors Long: `extreme` is the
+/// bar's low for a long, its high for a short). `None` unless the ATR in
+/// dollars is positive and finite.
+fn trade_plan(
+    side: Side,
+    close: f64,
+    extreme: f64,
+    atr_dollars: f64,
+    dollar_vol_20: f64,
+    settings: &Settings,
+) -> Option<TradePlan> {
+    if !(atr_dollars > 0.0 && atr_dollars.is_finite()) {
+        return None;
+    }
+    // Work in "long" coordinates: dir = +1 for long, −1 for short.
+    let dir = match side {
+        Side::Long => 1.0,
+        Side::Short => -1.0,
+    };
+    let a = atr_dollars;
+    let wide = close - dir * 1.5 * a;
+    let raw_stop = match side {
+        Side::Long => extreme.min(wide),
+        Side::Short => extreme.max(wide),
+    };
+    let (far, near) = (close - dir * 3.0 * a, close - dir * 0.5 * a);
+    // min/max rather than `clamp`, which panics on unordered bounds.
+    let stop = match side {
+        Side::Long => raw_stop.max(far).min(near),
+        Side::Short => raw_stop.min(far).max(near),
+    };
+    let entry = close + dir * 0.1 * a;
+    let per_share = (entry - stop) * dir;
+    let target = entry + dir * settings.reward_risk * per_share;
+    let budget = settings.account * settings.risk_pct / 100.0;
+    let by_risk = (budget / per_share).floor().max(0.0);
+    let by_liquidity = (0.05 * dollar_vol_20 / entry).floor();
+    let (shares, liquidity_capped) = if by_liquidity < by_risk {
+        (by_liquidity.max(0.0), true)
+    } else {
+        (by_risk, false)
+    };
+    Some(TradePlan {
+        side,
+        entry: round_cents(entry),
+        stop: round_cents(stop),
+        target: round_cents(target),
+        reward_risk: settings.reward_risk,
+        // Saturating float-to-int conversion; NaN (no budget) becomes 0.
+        shares: shares as u64,
+        liquidity_capped,
+    })
+}
+
+/// Up to four tags: conviction, breakout, momentum, risk (SPEC §2.4).
+fn tags(tech_rating: f64, s: &Subscores) -> Vec<Tag> {
+    let mut tags = Vec::new();
+    if tech_rating >= 22.0 {
+        tags.push(Tag::HighConviction);
+    } else if tech_rating >= 18.0 {
+        tags.push(Tag::QualitySetup);
+    }
+    if s.breakout >= 2 {
+        tags.push(Tag::Breakout);
+    }
+    if s.momentum >= 2 {
+        tags.push(Tag::Momentum);
+    } else if s.momentum <= -1 {
+        tags.push(Tag::MomentumFading);
+    }
+    if s.risk >= 0.8 {
+        tags.push(Tag::LowRisk);
+    } else if s.risk <= 0.45 {
+        tags.push(Tag::HighRisk);
+    }
+    tags
+}
+
+/// Trend part of the market regime.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum RegimeTrend {
+    /// SMA50 > SMA200 and close > SMA50.
+    Up,
+    /// SMA50 < SMA200 and close < SMA50.
+    Down,
+    /// Anything else, including too few bars for SMA200.
+    Sideways,
+}
+
+impl RegimeTrend {
+    /// The original's label: `TRENDING_UP`, `TRENDING_DOWN`, `SIDEWAYS`.
+    pub fn label(self) -> &'static str {
+        match self {
+            RegimeTrend::Up => "TRENDING_UP",
+            RegimeTrend::Down => "TRENDING_DOWN",
+            RegimeTrend::Sideways => "SIDEWAYS",
+        }
+    }
+}
+
+/// The market regime, read from a benchmark symbol (SPY by default).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Regime {
+    pub trend: RegimeTrend,
+    /// Sample std of the last 20 daily returns ÷ that of the last 60
+    /// (`NaN` with fewer than 61 bars or a 60-bar std below 1e-12, i.e.
+    /// constant returns).
+    pub vol_ratio: f64,
+    /// `vol_ratio > 1.25`.
+    pub high_volatility: bool,
+}
+
+impl Regime {
+    /// `HIGH_VOL` or `LOW_VOL`.
+    pub fn vol_label(&self) -> &'static str {
+        if self.high_volatility {
+            "HIGH_VOL"
+        } else {
+            "LOW_VOL"
+        }
+    }
+
+    /// The combined label, e.g. `SIDEWAYS_LOW_VOL`, `TRENDING_UP_HIGH_VOL`.
+    pub fn label(&self) -> String {
+        format!("{}_{}", self.trend.label(), self.vol_label())
+    }
+}
+
+/// The market regime at the latest bar of the benchmark's bars.
+pub fn regime(bars: &Bars) -> Regime {
+    regime_at(bars, bars.len().saturating_sub(1))
+}
+
+/// The market regime at bar `index` (bars `0..=index` only). Too few bars
+/// give Sideways (no SMA200) and low volatility (no 60-bar std).
+pub fn regime_at(bars: &Bars, index: usize) -> Regime {
+    let close = &bars.close()[..(index + 1).min(bars.len())];
+    let sma_50 = mean_last(close, 50);
+    let sma_200 = mean_last(close, 200);
+    let last = close.last().copied().unwrap_or(f64::NAN);
+    let trend = if sma_50 > sma_200 && last > sma_50 {
+        RegimeTrend::Up
+    } else if sma_50 < sma_200 && last < sma_50 {
+        RegimeTrend::Down
+    } else {
+        RegimeTrend::Sideways
+    };
+    let long = return_std(close, 60);
+    // Constant returns leave only rounding noise (~1e-17) in the std; a ratio
+    // of two such noises means nothing, so it counts as undefined.
+    let vol_ratio = if long > 1e-12 {
+        return_std(close, 20) / long
+    } else {
+        f64::NAN
+    };
+    Regime {
+        trend,
+        vol_ratio,
+        high_volatility: vol_ratio > 1.25,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::engine::bars::Columns;
+
+    /// Bars from closes and volumes: open = previous close, a 0.05% wick.
+    fn bars_from(closes: &[f64], volumes: &[f64]) -> Bars {
+        let mut cols = Columns::with_capacity(closes.len());
+        for (t, (&c, &v)) in closes.iter().zip(volumes).enumerate() {
+            let o = if t == 0 { c } else { closes[t - 1] };
+            cols.push(
+                t as i64 * 86_400_000,
+                o,
+                o.max(c) * 1.0005,
+                o.min(c) * 0.9995,
+                c,
+                v,
+            );
+        }
+        Bars::new("TEST", cols).expect("synthetic bars are valid")
+    }
+
+    /// An accelerating decline over 260 bars with a quiet last day.
+    fn falling() -> Bars {
+        // Daily log-decline speeding up from 0.1% to 0.27%, so that the MACD
+        // histogram is negative while ATR stays under 0.4% of the close.
+        let mut closes = vec![100.0];
+        for t in 1..260 {
+            let r = 0.001 + 0.0017 * (t as f64 / 259.0).powi(3);
+            closes.push(closes[t - 1] * (-r).exp());
+        }
+        let mut volumes = vec![1.0e6; 260];
+        volumes[259] = 0.5e6;
+        bars_from(&closes, &volumes)
+    }
+
+    fn rising(n: usize) -> Bars {
+        let closes: Vec<f64> = (0..n).map(|t| 50.0 * (0.003 * t as f64).exp()).collect();
+        bars_from(&closes, &vec![1.0e6; n])
+    }
+
+    /// The first `n` bars of `bars`.
+    fn prefix(bars: &Bars, n: usize) -> Bars {
+        let c = bars.clone().into_columns();
+        let cols = Columns {
+            time: c.time[..n].to_vec(),
+            open: c.open[..n].to_vec(),
+            high: c.high[..n].to_vec(),
+            low: c.low[..n].to_vec(),
+            close: c.close[..n].to_vec(),
+            volume: c.volume[..n].to_vec(),
+        };
+        Bars::new("PREFIX", cols).expect("a prefix of valid bars is valid")
+    }
+
+    #[test]
+    fn a_falling_series_gets_a_short_signal_with_a_mirrored_plan() {
+        let bars = falling();
+        let s = score(&bars, &Settings::default());
+        assert!(s.subscores.trend <= -1, "{s:?}");
+        assert!(s.tech_rating <= -16.0, "{s:?}");
+        assert_eq!(s.signal, Signal::Short);
+        let plan = s.plan.expect("a Short has a plan");
+        assert_eq!(plan.side, Side::Short);
+
+        let i = bars.len() - 1;
+        let (close, high) = (bars.close()[i], bars.high()[i]);
+        let a = close * s.features.atr_pct_14;
+        // Stop above: max(high, close + 1.5·ATR$) within [close + 0.5, close + 3]·ATR$.
+        let stop = high
+            .max(close + 1.5 * a)
+            .clamp(close + 0.5 * a, close + 3.0 * a);
+        let entry = close - 0.1 * a;
+        let target = entry - 2.0 * (stop - entry);
+        assert_eq!(plan.stop, round_cents(stop));
+        assert_eq!(plan.entry, round_cents(entry));
+        assert_eq!(plan.target, round_cents(target));
+        assert!(plan.target < plan.entry && plan.entry < plan.stop);
+        assert_eq!(plan.shares, (100.0 / (stop - entry)).floor() as u64);
+        assert!(!plan.liquidity_capped);
+    }
+
+    #[test]
+    fn strong_short_is_out_of_reach_of_the_subscore_ranges() {
+        // Momentum bottoms at −2 and Volume, Volatility and Breakout are not
+        // mirrored: the most negative raw sum with Volatility +1 is −17, and
+        // the risk factor (≤ 1) keeps TechRating above −22; with Volatility ≤ 0
+        // the raw sum is at most 2 lower but the factor is ≤ 0.85.
+        let worst = Subscores {
+            trend: -3,
+            momentum: -2,
+            volume: -1,
+            volatility: 1,
+            oscillator: -1,
+            breakout: 0,
+            risk: 1.0,
+        };
+        assert_eq!(tech_rating(&worst), -17.0);
+        assert_eq!(signal(-17.0, &worst), Signal::Short);
+        assert_eq!(signal(-22.0, &worst), Signal::StrongShort);
+    }
+
+    #[test]
+    fn a_rising_series_gets_a_long_plan_below_the_close() {
+        let s = score(&rising(260), &Settings::default());
+        assert_eq!(s.subscores.trend, 3);
+        let plan = s.plan.expect("{s:?}");
+        assert!(matches!(s.signal, Signal::Long | Signal::StrongLong));
+        assert_eq!(plan.side, Side::Long);
+        assert!(plan.stop < plan.entry && plan.entry < plan.target);
+    }
+
+    #[test]
+    fn shares_are_capped_at_five_percent_of_dollar_volume_and_flagged() {
+        let settings = Settings::default();
+        // Entry 100.1, stop 98.5: 1.6 at risk per share, 62 shares by risk;
+        // 5% of 10,000 dollar volume ÷ 100.1 is 4.99 → 4 shares.
+        let capped = trade_plan(Side::Long, 100.0, 99.5, 1.0, 10_000.0, &settings).unwrap();
+        assert_eq!((capped.shares, capped.liquidity_capped), (4, true));
+        let free = trade_plan(Side::Long, 100.0, 99.5, 1.0, 1.0e9, &settings).unwrap();
+        assert_eq!((free.shares, free.liquidity_capped), (62, false));
+        // Undefined dollar volume (fewer than 20 bars): no cap.
+        let unknown = trade_plan(Side::Long, 100.0, 99.5, 1.0, f64::NAN, &settings).unwrap();
+        assert_eq!((unknown.shares, unknown.liquidity_capped), (62, false));
+        // Mirrored: entry 99.9, so the cap is 5.005 → 5 shares.
+        let short = trade_plan(Side::Short, 100.0, 100.5, 1.0, 10_000.0, &settings).unwrap();
+        assert_eq!((short.shares, short.liquidity_capped), (5, true));
+    }
+
+    #[test]
+    fn the_stop_is_the_lower_of_low_and_one_and_a_half_atr_within_three_atr() {
+        let s = Settings::default();
+        let stop = |side, extreme| {
+            trade_plan(side, 100.0, extreme, 1.0, 1.0e9, &s)
+                .unwrap()
+                .stop
+        };
+        assert_eq!(
+            stop(Side::Long, 99.5),
+            98.5,
+            "1.5 ATR below when the low is near"
+        );
+        assert_eq!(stop(Side::Long, 98.0), 98.0, "the low when it is further");
+        assert_eq!(stop(Side::Long, 90.0), 97.0, "clamped at 3 ATR below");
+        assert_eq!(stop(Side::Short, 100.5), 101.5, "mirrored: 1.5 ATR above");
+        assert_eq!(stop(Side::Short, 102.0), 102.0, "mirrored: the high");
+        assert_eq!(
+            stop(Side::Short, 110.0),
+            103.0,
+            "mirrored: clamped at 3 ATR above"
+        );
+        let plan = trade_plan(Side::Long, 100.0, 90.0, 1.0, 1.0e9, &s).unwrap();
+        assert_eq!((plan.entry, plan.target), (100.1, 106.3), "100.1 + 2·3.1");
+    }
+
+    #[test]
+    fn no_plan_without_a_positive_atr() {
+        let s = Settings::default();
+        assert_eq!(trade_plan(Side::Long, 100.0, 100.0, 0.0, 1.0e9, &s), None);
+        assert_eq!(
+            trade_plan(Side::Short, 100.0, 100.0, f64::NAN, 1.0e9, &s),
+            None
+        );
+    }
+
+    #[test]
+    fn tags_take_at_most_one_per_group() {
+        let sub = |momentum, breakout, risk| Subscores {
+            trend: 0,
+            momentum,
+            volume: 0,
+            volatility: 0,
+            oscillator: 0,
+            breakout,
+            risk,
+        };
+        assert_eq!(
+            tags(23.0, &sub(3, 2, 0.9)),
+            [
+                Tag::HighConviction,
+                Tag::Breakout,
+                Tag::Momentum,
+                Tag::LowRisk
+            ]
+        );
+        assert_eq!(
+            tags(18.0, &sub(-1, 1, 0.45)),
+            [Tag::QualitySetup, Tag::MomentumFading, Tag::HighRisk]
+        );
+        assert_eq!(tags(17.9, &sub(1, 1, 0.6)), []);
+        assert_eq!(tags(f64::NAN, &sub(0, 0, f64::NAN)), []);
+        assert_eq!(Tag::MomentumFading.label(), "Momentum fading");
+    }
+
+    #[test]
+    fn regime_labels_follow_the_benchmark() {
+        let up = regime(&rising(260));
+        assert_eq!(
+            (up.trend, up.label().as_str()),
+            (RegimeTrend::Up, "TRENDING_UP_LOW_VOL")
+        );
+        let down = regime(&falling());
+        assert_eq!(down.label(), "TRENDING_DOWN_LOW_VOL");
+        let short = regime(&rising(120));
+        assert_eq!(short.label(), "SIDEWAYS_LOW_VOL", "no SMA200 yet");
+
+        // Calm ±0.5% days, then 20 days of ±3%: std ratio ≈ 1.6.
+        let closes: Vec<f64> = (0..260)
+            .scan(100.0, |p, t| {
+                let r = if t >= 240 { 0.03 } else { 0.005 };
+                *p *= if t % 2 == 0 { 1.0 + r } else { 1.0 - r };
+                Some(*p)
+            })
+            .collect();
+        let choppy = regime(&bars_from(&closes, &vec![1.0e6; 260]));
+        assert!(
+            choppy.vol_ratio > 1.25 && choppy.high_volatility,
+            "{choppy:?}"
+        );
+        assert_eq!(choppy.label(), "SIDEWAYS_HIGH_VOL");
+        let calm = regime_at(&bars_from(&closes, &vec![1.0e6; 260]), 239);
+        assert!(!calm.high_volatility, "{calm:?}");
+        assert!(!regime(&Bars::default()).high_volatility);
+    }
+
+    #[test]
+    fn scoring_an_earlier_bar_equals_scoring_the_truncated_series() {
+        for bars in [falling(), rising(260)] {
+            for i in [0, 1, 14, 19, 20, 33, 34, 150, 199, 200, 230] {
+                let s = Settings::default();
+                // Debug text compares NaN fields as equal.
+                assert_eq!(
+                    format!("{:?}", score_at(&bars, i, &s)),
+                    format!("{:?}", score(&prefix(&bars, i + 1), &s)),
+                    "at {i}"
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn a_scratch_reused_across_lengths_gives_the_same_scores() {
+        let (long, short) = (rising(260), falling());
+        let mut scratch = ScoreScratch::default();
+        let s = Settings::default();
+        for (bars, i) in [(&long, 259), (&short, 40), (&long, 30), (&short, 259)] {
+            assert_eq!(
+                format!("{:?}", score_at_with(bars, i, &s, &mut scratch)),
+                format!("{:?}", score_at(bars, i, &s))
+            );
+        }
+    }
+
+    #[test]
+    fn very_short_series_do_not_panic_and_leave_undefined_features_nan() {
+        let full = falling();
+        for n in 1..=40 {
+            let bars = prefix(&full, n);
+            for i in 0..n + 2 {
+                let s = score_at(&bars, i, &Settings::default());
+                if i >= n {
+                    assert!(s.features.ret_1d.is_nan() && s.tech_rating.is_nan());
+                }
+                assert!(s.tags.len() <= 4);
+            }
+            let s = score(&bars, &Settings::default());
+            let f = s.features;
+            assert_eq!(f.ret_1d.is_nan(), n < 2, "{n}");
+            assert_eq!(f.ret_21d.is_nan(), n < 22, "{n}");
+            assert_eq!(f.vol_realized_20.is_nan(), n < 21, "{n}");
+            assert_eq!(f.sma_20.is_nan(), n < 20, "{n}");
+            assert_eq!(f.pct_from_high20.is_nan(), n < 20, "{n}");
+            assert_eq!(f.dollar_vol_20.is_nan(), n < 20, "{n}");
+            assert_eq!(f.gap_mean_10.is_nan(), n < 11, "{n}");
+            assert_eq!(f.rsi_14.is_nan(), n < 15, "{n}");
+            assert_eq!(f.atr_pct_14.is_nan(), n < 15, "{n}");
+            assert_eq!(f.macd_hist.is_nan(), n < 34, "{n}");
+            assert!(f.sma_50.is_nan() && f.sma_200.is_nan());
+            assert_eq!(s.tech_rating.is_nan(), n < 15, "{n}");
+            if n < 15 {
+                assert_eq!((s.signal, s.plan), (Signal::Avoid, None));
+            }
+        }
+        let empty = Bars::default();
+        let s = score(&empty, &Settings::default());
+        assert_eq!((s.signal, s.plan), (Signal::Avoid, None));
+        assert_eq!(regime(&empty).trend, RegimeTrend::Sideways);
+    }
+
+    #[test]
+    fn fields_read_the_matching_subscore() {
+        let s = score(&falling(), &Settings::default());
+        assert_eq!(s.field(Field::TechRating), s.tech_rating);
+        assert_eq!(s.field(Field::Signal), -1.0);
+        assert_eq!(s.field(Field::TrendScore), s.subscores.trend as f64);
+        assert_eq!(s.field(Field::MomentumScore), s.subscores.momentum as f64);
+        assert_eq!(s.field(Field::VolumeScore), s.subscores.volume as f64);
+        assert_eq!(
+            s.field(Field::VolatilityScore),
+            s.subscores.volatility as f64
+        );
+        assert_eq!(
+            s.field(Field::OscillatorScore),
+            s.subscores.oscillator as f64
+        );
+        assert_eq!(s.field(Field::BreakoutScore), s.subscores.breakout as f64);
+        assert_eq!(s.field(Field::RiskScore), s.subscores.risk);
+    }
 }
