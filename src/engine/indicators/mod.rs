@@ -24,7 +24,16 @@
 //! - Standard deviation (BBANDS, STDDEV) is the population one (divide by n).
 //! - MACD seeds its fast EMA on the `fast` bars that end where the slow EMA's
 //!   seed ends, so both lines start on the same bar (TA-Lib's alignment).
-//! - Zero tests use TA-Lib's tolerance (|x| < 1e-8) where TA-Lib does.
+//! - Degenerate windows (no movement, zero range) follow the oracle crate
+//!   (ta-lib 0.8.3), which tests totals exactly or against a relative 1e-14 band
+//!   rather than TA-Lib 0.6's absolute 1e-8 (that band zeroed every indicator of
+//!   a sub-cent instrument). One visible consequence: an RSI over a series with
+//!   no change at all since its seed is the neutral 50 (TA-Lib issue #480), not 0.
+//! - Where TA-Lib rounds a multiply-add once (ADOSC, SAR), `adosc::fused_mul_add`
+//!   reproduces the single rounding with plain arithmetic, so results stay
+//!   bit-identical without calling `f64::mul_add`.
+//! - Candlestick outputs are TA-Lib's: ±100, and ±80 for the weaker forms of
+//!   engulfing and harami (TA-Lib 0.6), 0 otherwise.
 
 pub mod ad;
 pub mod adosc;
@@ -82,12 +91,6 @@ pub use tema::{tema, tema_lookback};
 pub use trange::{trange, trange_lookback};
 pub use willr::{willr, willr_lookback};
 pub use wma::{wma, wma_lookback};
-
-/// TA-Lib's `TA_IS_ZERO`: |x| < 1e-8.
-#[inline(always)]
-pub(crate) fn is_zero(x: f64) -> bool {
-    -0.000_000_01 < x && x < 0.000_000_01
-}
 
 /// Marks every output slot undefined.
 #[inline]

@@ -1,0 +1,56 @@
+#!/usr/bin/env bash
+# Installs whatever is missing for building and testing the browser app, and
+# skips what is already there at the right version. Every tool comes from a
+# package registry (rustup, crates.io, npm, Debian apt): nothing else is
+# downloaded. Versions and pitfalls: ../shared/TOOLCHAIN.md.
+# Usage: scripts/setup.sh [--no-browser]   (sourced by serve.sh and test.sh)
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+NIGHTLY=nightly-2026-05-20
+TRUNK_VERSION=0.22.1
+BINDGEN_VERSION=0.2.130
+export PATH="$HOME/.cargo/bin:$PWD/node_modules/.bin:$PATH"
+
+say() { printf '==> %s\n' "$*"; }
+
+if ! command -v rustup >/dev/null 2>&1; then
+  echo "rustup not found: install Rust with rustup first" >&2
+  exit 1
+fi
+
+if ! rustup toolchain list | grep -q "^$NIGHTLY"; then
+  say "installing Rust $NIGHTLY (rust-src, wasm32-unknown-unknown)"
+  rustup toolchain install "$NIGHTLY" --profile minimal -c rust-src -c rustfmt -c clippy -t wasm32-unknown-unknown
+fi
+rustup component add --toolchain "$NIGHTLY" rust-src rustfmt clippy >/dev/null 2>&1 || true
+rustup target add --toolchain "$NIGHTLY" wasm32-unknown-unknown >/dev/null 2>&1 || true
+rustup component add rustfmt clippy >/dev/null 2>&1 || true
+
+if ! trunk --version 2>/dev/null | grep -q "$TRUNK_VERSION"; then
+  say "building trunk $TRUNK_VERSION (several minutes; fat LTO off to halve the time)"
+  CARGO_PROFILE_RELEASE_LTO=false CARGO_PROFILE_RELEASE_CODEGEN_UNITS=16 \
+    cargo "+$NIGHTLY" install --locked trunk --version "$TRUNK_VERSION"
+fi
+
+if ! wasm-bindgen --version 2>/dev/null | grep -q "$BINDGEN_VERSION"; then
+  say "installing wasm-bindgen-cli $BINDGEN_VERSION (not --locked: its lockfile wants a crate version the registry does not serve)"
+  cargo "+$NIGHTLY" install wasm-bindgen-cli --version "$BINDGEN_VERSION"
+fi
+
+if [ ! -x node_modules/.bin/wasm-opt ] || [ ! -d node_modules/playwright-core ]; then
+  say "npm ci (binaryen's wasm-opt, playwright-core)"
+  npm ci --no-audit --no-fund
+fi
+
+if [ "${1:-}" != "--no-browser" ] && { [ ! -x /usr/bin/chromium ] || [ ! -x /usr/bin/chromedriver ]; }; then
+  say "installing Debian's chromium and chromium-driver"
+  SUDO=""; [ "$(id -u)" = 0 ] || SUDO=sudo
+  $SUDO apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq chromium chromium-driver >/dev/null
+fi
+
+if [ ! -f www/data/AAPL.csv ] || [ ! -f www/data/universe.json ]; then
+  say "sample data"
+  python3 scripts/fetch-sample-data.py
+fi
