@@ -638,7 +638,8 @@ fn parse_row(
             open *= k;
             high *= k;
             low *= k;
-            close = adj;
+            // Not `adj` itself: the same factor on all four keeps their order.
+            close *= k;
         }
     }
     let volume = match layout.volume {

@@ -14,8 +14,8 @@
 //!   switches regime (about every 120 bars, either sign) and a weak pull back
 //!   towards the start price so that long series stay plausible;
 //! - GARCH(1,1)-style volatility clustering around a per-symbol long-run daily
-//!   volatility of 1–3.5%, rare news jumps, and overnight gaps (small every
-//!   day, 3–10% now and then);
+//!   volatility of 0.8–3.2%, rare news jumps, and overnight gaps (small every
+//!   day, 3–8% now and then);
 //! - consistent OHLC (high ≥ max(open, close), low ≤ min(open, close), all
 //!   positive, rounded to cents above $1 and to 0.0001 below);
 //! - volume from a per-symbol dollar turnover of the market cap, with bursts
@@ -105,18 +105,18 @@ pub fn bars(seed: u64, index: usize, n_bars: usize) -> Bars {
             // A new trend regime: about ±40% a year at most, either sign.
             drift = (rng.uniform() * 2.0 - 1.0) * 0.0016;
         }
-        var = (omega + alpha * last_eps * last_eps + beta * var).min(25.0 * long_var);
+        var = (omega + alpha * last_eps * last_eps + beta * var).min(9.0 * long_var);
         let sigma = var.sqrt();
         // A weak pull towards the start keeps centuries-long series plausible.
         let mu = drift - 0.0004 * (lp - start_lp);
 
         let mut gap = 0.25 * sigma * rng.normal();
-        if rng.uniform() < 0.01 {
-            gap += rng.sign() * (0.03 + 0.07 * rng.uniform());
+        if rng.uniform() < 0.005 {
+            gap += rng.sign() * (0.03 + 0.05 * rng.uniform());
         }
         let mut move_ = sigma * rng.normal();
         if rng.uniform() < 0.004 {
-            move_ += rng.sign() * sigma * (3.0 + 3.0 * rng.uniform());
+            move_ += rng.sign() * p.daily_vol * (3.0 + 2.0 * rng.uniform());
         }
         let open_lp = lp + gap;
         let close_lp = open_lp + mu + move_;
@@ -128,7 +128,7 @@ pub fn bars(seed: u64, index: usize, n_bars: usize) -> Bars {
         let low = open.min(close) * exp(-0.5 * sigma * rng.normal().abs());
 
         let surprise = (last_eps / p.daily_vol).abs().min(6.0);
-        let mut burst = 1.0 + 0.5 * surprise * surprise;
+        let mut burst = 1.0 + 0.3 * surprise * surprise;
         if rng.uniform() < 0.01 {
             burst *= 3.0 + 3.0 * rng.uniform();
         }
@@ -166,7 +166,7 @@ impl Profile {
         let u = r.uniform();
         let market_cap = exp(LN_3E8 + u * u * (LN_3E12 - LN_3E8)).round();
         let start_log_price = LN_2 + r.uniform() * LN_1000;
-        let daily_vol = 0.01 + 0.025 * r.uniform() * r.uniform();
+        let daily_vol = 0.008 + 0.024 * r.uniform() * r.uniform();
         let turnover = 0.002 + 0.008 * r.uniform();
         Profile {
             sector,
