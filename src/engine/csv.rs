@@ -176,12 +176,15 @@ pub fn read_bars_with_stats(symbol: &str, bytes: &[u8]) -> Result<(Bars, ReadSta
     acc.finish()
 }
 
+/// One symbol of a long file and what became of it.
+pub type SymbolBars = (String, Result<Bars, CsvError>);
+
 /// Reads a long file (one row per symbol and date, with a symbol column such
 /// as `Symbol` or `Ticker`): one entry per symbol in first-seen order. A bad
 /// row fails only its own symbol (the first error is kept); the outer error is
 /// for the file as a whole (empty, unreadable header, no symbol column). A row
 /// with an empty symbol cell gets an entry of its own under the symbol `""`.
-pub fn read_long(bytes: &[u8]) -> Result<Vec<(String, Result<Bars, CsvError>)>, CsvError> {
+pub fn read_long(bytes: &[u8]) -> Result<Vec<SymbolBars>, CsvError> {
     let mut file = CsvFile::open(bytes);
     let layout = file.header(LONG_FILE, true)?;
     let Some(sym_col) = layout.symbol else {

@@ -235,8 +235,9 @@ fn splitmix(x: u64) -> u64 {
 /// Cody–Waite reduction by ln 2 and a degree-14 Taylor polynomial, within a
 /// few ulps of the true value. Clamped to ±700 (no overflow to infinity).
 fn exp(x: f64) -> f64 {
-    const LN2_HI: f64 = 6.931_471_803_691_238_2e-1;
-    const LN2_LO: f64 = 1.908_214_929_270_587_7e-10;
+    // fdlibm's split of ln 2: the high part has trailing zero bits, so k·HI is exact.
+    const LN2_HI: f64 = f64::from_bits(0x3FE6_2E42_FEE0_0000);
+    const LN2_LO: f64 = f64::from_bits(0x3DEA_39EF_3579_3C76);
     if x.is_nan() {
         return x;
     }
