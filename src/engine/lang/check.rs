@@ -379,7 +379,7 @@ impl Builder {
             Node::Bar(b) if b.column_exists() => (Source::Column(b), 0),
             Node::Slot(s) => (Source::Slot(s), self.slot_lookback[s]),
             node => {
-                let key = format!("series{}", node.key(&self.slot_names));
+                let key = format!("series({})", strip_outer(&node.key(&self.slot_names)));
                 let lookback = t.lookback;
                 let slots = self.step(key, StepKind::Series(node), 1, lookback);
                 (Source::Slot(slots[0]), lookback)
@@ -453,6 +453,26 @@ impl BarSeries {
     fn column_exists(self) -> bool {
         !matches!(self, BarSeries::Hl2 | BarSeries::Hlc3 | BarSeries::Ohlc4)
     }
+}
+
+/// `(a - b)` without its outer parentheses (only when they enclose it all).
+fn strip_outer(key: &str) -> &str {
+    let inner = match key.strip_prefix('(').and_then(|k| k.strip_suffix(')')) {
+        Some(inner) => inner,
+        None => return key,
+    };
+    let mut depth = 0i32;
+    for c in inner.chars() {
+        depth += match c {
+            '(' => 1,
+            ')' => -1,
+            _ => 0,
+        };
+        if depth < 0 {
+            return key;
+        }
+    }
+    inner
 }
 
 /// `rsi(14)`-style example with the defaults.

@@ -38,26 +38,41 @@ impl LangError {
     }
 }
 
-/// Levenshtein distance over chars (two rows, no allocation beyond them).
+/// Edit distance with adjacent transpositions (optimal string alignment):
+/// insertions, deletions, substitutions and swaps of two neighbours cost 1,
+/// so `clsoe` is one edit from `close`.
 pub fn edit_distance(a: &str, b: &str) -> usize {
+    let a: Vec<char> = a.chars().collect();
     let b: Vec<char> = b.chars().collect();
+    let mut before: Vec<usize> = vec![0; b.len() + 1];
     let mut prev: Vec<usize> = (0..=b.len()).collect();
     let mut cur = vec![0; b.len() + 1];
-    for (i, ca) in a.chars().enumerate() {
+    for i in 0..a.len() {
         cur[0] = i + 1;
-        for (j, &cb) in b.iter().enumerate() {
-            let cost = usize::from(ca != cb);
-            cur[j + 1] = (prev[j] + cost).min(prev[j + 1] + 1).min(cur[j] + 1);
+        for j in 0..b.len() {
+            let cost = usize::from(a[i] != b[j]);
+            let mut d = (prev[j] + cost).min(prev[j + 1] + 1).min(cur[j] + 1);
+            if i > 0 && j > 0 && a[i] == b[j - 1] && a[i - 1] == b[j] {
+                d = d.min(before[j - 1] + 1);
+            }
+            cur[j + 1] = d;
         }
+        std::mem::swap(&mut before, &mut prev);
         std::mem::swap(&mut prev, &mut cur);
     }
     prev[b.len()]
 }
 
 /// The closest candidate to `word`, if it is close enough to be a likely typo
-/// (at most 2 edits, and fewer edits than the word has letters).
+/// (one edit for names of up to 3 letters, two up to 8, three beyond).
 pub fn suggest<'a>(word: &str, candidates: impl IntoIterator<Item = &'a str>) -> Option<&'a str> {
-    let limit = 2.min(word.chars().count().saturating_sub(1));
+    let len = word.chars().count();
+    let limit = match len {
+        0..=1 => 0,
+        2..=3 => 1,
+        4..=8 => 2,
+        _ => 3,
+    };
     candidates
         .into_iter()
         .map(|c| (edit_distance(word, c), c))
@@ -82,7 +97,8 @@ mod tests {
     fn edit_distance_counts_insertions_deletions_and_substitutions() {
         assert_eq!(edit_distance("sma", "sma"), 0);
         assert_eq!(edit_distance("smaa", "sma"), 1);
-        assert_eq!(edit_distance("clsoe", "close"), 2);
+        assert_eq!(edit_distance("clsoe", "close"), 1);
+        assert_eq!(edit_distance("ab", "ba"), 1);
         assert_eq!(edit_distance("", "abc"), 3);
         assert_eq!(edit_distance("kitten", "sitting"), 3);
     }
@@ -94,5 +110,6 @@ mod tests {
         assert_eq!(suggest("clos", names), Some("close"));
         assert_eq!(suggest("zzzzzz", names), None);
         assert_eq!(suggest("x", names), None);
+        assert_eq!(suggest("foo", ["low"]), None);
     }
 }
