@@ -1,12 +1,36 @@
 //! The scan language (SPEC §2.3): lexer, parser, type check and compilation to a
 //! plan that computes each distinct indicator once per symbol into reusable
-//! per-worker buffers. Imports only the engine's own indicators and score.
+//! per-worker buffers. Imports only the engine's own bars, indicators and score.
 //!
-//! TODO(engine issue): implement. The public API below is the contract the scan
-//! run and the CLI are written against.
+//! Semantics in brief:
+//! - Values are numbers or conditions (true/false/undefined). The scan must be
+//!   a condition; a display column may be a number or a condition (shown as
+//!   1/0). Text literals (`"Strong Long"`) can only be compared with `signal`.
+//! - Conditions use three-valued (Kleene) logic, where NaN input or missing
+//!   history makes a comparison undefined; `matches_at` is true only where the
+//!   scan is definitely true, so `not x` does not match where `x` is undefined.
+//! - Arithmetic whose result is not finite (`x / 0`) is undefined.
+//! - `x[n]` reads `n` bars ago; `a crosses above b` is `a > b` now and
+//!   `a <= b` one bar earlier (mirrored for below).
+
+pub mod ast;
+mod check;
+mod error;
+mod eval;
+pub mod functions;
+mod lexer;
+mod parser;
+mod plan;
+
+pub use error::edit_distance;
+pub use functions::{function_names, Function, FUNCTIONS};
+pub use parser::{MAX_DEPTH, MAX_NESTING, MAX_OFFSET};
 
 use super::bars::Bars;
-use super::score::{Score, Settings};
+use super::score::{Field, Score, Settings};
+use check::Builder;
+use eval::{Eval, ScoreCache};
+use plan::{BarSeries, Node, Plan, StepKind};
 
 /// Which text an error belongs to: the scan expression or display column `k`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -34,30 +58,74 @@ pub struct LangError {
     pub message: String,
 }
 
+/// Parses one expression without checking names or types.
+pub fn parse(src: &str) -> Result<ast::Expr, LangError> {
+    parser::parse(src, Part::Expr)
+}
+
+/// Names of the price series (`open` … `ohlc4`), for autocomplete.
+pub fn series_names() -> impl Iterator<Item = &'static str> {
+    BarSeries::ALL.into_iter().map(BarSeries::name)
+}
+
+/// Names of the Technic fields (`tech_rating`, `signal`, …), for autocomplete.
+pub fn field_names() -> impl Iterator<Item = &'static str> {
+    Field::ALL.into_iter().map(Field::name)
+}
+
 /// A compiled scan: the boolean expression plus display columns, sharing one plan.
 #[derive(Debug, Clone)]
 pub struct Scan {
     columns: Vec<String>,
+    expr: ast::Expr,
+    root: Node,
+    column_nodes: Vec<Node>,
+    plan: Plan,
+    min_bars: usize,
+    column_min_bars: Vec<usize>,
+    uses_technic: bool,
 }
 
 /// Per-worker buffers, reused across symbols.
 #[derive(Debug, Default)]
-pub struct Workspace {}
+pub struct Workspace {
+    slots: Vec<Vec<f64>>,
+}
 
 /// A scan's plan computed for one symbol's bars; evaluates at any bar.
 pub struct Prepared<'a> {
     bars: &'a Bars,
     settings: Settings,
     score: Option<(usize, Score)>,
+    scan: &'a Scan,
+    slots: &'a [Vec<f64>],
 }
 
 impl Scan {
     /// Compiles the scan expression (must be boolean) and its display columns
-    /// (numeric expressions) into one plan.
+    /// (numeric expressions, or conditions shown as 1/0) into one plan.
     pub fn compile(expr: &str, columns: &[String]) -> Result<Scan, LangError> {
-        let _ = expr;
+        let mut b = Builder::default();
+        let ast = parser::parse(expr, Part::Expr)?;
+        let root = b.check_root(&ast, expr, Part::Expr)?;
+        let mut column_nodes = Vec::with_capacity(columns.len());
+        let mut column_min_bars = Vec::with_capacity(columns.len());
+        for (k, text) in columns.iter().enumerate() {
+            let part = Part::Column(k);
+            let c = parser::parse(text, part)?;
+            let t = b.check_root(&c, text, part)?;
+            column_nodes.push(t.node);
+            column_min_bars.push(t.lookback.saturating_add(1));
+        }
         Ok(Scan {
             columns: columns.to_vec(),
+            expr: ast,
+            root: root.node,
+            column_nodes,
+            min_bars: root.lookback.saturating_add(1),
+            column_min_bars,
+            uses_technic: b.uses_technic,
+            plan: b.plan,
         })
     }
 
@@ -66,44 +134,109 @@ impl Scan {
         &self.columns
     }
 
+    /// The parsed scan expression.
+    pub fn expr(&self) -> &ast::Expr {
+        &self.expr
+    }
+
+    /// The scan expression in canonical form (reparses to the same tree).
+    pub fn display(&self) -> String {
+        self.expr.to_string()
+    }
+
     /// Fewest bars a symbol needs for the expression to be defined at its last bar.
     pub fn min_bars(&self) -> usize {
-        1
+        self.min_bars
+    }
+
+    /// Fewest bars for display column `k` to be defined at the last bar.
+    pub fn column_min_bars(&self, k: usize) -> Option<usize> {
+        self.column_min_bars.get(k).copied()
     }
 
     /// Whether the expression or a column reads a Technic field.
     pub fn uses_technic(&self) -> bool {
-        false
+        self.uses_technic
     }
 
     pub fn workspace(&self) -> Workspace {
-        Workspace::default()
+        Workspace {
+            slots: vec![Vec::new(); self.plan.slot_count],
+        }
+    }
+
+    /// How many indicator kernels run per symbol (after deduplication).
+    pub fn indicator_count(&self) -> usize {
+        self.plan
+            .steps
+            .iter()
+            .filter(|s| matches!(s.kind, StepKind::Kernel { .. }))
+            .count()
+    }
+
+    /// The canonical key of every plan step, in the order they run (kernel
+    /// calls such as `rsi(close, 14)` and derived sources such as
+    /// `series(close - open)`). For tests and diagnostics.
+    #[doc(hidden)]
+    pub fn plan_keys(&self) -> Vec<String> {
+        self.plan.steps.iter().map(|s| s.key.clone()).collect()
     }
 
     /// Computes every series the plan needs for these bars, once.
     pub fn prepare<'a>(
         &'a self,
         bars: &'a Bars,
-        _ws: &'a mut Workspace,
+        ws: &'a mut Workspace,
         settings: &Settings,
     ) -> Prepared<'a> {
+        self.plan.compute(bars, ws);
         Prepared {
             bars,
             settings: *settings,
             score: None,
+            scan: self,
+            slots: &ws.slots,
         }
     }
 }
 
 impl Prepared<'_> {
-    /// Whether the scan matches at bar `index` (undefined counts as no match).
-    pub fn matches_at(&mut self, _index: usize) -> bool {
-        false
+    fn eval(&mut self) -> (Eval<'_>, &Scan) {
+        let score = ScoreCache {
+            cache: &mut self.score,
+            settings: &self.settings,
+        };
+        (Eval::new(self.bars, self.slots, Some(score)), self.scan)
     }
 
-    /// Display column `k` at bar `index`; `None` where undefined.
-    pub fn column_at(&mut self, _k: usize, _index: usize) -> Option<f64> {
-        None
+    /// Number of bars.
+    pub fn len(&self) -> usize {
+        self.bars.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.bars.is_empty()
+    }
+
+    /// Whether the scan matches at bar `index` (undefined counts as no match).
+    pub fn matches_at(&mut self, index: usize) -> bool {
+        let (mut ev, scan) = self.eval();
+        ev.truth(&scan.root, index) == Some(true)
+    }
+
+    /// The scan condition at bar `index`: `None` where undefined.
+    pub fn condition_at(&mut self, index: usize) -> Option<bool> {
+        let (mut ev, scan) = self.eval();
+        ev.truth(&scan.root, index)
+    }
+
+    /// Display column `k` at bar `index`; `None` where undefined. A condition
+    /// column reads 1 (true) or 0 (false).
+    pub fn column_at(&mut self, k: usize, index: usize) -> Option<f64> {
+        let (mut ev, scan) = self.eval();
+        let node = scan.column_nodes.get(k)?;
+        let v = ev.num(node, index);
+        v.is_finite().then_some(v)
     }
 
     /// The Technic score at bar `index`, computed once and cached.
