@@ -968,3 +968,21 @@ proptest! {
         }
     }
 }
+
+#[test]
+fn true_and_false_are_constant_conditions() {
+    let b = bars_from_closes(&[10.0, 11.0, 12.0]);
+    assert_eq!(matches(&compile("true"), &b), vec![true; 3]);
+    assert_eq!(matches(&compile("FALSE"), &b), vec![false; 3]);
+    assert_eq!(
+        matches(&compile("not false and close > 10.5"), &b),
+        vec![false, true, true]
+    );
+    assert_eq!(compile("true").min_bars(), 1);
+    let col = with_columns("true", &["true", "false"]);
+    assert_eq!(column(&col, &b), vec![Some(1.0); 3]);
+    assert!(
+        compile_err("true + 1").message.contains("`+`"),
+        "a condition is not a number"
+    );
+}

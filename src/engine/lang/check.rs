@@ -43,6 +43,16 @@ fn value_names() -> impl Iterator<Item = &'static str> {
         .into_iter()
         .map(BarSeries::name)
         .chain(Field::ALL.into_iter().map(Field::name))
+        .chain(["true", "false"])
+}
+
+/// The two condition literals (identifiers are already lower-cased).
+fn bool_literal(name: &str) -> Option<bool> {
+    match name {
+        "true" => Some(true),
+        "false" => Some(false),
+        _ => None,
+    }
 }
 
 struct Ctx<'s> {
@@ -199,6 +209,14 @@ impl Builder {
     }
 
     fn ident(&mut self, cx: &Ctx, name: &str, span: Span) -> Result<Typed, LangError> {
+        // `true` / `false`: constant conditions (`--expr true` matches every symbol).
+        if let Some(v) = bool_literal(name) {
+            return Ok(Typed {
+                node: Node::Const(if v { 1.0 } else { 0.0 }),
+                ty: Ty::Bool,
+                lookback: 0,
+            });
+        }
         if let Some(b) = BarSeries::from_name(name) {
             return Ok(Typed {
                 node: Node::Bar(b),

@@ -8,12 +8,13 @@
 use super::ast::BinOp;
 use super::plan::Node;
 use crate::engine::bars::Bars;
-use crate::engine::score::{self, Score, Settings};
+use crate::engine::score::{self, Score, ScoreScratch, Settings};
 
 /// The Technic score of one bar, cached, and the settings it needs.
 pub struct ScoreCache<'a> {
     pub cache: &'a mut Option<(usize, Score)>,
     pub settings: &'a Settings,
+    pub scratch: &'a mut ScoreScratch,
 }
 
 pub struct Eval<'a> {
@@ -44,7 +45,10 @@ impl<'a> Eval<'a> {
             Node::Field(f) => match &mut self.score {
                 Some(sc) => {
                     if sc.cache.as_ref().map(|(at, _)| *at) != Some(i) {
-                        *sc.cache = Some((i, score::score_at(self.bars, i, sc.settings)));
+                        *sc.cache = Some((
+                            i,
+                            score::score_at_with(self.bars, i, sc.settings, sc.scratch),
+                        ));
                     }
                     sc.cache.as_ref().map_or(f64::NAN, |(_, s)| s.field(*f))
                 }
@@ -133,6 +137,8 @@ impl<'a> Eval<'a> {
                     self.truth(x, i - n)
                 }
             }
+            // `true` / `false` (type checking lets no other constant stand for a condition).
+            Node::Const(v) if !v.is_nan() => Some(*v != 0.0),
             // Type checking never lets a number stand for a condition.
             _ => None,
         }

@@ -561,11 +561,18 @@ impl Kernel {
             K::Highest => ind::highest_lookback(n(0)),
             K::Lowest => ind::lowest_lookback(n(0)),
             K::Sum => ind::sum_lookback(n(0)),
-            K::Doji | K::Marubozu => 10,
-            K::Hammer | K::ShootingStar | K::Harami | K::Piercing | K::DarkCloudCover => 11,
-            K::MorningStar | K::EveningStar | K::ThreeWhiteSoldiers => 12,
-            K::ThreeBlackCrows => 13,
-            K::Engulfing => 2,
+            K::Engulfing => candles::cdl_engulfing_lookback(),
+            K::Hammer => candles::cdl_hammer_lookback(),
+            K::Doji => candles::cdl_doji_lookback(),
+            K::MorningStar => candles::cdl_morningstar_lookback(),
+            K::EveningStar => candles::cdl_eveningstar_lookback(),
+            K::ShootingStar => candles::cdl_shootingstar_lookback(),
+            K::Harami => candles::cdl_harami_lookback(),
+            K::ThreeWhiteSoldiers => candles::cdl_3whitesoldiers_lookback(),
+            K::ThreeBlackCrows => candles::cdl_3blackcrows_lookback(),
+            K::Piercing => candles::cdl_piercing_lookback(),
+            K::DarkCloudCover => candles::cdl_darkcloudcover_lookback(),
+            K::Marubozu => candles::cdl_marubozu_lookback(),
         }
     }
 

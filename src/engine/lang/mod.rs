@@ -27,7 +27,7 @@ pub use functions::{function_names, Function, FUNCTIONS};
 pub use parser::{MAX_DEPTH, MAX_NESTING, MAX_OFFSET};
 
 use super::bars::Bars;
-use super::score::{Field, Score, Settings};
+use super::score::{Field, Score, ScoreScratch, Settings};
 use check::Builder;
 use eval::{Eval, ScoreCache};
 use plan::{BarSeries, Node, Plan, StepKind};
@@ -90,6 +90,8 @@ pub struct Scan {
 #[derive(Debug, Default)]
 pub struct Workspace {
     slots: Vec<Vec<f64>>,
+    /// The Technic score's own work columns (RSI, ATR, MACD), reused too.
+    score: ScoreScratch,
 }
 
 /// A scan's plan computed for one symbol's bars; evaluates at any bar.
@@ -99,6 +101,7 @@ pub struct Prepared<'a> {
     score: Option<(usize, Score)>,
     scan: &'a Scan,
     slots: &'a [Vec<f64>],
+    scratch: &'a mut ScoreScratch,
 }
 
 impl Scan {
@@ -162,6 +165,7 @@ impl Scan {
     pub fn workspace(&self) -> Workspace {
         Workspace {
             slots: vec![Vec::new(); self.plan.slot_count],
+            score: ScoreScratch::default(),
         }
     }
 
@@ -190,12 +194,14 @@ impl Scan {
         settings: &Settings,
     ) -> Prepared<'a> {
         self.plan.compute(bars, ws);
+        let Workspace { slots, score } = ws;
         Prepared {
             bars,
             settings: *settings,
             score: None,
             scan: self,
-            slots: &ws.slots,
+            slots,
+            scratch: score,
         }
     }
 }
@@ -205,6 +211,7 @@ impl Prepared<'_> {
         let score = ScoreCache {
             cache: &mut self.score,
             settings: &self.settings,
+            scratch: self.scratch,
         };
         (Eval::new(self.bars, self.slots, Some(score)), self.scan)
     }
@@ -244,7 +251,7 @@ impl Prepared<'_> {
         if self.score.as_ref().map(|(i, _)| *i) != Some(index) {
             self.score = Some((
                 index,
-                super::score::score_at(self.bars, index, &self.settings),
+                super::score::score_at_with(self.bars, index, &self.settings, self.scratch),
             ));
         }
         &self.score.as_ref().expect("just set").1
