@@ -88,9 +88,21 @@ fn main() {
         Command::Scan(args) => scan(args),
     };
     if let Err(e) = result {
+        // A closed pipe (`technic … | head`) is the reader's choice, not an error.
+        if is_broken_pipe(&e) {
+            return;
+        }
         eprintln!("technic: {e:#}");
         std::process::exit(2);
     }
+}
+
+fn is_broken_pipe(e: &anyhow::Error) -> bool {
+    e.chain().any(|c| {
+        c.downcast_ref::<std::io::Error>().is_some_and(|io| io.kind() == std::io::ErrorKind::BrokenPipe)
+            || c.downcast_ref::<serde_json::Error>().and_then(|j| j.io_error_kind()) == Some(std::io::ErrorKind::BrokenPipe)
+            || c.downcast_ref::<csv::Error>().is_some_and(|c| matches!(c.kind(), csv::ErrorKind::Io(io) if io.kind() == std::io::ErrorKind::BrokenPipe))
+    })
 }
 
 /// Reads each symbol's CSV on the worker that computes it.
