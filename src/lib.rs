@@ -9,3 +9,12 @@
 #![allow(clippy::too_many_arguments)]
 
 pub mod engine;
+
+/// Browser side: worker pool, IndexedDB bar store, data sources, the scan
+/// runner that drains results once per animation frame. wasm32 only.
+#[cfg(target_arch = "wasm32")]
+pub mod web;
+
+/// The Leptos UI. wasm32 only; does no indicator math.
+#[cfg(target_arch = "wasm32")]
+pub mod ui;

@@ -3,6 +3,7 @@
 //! `js_sys`, `wasm_bindgen`, `leptos`): it builds and is tested natively.
 
 pub mod bars;
+pub mod codec;
 pub mod csv;
 pub mod indicators;
 pub mod lang;

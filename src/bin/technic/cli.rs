@@ -1,4 +1,4 @@
-//! `technic`: the native CLI over the engine. Thin glue only: argument parsing,
+//! The `technic` CLI. Thin glue only: argument parsing,
 //! finding CSV files, printing rows. The scan itself is `engine::run`.
 //!
 //! `technic scan --data <dir or files> --expr '<scan>' [--columns 'a;b'] [--format json|csv|table] [--threads N]`
@@ -82,7 +82,7 @@ struct ScanArgs {
     rr: f64,
 }
 
-fn main() {
+pub fn main() {
     let cli = Cli::parse();
     let result = match cli.command {
         Command::Scan(args) => scan(args),

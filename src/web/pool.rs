@@ -1,0 +1,84 @@
+//! The rayon worker pool (wasm-bindgen-rayon), started once with
+//! `navigator.hardwareConcurrency` threads when the page is cross-origin
+//! isolated. The single-threaded build (no atomics) has no pool: scans then run
+//! on the page in slices between frames (see `runner`).
+
+use std::cell::Cell;
+
+#[cfg(all(target_arch = "wasm32", not(target_feature = "atomics")))]
+const _: () = (); // single-threaded fallback build: no pool, by design (scripts/build-st.sh)
+
+/// What the status line shows about parallelism.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PoolInfo {
+    /// Worker threads scanning (1 when single-threaded).
+    pub threads: usize,
+    /// `crossOriginIsolated` on this page.
+    pub isolated: bool,
+    /// Whether this is the threaded build with a running pool.
+    pub threaded: bool,
+    /// Why the pool is not running, when it is not.
+    pub note: Option<String>,
+}
+
+thread_local! {
+    static THREADS: Cell<usize> = const { Cell::new(0) };
+}
+
+fn isolated() -> bool {
+    js_sys::Reflect::get(&js_sys::global(), &"crossOriginIsolated".into())
+        .ok()
+        .and_then(|v| v.as_bool())
+        .unwrap_or(false)
+}
+
+fn hardware_threads() -> usize {
+    web_sys::window()
+        .map(|w| w.navigator().hardware_concurrency())
+        .filter(|n| n.is_finite() && *n >= 1.0)
+        .map_or(1, |n| n as usize)
+}
+
+/// Whether scans run on the worker pool (true after a successful `start`).
+pub fn is_threaded() -> bool {
+    THREADS.with(|t| t.get()) > 0
+}
+
+/// Starts the pool once (later calls return the same answer).
+pub async fn start() -> PoolInfo {
+    let isolated = isolated();
+    #[cfg(target_feature = "atomics")]
+    {
+        if !isolated {
+            return PoolInfo { threads: 1, isolated, threaded: false, note: Some("page is not cross-origin isolated".into()) };
+        }
+        let running = THREADS.with(|t| t.get());
+        if running > 0 {
+            return PoolInfo { threads: running, isolated, threaded: true, note: None };
+        }
+        let n = hardware_threads();
+        let promise = wasm_bindgen_rayon::init_thread_pool(n);
+        match wasm_bindgen_futures::JsFuture::from(promise).await {
+            Ok(_) => {
+                THREADS.with(|t| t.set(n));
+                PoolInfo { threads: n, isolated, threaded: true, note: None }
+            }
+            Err(e) => PoolInfo {
+                threads: 1,
+                isolated,
+                threaded: false,
+                note: Some(format!("worker pool failed to start: {}", e.as_string().unwrap_or_else(|| format!("{e:?}")))),
+            },
+        }
+    }
+    #[cfg(not(target_feature = "atomics"))]
+    {
+        let _ = hardware_threads;
+        PoolInfo {
+            threads: 1,
+            isolated,
+            threaded: false,
+            note: Some(if isolated { "single-threaded build".into() } else { "page is not cross-origin isolated".into() }),
+        }
+    }
+}

@@ -1,0 +1,407 @@
+//! The scan runner in the browser: compiles the scan, resolves the universe,
+//! loads bars (cache, then network) on the page while the workers compute, and
+//! hands the UI one update per animation frame (new rows + progress). The page
+//! never blocks: compute runs on the rayon pool (`rayon::spawn`), and results
+//! come back over a channel drained in `requestAnimationFrame`.
+//! In the single-threaded build the same engine run is called on the page in
+//! small slices, one slice per frame.
+
+use std::cell::{Cell, RefCell};
+use std::collections::HashMap;
+use std::rc::Rc;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::mpsc::{channel, Receiver, Sender, TryRecvError};
+use std::sync::{Arc, OnceLock};
+use std::time::Duration;
+
+use crate::engine::csv::read_bars;
+use crate::engine::lang::{LangError, Scan};
+use crate::engine::run::{self, BarSource, Control, Flow, Limits, Loaded, Progress, ProgressSnapshot, Row, RunOptions, Sink, StopReason, Summary, SymbolError};
+use crate::engine::score::Settings;
+
+use super::pool;
+use super::sources::{self, SourceId, SyntheticSource};
+use super::store::{BarStore, CacheKey};
+use super::time::{now_ms, BrowserClock};
+
+/// Everything a scan needs, as the page's form describes it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ScanJob {
+    pub expr: String,
+    pub columns: Vec<String>,
+    pub source: SourceId,
+    pub settings: Settings,
+    /// Keep only the newest N bars of each symbol.
+    pub lookback: Option<usize>,
+    pub limits: Limits,
+}
+
+/// How a scan ended, with the figures `window.__technicLastScan` reports.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Finished {
+    pub reason: StopReason,
+    /// Milliseconds from `start` (the Run click) to the first row handed to the UI.
+    pub first_row_ms: Option<f64>,
+    pub total_ms: f64,
+    pub rows: usize,
+    pub symbols: usize,
+    pub threads: usize,
+    pub stopped: bool,
+}
+
+/// One frame's worth of news for the UI.
+#[derive(Debug, Clone)]
+pub struct ScanUpdate {
+    pub scan_id: u64,
+    /// Rows that arrived since the last update (matches and error rows).
+    pub rows: Vec<Row>,
+    pub progress: ProgressSnapshot,
+    pub elapsed_ms: f64,
+    /// `Some` exactly once, in the last update.
+    pub finished: Option<Finished>,
+}
+
+/// A running scan. Dropping the handle does not stop it; `stop` does.
+#[derive(Clone)]
+pub struct ScanHandle {
+    state: Rc<State>,
+}
+
+impl ScanHandle {
+    pub fn scan_id(&self) -> u64 {
+        self.state.scan_id
+    }
+
+    /// Stops the scan: producers stop at their next check, no row is handed
+    /// to the UI after this call, and the next frame reports it finished.
+    pub fn stop(&self) {
+        self.state.shared.control.stop();
+        self.state.user_stopped.set(true);
+    }
+
+    pub fn is_finished(&self) -> bool {
+        self.state.finished.get()
+    }
+}
+
+enum Msg {
+    Rows(Vec<Row>),
+    Done(Summary),
+}
+
+struct ChannelSink(Sender<Msg>);
+
+impl Sink for ChannelSink {
+    fn batch(&self, rows: Vec<Row>) -> Flow {
+        // The page dropped the receiver: nobody is listening any more.
+        match self.0.send(Msg::Rows(rows)) {
+            Ok(()) => Flow::Continue,
+            Err(_) => Flow::Stop,
+        }
+    }
+}
+
+/// What the page and the workers share for one scan.
+struct Shared {
+    control: Control,
+    progress: Progress,
+}
+
+struct State {
+    scan_id: u64,
+    started_ms: f64,
+    shared: Arc<Shared>,
+    rx: RefCell<Option<Receiver<Msg>>>,
+    user_stopped: Cell<bool>,
+    finished: Cell<bool>,
+    first_row_ms: Cell<Option<f64>>,
+    rows: Cell<usize>,
+    symbols: Cell<usize>,
+    threads: usize,
+    on_update: RefCell<Box<dyn FnMut(ScanUpdate)>>,
+}
+
+static NEXT_SCAN_ID: AtomicU64 = AtomicU64::new(1);
+
+/// Compiles and starts a scan. A bad expression (or column) is returned before
+/// anything starts. Updates arrive once per animation frame until the one that
+/// says `finished`.
+pub fn start(job: ScanJob, store: Rc<BarStore>, on_update: impl FnMut(ScanUpdate) + 'static) -> Result<ScanHandle, LangError> {
+    let started_ms = now_ms();
+    let scan = Arc::new(Scan::compile(&job.expr, &job.columns)?);
+    let (tx, rx) = channel();
+    let shared = Arc::new(Shared { control: Control::new(), progress: Progress::default() });
+    let threads = if pool::is_threaded() { rayon::current_num_threads() } else { 1 };
+    let state = Rc::new(State {
+        scan_id: NEXT_SCAN_ID.fetch_add(1, Ordering::Relaxed),
+        started_ms,
+        shared: shared.clone(),
+        rx: RefCell::new(Some(rx)),
+        user_stopped: Cell::new(false),
+        finished: Cell::new(false),
+        first_row_ms: Cell::new(None),
+        rows: Cell::new(0),
+        symbols: Cell::new(0),
+        threads,
+        on_update: RefCell::new(Box::new(on_update)),
+    });
+    let options = RunOptions { scan_id: state.scan_id, settings: job.settings, lookback: job.lookback, limits: job.limits, chunk: 2 };
+    let st = state.clone();
+    wasm_bindgen_futures::spawn_local(async move {
+        let symbols = match sources::universe(job.source).await {
+            Ok(s) => s,
+            Err(e) => {
+                // No universe: the whole scan fails before it starts.
+                let _ = tx.send(Msg::Rows(vec![Row {
+                    scan_id: st.scan_id,
+                    order: 0,
+                    symbol: job.source.value(),
+                    outcome: run::Outcome::Error(SymbolError::FetchFailed(e.to_string())),
+                }]));
+                let _ = tx.send(Msg::Done(Summary {
+                    scan_id: st.scan_id,
+                    reason: StopReason::Completed,
+                    progress: st.shared.progress.snapshot(),
+                    seconds: 0.0,
+                }));
+                return;
+            }
+        };
+        st.symbols.set(symbols.len());
+        st.shared.progress.universe.store(symbols.len(), Ordering::Relaxed);
+        let symbols = Arc::new(symbols);
+        match job.source {
+            SourceId::Synthetic(n) => {
+                let source = SyntheticSource::shared(n);
+                compute(scan, symbols, source, options, shared, tx).await;
+            }
+            SourceId::Sample => {
+                let slots = Arc::new(Slots::new(&symbols, shared.clone()));
+                if pool::is_threaded() {
+                    // Workers start now (this returns at once) and wait for each
+                    // symbol's bars as they land.
+                    compute(scan, symbols.clone(), slots.clone(), options, shared.clone(), tx).await;
+                    load_all(job.source, &symbols, &slots, &store, &shared).await;
+                } else {
+                    load_all(job.source, &symbols, &slots, &store, &shared).await;
+                    compute(scan, symbols, slots, options, shared, tx).await;
+                }
+            }
+        }
+    });
+    schedule_frame(state.clone());
+    Ok(ScanHandle { state })
+}
+
+/// Runs the engine: on the pool when there is one (the page returns at once),
+/// otherwise on the page in slices of symbols, yielding a frame between slices.
+async fn compute<S: BarSource + Send + Sync + 'static>(
+    scan: Arc<Scan>,
+    symbols: Arc<Vec<String>>,
+    source: Arc<S>,
+    options: RunOptions,
+    shared: Arc<Shared>,
+    tx: Sender<Msg>,
+) {
+    if pool::is_threaded() {
+        rayon::spawn(move || {
+            let clock = BrowserClock::default();
+            let sink = ChannelSink(tx.clone());
+            let summary = run::run(&scan, &symbols, source.as_ref(), &options, &shared.control, &shared.progress, &sink, &clock);
+            let _ = tx.send(Msg::Done(summary));
+        });
+        return;
+    }
+    const SLICE: usize = 64;
+    let clock = BrowserClock::default();
+    let sink = ChannelSink(tx.clone());
+    let mut summary = None;
+    for (k, slice) in symbols.chunks(SLICE).enumerate() {
+        if shared.control.is_stopped() {
+            break;
+        }
+        let slice_opts = RunOptions { limits: remaining(&options.limits, &shared.progress), ..options.clone() };
+        let slice_progress = Progress::default();
+        let s = run::run(&scan, slice, source.as_ref(), &slice_opts, &shared.control, &slice_progress, &OffsetSink { inner: &sink, offset: k * SLICE }, &clock);
+        add_progress(&shared.progress, &slice_progress.snapshot());
+        summary = Some(s);
+        next_frame().await;
+    }
+    let mut s = summary.unwrap_or(Summary { scan_id: options.scan_id, reason: StopReason::Completed, progress: ProgressSnapshot::default(), seconds: 0.0 });
+    s.progress = shared.progress.snapshot();
+    if let Some(r) = shared.control.reason() {
+        s.reason = r;
+    }
+    let _ = tx.send(Msg::Done(s));
+}
+
+/// Limits left for the next slice of a single-threaded run.
+fn remaining(limits: &Limits, progress: &Progress) -> Limits {
+    let p = progress.snapshot();
+    Limits {
+        max_matches: limits.max_matches.map(|m| m.saturating_sub(p.matches)),
+        max_symbols: limits.max_symbols.map(|m| m.saturating_sub(p.done)),
+        max_seconds: limits.max_seconds,
+    }
+}
+
+fn add_progress(total: &Progress, slice: &ProgressSnapshot) {
+    let add = |a: &std::sync::atomic::AtomicUsize, v: usize| {
+        a.fetch_add(v, Ordering::Relaxed);
+    };
+    add(&total.cache_hits, slice.cache_hits);
+    add(&total.fetched, slice.fetched);
+    add(&total.data_failed, slice.data_failed);
+    total.bytes.fetch_add(slice.bytes, Ordering::Relaxed);
+    add(&total.done, slice.done);
+    add(&total.matches, slice.matches);
+    add(&total.errors, slice.errors);
+}
+
+/// Shifts row positions of a slice back to the whole universe's order.
+struct OffsetSink<'a> {
+    inner: &'a ChannelSink,
+    offset: usize,
+}
+
+impl Sink for OffsetSink<'_> {
+    fn batch(&self, mut rows: Vec<Row>) -> Flow {
+        rows.iter_mut().for_each(|r| r.order += self.offset);
+        self.inner.batch(rows)
+    }
+}
+
+/// Resolves on the next animation frame.
+async fn next_frame() {
+    let (tx, rx) = futures::channel::oneshot::channel::<()>();
+    leptos::prelude::request_animation_frame(move || {
+        let _ = tx.send(());
+    });
+    let _ = rx.await;
+}
+
+/// Bars for fetched sources: the page fills one slot per symbol (from the
+/// cache or the network) in scan order; a worker asking for a symbol waits for
+/// its slot. Only the page writes, so setting a slot never blocks the page.
+struct Slots {
+    index: HashMap<String, usize>,
+    slots: Vec<OnceLock<Result<Loaded, SymbolError>>>,
+    shared: Arc<Shared>,
+}
+
+impl Slots {
+    fn new(symbols: &[String], shared: Arc<Shared>) -> Slots {
+        Slots {
+            index: symbols.iter().enumerate().map(|(i, s)| (s.clone(), i)).collect(),
+            slots: symbols.iter().map(|_| OnceLock::new()).collect(),
+            shared,
+        }
+    }
+
+    fn fill(&self, i: usize, value: Result<Loaded, SymbolError>) {
+        let _ = self.slots[i].set(value);
+    }
+}
+
+impl BarSource for Slots {
+    fn load(&self, symbol: &str) -> Result<Loaded, SymbolError> {
+        let i = *self.index.get(symbol).ok_or(SymbolError::NoData)?;
+        loop {
+            if let Some(v) = self.slots[i].get() {
+                return v.clone();
+            }
+            if self.shared.control.is_stopped() {
+                return Err(SymbolError::FetchFailed("stopped".into()));
+            }
+            // Workers may wait; the page never does.
+            std::thread::park_timeout(Duration::from_millis(2));
+        }
+    }
+}
+
+/// Loads every symbol's bars in order: the cache first, then the network.
+/// Nothing from a failed or unparsable response is cached.
+async fn load_all(source: SourceId, symbols: &[String], slots: &Slots, store: &BarStore, shared: &Shared) {
+    for (i, symbol) in symbols.iter().enumerate() {
+        if shared.control.is_stopped() {
+            break;
+        }
+        let key = CacheKey::daily(source.cache_name(), symbol);
+        if let Ok(Some(bars)) = store.get(&key).await {
+            slots.fill(i, Ok(Loaded { bars, from_cache: true, bytes: 0 }));
+            continue;
+        }
+        let url = sources::sample_url(symbol);
+        let loaded = match sources::fetch_bytes(&url).await {
+            Err(e) => Err(SymbolError::FetchFailed(e.to_string())),
+            Ok(bytes) => match read_bars(symbol, &bytes) {
+                Err(e) => Err(SymbolError::Invalid(e.to_string())),
+                Ok(bars) => {
+                    let _ = store.put(&key, &bars).await;
+                    Ok(Loaded { bars, from_cache: false, bytes: bytes.len() as u64 })
+                }
+            },
+        };
+        slots.fill(i, loaded);
+    }
+}
+
+fn schedule_frame(state: Rc<State>) {
+    leptos::prelude::request_animation_frame(move || {
+        if tick(&state) {
+            schedule_frame(state);
+        }
+    });
+}
+
+/// One frame: drain the channel, hand the UI one update. Returns whether to
+/// keep going.
+fn tick(state: &State) -> bool {
+    let mut rows = Vec::new();
+    let mut done = None;
+    if let Some(rx) = state.rx.borrow().as_ref() {
+        loop {
+            match rx.try_recv() {
+                Ok(Msg::Rows(batch)) => rows.extend(batch),
+                Ok(Msg::Done(s)) => {
+                    done = Some(s);
+                    break;
+                }
+                Err(TryRecvError::Empty) => break,
+                Err(TryRecvError::Disconnected) => break,
+            }
+        }
+    }
+    let now = now_ms();
+    let user_stopped = state.user_stopped.get();
+    if user_stopped {
+        // Rows computed after the Stop click are not shown.
+        rows.clear();
+    }
+    rows.retain(|r| r.scan_id == state.scan_id);
+    if !rows.is_empty() && state.first_row_ms.get().is_none() {
+        state.first_row_ms.set(Some(now - state.started_ms));
+    }
+    state.rows.set(state.rows.get() + rows.len());
+    let progress = state.shared.progress.snapshot();
+    let finished = if user_stopped || done.is_some() {
+        state.finished.set(true);
+        state.rx.borrow_mut().take();
+        let reason = if user_stopped { StopReason::User } else { done.as_ref().map_or(StopReason::Completed, |s| s.reason) };
+        Some(Finished {
+            reason,
+            first_row_ms: state.first_row_ms.get(),
+            total_ms: now - state.started_ms,
+            rows: state.rows.get(),
+            symbols: state.symbols.get(),
+            threads: state.threads,
+            stopped: reason != StopReason::Completed,
+        })
+    } else {
+        None
+    };
+    let keep_going = finished.is_none();
+    let update = ScanUpdate { scan_id: state.scan_id, rows, progress, elapsed_ms: now - state.started_ms, finished };
+    (state.on_update.borrow_mut())(update);
+    keep_going
+}

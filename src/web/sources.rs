@@ -1,0 +1,166 @@
+//! Where bars come from in the browser: the bundled sample (fetched over HTTP
+//! like any source, so the cache is exercised) and the synthetic market
+//! (generated on the workers, always labelled synthetic).
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex, OnceLock};
+
+use wasm_bindgen::JsCast;
+use wasm_bindgen_futures::JsFuture;
+
+use crate::engine::bars::Bars;
+use crate::engine::run::{BarSource, Loaded, SymbolError};
+use crate::engine::synthetic;
+
+/// Seed and length of the synthetic market, fixed so every run and every
+/// device sees the same bars.
+pub const SYNTHETIC_SEED: u64 = 7;
+pub const SYNTHETIC_BARS: usize = 300;
+
+/// A data source the page offers (the `source` select's option values).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum SourceId {
+    Sample,
+    Synthetic(usize),
+}
+
+impl SourceId {
+    pub const ALL: [SourceId; 5] = [
+        SourceId::Sample,
+        SourceId::Synthetic(100),
+        SourceId::Synthetic(1_000),
+        SourceId::Synthetic(5_000),
+        SourceId::Synthetic(10_000),
+    ];
+
+    /// The option value: `sample`, `synthetic-5000`, …
+    pub fn value(self) -> String {
+        match self {
+            SourceId::Sample => "sample".into(),
+            SourceId::Synthetic(n) => format!("synthetic-{n}"),
+        }
+    }
+
+    pub fn parse(value: &str) -> Option<SourceId> {
+        SourceId::ALL.into_iter().find(|s| s.value() == value)
+    }
+
+    /// What the picker shows; synthetic data always says so.
+    pub fn label(self) -> String {
+        match self {
+            SourceId::Sample => "Sample — AAPL, FB, GOOG, IBM, MSFT daily (2000–2013, public domain)".into(),
+            SourceId::Synthetic(n) => format!("Synthetic market — {} generated symbols × {SYNTHETIC_BARS} bars (not real prices)", group(n)),
+        }
+    }
+
+    pub fn is_synthetic(self) -> bool {
+        matches!(self, SourceId::Synthetic(_))
+    }
+
+    /// The cache's name for this source (fetched sources only).
+    pub fn cache_name(self) -> &'static str {
+        match self {
+            SourceId::Sample => "sample",
+            SourceId::Synthetic(_) => "synthetic",
+        }
+    }
+}
+
+fn group(n: usize) -> String {
+    let s = n.to_string();
+    let mut out = String::new();
+    for (i, c) in s.chars().enumerate() {
+        if i > 0 && (s.len() - i) % 3 == 0 {
+            out.push(',');
+        }
+        out.push(c);
+    }
+    out
+}
+
+/// Why a request failed: what and where.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+pub enum FetchError {
+    #[error("{url}: HTTP {status}")]
+    Status { url: String, status: u16 },
+    #[error("{url}: {message}")]
+    Network { url: String, message: String },
+    #[error("{url}: {message}")]
+    Parse { url: String, message: String },
+}
+
+/// GETs `url` (relative to the page) and returns the body's bytes.
+pub async fn fetch_bytes(url: &str) -> Result<Vec<u8>, FetchError> {
+    let net = |message: String| FetchError::Network { url: url.to_string(), message };
+    let window = web_sys::window().ok_or_else(|| net("no window".into()))?;
+    let resp = JsFuture::from(window.fetch_with_str(url)).await.map_err(|e| net(js_message(&e)))?;
+    let resp: web_sys::Response = resp.dyn_into().map_err(|_| net("not a response".into()))?;
+    if !resp.ok() {
+        return Err(FetchError::Status { url: url.to_string(), status: resp.status() });
+    }
+    let buf = JsFuture::from(resp.array_buffer().map_err(|e| net(js_message(&e)))?).await.map_err(|e| net(js_message(&e)))?;
+    Ok(js_sys::Uint8Array::new(&buf).to_vec())
+}
+
+pub(crate) fn js_message(e: &wasm_bindgen::JsValue) -> String {
+    e.as_string()
+        .or_else(|| js_sys::Reflect::get(e, &"message".into()).ok().and_then(|m| m.as_string()))
+        .unwrap_or_else(|| "request failed".into())
+}
+
+/// The symbols of a source, in the order they are scanned.
+pub async fn universe(source: SourceId) -> Result<Vec<String>, FetchError> {
+    match source {
+        SourceId::Synthetic(n) => Ok((0..n).map(synthetic::symbol_name).collect()),
+        SourceId::Sample => {
+            #[derive(serde::Deserialize)]
+            struct Entry {
+                symbol: String,
+            }
+            #[derive(serde::Deserialize)]
+            struct Universe {
+                symbols: Vec<Entry>,
+            }
+            let url = "data/universe.json";
+            let bytes = fetch_bytes(url).await?;
+            let u: Universe = serde_json::from_slice(&bytes)
+                .map_err(|e| FetchError::Parse { url: url.into(), message: e.to_string() })?;
+            Ok(u.symbols.into_iter().map(|e| e.symbol).collect())
+        }
+    }
+}
+
+/// The URL of a sample symbol's CSV.
+pub fn sample_url(symbol: &str) -> String {
+    format!("data/{symbol}.csv")
+}
+
+/// The synthetic market, generated on the workers on first use and kept in
+/// memory for later scans (the "warm cache" of a generated source).
+pub struct SyntheticSource {
+    bars: Vec<OnceLock<Bars>>,
+}
+
+impl SyntheticSource {
+    /// The shared instance for a market of `n` symbols. Called on the page only.
+    pub fn shared(n: usize) -> Arc<SyntheticSource> {
+        static MARKETS: OnceLock<Mutex<HashMap<usize, Arc<SyntheticSource>>>> = OnceLock::new();
+        let markets = MARKETS.get_or_init(Default::default);
+        // Only the page touches this map, so the lock is never contended.
+        let mut map = markets.lock().unwrap_or_else(|p| p.into_inner());
+        map.entry(n).or_insert_with(|| Arc::new(SyntheticSource { bars: (0..n).map(|_| OnceLock::new()).collect() })).clone()
+    }
+}
+
+impl BarSource for SyntheticSource {
+    fn load(&self, symbol: &str) -> Result<Loaded, SymbolError> {
+        let index: usize = symbol.trim_start_matches("SYN").parse().map_err(|_| SymbolError::NoData)?;
+        let slot = self.bars.get(index).ok_or(SymbolError::NoData)?;
+        let mut generated = false;
+        let bars = slot.get_or_init(|| {
+            generated = true;
+            synthetic::bars(SYNTHETIC_SEED, index, SYNTHETIC_BARS)
+        });
+        Ok(Loaded { bars: bars.clone(), from_cache: !generated, bytes: 0 })
+    }
+}
