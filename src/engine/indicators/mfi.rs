@@ -55,11 +55,7 @@ pub fn mfi(
     }
     out[period] = sums.index();
     let next = period + 1;
-    for ((o, &new), &old) in out[next..]
-        .iter_mut()
-        .zip(&flows[next..])
-        .zip(&flows[1..])
-    {
+    for ((o, &new), &old) in out[next..].iter_mut().zip(&flows[next..]).zip(&flows[1..]) {
         sums.remove(old);
         sums.add(new, period);
         *o = sums.index();

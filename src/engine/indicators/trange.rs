@@ -18,7 +18,12 @@ pub fn trange(high: &[f64], low: &[f64], close: &[f64], out: &mut [f64]) {
         return;
     }
     out[0] = f64::NAN;
-    for (((o, &h), &l), &c) in out[1..].iter_mut().zip(&high[1..]).zip(&low[1..]).zip(close) {
+    for (((o, &h), &l), &c) in out[1..]
+        .iter_mut()
+        .zip(&high[1..])
+        .zip(&low[1..])
+        .zip(close)
+    {
         *o = true_range(h, l, c);
     }
 }
