@@ -31,7 +31,7 @@ pub fn willr(high: &[f64], low: &[f64], close: &[f64], period: usize, out: &mut 
     fill_nan(&mut out[..start]);
     // Highest highs in `out`, lowest lows in one scratch column: two
     // branch-free sliding passes beat tracking both extremes bar by bar
-    // (WILLR(14) 12.6 -> ~3 ns/bar in `cargo bench --bench indicators`).
+    // (WILLR(14) 12.6 -> ~2.1 ns/bar in `cargo bench --bench indicators`).
     let mut lows = vec![0.0; len];
     sliding_extreme(high, period, out, pick_max);
     sliding_extreme(low, period, &mut lows, pick_min);
