@@ -13,15 +13,15 @@ pub fn ad_lookback() -> usize {
 }
 
 pub fn ad(high: &[f64], low: &[f64], close: &[f64], volume: &[f64], out: &mut [f64]) {
-    fill_nan(out);
     let n = out.len();
     if high.len() != n || low.len() != n || close.len() != n || volume.len() != n {
+        fill_nan(out);
         return;
     }
     let mut total = 0.0;
-    for i in 0..n {
-        total += money_flow_volume(high[i], low[i], close[i], volume[i]);
-        out[i] = total;
+    for ((((o, &h), &l), &c), &v) in out.iter_mut().zip(high).zip(low).zip(close).zip(volume) {
+        total += money_flow_volume(h, l, c, v);
+        *o = total;
     }
 }
 

@@ -49,7 +49,6 @@ fn wilder_true_range(
     out: &mut [f64],
     finish: impl Fn(f64, f64) -> f64,
 ) {
-    fill_nan(out);
     let len = out.len();
     if !(1..=100_000).contains(&period)
         || len <= period
@@ -57,8 +56,10 @@ fn wilder_true_range(
         || low.len() != len
         || close.len() != len
     {
+        fill_nan(out);
         return;
     }
+    fill_nan(&mut out[..period]);
     let beta = (period - 1) as f64 / period as f64;
     let alpha = 1.0 - beta;
     let mut prev = 0.0;
@@ -67,9 +68,15 @@ fn wilder_true_range(
     }
     prev /= period as f64;
     out[period] = finish(prev, close[period]);
-    for i in period + 1..len {
-        prev = beta * prev + alpha * true_range(high[i], low[i], close[i - 1]);
-        out[i] = finish(prev, close[i]);
+    let next = period + 1;
+    for (((o, &h), &l), pair) in out[next..]
+        .iter_mut()
+        .zip(&high[next..])
+        .zip(&low[next..])
+        .zip(close[period..].windows(2))
+    {
+        prev = beta * prev + alpha * true_range(h, l, pair[0]);
+        *o = finish(prev, pair[1]);
     }
 }
 

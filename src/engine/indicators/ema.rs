@@ -24,7 +24,7 @@ pub fn ema(src: &[f64], period: usize, out: &mut [f64]) {
 /// TA-Lib's smoothing pair `(k, β)` for a period, with `k + β == 1` exactly:
 /// whichever of the two lies in [0.5, 1) is the one derived by subtraction,
 /// so a flat input stays exactly on its level.
-fn smoothing(period: usize) -> (f64, f64) {
+pub(crate) fn smoothing(period: usize) -> (f64, f64) {
     let mut beta = (period as f64 - 1.0) / (period as f64 + 1.0);
     let k = 1.0 - beta;
     if beta < 0.5 {
@@ -44,23 +44,23 @@ pub(crate) fn ema_chain<const N: usize>(
     out: &mut [f64],
     combine: impl Fn(&[f64; N]) -> f64,
 ) {
-    fill_nan(out);
-    if !(1..=100_000).contains(&period) || out.len() != src.len() {
-        return;
-    }
-    let lag = period - 1;
-    if src.len() <= N * lag {
+    let lag = period.saturating_sub(1);
+    if !(1..=100_000).contains(&period) || out.len() != src.len() || src.len() <= N * lag {
+        fill_nan(out);
         return;
     }
     if period == 1 {
         out.copy_from_slice(src);
         return;
     }
+    let first = N * lag;
+    fill_nan(&mut out[..first]);
     let (k, beta) = smoothing(period);
     let n = period as f64;
     let mut value = [0.0; N];
     let mut seed = [0.0; N];
-    for (i, &x) in src.iter().enumerate() {
+    // Warm-up: stages start one after another (per-bar stage tests here only).
+    for (i, &x) in src[..=first].iter().enumerate() {
         let mut input = x;
         for s in 0..N {
             // Stage `s` receives its first input at bar `s·lag` and emits its
@@ -77,25 +77,55 @@ pub(crate) fn ema_chain<const N: usize>(
             };
             input = value[s];
         }
-        if i >= N * lag {
-            out[i] = combine(&value);
+    }
+    out[first] = combine(&value);
+    // Steady state, four bars per step. The recursion is latency-bound (each
+    // value waits for the previous one), so bar `j` of a step is computed from
+    // the value `e` before the step, `βʲ⁺¹·e + Σ βʲ⁻ⁱ·k·xᵢ`: one multiply and
+    // one add per four bars on the dependency chain instead of per bar. The
+    // result differs from the one-step recursion by a few ulps (the oracle
+    // allows 1e-9). EMA(30) went from 1.4 to ~0.7 ns/bar, DEMA(30) 1.6 to 1.2
+    // (`cargo bench --bench indicators`); TA-Lib gets its speed from a fused
+    // multiply-add, which wasm lacks.
+    let b2 = beta * beta;
+    let (b3, b4) = (b2 * beta, b2 * b2);
+    let (k1, k2, k3) = (beta * k, b2 * k, b3 * k);
+    let step = |x: [f64; 4], value: &mut [f64; N]| {
+        let mut x = x;
+        let mut lanes = [[0.0; N]; 4];
+        for (s, v) in value.iter_mut().enumerate() {
+            let e = *v;
+            let y = [
+                beta * e + k * x[0],
+                b2 * e + (k1 * x[0] + k * x[1]),
+                b3 * e + ((k2 * x[0] + k1 * x[1]) + k * x[2]),
+                b4 * e + ((k3 * x[0] + k2 * x[1]) + (k1 * x[2] + k * x[3])),
+            ];
+            for (lane, &yj) in lanes.iter_mut().zip(&y) {
+                lane[s] = yj;
+            }
+            *v = y[3];
+            x = y;
+        }
+        lanes
+    };
+    let rest = src.len() - (first + 1);
+    let whole = rest / 4 * 4;
+    let (out_steps, out_tail) = out[first + 1..].split_at_mut(whole);
+    let (src_steps, src_tail) = src[first + 1..].split_at(whole);
+    for (o, x) in out_steps.chunks_exact_mut(4).zip(src_steps.chunks_exact(4)) {
+        let lanes = step([x[0], x[1], x[2], x[3]], &mut value);
+        for (slot, lane) in o.iter_mut().zip(&lanes) {
+            *slot = combine(lane);
         }
     }
-}
-
-/// TA-Lib's `TA_INT_EMA`: the first output sits at `first` (≥ `period - 1`),
-/// seeded with the SMA of the `period` inputs that end there. MACD uses this to
-/// align its fast EMA with the slow one. Writes only `out[first..]`.
-pub(crate) fn ema_with_k(src: &[f64], period: usize, k: f64, first: usize, out: &mut [f64]) {
-    if period == 0 || first + 1 < period || src.len() <= first {
-        return;
-    }
-    let seed_start = first + 1 - period;
-    let mut prev = src[seed_start..=first].iter().sum::<f64>() / period as f64;
-    out[first] = prev;
-    for i in first + 1..src.len() {
-        prev = (src[i] - prev) * k + prev;
-        out[i] = prev;
+    for (o, &x) in out_tail.iter_mut().zip(src_tail) {
+        let mut input = x;
+        for v in value.iter_mut() {
+            *v = beta * *v + k * input;
+            input = *v;
+        }
+        *o = combine(&value);
     }
 }
 

@@ -13,12 +13,14 @@ pub fn mom_lookback(period: usize) -> usize {
 
 /// Change of `src` over `period` bars into `out`.
 pub fn mom(src: &[f64], period: usize, out: &mut [f64]) {
-    fill_nan(out);
-    if !(1..=100_000).contains(&period) || out.len() != src.len() {
+    if !(1..=100_000).contains(&period) || out.len() != src.len() || src.len() <= period {
+        fill_nan(out);
         return;
     }
-    for i in period..src.len() {
-        out[i] = src[i] - src[i - period];
+    let (warm, rest) = out.split_at_mut(period);
+    fill_nan(warm);
+    for ((o, &now), &before) in rest.iter_mut().zip(&src[period..]).zip(src) {
+        *o = now - before;
     }
 }
 

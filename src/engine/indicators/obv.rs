@@ -14,19 +14,24 @@ pub fn obv_lookback() -> usize {
 }
 
 pub fn obv(src: &[f64], volume: &[f64], out: &mut [f64]) {
-    fill_nan(out);
     if src.len() != out.len() || volume.len() != out.len() || out.is_empty() {
+        fill_nan(out);
         return;
     }
     let mut total = volume[0];
     out[0] = total;
-    for i in 1..out.len() {
-        if src[i] > src[i - 1] {
-            total += volume[i];
-        } else if src[i] < src[i - 1] {
-            total -= volume[i];
-        }
-        out[i] = total;
+    // The signed volume is a select, not a branch: up/down days of a price
+    // series are unpredictable (OBV in `cargo bench --bench indicators`).
+    for ((o, pair), &v) in out[1..].iter_mut().zip(src.windows(2)).zip(&volume[1..]) {
+        let step = if pair[1] > pair[0] {
+            v
+        } else if pair[1] < pair[0] {
+            -v
+        } else {
+            0.0
+        };
+        total += step;
+        *o = total;
     }
 }
 

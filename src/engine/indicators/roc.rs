@@ -15,14 +15,15 @@ pub fn roc_lookback(period: usize) -> usize {
 
 /// Percent change of `src` over `period` bars into `out`.
 pub fn roc(src: &[f64], period: usize, out: &mut [f64]) {
-    fill_nan(out);
-    if !(1..=100_000).contains(&period) || out.len() != src.len() {
+    if !(1..=100_000).contains(&period) || out.len() != src.len() || src.len() <= period {
+        fill_nan(out);
         return;
     }
-    for i in period..src.len() {
-        let before = src[i - period];
-        out[i] = if before != 0.0 {
-            (src[i] / before - 1.0) * 100.0
+    let (warm, rest) = out.split_at_mut(period);
+    fill_nan(warm);
+    for ((o, &now), &before) in rest.iter_mut().zip(&src[period..]).zip(src) {
+        *o = if before != 0.0 {
+            (now / before - 1.0) * 100.0
         } else {
             0.0
         };

@@ -1,14 +1,16 @@
-//! Rolling highest, lowest and sum of any series (TA-Lib `MAX`, `MIN`, `SUM`).
+//! Rolling highest, lowest and sum of any series (TA-Lib `MAX`, `MIN`, `SUM`),
+//! plus the sliding-extreme core STOCH, STOCHRSI and WILLR share.
 //!
 //! Formulas: `highest[i] = max(src[i-n+1..=i])`, `lowest[i] = min(…)`,
 //! `sum[i] = src[i-n+1] + … + src[i]` (a running sum: add the new bar, emit,
 //! drop the trailing bar, in TA-Lib's order).
 //! Warm-up: `n - 1` bars. Range: `n` in 2..=100000 (TA-Lib rejects 1 here,
 //! unlike the moving averages).
-//! Complexity: sum O(len); highest/lowest keep the index of the current
-//! extreme and rescan the window only when that bar leaves it, O(len) on
-//! typical data and O(len·n) in the worst case (a steadily falling series for
-//! `highest`). No allocation.
+//! Complexity: O(len) for all three, no allocation. Highest/lowest use the
+//! van Herk/Gil-Werman block scheme (as TA-Lib 0.6 does): about three
+//! compare-selects per bar whatever the data, instead of rescanning a window
+//! whenever its extreme leaves it (data-dependent branches; 7–9× slower on
+//! random-walk closes in `cargo bench --bench indicators`, MAX(20)/MIN(20)).
 
 use super::fill_nan;
 
@@ -24,7 +26,7 @@ pub fn highest_lookback(period: usize) -> usize {
 
 /// Highest value of `src` over the last `period` bars (TA-Lib `MAX`).
 pub fn highest(src: &[f64], period: usize, out: &mut [f64]) {
-    rolling_extreme(src, period, out, |candidate, best| candidate >= best);
+    rolling_extreme(src, period, out, pick_max);
 }
 
 /// Index of the first valid rolling-lowest output: `period - 1`.
@@ -34,7 +36,7 @@ pub fn lowest_lookback(period: usize) -> usize {
 
 /// Lowest value of `src` over the last `period` bars (TA-Lib `MIN`).
 pub fn lowest(src: &[f64], period: usize, out: &mut [f64]) {
-    rolling_extreme(src, period, out, |candidate, best| candidate <= best);
+    rolling_extreme(src, period, out, pick_min);
 }
 
 /// Index of the first valid rolling-sum output: `period - 1`.
@@ -44,46 +46,101 @@ pub fn sum_lookback(period: usize) -> usize {
 
 /// Sum of `src` over the last `period` bars (TA-Lib `SUM`).
 pub fn sum(src: &[f64], period: usize, out: &mut [f64]) {
-    fill_nan(out);
     if !usable(src, period, out) {
-        return;
-    }
-    let mut total = src[..period - 1].iter().fold(0.0, |acc, &x| acc + x);
-    for i in period - 1..src.len() {
-        total += src[i];
-        out[i] = total;
-        total -= src[i + 1 - period];
-    }
-}
-
-/// Shared MAX/MIN loop: `wins(candidate, best)` says whether a value takes
-/// over as the window's extreme (ties go to the newer bar, so it stays longer).
-fn rolling_extreme(src: &[f64], period: usize, out: &mut [f64], wins: impl Fn(f64, f64) -> bool) {
-    fill_nan(out);
-    if !usable(src, period, out) {
+        fill_nan(out);
         return;
     }
     let lag = period - 1;
-    let mut best_at = 0usize;
-    let mut best = src[0];
-    for i in 0..src.len() {
-        let first = i.saturating_sub(lag);
-        if i == 0 || best_at < first {
-            best_at = first;
-            best = src[first];
-            for (j, &v) in src.iter().enumerate().take(i + 1).skip(first + 1) {
-                if wins(v, best) {
-                    best_at = j;
-                    best = v;
-                }
-            }
-        } else if wins(src[i], best) {
-            best_at = i;
-            best = src[i];
+    fill_nan(&mut out[..lag]);
+    let mut total = src[..lag].iter().fold(0.0, |acc, &x| acc + x);
+    for ((o, &new), &old) in out[lag..].iter_mut().zip(&src[lag..]).zip(src) {
+        total += new;
+        *o = total;
+        total -= old;
+    }
+}
+
+/// Shared MAX/MIN entry: validates, marks the warm-up, runs the core.
+fn rolling_extreme(src: &[f64], period: usize, out: &mut [f64], pick: impl Fn(f64, f64) -> f64) {
+    if !usable(src, period, out) {
+        fill_nan(out);
+        return;
+    }
+    fill_nan(&mut out[..period - 1]);
+    sliding_extreme(src, period, out, pick);
+}
+
+/// Larger of two finite values as one compare-select (`f64::max` adds NaN
+/// handling that costs extra instructions natively and in wasm).
+#[inline(always)]
+pub(crate) fn pick_max(a: f64, b: f64) -> f64 {
+    if a > b {
+        a
+    } else {
+        b
+    }
+}
+
+/// Smaller of two finite values as one compare-select.
+#[inline(always)]
+pub(crate) fn pick_min(a: f64, b: f64) -> f64 {
+    if a < b {
+        a
+    } else {
+        b
+    }
+}
+
+/// Extreme (by `pick`, [`pick_max`] or [`pick_min`]) of every window
+/// `src[i+1-period..=i]` into `out[i]` for `i >= period - 1`; `out[..period-1]`
+/// is left untouched. Does nothing unless `1 <= period <= src.len() == out.len()`.
+///
+/// Van Herk/Gil-Werman without scratch: the bars are cut into blocks of
+/// `period`; a window ending in block `m + 1` is a suffix of block `m` plus a
+/// prefix of block `m + 1`. A backward pass writes block `m`'s suffix extremes
+/// into block `m + 1`'s output slots, then a forward pass folds in the running
+/// prefix extreme. Branch-free: MAX(20) went from 6.6 to under 1 ns/bar in
+/// `cargo bench --bench indicators` (the rescan version mispredicted on every
+/// new extreme).
+pub(crate) fn sliding_extreme(
+    src: &[f64],
+    period: usize,
+    out: &mut [f64],
+    pick: impl Fn(f64, f64) -> f64,
+) {
+    let len = src.len();
+    if period == 0 || len < period || out.len() != len {
+        return;
+    }
+    out[period - 1] = src[..period - 1]
+        .iter()
+        .fold(src[period - 1], |acc, &x| pick(x, acc));
+    let mut start = period;
+    while start < len {
+        let end = (start + period).min(len);
+        let prev = &src[start - period..start];
+        let cur = &src[start..end];
+        let dst = &mut out[start..end];
+        // Slot r (r < period - 1) takes the extreme of prev[r + 1..]; the last
+        // slot of a full block is the block itself and has no suffix part.
+        let m = cur.len().min(period - 1);
+        let mut suffix = prev[m..period - 1]
+            .iter()
+            .rev()
+            .fold(prev[period - 1], |acc, &x| pick(x, acc));
+        for (d, &x) in dst[..m].iter_mut().zip(&prev[..m]).rev() {
+            *d = suffix;
+            suffix = pick(x, suffix);
         }
-        if i >= lag {
-            out[i] = best;
+        let mut prefix = cur[0];
+        for (d, &x) in dst[..m].iter_mut().zip(&cur[..m]) {
+            prefix = pick(x, prefix);
+            *d = pick(*d, prefix);
         }
+        if let (Some(d), Some(&x)) = (dst.get_mut(m), cur.get(m)) {
+            *d = pick(x, prefix);
+        }
+        start = end;
     }
 }
 

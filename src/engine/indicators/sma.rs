@@ -14,16 +14,18 @@ pub fn sma_lookback(period: usize) -> usize {
 
 /// Simple moving average of `src` over `period` bars into `out`.
 pub fn sma(src: &[f64], period: usize, out: &mut [f64]) {
-    fill_nan(out);
     if !(1..=100_000).contains(&period) || src.len() < period || out.len() != src.len() {
+        fill_nan(out);
         return;
     }
-    let mut total: f64 = src[..period - 1].iter().fold(0.0, |acc, &x| acc + x);
+    let lag = period - 1;
+    fill_nan(&mut out[..lag]);
+    let mut total: f64 = src[..lag].iter().fold(0.0, |acc, &x| acc + x);
     let n = period as f64;
-    for i in period - 1..src.len() {
-        total += src[i];
-        out[i] = total / n;
-        total -= src[i + 1 - period];
+    for ((o, &new), &old) in out[lag..].iter_mut().zip(&src[lag..]).zip(src) {
+        total += new;
+        *o = total / n;
+        total -= old;
     }
 }
 

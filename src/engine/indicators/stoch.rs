@@ -8,10 +8,10 @@
 //! relative flatness band, not the fixed 1e-8 one).
 //! Warm-up: `(fastk − 1) + (slowk − 1) + (slowd − 1)` bars for both outputs.
 //! Range: all three periods in 1..=100000.
-//! Complexity: O(len) amortised (a window extreme is rescanned only when it
-//! leaves the window, O(len·fastk) worst case as in TA-Lib); no allocation: the
-//! two output columns take turns as scratch.
+//! Complexity: O(len) (branch-free sliding extremes, see `rolling.rs`); no
+//! allocation: the two output columns take turns as scratch.
 
+use super::rolling::{pick_max, pick_min, sliding_extreme};
 use super::{fill_nan, sma::sma};
 
 pub fn stoch_lookback(fastk: usize, slowk: usize, slowd: usize) -> usize {
@@ -29,8 +29,6 @@ pub fn stoch(
     k_out: &mut [f64],
     d_out: &mut [f64],
 ) {
-    fill_nan(k_out);
-    fill_nan(d_out);
     let len = close.len();
     let periods_ok = [fastk, slowk, slowd]
         .iter()
@@ -40,15 +38,17 @@ pub fn stoch(
         .all(|&l| l == len);
     let lookback = stoch_lookback(fastk, slowk, slowd);
     if !periods_ok || !lens_ok || len <= lookback {
+        fill_nan(k_out);
+        fill_nan(d_out);
         return;
     }
-    // Raw %K in `k_out`, slow %K in `d_out`, slow %D back in `k_out`, then swap.
-    fast_k(high, low, close, fastk, k_out);
+    // Raw %K in `d_out` (lowest lows in `k_out` meanwhile), slow %K in
+    // `k_out`, slow %D in `d_out`: no copy between the columns.
+    fast_k(high, low, close, fastk, d_out, k_out);
     let raw_start = fastk - 1;
-    smooth(&k_out[raw_start..], slowk, &mut d_out[raw_start..]);
+    smooth(&d_out[raw_start..], slowk, &mut k_out[raw_start..]);
     let slow_start = raw_start + slowk - 1;
-    smooth(&d_out[slow_start..], slowd, &mut k_out[slow_start..]);
-    k_out.swap_with_slice(d_out);
+    smooth(&k_out[slow_start..], slowd, &mut d_out[slow_start..]);
     fill_nan(&mut k_out[..lookback]);
     fill_nan(&mut d_out[..lookback]);
 }
@@ -62,16 +62,32 @@ pub(crate) fn smooth(src: &[f64], period: usize, out: &mut [f64]) {
     }
 }
 
-/// Raw fast %K into `out[period - 1..]` (the slots before are left untouched).
+/// Raw fast %K into `out[period - 1..]` (the slots before are left untouched),
+/// using `lows` (same length, any content) as scratch for the lowest lows.
 /// Callers have checked `period >= 1` and equal lengths.
-pub(crate) fn fast_k(high: &[f64], low: &[f64], close: &[f64], period: usize, out: &mut [f64]) {
-    let mut window = WindowExtremes::default();
-    for i in period - 1..close.len() {
-        let (hh, ll) = window.advance(high, low, period, i);
-        out[i] = if is_flat(hh, ll) {
+pub(crate) fn fast_k(
+    high: &[f64],
+    low: &[f64],
+    close: &[f64],
+    period: usize,
+    out: &mut [f64],
+    lows: &mut [f64],
+) {
+    // Two branch-free sliding passes then one fused pass: ~4x faster than
+    // tracking both extremes bar by bar (STOCH/WILLR in the indicators bench).
+    sliding_extreme(high, period, out, pick_max);
+    sliding_extreme(low, period, lows, pick_min);
+    let start = period - 1;
+    for ((k, &ll), &c) in out[start..]
+        .iter_mut()
+        .zip(&lows[start..])
+        .zip(&close[start..])
+    {
+        let hh = *k;
+        *k = if is_flat(hh, ll) {
             0.0
         } else {
-            (close[i] - ll) / (hh - ll) * 100.0
+            (c - ll) / (hh - ll) * 100.0
         };
     }
 }
@@ -81,54 +97,6 @@ pub(crate) fn fast_k(high: &[f64], low: &[f64], close: &[f64], period: usize, ou
 #[inline(always)]
 pub(crate) fn is_flat(hh: f64, ll: f64) -> bool {
     (hh - ll).abs() <= 1e-14 * (hh.abs() + ll.abs())
-}
-
-/// Highest high and lowest low of a sliding window, remembering where each
-/// extreme sits so that a full rescan happens only when it leaves the window.
-#[derive(Default)]
-pub(crate) struct WindowExtremes {
-    primed: bool,
-    hh: f64,
-    hh_at: usize,
-    ll: f64,
-    ll_at: usize,
-}
-
-impl WindowExtremes {
-    /// Extremes of bars `i + 1 - period ..= i`. Call with `i` increasing by one
-    /// from `period - 1`; `period >= 1` and `i < high.len(), low.len()`.
-    #[inline]
-    pub(crate) fn advance(
-        &mut self,
-        high: &[f64],
-        low: &[f64],
-        period: usize,
-        i: usize,
-    ) -> (f64, f64) {
-        let first = i + 1 - period;
-        if !self.primed || self.hh_at < first {
-            (self.hh, self.hh_at) = (high[first], first);
-            for (j, &h) in high.iter().enumerate().take(i + 1).skip(first + 1) {
-                if h >= self.hh {
-                    (self.hh, self.hh_at) = (h, j);
-                }
-            }
-        } else if high[i] >= self.hh {
-            (self.hh, self.hh_at) = (high[i], i);
-        }
-        if !self.primed || self.ll_at < first {
-            (self.ll, self.ll_at) = (low[first], first);
-            for (j, &l) in low.iter().enumerate().take(i + 1).skip(first + 1) {
-                if l <= self.ll {
-                    (self.ll, self.ll_at) = (l, j);
-                }
-            }
-        } else if low[i] <= self.ll {
-            (self.ll, self.ll_at) = (low[i], i);
-        }
-        self.primed = true;
-        (self.hh, self.ll)
-    }
 }
 
 #[cfg(test)]

@@ -8,8 +8,9 @@
 //! Warm-up: `period + (fastk − 1) + (fastd − 1)` bars for both outputs. The
 //! RSI under it depends on how much history was loaded.
 //! Range: `period` in 2..=100000, `fastk` and `fastd` in 1..=100000.
-//! Complexity: O(len) amortised (O(len·fastk) worst case, as in TA-Lib); no
-//! allocation: `d_out` holds the RSI until %D replaces it.
+//! Complexity: O(len) (branch-free sliding extremes, see `rolling.rs`);
+//! `d_out` holds the RSI until %D replaces it, and one scratch column is
+//! allocated for the window lows.
 
 use super::fill_nan;
 use super::rsi::{rsi, rsi_lookback};
@@ -39,7 +40,8 @@ pub fn stochrsi(
     }
     rsi(src, period, d_out);
     let r = &d_out[period..];
-    fast_k(r, r, r, fastk, &mut k_out[period..]);
+    let mut lows = vec![0.0; r.len()];
+    fast_k(r, r, r, fastk, &mut k_out[period..], &mut lows);
     let k_start = period + fastk - 1;
     smooth(&k_out[k_start..], fastd, &mut d_out[k_start..]);
     fill_nan(&mut k_out[..lookback]);

@@ -12,13 +12,19 @@ pub fn trange_lookback() -> usize {
 }
 
 pub fn trange(high: &[f64], low: &[f64], close: &[f64], out: &mut [f64]) {
-    fill_nan(out);
     let n = out.len();
     if n < 2 || high.len() != n || low.len() != n || close.len() != n {
+        fill_nan(out);
         return;
     }
-    for i in 1..n {
-        out[i] = true_range(high[i], low[i], close[i - 1]);
+    out[0] = f64::NAN;
+    for (((o, &h), &l), &c) in out[1..]
+        .iter_mut()
+        .zip(&high[1..])
+        .zip(&low[1..])
+        .zip(close)
+    {
+        *o = true_range(h, l, c);
     }
 }
 

@@ -5,18 +5,18 @@
 //! when |HH − LL| ≤ 1e-14·(|HH| + |LL|) the value is 0 (TA-Lib's relative
 //! band, the same one STOCH uses).
 //! Warm-up: `n − 1` bars. Range: `n` in 2..=100000.
-//! Complexity: O(len) amortised (an extreme is rescanned only when it leaves
-//! the window); no allocation.
+//! Complexity: O(len) (branch-free sliding extremes, see `rolling.rs`);
+//! allocates one scratch column (the lowest lows).
 
 use super::fill_nan;
-use super::stoch::{is_flat, WindowExtremes};
+use super::rolling::{pick_max, pick_min, sliding_extreme};
+use super::stoch::is_flat;
 
 pub fn willr_lookback(period: usize) -> usize {
     period.saturating_sub(1)
 }
 
 pub fn willr(high: &[f64], low: &[f64], close: &[f64], period: usize, out: &mut [f64]) {
-    fill_nan(out);
     let len = close.len();
     if !(2..=100_000).contains(&period)
         || high.len() != len
@@ -24,16 +24,28 @@ pub fn willr(high: &[f64], low: &[f64], close: &[f64], period: usize, out: &mut 
         || out.len() != len
         || len < period
     {
+        fill_nan(out);
         return;
     }
-    let mut window = WindowExtremes::default();
-    for i in period - 1..len {
-        let (hh, ll) = window.advance(high, low, period, i);
-        out[i] = if is_flat(hh, ll) {
+    let start = period - 1;
+    fill_nan(&mut out[..start]);
+    // Highest highs in `out`, lowest lows in one scratch column: two
+    // branch-free sliding passes beat tracking both extremes bar by bar
+    // (WILLR(14) 12.6 -> ~2.1 ns/bar in `cargo bench --bench indicators`).
+    let mut lows = vec![0.0; len];
+    sliding_extreme(high, period, out, pick_max);
+    sliding_extreme(low, period, &mut lows, pick_min);
+    for ((w, &ll), &c) in out[start..]
+        .iter_mut()
+        .zip(&lows[start..])
+        .zip(&close[start..])
+    {
+        let hh = *w;
+        *w = if is_flat(hh, ll) {
             0.0
         } else {
             // The clamp only matters for a close outside its own bar's range.
-            ((hh - close[i]) / (hh - ll) * -100.0).clamp(-100.0, 0.0)
+            ((hh - c) / (hh - ll) * -100.0).clamp(-100.0, 0.0)
         };
     }
 }

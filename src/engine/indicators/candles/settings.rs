@@ -86,9 +86,10 @@ pub(crate) struct Candles<'a> {
 }
 
 impl<'a> Candles<'a> {
-    /// The kernel prologue: marks `out` undefined, then returns the columns
-    /// when they all have `out`'s length and there is at least one bar past
-    /// `lookback` to judge; `None` leaves `out` all `NaN`.
+    /// The kernel prologue: returns the columns when they all have `out`'s
+    /// length and there is at least one bar past `lookback` to judge, with
+    /// `out[..lookback]` marked undefined (the caller writes every later slot);
+    /// `None` leaves `out` all `NaN`.
     pub fn prepare(
         open: &'a [f64],
         high: &'a [f64],
@@ -97,10 +98,15 @@ impl<'a> Candles<'a> {
         out: &mut [f64],
         lookback: usize,
     ) -> Option<Self> {
-        super::fill_nan(out);
         let n = out.len();
         let same_len = open.len() == n && high.len() == n && low.len() == n && close.len() == n;
-        (same_len && n > lookback).then_some(Self {
+        if !same_len || n <= lookback {
+            super::fill_nan(out);
+            return None;
+        }
+        // Only the warm-up: every pattern writes each slot from `lookback` on.
+        super::fill_nan(&mut out[..lookback]);
+        Some(Self {
             open,
             high,
             low,
