@@ -4,6 +4,8 @@ mod common;
 
 /// The `technic` CLI contract.
 mod cli;
+/// The bar cache's byte format: round trip, schema version, checksum, corruption.
+mod codec;
 /// CSV reading (formats, dates, adjustment) and every malformed-file case.
 mod csv_input;
 /// The Technic score and trade plan against shared/fixtures/technic-golden.json.
