@@ -50,24 +50,42 @@ pub async fn start() -> PoolInfo {
     #[cfg(target_feature = "atomics")]
     {
         if !isolated {
-            return PoolInfo { threads: 1, isolated, threaded: false, note: Some("page is not cross-origin isolated".into()) };
+            return PoolInfo {
+                threads: 1,
+                isolated,
+                threaded: false,
+                note: Some("page is not cross-origin isolated".into()),
+            };
         }
         let running = THREADS.with(|t| t.get());
         if running > 0 {
-            return PoolInfo { threads: running, isolated, threaded: true, note: None };
+            return PoolInfo {
+                threads: running,
+                isolated,
+                threaded: true,
+                note: None,
+            };
         }
         let n = hardware_threads();
         let promise = wasm_bindgen_rayon::init_thread_pool(n);
         match wasm_bindgen_futures::JsFuture::from(promise).await {
             Ok(_) => {
                 THREADS.with(|t| t.set(n));
-                PoolInfo { threads: n, isolated, threaded: true, note: None }
+                PoolInfo {
+                    threads: n,
+                    isolated,
+                    threaded: true,
+                    note: None,
+                }
             }
             Err(e) => PoolInfo {
                 threads: 1,
                 isolated,
                 threaded: false,
-                note: Some(format!("worker pool failed to start: {}", e.as_string().unwrap_or_else(|| format!("{e:?}")))),
+                note: Some(format!(
+                    "worker pool failed to start: {}",
+                    e.as_string().unwrap_or_else(|| format!("{e:?}"))
+                )),
             },
         }
     }
@@ -78,7 +96,11 @@ pub async fn start() -> PoolInfo {
             threads: 1,
             isolated,
             threaded: false,
-            note: Some(if isolated { "single-threaded build".into() } else { "page is not cross-origin isolated".into() }),
+            note: Some(if isolated {
+                "single-threaded build".into()
+            } else {
+                "page is not cross-origin isolated".into()
+            }),
         }
     }
 }

@@ -16,7 +16,10 @@ use std::time::Duration;
 
 use crate::engine::csv::read_bars;
 use crate::engine::lang::{LangError, Scan};
-use crate::engine::run::{self, BarSource, Control, Flow, Limits, Loaded, Progress, ProgressSnapshot, Row, RunOptions, Sink, StopReason, Summary, SymbolError};
+use crate::engine::run::{
+    self, BarSource, Control, Flow, Limits, Loaded, Progress, ProgressSnapshot, Row, RunOptions,
+    Sink, StopReason, Summary, SymbolError,
+};
 use crate::engine::score::Settings;
 
 use super::pool;
@@ -126,12 +129,23 @@ static NEXT_SCAN_ID: AtomicU64 = AtomicU64::new(1);
 /// Compiles and starts a scan. A bad expression (or column) is returned before
 /// anything starts. Updates arrive once per animation frame until the one that
 /// says `finished`.
-pub fn start(job: ScanJob, store: Rc<BarStore>, on_update: impl FnMut(ScanUpdate) + 'static) -> Result<ScanHandle, LangError> {
+pub fn start(
+    job: ScanJob,
+    store: Rc<BarStore>,
+    on_update: impl FnMut(ScanUpdate) + 'static,
+) -> Result<ScanHandle, LangError> {
     let started_ms = now_ms();
     let scan = Arc::new(Scan::compile(&job.expr, &job.columns)?);
     let (tx, rx) = channel();
-    let shared = Arc::new(Shared { control: Control::new(), progress: Progress::default() });
-    let threads = if pool::is_threaded() { rayon::current_num_threads() } else { 1 };
+    let shared = Arc::new(Shared {
+        control: Control::new(),
+        progress: Progress::default(),
+    });
+    let threads = if pool::is_threaded() {
+        rayon::current_num_threads()
+    } else {
+        1
+    };
     let state = Rc::new(State {
         scan_id: NEXT_SCAN_ID.fetch_add(1, Ordering::Relaxed),
         started_ms,
@@ -145,7 +159,13 @@ pub fn start(job: ScanJob, store: Rc<BarStore>, on_update: impl FnMut(ScanUpdate
         threads,
         on_update: RefCell::new(Box::new(on_update)),
     });
-    let options = RunOptions { scan_id: state.scan_id, settings: job.settings, lookback: job.lookback, limits: job.limits, chunk: 2 };
+    let options = RunOptions {
+        scan_id: state.scan_id,
+        settings: job.settings,
+        lookback: job.lookback,
+        limits: job.limits,
+        chunk: 2,
+    };
     let st = state.clone();
     wasm_bindgen_futures::spawn_local(async move {
         let symbols = match sources::universe(job.source).await {
@@ -168,7 +188,10 @@ pub fn start(job: ScanJob, store: Rc<BarStore>, on_update: impl FnMut(ScanUpdate
             }
         };
         st.symbols.set(symbols.len());
-        st.shared.progress.universe.store(symbols.len(), Ordering::Relaxed);
+        st.shared
+            .progress
+            .universe
+            .store(symbols.len(), Ordering::Relaxed);
         let symbols = Arc::new(symbols);
         match job.source {
             SourceId::Synthetic(n) => {
@@ -180,7 +203,15 @@ pub fn start(job: ScanJob, store: Rc<BarStore>, on_update: impl FnMut(ScanUpdate
                 if pool::is_threaded() {
                     // Workers start now (this returns at once) and wait for each
                     // symbol's bars as they land.
-                    compute(scan, symbols.clone(), slots.clone(), options, shared.clone(), tx).await;
+                    compute(
+                        scan,
+                        symbols.clone(),
+                        slots.clone(),
+                        options,
+                        shared.clone(),
+                        tx,
+                    )
+                    .await;
                     load_all(job.source, &symbols, &slots, &store, &shared).await;
                 } else {
                     load_all(job.source, &symbols, &slots, &store, &shared).await;
@@ -207,7 +238,16 @@ async fn compute<S: BarSource + Send + Sync + 'static>(
         rayon::spawn(move || {
             let clock = BrowserClock::default();
             let sink = ChannelSink(tx.clone());
-            let summary = run::run(&scan, &symbols, source.as_ref(), &options, &shared.control, &shared.progress, &sink, &clock);
+            let summary = run::run(
+                &scan,
+                &symbols,
+                source.as_ref(),
+                &options,
+                &shared.control,
+                &shared.progress,
+                &sink,
+                &clock,
+            );
             let _ = tx.send(Msg::Done(summary));
         });
         return;
@@ -220,14 +260,34 @@ async fn compute<S: BarSource + Send + Sync + 'static>(
         if shared.control.is_stopped() {
             break;
         }
-        let slice_opts = RunOptions { limits: remaining(&options.limits, &shared.progress), ..options.clone() };
+        let slice_opts = RunOptions {
+            limits: remaining(&options.limits, &shared.progress),
+            ..options.clone()
+        };
         let slice_progress = Progress::default();
-        let s = run::run(&scan, slice, source.as_ref(), &slice_opts, &shared.control, &slice_progress, &OffsetSink { inner: &sink, offset: k * SLICE }, &clock);
+        let s = run::run(
+            &scan,
+            slice,
+            source.as_ref(),
+            &slice_opts,
+            &shared.control,
+            &slice_progress,
+            &OffsetSink {
+                inner: &sink,
+                offset: k * SLICE,
+            },
+            &clock,
+        );
         add_progress(&shared.progress, &slice_progress.snapshot());
         summary = Some(s);
         next_frame().await;
     }
-    let mut s = summary.unwrap_or(Summary { scan_id: options.scan_id, reason: StopReason::Completed, progress: ProgressSnapshot::default(), seconds: 0.0 });
+    let mut s = summary.unwrap_or(Summary {
+        scan_id: options.scan_id,
+        reason: StopReason::Completed,
+        progress: ProgressSnapshot::default(),
+        seconds: 0.0,
+    });
     s.progress = shared.progress.snapshot();
     if let Some(r) = shared.control.reason() {
         s.reason = r;
@@ -292,7 +352,11 @@ struct Slots {
 impl Slots {
     fn new(symbols: &[String], shared: Arc<Shared>) -> Slots {
         Slots {
-            index: symbols.iter().enumerate().map(|(i, s)| (s.clone(), i)).collect(),
+            index: symbols
+                .iter()
+                .enumerate()
+                .map(|(i, s)| (s.clone(), i))
+                .collect(),
             slots: symbols.iter().map(|_| OnceLock::new()).collect(),
             shared,
         }
@@ -321,14 +385,27 @@ impl BarSource for Slots {
 
 /// Loads every symbol's bars in order: the cache first, then the network.
 /// Nothing from a failed or unparsable response is cached.
-async fn load_all(source: SourceId, symbols: &[String], slots: &Slots, store: &BarStore, shared: &Shared) {
+async fn load_all(
+    source: SourceId,
+    symbols: &[String],
+    slots: &Slots,
+    store: &BarStore,
+    shared: &Shared,
+) {
     for (i, symbol) in symbols.iter().enumerate() {
         if shared.control.is_stopped() {
             break;
         }
         let key = CacheKey::daily(source.cache_name(), symbol);
         if let Ok(Some(bars)) = store.get(&key).await {
-            slots.fill(i, Ok(Loaded { bars, from_cache: true, bytes: 0 }));
+            slots.fill(
+                i,
+                Ok(Loaded {
+                    bars,
+                    from_cache: true,
+                    bytes: 0,
+                }),
+            );
             continue;
         }
         let url = sources::sample_url(symbol);
@@ -338,7 +415,11 @@ async fn load_all(source: SourceId, symbols: &[String], slots: &Slots, store: &B
                 Err(e) => Err(SymbolError::Invalid(e.to_string())),
                 Ok(bars) => {
                     let _ = store.put(&key, &bars).await;
-                    Ok(Loaded { bars, from_cache: false, bytes: bytes.len() as u64 })
+                    Ok(Loaded {
+                        bars,
+                        from_cache: false,
+                        bytes: bytes.len() as u64,
+                    })
                 }
             },
         };
@@ -387,7 +468,11 @@ fn tick(state: &State) -> bool {
     let finished = if user_stopped || done.is_some() {
         state.finished.set(true);
         state.rx.borrow_mut().take();
-        let reason = if user_stopped { StopReason::User } else { done.as_ref().map_or(StopReason::Completed, |s| s.reason) };
+        let reason = if user_stopped {
+            StopReason::User
+        } else {
+            done.as_ref().map_or(StopReason::Completed, |s| s.reason)
+        };
         Some(Finished {
             reason,
             first_row_ms: state.first_row_ms.get(),
@@ -401,7 +486,13 @@ fn tick(state: &State) -> bool {
         None
     };
     let keep_going = finished.is_none();
-    let update = ScanUpdate { scan_id: state.scan_id, rows, progress, elapsed_ms: now - state.started_ms, finished };
+    let update = ScanUpdate {
+        scan_id: state.scan_id,
+        rows,
+        progress,
+        elapsed_ms: now - state.started_ms,
+        finished,
+    };
     (state.on_update.borrow_mut())(update);
     keep_going
 }

@@ -48,8 +48,13 @@ impl SourceId {
     /// What the picker shows; synthetic data always says so.
     pub fn label(self) -> String {
         match self {
-            SourceId::Sample => "Sample — AAPL, FB, GOOG, IBM, MSFT daily (2000–2013, public domain)".into(),
-            SourceId::Synthetic(n) => format!("Synthetic market — {} generated symbols × {SYNTHETIC_BARS} bars (not real prices)", group(n)),
+            SourceId::Sample => {
+                "Sample — AAPL, FB, GOOG, IBM, MSFT daily (2000–2013, public domain)".into()
+            }
+            SourceId::Synthetic(n) => format!(
+                "Synthetic market — {} generated symbols × {SYNTHETIC_BARS} bars (not real prices)",
+                group(n)
+            ),
         }
     }
 
@@ -91,20 +96,34 @@ pub enum FetchError {
 
 /// GETs `url` (relative to the page) and returns the body's bytes.
 pub async fn fetch_bytes(url: &str) -> Result<Vec<u8>, FetchError> {
-    let net = |message: String| FetchError::Network { url: url.to_string(), message };
+    let net = |message: String| FetchError::Network {
+        url: url.to_string(),
+        message,
+    };
     let window = web_sys::window().ok_or_else(|| net("no window".into()))?;
-    let resp = JsFuture::from(window.fetch_with_str(url)).await.map_err(|e| net(js_message(&e)))?;
+    let resp = JsFuture::from(window.fetch_with_str(url))
+        .await
+        .map_err(|e| net(js_message(&e)))?;
     let resp: web_sys::Response = resp.dyn_into().map_err(|_| net("not a response".into()))?;
     if !resp.ok() {
-        return Err(FetchError::Status { url: url.to_string(), status: resp.status() });
+        return Err(FetchError::Status {
+            url: url.to_string(),
+            status: resp.status(),
+        });
     }
-    let buf = JsFuture::from(resp.array_buffer().map_err(|e| net(js_message(&e)))?).await.map_err(|e| net(js_message(&e)))?;
+    let buf = JsFuture::from(resp.array_buffer().map_err(|e| net(js_message(&e)))?)
+        .await
+        .map_err(|e| net(js_message(&e)))?;
     Ok(js_sys::Uint8Array::new(&buf).to_vec())
 }
 
 pub(crate) fn js_message(e: &wasm_bindgen::JsValue) -> String {
     e.as_string()
-        .or_else(|| js_sys::Reflect::get(e, &"message".into()).ok().and_then(|m| m.as_string()))
+        .or_else(|| {
+            js_sys::Reflect::get(e, &"message".into())
+                .ok()
+                .and_then(|m| m.as_string())
+        })
         .unwrap_or_else(|| "request failed".into())
 }
 
@@ -123,8 +142,10 @@ pub async fn universe(source: SourceId) -> Result<Vec<String>, FetchError> {
             }
             let url = "data/universe.json";
             let bytes = fetch_bytes(url).await?;
-            let u: Universe = serde_json::from_slice(&bytes)
-                .map_err(|e| FetchError::Parse { url: url.into(), message: e.to_string() })?;
+            let u: Universe = serde_json::from_slice(&bytes).map_err(|e| FetchError::Parse {
+                url: url.into(),
+                message: e.to_string(),
+            })?;
             Ok(u.symbols.into_iter().map(|e| e.symbol).collect())
         }
     }
@@ -148,19 +169,32 @@ impl SyntheticSource {
         let markets = MARKETS.get_or_init(Default::default);
         // Only the page touches this map, so the lock is never contended.
         let mut map = markets.lock().unwrap_or_else(|p| p.into_inner());
-        map.entry(n).or_insert_with(|| Arc::new(SyntheticSource { bars: (0..n).map(|_| OnceLock::new()).collect() })).clone()
+        map.entry(n)
+            .or_insert_with(|| {
+                Arc::new(SyntheticSource {
+                    bars: (0..n).map(|_| OnceLock::new()).collect(),
+                })
+            })
+            .clone()
     }
 }
 
 impl BarSource for SyntheticSource {
     fn load(&self, symbol: &str) -> Result<Loaded, SymbolError> {
-        let index: usize = symbol.trim_start_matches("SYN").parse().map_err(|_| SymbolError::NoData)?;
+        let index: usize = symbol
+            .trim_start_matches("SYN")
+            .parse()
+            .map_err(|_| SymbolError::NoData)?;
         let slot = self.bars.get(index).ok_or(SymbolError::NoData)?;
         let mut generated = false;
         let bars = slot.get_or_init(|| {
             generated = true;
             synthetic::bars(SYNTHETIC_SEED, index, SYNTHETIC_BARS)
         });
-        Ok(Loaded { bars: bars.clone(), from_cache: !generated, bytes: 0 })
+        Ok(Loaded {
+            bars: bars.clone(),
+            from_cache: !generated,
+            bytes: 0,
+        })
     }
 }

@@ -16,7 +16,9 @@ use crate::engine::codec;
 pub enum StoreKind {
     IndexedDb,
     /// IndexedDB is unavailable; bars live in memory for this page only.
-    Memory { reason: String },
+    Memory {
+        reason: String,
+    },
 }
 
 /// The cache key: one entry per (source, symbol, interval).
@@ -29,7 +31,11 @@ pub struct CacheKey {
 
 impl CacheKey {
     pub fn daily(source: &str, symbol: &str) -> CacheKey {
-        CacheKey { source: source.into(), symbol: symbol.into(), interval: "1d".into() }
+        CacheKey {
+            source: source.into(),
+            symbol: symbol.into(),
+            interval: "1d".into(),
+        }
     }
 
     /// The IndexedDB key string: `source|symbol|interval`.
@@ -59,7 +65,12 @@ pub struct BarStore {
 impl BarStore {
     /// Opens (or creates/upgrades) the IndexedDB database; falls back to memory.
     pub async fn open() -> BarStore {
-        BarStore { kind: StoreKind::Memory { reason: "not implemented yet".into() }, memory: RefCell::default() }
+        BarStore {
+            kind: StoreKind::Memory {
+                reason: "not implemented yet".into(),
+            },
+            memory: RefCell::default(),
+        }
     }
 
     pub fn kind(&self) -> &StoreKind {
@@ -82,13 +93,18 @@ impl BarStore {
 
     /// Stores complete, validated bars (never call it with a partial response).
     pub async fn put(&self, key: &CacheKey, bars: &Bars) -> Result<(), StoreError> {
-        self.memory.borrow_mut().insert(key.id(), codec::encode(bars));
+        self.memory
+            .borrow_mut()
+            .insert(key.id(), codec::encode(bars));
         Ok(())
     }
 
     pub async fn stats(&self) -> Result<CacheStats, StoreError> {
         let m = self.memory.borrow();
-        Ok(CacheStats { entries: m.len(), bytes: m.values().map(|v| v.len() as u64).sum() })
+        Ok(CacheStats {
+            entries: m.len(),
+            bytes: m.values().map(|v| v.len() as u64).sum(),
+        })
     }
 
     pub async fn clear(&self) -> Result<(), StoreError> {

@@ -19,7 +19,9 @@ pub struct BrowserClock {
 
 impl Default for BrowserClock {
     fn default() -> Self {
-        BrowserClock { start_ms: epoch_ms() }
+        BrowserClock {
+            start_ms: epoch_ms(),
+        }
     }
 }
 

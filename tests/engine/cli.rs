@@ -280,3 +280,38 @@ fn csv_and_table_formats_print_the_same_rows() {
     assert!(text.starts_with("symbol"), "{text}");
     assert!(text.trim_end().ends_with("5 matches"), "{text}");
 }
+
+#[test]
+fn synth_writes_the_synthetic_market_that_reads_back_bit_for_bit() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = technic(&[
+        "synth",
+        "--out",
+        path(dir.path()),
+        "--symbols",
+        "3",
+        "--bars",
+        "50",
+    ]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    for i in 0..3 {
+        let name = technic::engine::synthetic::symbol_name(i);
+        let bytes = std::fs::read(dir.path().join(format!("{name}.csv"))).unwrap();
+        let read = technic::engine::csv::read_bars(&name, &bytes).unwrap();
+        assert_eq!(read, technic::engine::synthetic::bars(7, i, 50), "{name}");
+    }
+    let scan = json(&technic(&[
+        "scan",
+        "--data",
+        path(dir.path()),
+        "--expr",
+        "true",
+        "--format",
+        "json",
+    ]));
+    assert_eq!(scan.len(), 3);
+}

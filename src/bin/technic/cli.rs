@@ -34,6 +34,23 @@ struct Cli {
 enum Command {
     /// Scan a folder (or list) of CSV files; every *.csv is one symbol named by its file stem.
     Scan(ScanArgs),
+    /// Write the deterministic synthetic market (the web app's `synthetic-N` sources) as one
+    /// CSV per symbol, for benchmarks and demos. Synthetic: not real prices.
+    Synth(SynthArgs),
+}
+
+#[derive(clap::Args)]
+struct SynthArgs {
+    /// Folder to write `<SYMBOL>.csv` files into (created if missing).
+    #[arg(long)]
+    out: PathBuf,
+    #[arg(long, default_value_t = 5000)]
+    symbols: usize,
+    #[arg(long, default_value_t = 300)]
+    bars: usize,
+    /// The web app uses seed 7.
+    #[arg(long, default_value_t = 7)]
+    seed: u64,
 }
 
 #[derive(Clone, Copy, ValueEnum)]
@@ -86,6 +103,7 @@ pub fn main() {
     let cli = Cli::parse();
     let result = match cli.command {
         Command::Scan(args) => scan(args),
+        Command::Synth(args) => synth(args),
     };
     if let Err(e) = result {
         // A closed pipe (`technic … | head`) is the reader's choice, not an error.
@@ -103,6 +121,43 @@ fn is_broken_pipe(e: &anyhow::Error) -> bool {
             || c.downcast_ref::<serde_json::Error>().and_then(|j| j.io_error_kind()) == Some(std::io::ErrorKind::BrokenPipe)
             || c.downcast_ref::<csv::Error>().is_some_and(|c| matches!(c.kind(), csv::ErrorKind::Io(io) if io.kind() == std::io::ErrorKind::BrokenPipe))
     })
+}
+
+fn synth(args: SynthArgs) -> Result<()> {
+    use rayon::prelude::*;
+    use technic::engine::synthetic;
+    std::fs::create_dir_all(&args.out)
+        .with_context(|| format!("creating {}", args.out.display()))?;
+    (0..args.symbols)
+        .into_par_iter()
+        .try_for_each(|i| -> Result<()> {
+            let bars = synthetic::bars(args.seed, i, args.bars);
+            let path = args.out.join(format!("{}.csv", synthetic::symbol_name(i)));
+            let mut w = csv::Writer::from_path(&path)
+                .with_context(|| format!("writing {}", path.display()))?;
+            w.write_record(["timestamp", "open", "high", "low", "close", "volume"])?;
+            for k in 0..bars.len() {
+                // Shortest round-trip formatting: reading the file back gives the same f64s.
+                w.write_record(&[
+                    bars.time()[k].to_string(),
+                    bars.open()[k].to_string(),
+                    bars.high()[k].to_string(),
+                    bars.low()[k].to_string(),
+                    bars.close()[k].to_string(),
+                    bars.volume()[k].to_string(),
+                ])?;
+            }
+            w.flush()?;
+            Ok(())
+        })?;
+    eprintln!(
+        "technic: wrote {} synthetic symbols x {} bars to {} ({})",
+        args.symbols,
+        args.bars,
+        args.out.display(),
+        synthetic::SYNTHETIC_LABEL
+    );
+    Ok(())
 }
 
 /// Reads each symbol's CSV on the worker that computes it.
