@@ -8,7 +8,9 @@ use std::future::IntoFuture;
 use idb::{Factory, ObjectStoreParams, TransactionMode};
 use technic::engine::codec::{self, CodecError, SCHEMA_VERSION};
 use technic::engine::{synthetic, Bars};
-use technic::web::store::{BarStore, CacheKey, CacheStats, StoreKind, BARS_STORE, DB_VERSION, META_STORE};
+use technic::web::store::{
+    BarStore, CacheKey, CacheStats, StoreKind, BARS_STORE, DB_VERSION, META_STORE,
+};
 use wasm_bindgen::JsValue;
 use wasm_bindgen_test::*;
 
@@ -18,7 +20,11 @@ wasm_bindgen_test_configure!(run_in_browser);
 async fn fresh(name: &str) -> String {
     let name = format!("technic-test-{name}");
     let factory = Factory::new().expect("indexedDB");
-    factory.delete(&name).expect("delete request").await.expect("delete database");
+    factory
+        .delete(&name)
+        .expect("delete request")
+        .await
+        .expect("delete database");
     name
 }
 
@@ -28,23 +34,49 @@ fn bars(index: usize, n: usize) -> Bars {
 
 /// Writes `value` under `id` into `store` directly, bypassing `BarStore`.
 async fn raw_put(db_name: &str, store: &str, id: &str, value: &JsValue) {
-    let db = Factory::new().unwrap().open(db_name, None).unwrap().await.expect("open raw");
-    let tx = db.transaction(&[store], TransactionMode::ReadWrite).unwrap();
-    tx.object_store(store).unwrap().put(value, Some(&JsValue::from_str(id))).unwrap();
+    let db = Factory::new()
+        .unwrap()
+        .open(db_name, None)
+        .unwrap()
+        .await
+        .expect("open raw");
+    let tx = db
+        .transaction(&[store], TransactionMode::ReadWrite)
+        .unwrap();
+    tx.object_store(store)
+        .unwrap()
+        .put(value, Some(&JsValue::from_str(id)))
+        .unwrap();
     assert!(tx.await.expect("raw put").is_committed());
     db.close();
 }
 
 async fn raw_get(db_name: &str, store: &str, id: &str) -> Option<JsValue> {
-    let db = Factory::new().unwrap().open(db_name, None).unwrap().await.expect("open raw");
+    let db = Factory::new()
+        .unwrap()
+        .open(db_name, None)
+        .unwrap()
+        .await
+        .expect("open raw");
     let tx = db.transaction(&[store], TransactionMode::ReadOnly).unwrap();
-    let value = tx.object_store(store).unwrap().get(JsValue::from_str(id)).unwrap().await.expect("raw get");
+    let value = tx
+        .object_store(store)
+        .unwrap()
+        .get(JsValue::from_str(id))
+        .unwrap()
+        .await
+        .expect("raw get");
     db.close();
     value
 }
 
 async fn raw_store_names(db_name: &str) -> (u32, Vec<String>) {
-    let db = Factory::new().unwrap().open(db_name, None).unwrap().await.expect("open raw");
+    let db = Factory::new()
+        .unwrap()
+        .open(db_name, None)
+        .unwrap()
+        .await
+        .expect("open raw");
     let out = (db.version().unwrap(), db.store_names());
     db.close();
     out
@@ -66,11 +98,20 @@ async fn bars_round_trip_through_indexeddb() {
     assert_eq!(store.get(&key).await.expect("get"), Some(original.clone()));
 
     // The entry is bytes (a Uint8Array holding the codec layout), with metadata beside it.
-    let raw = raw_get(&name, BARS_STORE, &key.id()).await.expect("raw entry");
+    let raw = raw_get(&name, BARS_STORE, &key.id())
+        .await
+        .expect("raw entry");
     let array: js_sys::Uint8Array = raw.into();
     assert_eq!(array.to_vec(), codec::encode(&original));
-    let meta = raw_get(&name, META_STORE, &key.id()).await.expect("meta entry");
-    let field = |f: &str| js_sys::Reflect::get(&meta, &f.into()).unwrap().as_f64().unwrap();
+    let meta = raw_get(&name, META_STORE, &key.id())
+        .await
+        .expect("meta entry");
+    let field = |f: &str| {
+        js_sys::Reflect::get(&meta, &f.into())
+            .unwrap()
+            .as_f64()
+            .unwrap()
+    };
     assert_eq!(field("bytes") as usize, codec::encoded_len(500));
     assert_eq!(field("bars"), 500.0);
     assert!(field("savedAt") > 1.6e12 && field("lastUsed") >= field("savedAt"));
@@ -85,7 +126,10 @@ async fn bars_round_trip_through_indexeddb() {
     // A second connection (a reload) sees the same entry.
     drop(store);
     let reopened = BarStore::open_named(&name).await;
-    assert_eq!(reopened.get(&key).await.unwrap().map(|b| b.len()), Some(120));
+    assert_eq!(
+        reopened.get(&key).await.unwrap().map(|b| b.len()),
+        Some(120)
+    );
 }
 
 #[wasm_bindgen_test]
@@ -93,7 +137,10 @@ async fn a_missing_key_is_a_miss() {
     let name = fresh("miss").await;
     let store = BarStore::open_named(&name).await;
     assert_eq!(store.kind(), &StoreKind::IndexedDb);
-    assert_eq!(store.get(&CacheKey::daily("sample", "NOPE")).await, Ok(None));
+    assert_eq!(
+        store.get(&CacheKey::daily("sample", "NOPE")).await,
+        Ok(None)
+    );
     assert_eq!(store.dropped_entries(), 0);
 }
 
@@ -103,25 +150,43 @@ async fn a_corrupt_entry_is_dropped_and_is_a_miss() {
     let store = BarStore::open_named(&name).await;
     let key = CacheKey::daily("sample", "AAPL");
     store.put(&key, &bars(1, 50)).await.unwrap();
-    store.put(&CacheKey::daily("sample", "IBM"), &bars(2, 50)).await.unwrap();
+    store
+        .put(&CacheKey::daily("sample", "IBM"), &bars(2, 50))
+        .await
+        .unwrap();
 
     // Garbage bytes, then a flipped byte in a real entry, then a value that is not bytes at all.
     let mut flipped = codec::encode(&bars(1, 50));
     flipped[100] ^= 0x20;
     let not_bytes = JsValue::from_str("a string, not bars");
-    for value in [bytes_value(b"garbage that is not a bar entry"), bytes_value(&flipped), not_bytes] {
+    for value in [
+        bytes_value(b"garbage that is not a bar entry"),
+        bytes_value(&flipped),
+        not_bytes,
+    ] {
         raw_put(&name, BARS_STORE, &key.id(), &value).await;
         assert!(raw_get(&name, BARS_STORE, &key.id()).await.is_some());
         assert_eq!(store.get(&key).await, Ok(None));
-        assert_eq!(raw_get(&name, BARS_STORE, &key.id()).await, None, "corrupt entry still there");
-        assert_eq!(raw_get(&name, META_STORE, &key.id()).await, None, "its metadata still there");
+        assert_eq!(
+            raw_get(&name, BARS_STORE, &key.id()).await,
+            None,
+            "corrupt entry still there"
+        );
+        assert_eq!(
+            raw_get(&name, META_STORE, &key.id()).await,
+            None,
+            "its metadata still there"
+        );
         // Refetched bars are stored again as usual.
         store.put(&key, &bars(1, 50)).await.unwrap();
         assert_eq!(store.get(&key).await.unwrap(), Some(bars(1, 50)));
     }
     assert_eq!(store.dropped_entries(), 3);
     // The other entry was never touched.
-    assert_eq!(store.get(&CacheKey::daily("sample", "IBM")).await.unwrap(), Some(bars(2, 50)));
+    assert_eq!(
+        store.get(&CacheKey::daily("sample", "IBM")).await.unwrap(),
+        Some(bars(2, 50))
+    );
 }
 
 #[wasm_bindgen_test]
@@ -137,7 +202,10 @@ async fn an_older_schema_entry_is_dropped() {
     let at = old.len() - 8;
     let sum = codec::checksum(&old[..at]);
     old[at..].copy_from_slice(&sum.to_le_bytes());
-    assert!(matches!(codec::decode("MSFT", &old), Err(CodecError::Schema { .. })));
+    assert!(matches!(
+        codec::decode("MSFT", &old),
+        Err(CodecError::Schema { .. })
+    ));
     raw_put(&name, BARS_STORE, &key.id(), &bytes_value(&old)).await;
 
     assert_eq!(store.get(&key).await, Ok(None));
@@ -157,25 +225,44 @@ async fn an_older_database_version_is_upgraded_cleanly() {
         request.on_upgrade_needed(|event| {
             use idb::DatabaseEvent;
             let db = event.database().unwrap();
-            db.create_object_store("cache", ObjectStoreParams::new()).unwrap();
-            db.create_object_store(BARS_STORE, ObjectStoreParams::new()).unwrap();
+            db.create_object_store("cache", ObjectStoreParams::new())
+                .unwrap();
+            db.create_object_store(BARS_STORE, ObjectStoreParams::new())
+                .unwrap();
         });
         let db = request.into_future().await.expect("create version 1");
-        let tx = db.transaction(&["cache", BARS_STORE], TransactionMode::ReadWrite).unwrap();
+        let tx = db
+            .transaction(&["cache", BARS_STORE], TransactionMode::ReadWrite)
+            .unwrap();
         let object = js_sys::Object::new();
         js_sys::Reflect::set(&object, &"close".into(), &js_sys::Array::of1(&1.0.into())).unwrap();
-        tx.object_store(BARS_STORE).unwrap().put(&object, Some(&JsValue::from_str(&key.id()))).unwrap();
-        tx.object_store("cache").unwrap().put(&"x".into(), Some(&"y".into())).unwrap();
+        tx.object_store(BARS_STORE)
+            .unwrap()
+            .put(&object, Some(&JsValue::from_str(&key.id())))
+            .unwrap();
+        tx.object_store("cache")
+            .unwrap()
+            .put(&"x".into(), Some(&"y".into()))
+            .unwrap();
         assert!(tx.await.unwrap().is_committed());
         db.close();
     }
-    assert_eq!(raw_store_names(&name).await, (1, vec![BARS_STORE.to_string(), "cache".to_string()]));
+    assert_eq!(
+        raw_store_names(&name).await,
+        (1, vec![BARS_STORE.to_string(), "cache".to_string()])
+    );
 
     let store = BarStore::open_named(&name).await;
     assert_eq!(store.kind(), &StoreKind::IndexedDb);
     let (version, mut names) = raw_store_names(&name).await;
     names.sort();
-    assert_eq!((version, names), (DB_VERSION, vec![BARS_STORE.to_string(), META_STORE.to_string()]));
+    assert_eq!(
+        (version, names),
+        (
+            DB_VERSION,
+            vec![BARS_STORE.to_string(), META_STORE.to_string()]
+        )
+    );
 
     // The old entry is gone and the store works.
     assert_eq!(store.get(&key).await, Ok(None));
@@ -191,21 +278,56 @@ async fn stats_count_entries_and_bytes_and_clear_empties() {
     assert_eq!(store.stats().await.unwrap(), CacheStats::default());
     let sizes = [10, 250, 1000];
     for (i, n) in sizes.iter().enumerate() {
-        store.put(&CacheKey::daily("synthetic-100", &synthetic::symbol_name(i)), &bars(i, *n)).await.unwrap();
+        store
+            .put(
+                &CacheKey::daily("synthetic-100", &synthetic::symbol_name(i)),
+                &bars(i, *n),
+            )
+            .await
+            .unwrap();
     }
     // Overwriting an entry does not count it twice.
-    store.put(&CacheKey::daily("synthetic-100", &synthetic::symbol_name(0)), &bars(0, 10)).await.unwrap();
+    store
+        .put(
+            &CacheKey::daily("synthetic-100", &synthetic::symbol_name(0)),
+            &bars(0, 10),
+        )
+        .await
+        .unwrap();
     let expected_bytes: usize = sizes.iter().map(|&n| codec::encoded_len(n)).sum();
-    assert_eq!(store.stats().await.unwrap(), CacheStats { entries: 3, bytes: expected_bytes as u64 });
+    assert_eq!(
+        store.stats().await.unwrap(),
+        CacheStats {
+            entries: 3,
+            bytes: expected_bytes as u64
+        }
+    );
 
-    store.delete(&CacheKey::daily("synthetic-100", &synthetic::symbol_name(1))).await.unwrap();
+    store
+        .delete(&CacheKey::daily(
+            "synthetic-100",
+            &synthetic::symbol_name(1),
+        ))
+        .await
+        .unwrap();
     let after_delete = store.stats().await.unwrap();
     assert_eq!(after_delete.entries, 2);
-    assert_eq!(after_delete.bytes as usize, expected_bytes - codec::encoded_len(250));
+    assert_eq!(
+        after_delete.bytes as usize,
+        expected_bytes - codec::encoded_len(250)
+    );
 
     store.clear().await.unwrap();
     assert_eq!(store.stats().await.unwrap(), CacheStats::default());
-    assert_eq!(store.get(&CacheKey::daily("synthetic-100", &synthetic::symbol_name(2))).await, Ok(None));
+    assert_eq!(
+        store
+            .get(&CacheKey::daily(
+                "synthetic-100",
+                &synthetic::symbol_name(2)
+            ))
+            .await,
+        Ok(None)
+    );
 }
 
 #[wasm_bindgen_test]
@@ -222,7 +344,12 @@ async fn empty_bars_are_never_stored() {
 async fn a_failed_open_falls_back_to_memory_with_a_reason() {
     // A database at a newer version than this app knows cannot be opened.
     let name = fresh("newer").await;
-    let db = Factory::new().unwrap().open(&name, Some(DB_VERSION + 10)).unwrap().await.unwrap();
+    let db = Factory::new()
+        .unwrap()
+        .open(&name, Some(DB_VERSION + 10))
+        .unwrap()
+        .await
+        .unwrap();
     db.close();
 
     let store = BarStore::open_named(&name).await;
@@ -236,7 +363,13 @@ async fn a_failed_open_falls_back_to_memory_with_a_reason() {
     assert_eq!(store.get(&key).await, Ok(None));
     store.put(&key, &bars(4, 30)).await.unwrap();
     assert_eq!(store.get(&key).await.unwrap(), Some(bars(4, 30)));
-    assert_eq!(store.stats().await.unwrap(), CacheStats { entries: 1, bytes: codec::encoded_len(30) as u64 });
+    assert_eq!(
+        store.stats().await.unwrap(),
+        CacheStats {
+            entries: 1,
+            bytes: codec::encoded_len(30) as u64
+        }
+    );
     assert!(store.put(&key, &Bars::default()).await.is_err());
     store.clear().await.unwrap();
     assert_eq!(store.stats().await.unwrap(), CacheStats::default());
@@ -245,7 +378,12 @@ async fn a_failed_open_falls_back_to_memory_with_a_reason() {
 #[wasm_bindgen_test]
 async fn a_forced_memory_store_works() {
     let store = BarStore::in_memory("caching turned off");
-    assert_eq!(store.kind(), &StoreKind::Memory { reason: "caching turned off".into() });
+    assert_eq!(
+        store.kind(),
+        &StoreKind::Memory {
+            reason: "caching turned off".into()
+        }
+    );
     let key = CacheKey::daily("sample", "IBM");
     store.put(&key, &bars(8, 40)).await.unwrap();
     assert_eq!(store.get(&key).await.unwrap(), Some(bars(8, 40)));

@@ -47,7 +47,9 @@ const OPEN_TIMEOUT_MS: i32 = 5_000;
 pub enum StoreKind {
     IndexedDb,
     /// IndexedDB is unavailable; bars live in memory for this page only.
-    Memory { reason: String },
+    Memory {
+        reason: String,
+    },
 }
 
 /// The cache key: one entry per (source, symbol, interval).
@@ -60,7 +62,11 @@ pub struct CacheKey {
 
 impl CacheKey {
     pub fn daily(source: &str, symbol: &str) -> CacheKey {
-        CacheKey { source: source.into(), symbol: symbol.into(), interval: "1d".into() }
+        CacheKey {
+            source: source.into(),
+            symbol: symbol.into(),
+            interval: "1d".into(),
+        }
     }
 
     /// The IndexedDB key string: `source|symbol|interval`.
@@ -110,7 +116,11 @@ impl BarStore {
     /// falls back to memory, with the reason, when that fails.
     pub async fn open_named(db_name: &str) -> BarStore {
         match open_database(db_name).await {
-            Ok(db) => BarStore { kind: StoreKind::IndexedDb, backend: Backend::IndexedDb(db), dropped: Cell::new(0) },
+            Ok(db) => BarStore {
+                kind: StoreKind::IndexedDb,
+                backend: Backend::IndexedDb(db),
+                dropped: Cell::new(0),
+            },
             Err(reason) => BarStore::in_memory(&reason),
         }
     }
@@ -118,7 +128,9 @@ impl BarStore {
     /// A memory-only store (this page only), e.g. when the user turned caching off.
     pub fn in_memory(reason: &str) -> BarStore {
         BarStore {
-            kind: StoreKind::Memory { reason: reason.to_string() },
+            kind: StoreKind::Memory {
+                reason: reason.to_string(),
+            },
             backend: Backend::Memory(RefCell::default()),
             dropped: Cell::new(0),
         }
@@ -139,9 +151,12 @@ impl BarStore {
         let bytes = match &self.backend {
             Backend::Memory(map) => map.borrow().get(&id).cloned(),
             // A value that is not bytes at all is as corrupt as bad bytes.
-            Backend::IndexedDb(db) => idb_get(db, &id)
-                .await?
-                .map(|value| value.dyn_into::<js_sys::Uint8Array>().map(|a| a.to_vec()).unwrap_or_default()),
+            Backend::IndexedDb(db) => idb_get(db, &id).await?.map(|value| {
+                value
+                    .dyn_into::<js_sys::Uint8Array>()
+                    .map(|a| a.to_vec())
+                    .unwrap_or_default()
+            }),
         };
         let Some(bytes) = bytes else { return Ok(None) };
         match codec::decode(&key.symbol, &bytes) {
@@ -160,7 +175,10 @@ impl BarStore {
     /// could never be read back.
     pub async fn put(&self, key: &CacheKey, bars: &Bars) -> Result<(), StoreError> {
         if bars.is_empty() {
-            return Err(StoreError::Db(format!("refusing to cache {}: no bars", key.id())));
+            return Err(StoreError::Db(format!(
+                "refusing to cache {}: no bars",
+                key.id()
+            )));
         }
         let bytes = codec::encode(bars);
         match &self.backend {
@@ -183,8 +201,12 @@ impl BarStore {
             Backend::IndexedDb(db) => {
                 let tx = write_transaction(db)?;
                 for name in [BARS_STORE, META_STORE] {
-                    let store = tx.object_store(name).map_err(|e| StoreError::db("delete", e))?;
-                    store.delete(JsValue::from_str(&id)).map_err(|e| StoreError::db("delete", e))?;
+                    let store = tx
+                        .object_store(name)
+                        .map_err(|e| StoreError::db("delete", e))?;
+                    store
+                        .delete(JsValue::from_str(&id))
+                        .map_err(|e| StoreError::db("delete", e))?;
                 }
                 finish(tx, "delete").await
             }
@@ -195,18 +217,31 @@ impl BarStore {
         match &self.backend {
             Backend::Memory(map) => {
                 let m = map.borrow();
-                Ok(CacheStats { entries: m.len(), bytes: m.values().map(|v| v.len() as u64).sum() })
+                Ok(CacheStats {
+                    entries: m.len(),
+                    bytes: m.values().map(|v| v.len() as u64).sum(),
+                })
             }
             Backend::IndexedDb(db) => {
-                let tx = db.transaction(&[META_STORE], TransactionMode::ReadOnly).map_err(|e| StoreError::db("stats", e))?;
-                let store = tx.object_store(META_STORE).map_err(|e| StoreError::db("stats", e))?;
+                let tx = db
+                    .transaction(&[META_STORE], TransactionMode::ReadOnly)
+                    .map_err(|e| StoreError::db("stats", e))?;
+                let store = tx
+                    .object_store(META_STORE)
+                    .map_err(|e| StoreError::db("stats", e))?;
                 let metas = store
                     .get_all(None, None)
                     .map_err(|e| StoreError::db("stats", e))?
                     .await
                     .map_err(|e| StoreError::db("stats", e))?;
-                let bytes = metas.iter().map(|m| read_number(m, "bytes").unwrap_or(0.0).max(0.0) as u64).sum();
-                Ok(CacheStats { entries: metas.len(), bytes })
+                let bytes = metas
+                    .iter()
+                    .map(|m| read_number(m, "bytes").unwrap_or(0.0).max(0.0) as u64)
+                    .sum();
+                Ok(CacheStats {
+                    entries: metas.len(),
+                    bytes,
+                })
             }
         }
     }
@@ -220,7 +255,9 @@ impl BarStore {
             Backend::IndexedDb(db) => {
                 let tx = write_transaction(db)?;
                 for name in [BARS_STORE, META_STORE] {
-                    let store = tx.object_store(name).map_err(|e| StoreError::db("clear", e))?;
+                    let store = tx
+                        .object_store(name)
+                        .map_err(|e| StoreError::db("clear", e))?;
                     store.clear().map_err(|e| StoreError::db("clear", e))?;
                 }
                 finish(tx, "clear").await
@@ -232,9 +269,11 @@ impl BarStore {
 /// Opens `name` at `DB_VERSION`, upgrading an older database, within
 /// `OPEN_TIMEOUT_MS`. The error is a plain sentence for the status line.
 async fn open_database(name: &str) -> Result<Database, String> {
-    let factory = Factory::new().map_err(|_| "IndexedDB is not available in this browser".to_string())?;
-    let mut request =
-        factory.open(name, Some(DB_VERSION)).map_err(|e| format!("IndexedDB refused to open the cache: {e}"))?;
+    let factory =
+        Factory::new().map_err(|_| "IndexedDB is not available in this browser".to_string())?;
+    let mut request = factory
+        .open(name, Some(DB_VERSION))
+        .map_err(|e| format!("IndexedDB refused to open the cache: {e}"))?;
 
     let upgrade_failure: Rc<RefCell<Option<String>>> = Rc::default();
     let blocked = Rc::new(Cell::new(false));
@@ -242,7 +281,10 @@ async fn open_database(name: &str) -> Result<Database, String> {
         let upgrade_failure = upgrade_failure.clone();
         request.on_upgrade_needed(move |event| {
             use idb::DatabaseEvent;
-            let result = event.database().map_err(|e| e.to_string()).and_then(|db| upgrade(&db));
+            let result = event
+                .database()
+                .map_err(|e| e.to_string())
+                .and_then(|db| upgrade(&db));
             if let Err(why) = result {
                 *upgrade_failure.borrow_mut() = Some(why);
             }
@@ -251,13 +293,20 @@ async fn open_database(name: &str) -> Result<Database, String> {
         request.on_blocked(move |_| blocked.set(true));
     }
 
-    let opened = match select(Box::pin(request.into_future()), Box::pin(sleep_ms(OPEN_TIMEOUT_MS))).await {
-        Either::Left((result, _)) => result,
-        Either::Right(_) if blocked.get() => {
-            return Err("the cache is held open by another tab of an older version; close it and reload".into())
-        }
-        Either::Right(_) => return Err("IndexedDB did not open in time".into()),
-    };
+    let opened =
+        match select(
+            Box::pin(request.into_future()),
+            Box::pin(sleep_ms(OPEN_TIMEOUT_MS)),
+        )
+        .await
+        {
+            Either::Left((result, _)) => result,
+            Either::Right(_) if blocked.get() => return Err(
+                "the cache is held open by another tab of an older version; close it and reload"
+                    .into(),
+            ),
+            Either::Right(_) => return Err("IndexedDB did not open in time".into()),
+        };
     let db = opened.map_err(|e| {
         let text = e.to_string();
         if text.contains("VersionError") || text.contains("less than") {
@@ -272,7 +321,10 @@ async fn open_database(name: &str) -> Result<Database, String> {
         return Err(format!("the cache could not be upgraded ({why})"));
     }
     let names = db.store_names();
-    if ![BARS_STORE, META_STORE].iter().all(|s| names.iter().any(|n| n == s)) {
+    if ![BARS_STORE, META_STORE]
+        .iter()
+        .all(|s| names.iter().any(|n| n == s))
+    {
         db.close();
         return Err("the cache database is missing its stores".into());
     }
@@ -296,17 +348,23 @@ async fn open_database(name: &str) -> Result<Database, String> {
 /// `onupgradeneeded`: drop every store of the older layout, create the current ones.
 fn upgrade(db: &Database) -> Result<(), String> {
     for old in db.store_names() {
-        db.delete_object_store(&old).map_err(|e| format!("dropping store {old}: {e}"))?;
+        db.delete_object_store(&old)
+            .map_err(|e| format!("dropping store {old}: {e}"))?;
     }
     for name in [BARS_STORE, META_STORE] {
-        db.create_object_store(name, ObjectStoreParams::new()).map_err(|e| format!("creating store {name}: {e}"))?;
+        db.create_object_store(name, ObjectStoreParams::new())
+            .map_err(|e| format!("creating store {name}: {e}"))?;
     }
     Ok(())
 }
 
 async fn idb_get(db: &Database, id: &str) -> Result<Option<JsValue>, StoreError> {
-    let tx = db.transaction(&[BARS_STORE], TransactionMode::ReadOnly).map_err(|e| StoreError::db("get", e))?;
-    let store = tx.object_store(BARS_STORE).map_err(|e| StoreError::db("get", e))?;
+    let tx = db
+        .transaction(&[BARS_STORE], TransactionMode::ReadOnly)
+        .map_err(|e| StoreError::db("get", e))?;
+    let store = tx
+        .object_store(BARS_STORE)
+        .map_err(|e| StoreError::db("get", e))?;
     store
         .get(JsValue::from_str(id))
         .map_err(|e| StoreError::db("get", e))?
@@ -314,21 +372,40 @@ async fn idb_get(db: &Database, id: &str) -> Result<Option<JsValue>, StoreError>
         .map_err(|e| StoreError::db("get", e))
 }
 
-async fn idb_put(db: &Database, id: &str, bytes: &[u8], bar_count: usize) -> Result<(), StoreError> {
+async fn idb_put(
+    db: &Database,
+    id: &str,
+    bytes: &[u8],
+    bar_count: usize,
+) -> Result<(), StoreError> {
     // A copy owned by JS: a view over wasm memory would be a SharedArrayBuffer
     // in the threaded build, which IndexedDB cannot clone.
     let value = js_sys::Uint8Array::from(bytes);
     let now = js_sys::Date::now();
     let meta = js_sys::Object::new();
-    for (field, v) in [("bytes", bytes.len() as f64), ("bars", bar_count as f64), ("savedAt", now), ("lastUsed", now)] {
-        js_sys::Reflect::set(&meta, &field.into(), &v.into()).map_err(|_| StoreError::Db("put: building metadata".into()))?;
+    for (field, v) in [
+        ("bytes", bytes.len() as f64),
+        ("bars", bar_count as f64),
+        ("savedAt", now),
+        ("lastUsed", now),
+    ] {
+        js_sys::Reflect::set(&meta, &field.into(), &v.into())
+            .map_err(|_| StoreError::Db("put: building metadata".into()))?;
     }
     let key = JsValue::from_str(id);
     let tx = write_transaction(db)?;
-    let bars_store = tx.object_store(BARS_STORE).map_err(|e| StoreError::db("put", e))?;
-    let meta_store = tx.object_store(META_STORE).map_err(|e| StoreError::db("put", e))?;
-    bars_store.put(&value, Some(&key)).map_err(|e| StoreError::db("put", e))?;
-    meta_store.put(&meta, Some(&key)).map_err(|e| StoreError::db("put", e))?;
+    let bars_store = tx
+        .object_store(BARS_STORE)
+        .map_err(|e| StoreError::db("put", e))?;
+    let meta_store = tx
+        .object_store(META_STORE)
+        .map_err(|e| StoreError::db("put", e))?;
+    bars_store
+        .put(&value, Some(&key))
+        .map_err(|e| StoreError::db("put", e))?;
+    meta_store
+        .put(&meta, Some(&key))
+        .map_err(|e| StoreError::db("put", e))?;
     finish(tx, "put").await
 }
 
@@ -342,7 +419,9 @@ fn write_transaction(db: &Database) -> Result<idb::Transaction, StoreError> {
 async fn finish(tx: idb::Transaction, what: &str) -> Result<(), StoreError> {
     match tx.await {
         Ok(TransactionResult::Committed) => Ok(()),
-        Ok(TransactionResult::Aborted) => Err(StoreError::Db(format!("{what}: transaction aborted"))),
+        Ok(TransactionResult::Aborted) => {
+            Err(StoreError::Db(format!("{what}: transaction aborted")))
+        }
         Err(e) => Err(StoreError::db(what, e)),
     }
 }
