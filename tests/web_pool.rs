@@ -1,0 +1,107 @@
+//! The wasm-bindgen-rayon worker pool in headless Chromium: it starts inside
+//! the test page (once per test binary), and work spawned on it reports back
+//! through a oneshot channel awaited without blocking the page's thread.
+#![cfg(target_arch = "wasm32")]
+
+use std::cell::RefCell;
+
+use futures::channel::oneshot;
+use futures::future::{FutureExt, LocalBoxFuture, Shared};
+use rayon::prelude::*;
+use technic::engine::synthetic;
+use technic::web::pool::{self, PoolInfo};
+use wasm_bindgen_test::*;
+
+wasm_bindgen_test_configure!(run_in_browser);
+
+thread_local! {
+    /// The pool may be started only once per page; every test awaits the same start.
+    static POOL: RefCell<Option<Shared<LocalBoxFuture<'static, PoolInfo>>>> = const { RefCell::new(None) };
+}
+
+async fn started_pool() -> PoolInfo {
+    let start = POOL.with(|p| {
+        p.borrow_mut()
+            .get_or_insert_with(|| pool::start().boxed_local().shared())
+            .clone()
+    });
+    start.await
+}
+
+/// Runs `job` on the pool and awaits its answer (never blocks this thread).
+async fn on_pool<T: Send + 'static>(job: impl FnOnce() -> T + Send + 'static) -> T {
+    let (tx, rx) = oneshot::channel();
+    rayon::spawn(move || {
+        let _ = tx.send(job());
+    });
+    rx.await.expect("the pool dropped the job")
+}
+
+#[wasm_bindgen_test]
+async fn the_pool_starts_with_several_threads_when_isolated() {
+    let info = started_pool().await;
+    assert!(
+        info.isolated,
+        "the test runner serves with COOP/COEP, so the page should be isolated: {info:?}"
+    );
+    assert!(info.threaded, "{info:?}");
+    assert!(info.threads >= 1 && pool::is_threaded(), "{info:?}");
+    assert_eq!(rayon::current_num_threads(), info.threads);
+    // One worker per logical core the browser reports (several anywhere but a one-core machine).
+    let cores = web_sys::window().map_or(1.0, |w| w.navigator().hardware_concurrency()) as usize;
+    assert_eq!(info.threads, cores.max(1));
+    if cores > 1 {
+        assert!(rayon::current_num_threads() > 1, "{info:?}");
+    }
+    // Starting again returns the same pool.
+    assert_eq!(pool::start().await, info);
+}
+
+#[wasm_bindgen_test]
+async fn a_spawned_job_answers_through_a_channel() {
+    let info = started_pool().await;
+    let (sum, worker, threads) = on_pool(|| {
+        let sum: u64 = (0..1_000_000u64).into_par_iter().sum();
+        (
+            sum,
+            rayon::current_thread_index(),
+            rayon::current_num_threads(),
+        )
+    })
+    .await;
+    assert_eq!(sum, 999_999 * 1_000_000 / 2);
+    assert!(worker.is_some(), "the job ran off the pool");
+    assert_eq!(threads, info.threads);
+}
+
+#[wasm_bindgen_test]
+async fn parallel_work_matches_sequential_work() {
+    started_pool().await;
+    let expected: Vec<f64> = (0..64)
+        .map(|i| synthetic::bars(3, i, 260).close().iter().sum())
+        .collect();
+    let (sums, workers) = on_pool(|| {
+        let sums: Vec<f64> = (0..64usize)
+            .into_par_iter()
+            .map(|i| synthetic::bars(3, i, 260).close().iter().sum())
+            .collect();
+        let workers: std::collections::BTreeSet<usize> = (0..256usize)
+            .into_par_iter()
+            .filter_map(|_| rayon::current_thread_index())
+            .collect();
+        (sums, workers)
+    })
+    .await;
+    assert_eq!(sums, expected);
+    assert!(!workers.is_empty() && workers.iter().all(|&w| w < rayon::current_num_threads()));
+}
+
+#[wasm_bindgen_test]
+async fn several_jobs_in_flight_all_answer() {
+    started_pool().await;
+    let answers =
+        futures::future::join_all((0..16u64).map(|k| on_pool(move || (0..=k * 1000).sum::<u64>())))
+            .await;
+    let expected: Vec<u64> = (0..16u64).map(|k| (0..=k * 1000).sum()).collect();
+    assert_eq!(answers, expected);
+}
