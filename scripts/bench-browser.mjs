@@ -1,0 +1,178 @@
+//! The browser benchmark (a script, not a test): synthetic-5000 × 300 bars with
+//! a warm cache in headless Chromium; first-row and total ms (median after a
+//! warm-up), all workers against 1 worker, and wasm against native in one run.
+//!
+//! Usage: scripts/build.sh && node scripts/bench-browser.mjs [--runs 5] [--source synthetic-5000]
+//!          [--expr '<scan>'] [--no-native] [--dist dist]
+//! The default scan is `cargo bench --bench score`'s, so the native figures compare.
+
+import { spawnSync } from 'node:child_process';
+import fs from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+import { startServer } from '../tests/e2e/server.mjs';
+import { freshProfile, openBrowser, openApp, runScan, median } from '../tests/e2e/harness.mjs';
+
+const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+const BENCH_EXPR = 'macd_hist(12, 26, 9) > 0 and adx(14) > 20 and tech_rating >= 0';
+
+function parseArgs(argv) {
+  const o = { runs: 5, source: 'synthetic-5000', expr: BENCH_EXPR, native: true, dist: 'dist' };
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i];
+    if (a === '--runs') o.runs = Number(argv[++i]);
+    else if (a === '--source') o.source = argv[++i];
+    else if (a === '--expr') o.expr = argv[++i];
+    else if (a === '--no-native') o.native = false;
+    else if (a === '--dist') o.dist = argv[++i];
+    else throw new Error(`unknown argument ${a}`);
+  }
+  if (!(o.runs >= 1)) throw new Error('--runs must be at least 1');
+  return o;
+}
+
+/** One warm-up scan, then `runs` measured scans on the page at `url`. */
+async function measure(page, url, { source, expr, runs }) {
+  await openApp(page, url);
+  const warm = await runScan(page, { source, expr });
+  const scans = [];
+  for (let i = 0; i < runs; i++) scans.push(await runScan(page, {}));
+  const firstRow = median(scans.map((s) => s.firstRowMs));
+  const total = median(scans.map((s) => s.totalMs));
+  return {
+    firstRowMs: firstRow,
+    totalMs: total,
+    threads: scans[0].threads,
+    symbols: scans[0].symbols,
+    rows: scans[0].rows,
+    warmupMs: warm.totalMs,
+    stopped: scans.some((s) => s.stopped),
+    all: scans.map((s) => Math.round(s.totalMs)),
+  };
+}
+
+/** `technic synth` exists? Then the native CLI can scan the same market from CSVs. */
+function cliHasSynth() {
+  const r = spawnSync('cargo', ['run', '--quiet', '--release', '--locked', '--bin', 'technic', '--', 'synth', '--help'],
+    { cwd: ROOT, encoding: 'utf8', env: nativeEnv() });
+  return r.status === 0;
+}
+
+function nativeEnv() {
+  // Native builds must not rebuild std (CARGO_UNSTABLE_BUILD_STD is for wasm32).
+  const env = { ...process.env };
+  delete env.CARGO_UNSTABLE_BUILD_STD;
+  return env;
+}
+
+/** Native CLI over the same synthetic market written to CSVs (needs `technic synth`). */
+async function nativeCli({ symbols, expr, runs }) {
+  const dir = await fs.mkdtemp(path.join(os.tmpdir(), 'technic-synth-'));
+  try {
+    const cargo = (args) => spawnSync('cargo', ['run', '--quiet', '--release', '--locked', '--bin', 'technic', '--', ...args],
+      { cwd: ROOT, encoding: 'utf8', env: nativeEnv(), maxBuffer: 1 << 28 });
+    const made = cargo(['synth', '--out', dir, '--symbols', String(symbols), '--bars', '300']);
+    if (made.status !== 0) throw new Error(`technic synth failed: ${made.stderr}`);
+    const out = {};
+    for (const threads of [1, os.availableParallelism()]) {
+      const times = [];
+      for (let i = 0; i <= runs; i++) {
+        const t = process.hrtime.bigint();
+        const r = cargo(['scan', '--data', dir, '--expr', expr, '--format', 'csv', '--threads', String(threads)]);
+        const ms = Number(process.hrtime.bigint() - t) / 1e6;
+        if (r.status !== 0) throw new Error(`technic scan failed: ${r.stderr.slice(0, 500)}`);
+        if (i > 0) times.push(ms); // the first run warms the page cache
+      }
+      out[threads] = median(times);
+    }
+    return { kind: 'CLI (reads the CSVs, wall time incl. process start)', ms: out };
+  } finally {
+    await fs.rm(dir, { recursive: true, force: true });
+  }
+}
+
+/** Fallback: `cargo bench --bench score`'s scan-run lines (same engine, bars in memory, seed differs). */
+function nativeBench({ symbols }) {
+  const r = spawnSync('cargo', ['bench', '--locked', '--bench', 'score'], {
+    cwd: ROOT, encoding: 'utf8', maxBuffer: 1 << 26,
+    env: { ...nativeEnv(), BENCH_SYMBOLS: String(symbols), BENCH_BARS: '300', BENCH_ROUNDS: '5' },
+  });
+  if (r.status !== 0) throw new Error(`cargo bench --bench score failed:\n${r.stderr.slice(-2000)}`);
+  const ms = {};
+  for (const m of r.stdout.matchAll(/scan run\s+(\d+) thread\(s\):\s+[\d.]+ symbols\/s\s+\(([\d.]+) ms/g)) ms[Number(m[1])] = Number(m[2]);
+  if (!Object.keys(ms).length) throw new Error(`no "scan run" lines in cargo bench output:\n${r.stdout}`);
+  return { kind: 'cargo bench --bench score, scan run (bars in memory)', ms };
+}
+
+const fmt = (x, d = 0) => (Number.isFinite(x) ? x.toFixed(d) : 'n/a');
+
+async function main() {
+  const o = parseArgs(process.argv.slice(2));
+  const dist = path.resolve(ROOT, o.dist);
+  await fs.access(path.join(dist, 'index.html')).catch(() => {
+    throw new Error(`${dist} has no build: run scripts/build.sh first`);
+  });
+  const isolated = await startServer({ dir: dist, isolation: true });
+  const plain = await startServer({ dir: dist, isolation: false });
+  const profile = await freshProfile('bench');
+  const b = await openBrowser(profile, { longTasks: false });
+  const notes = [];
+  let all; let one; let oneKind;
+  try {
+    all = await measure(b.page, isolated.url, o);
+    one = await measure(b.page, `${isolated.url}?threads=1`, o);
+    oneKind = '1 worker (?threads=1)';
+    if (one.threads !== 1) {
+      notes.push(`?threads=1 is not honoured (the page ran ${one.threads} threads): add it to src/web/pool.rs; `
+        + 'compared against the single-threaded build instead');
+      one = await measure(b.page, `${plain.url}?coi=off`, o);
+      oneKind = 'single-threaded build (no isolation)';
+    }
+  } finally {
+    await b.context.close();
+    await isolated.close();
+    await plain.close();
+    await fs.rm(profile, { recursive: true, force: true });
+  }
+  if (b.problems.length) notes.push(`console errors: ${b.problems.join(' | ')}`);
+
+  let native = null;
+  if (o.native) {
+    const symbols = all.symbols;
+    try {
+      if (cliHasSynth()) native = await nativeCli({ symbols, expr: o.expr, runs: o.runs });
+      else {
+        notes.push('the CLI cannot write the synthetic market to CSV yet (needs `technic synth --out DIR --symbols N --bars 300`): '
+          + 'native figures come from cargo bench --bench score (same engine and scan, same size, bars in memory, generator seed 11 vs 7)');
+        native = nativeBench({ symbols });
+      }
+    } catch (e) {
+      notes.push(`native side failed: ${e.message}`);
+    }
+  }
+
+  const cores = os.availableParallelism();
+  const line = (label, r) => `${label.padEnd(42)} ${fmt(r.firstRowMs, 1).padStart(9)} ${fmt(r.totalMs).padStart(9)} ${fmt((r.symbols / r.totalMs) * 1000).padStart(10)} ${String(r.threads).padStart(7)}   runs ${r.all.join(' ')}`;
+  console.log(`Technic Web browser benchmark: ${o.source} × 300 bars, warm cache, headless Chromium, ${cores} cores, median of ${o.runs} after a warm-up`);
+  console.log(`scan: \`${o.expr}\` → ${all.rows} of ${all.symbols} symbols match`);
+  console.log(`${'page'.padEnd(42)} ${'first ms'.padStart(9)} ${'total ms'.padStart(9)} ${'symbols/s'.padStart(10)} ${'threads'.padStart(7)}`);
+  console.log(line(`wasm, all workers (${all.threads})`, all));
+  console.log(line(`wasm, ${oneKind}`, one));
+  console.log(`speed-up all workers / 1: ${fmt(one.totalMs / all.totalMs, 2)}x   (target ≥ 1.8x on 2 workers)`);
+  console.log(`first row ${fmt(all.firstRowMs, 1)} ms (target < 50), all done ${fmt(all.totalMs)} ms (target < 1000)`);
+  if (native) {
+    const n1 = native.ms[1];
+    const nAll = native.ms[cores] ?? native.ms[Math.max(...Object.keys(native.ms).map(Number))];
+    console.log(`native (${native.kind}): 1 thread ${fmt(n1, 1)} ms, ${cores} threads ${fmt(nAll, 1)} ms`);
+    console.log(`wasm / native, 1 thread: ${fmt(one.totalMs / n1, 2)}x   (target ≤ 1.3x)`);
+    console.log(`wasm / native, all threads: ${fmt(all.totalMs / nAll, 2)}x`);
+  }
+  for (const n of notes) console.log(`note: ${n}`);
+}
+
+main().catch((e) => {
+  console.error(`bench-browser: ${e.stack ?? e}`);
+  process.exit(1);
+});

@@ -1,0 +1,28 @@
+#!/usr/bin/env bash
+# Builds the static site into dist/ (threaded app, plus the single-threaded
+# fallback in dist/st/ through Trunk's post_build hook), installing whatever is
+# missing first. dist/ is what a static host serves; see README for headers.
+# Usage: scripts/build.sh [trunk build options…]
+#   TECHNIC_SKIP_SETUP=1  skip scripts/setup.sh (test.sh has just run it)
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+if [ "${TECHNIC_SKIP_SETUP:-0}" != 1 ]; then
+  scripts/setup.sh --no-browser
+fi
+
+# The build's environment: the tools setup.sh installed, std rebuilt with the
+# thread features for wasm32, and no network (Trunk.toml is offline).
+export PATH="$HOME/.cargo/bin:$PWD/node_modules/.bin:$PATH"
+export CARGO_UNSTABLE_BUILD_STD=panic_abort,std
+export TRUNK_SKIP_VERSION_CHECK=true
+
+printf '==> %s\n' "cargo fetch --locked"
+cargo fetch --locked
+printf '==> %s\n' "trunk build (dist/, then dist/st/)"
+trunk build "$@"
+test -f dist/index.html && test -f dist/st/technic-web.js || {
+  echo "trunk build finished without dist/index.html or dist/st/technic-web.js" >&2
+  exit 1
+}
+echo "built dist/ ($(du -sh dist | cut -f1))"

@@ -1,0 +1,360 @@
+//! End-to-end checks of the built app (dist/) in Debian's Chromium, through the
+//! stable hooks only: streaming, Stop, the IndexedDB cache across a reload and a
+//! browser restart, expression errors, sorting, threads (isolated, not isolated,
+//! and the service-worker shim), the console, long tasks, and the screenshot.
+//!
+//! Run: scripts/build.sh && node --test tests/e2e/   (TECHNIC_DIST overrides dist/)
+
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import fs from 'node:fs/promises';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+import { startServer } from './server.mjs';
+import {
+  freshProfile, openBrowser, openApp, runScan, setScan, lastScan, shownRowCount, longestTask, sel,
+} from './harness.mjs';
+
+const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
+const DIST = path.resolve(ROOT, process.env.TECHNIC_DIST ?? 'dist');
+const SCREENSHOT = path.join(ROOT, 'docs', 'screenshot.png');
+const SAMPLE_SYMBOLS = ['AAPL', 'FB', 'GOOG', 'IBM', 'MSFT'];
+
+let isolated; // server with COOP/COEP
+let plain; // server without them (--no-isolation)
+const opened = []; // every browser, for the console check and cleanup
+const profiles = [];
+
+async function browser(profileDir) {
+  const dir = profileDir ?? (await freshProfile());
+  if (!profiles.includes(dir)) profiles.push(dir);
+  const b = await openBrowser(dir);
+  b.dir = dir;
+  opened.push(b);
+  return b;
+}
+
+const barRequests = (requests) =>
+  Object.entries(requests).filter(([k]) => /^GET \/data\/.+\.csv$/.test(k)).reduce((n, [, c]) => n + c, 0);
+
+const tail = (b) => `\nconsole tail:\n${b.log.slice(-15).join('\n')}`;
+
+before(async () => {
+  try {
+    await fs.access(path.join(DIST, 'index.html'));
+    await fs.access(path.join(DIST, 'st', 'technic-web.js'));
+  } catch {
+    throw new Error(`${DIST} is missing the build (index.html and st/): run scripts/build.sh first`);
+  }
+  isolated = await startServer({ dir: DIST, isolation: true });
+  plain = await startServer({ dir: DIST, isolation: false });
+});
+
+after(async () => {
+  for (const b of opened) await b.context.close().catch(() => {});
+  await isolated?.close();
+  await plain?.close();
+  for (const dir of profiles) await fs.rm(dir, { recursive: true, force: true }).catch(() => {});
+});
+
+test('a scan on the sample streams rows with the first row before the end', { timeout: 180_000 }, async () => {
+  const b = await browser();
+  await openApp(b.page, isolated.url);
+  // A preset, when the page marks its picker, must fill the editor.
+  const preset = b.page.locator(sel('preset'));
+  if (await preset.count()) {
+    const tag = await preset.first().evaluate((el) => el.tagName);
+    if (tag === 'SELECT') {
+      const values = await preset.first().locator('option').evaluateAll((os) => os.map((o) => o.value).filter(Boolean));
+      await preset.first().selectOption(values[0]);
+    } else {
+      await preset.first().click();
+    }
+    assert.ok(((await b.page.locator(sel('scan-input')).inputValue().catch(() => null)) ?? (await b.page.locator(sel('scan-input')).textContent())).trim().length > 0,
+      'choosing a preset fills the scan editor');
+  }
+  const scan = await runScan(b.page, { source: 'sample', expr: 'close > 0' });
+  assert.equal(scan.stopped, false, 'the scan ran to the end');
+  assert.equal(scan.symbols, SAMPLE_SYMBOLS.length, 'the sample has five symbols');
+  assert.equal(scan.rows, SAMPLE_SYMBOLS.length, '`close > 0` matches every sample symbol');
+  assert.ok(scan.firstRowMs > 0 && scan.firstRowMs <= scan.totalMs, `first row ${scan.firstRowMs} ms within total ${scan.totalMs} ms`);
+  const symbols = await b.page.locator(sel('result-row')).evaluateAll((rows) => rows.map((r) => r.dataset.symbol));
+  assert.deepEqual([...symbols].sort(), SAMPLE_SYMBOLS, 'one result-row per symbol, each with data-symbol');
+  assert.equal(await shownRowCount(b.page), SAMPLE_SYMBOLS.length, 'result-count agrees');
+
+  // Streaming proper: on 5,000 symbols the first row is on screen while the scan still runs.
+  await setScan(b.page, { source: 'synthetic-5000', expr: 'close > 0' });
+  const prev = (await lastScan(b.page))?.scanId ?? null;
+  await b.page.evaluate((p) => {
+    // Watches in the page, so the moment is not blurred by the driver's round trips.
+    window.__e2eFirstRow = null;
+    const obs = new MutationObserver(() => {
+      if (window.__e2eFirstRow === null && document.querySelector('[data-testid="result-row"][data-symbol^="SYN"]')) {
+        window.__e2eFirstRow = { scanEnded: (window.__technicLastScan?.scanId ?? null) !== p };
+        obs.disconnect();
+      }
+    });
+    obs.observe(document.body, { childList: true, subtree: true });
+  }, prev);
+  await b.page.locator(sel('run')).click();
+  await b.page.waitForFunction((p) => window.__technicLastScan && window.__technicLastScan.scanId !== p, prev, { timeout: 120_000 });
+  const big = await lastScan(b.page);
+  const seen = await b.page.evaluate(() => window.__e2eFirstRow);
+  assert.ok(big.rows > 0 && big.symbols === 5000, `synthetic-5000 scanned: ${JSON.stringify(big)}`);
+  assert.ok(big.firstRowMs < big.totalMs, `first row (${big.firstRowMs} ms) before the end (${big.totalMs} ms)`);
+  assert.ok(seen && seen.scanEnded === false, 'a result row was in the DOM before __technicLastScan was set');
+  console.log(`# sample: first row ${scan.firstRowMs} ms, total ${scan.totalMs} ms; synthetic-5000: first row ${big.firstRowMs} ms, total ${big.totalMs} ms, ${big.threads} threads`);
+  assert.deepEqual(b.problems, [], `console errors${tail(b)}`);
+});
+
+test('Stop mid-scan leaves fewer rows than symbols, and no row arrives after it', { timeout: 180_000 }, async () => {
+  const b = await browser();
+  await openApp(b.page, isolated.url);
+  await setScan(b.page, { source: 'synthetic-5000', expr: 'true' });
+  const prev = (await lastScan(b.page))?.scanId ?? null;
+  // Clicks Stop from inside the page the moment the first row appears.
+  await b.page.evaluate(() => {
+    window.__e2eStopClicked = false;
+    const obs = new MutationObserver(() => {
+      if (!window.__e2eStopClicked && document.querySelector('[data-testid="result-row"]')) {
+        window.__e2eStopClicked = true;
+        obs.disconnect();
+        document.querySelector('[data-testid="stop"]').click();
+      }
+    });
+    obs.observe(document.body, { childList: true, subtree: true });
+  });
+  await b.page.locator(sel('run')).click();
+  await b.page.waitForFunction((p) => window.__technicLastScan && window.__technicLastScan.scanId !== p, prev, { timeout: 120_000 });
+  const scan = await lastScan(b.page);
+  assert.ok(await b.page.evaluate(() => window.__e2eStopClicked), 'Stop was clicked after the first row');
+  assert.equal(scan.stopped, true, `the scan says it was stopped: ${JSON.stringify(scan)}`);
+  assert.equal(scan.symbols, 5000);
+  assert.ok(scan.rows > 0 && scan.rows < scan.symbols, `fewer rows (${scan.rows}) than symbols (${scan.symbols})`);
+
+  const countAtStop = await shownRowCount(b.page);
+  const renderedAtStop = await b.page.locator(sel('result-row')).count();
+  await b.page.waitForTimeout(1000);
+  assert.equal(await shownRowCount(b.page), countAtStop, 'result-count unchanged a second after Stop');
+  assert.equal(await b.page.locator(sel('result-row')).count(), renderedAtStop, 'no result-row added after Stop');
+  assert.equal((await lastScan(b.page)).rows, scan.rows, '__technicLastScan unchanged');
+  assert.equal(countAtStop, scan.rows, 'result-count equals the rows of the stopped scan');
+  assert.match((await b.page.locator(sel('progress')).textContent()) ?? '', /stopped/i, 'progress says stopped');
+
+  // Rows of the stopped scan never appear in the next one.
+  const next = await runScan(b.page, { source: 'sample', expr: 'true' });
+  assert.equal(next.rows, SAMPLE_SYMBOLS.length);
+  await b.page.waitForTimeout(500);
+  const symbols = await b.page.locator(sel('result-row')).evaluateAll((rows) => rows.map((r) => r.dataset.symbol));
+  assert.deepEqual([...symbols].sort(), SAMPLE_SYMBOLS, 'only the new scan\'s rows are shown');
+  console.log(`# stopped after ${scan.rows} of ${scan.symbols} symbols (${scan.totalMs} ms)`);
+  assert.deepEqual(b.problems, [], `console errors${tail(b)}`);
+});
+
+test('a reload and a browser restart scan the sample from the cache with zero bar requests', { timeout: 240_000 }, async () => {
+  const dir = await freshProfile('cache');
+  profiles.push(dir);
+  let b = await browser(dir);
+  b.page.on('dialog', (d) => d.accept());
+  isolated.reset();
+  await openApp(b.page, isolated.url);
+  const cold = await runScan(b.page, { source: 'sample', expr: 'true' });
+  assert.equal(cold.rows, SAMPLE_SYMBOLS.length);
+  assert.equal(barRequests(isolated.requests()), SAMPLE_SYMBOLS.length, `a fresh profile fetches each bar file once: ${JSON.stringify(isolated.requests())}`);
+
+  isolated.reset();
+  await b.page.reload();
+  await b.page.locator(sel('run')).waitFor();
+  const reloaded = await runScan(b.page, { source: 'sample', expr: 'true' });
+  assert.equal(reloaded.rows, SAMPLE_SYMBOLS.length);
+  assert.equal(barRequests(isolated.requests()), 0, `after a reload: ${JSON.stringify(isolated.requests())}`);
+
+  // A browser restart: close the whole browser, reopen the same profile.
+  await b.context.close();
+  b = await browser(dir);
+  b.page.on('dialog', (d) => d.accept());
+  isolated.reset();
+  await openApp(b.page, isolated.url);
+  const restarted = await runScan(b.page, { source: 'sample', expr: 'true' });
+  assert.equal(restarted.rows, SAMPLE_SYMBOLS.length);
+  assert.equal(barRequests(isolated.requests()), 0, `after a browser restart: ${JSON.stringify(isolated.requests())}`);
+  const status = (await b.page.locator(sel('status')).textContent()) ?? '';
+
+  // Clear cache: the next scan fetches again.
+  await b.page.locator(sel('clear-cache')).click();
+  await b.page.waitForTimeout(500);
+  isolated.reset();
+  const cleared = await runScan(b.page, { source: 'sample', expr: 'true' });
+  assert.equal(cleared.rows, SAMPLE_SYMBOLS.length);
+  assert.equal(barRequests(isolated.requests()), SAMPLE_SYMBOLS.length, `after clear-cache every bar file is fetched again: ${JSON.stringify(isolated.requests())}`);
+  console.log(`# status after restart: ${status.trim().replace(/\s+/g, ' ')}`);
+  assert.deepEqual(b.problems, [], `console errors${tail(b)}`);
+});
+
+test('an invalid expression shows the error with its span and starts nothing', { timeout: 120_000 }, async () => {
+  const b = await browser();
+  await openApp(b.page, isolated.url);
+  await setScan(b.page, { source: 'sample', expr: 'close > smaa(close, 20)' });
+  const error = b.page.locator(sel('error'));
+  await error.first().waitFor({ state: 'visible', timeout: 10_000 });
+  const text = (await error.first().textContent()) ?? '';
+  assert.match(text, /smaa/, `the error names the unknown function: ${text}`);
+  assert.match(text, /did you mean/i, `the error suggests a fix: ${text}`);
+  // The span: 1:9 in the message, or data-span on the error, or an underline mark in the editor.
+  const spanAttr = await error.first().getAttribute('data-span');
+  const marked = await b.page.locator('[data-testid="scan-input"] ~ * [data-span], [data-testid="error-span"], mark').count();
+  assert.ok(/1:9\b/.test(text) || spanAttr !== null || marked > 0, `the error shows where (1:9, data-span or an underline): ${text}`);
+
+  const before = await lastScan(b.page);
+  const run = b.page.locator(sel('run'));
+  if (await run.isEnabled()) {
+    await run.click();
+  }
+  await b.page.locator(sel('scan-input')).press('Control+Enter');
+  await b.page.waitForTimeout(1000);
+  assert.deepEqual(await lastScan(b.page), before, 'no scan ended');
+  assert.equal(await b.page.locator(sel('result-row')).count(), 0, 'no rows');
+  assert.deepEqual(b.problems, [], `console errors${tail(b)}`);
+});
+
+test('a symbol that cannot be scanned is an error row, not a failure', { timeout: 120_000 }, async () => {
+  const b = await browser();
+  await openApp(b.page, isolated.url);
+  // 300 synthetic bars are too short for a 1,000-bar average.
+  const scan = await runScan(b.page, { source: 'synthetic-100', expr: 'sma(close, 1000) > 0' });
+  assert.equal(scan.stopped, false);
+  assert.equal(scan.symbols, 100);
+  assert.equal(await b.page.locator(sel('result-row')).count(), 0, 'no match rows');
+  assert.equal(await shownRowCount(b.page), 0, 'result-count says no matches');
+  const errors = await b.page.locator(sel('error-row')).count();
+  assert.ok(errors > 0, 'error rows are shown');
+  const symbol = await b.page.locator(sel('error-row')).first().getAttribute('data-symbol');
+  assert.match(symbol ?? '', /^SYN/, 'an error row names its symbol (data-symbol)');
+  assert.deepEqual(b.problems, [], `console errors${tail(b)}`);
+});
+
+/** Header cells of the results table, and the column index of a header. */
+async function numericColumn(page) {
+  const headers = page.locator(`${sel('column-header')}, table thead th, [role="columnheader"]`);
+  const texts = await headers.allTextContents();
+  const wanted = [/^\s*close\b/i, /techrating|tech rating/i, /^\s*rsi/i, /change/i];
+  for (const re of wanted) {
+    const i = texts.findIndex((t) => re.test(t));
+    if (i >= 0) return { header: headers.nth(i), index: i, name: texts[i].trim() };
+  }
+  throw new Error(`no numeric column header among ${JSON.stringify(texts)}`);
+}
+
+async function columnValues(page, index, name) {
+  return page.locator(sel('result-row')).evaluateAll((rows, [i, colName]) => rows.map((r) => {
+    const byName = r.querySelector(`[data-column="${CSS.escape(colName)}"]`);
+    const cells = r.querySelectorAll('td, [role="cell"], [role="gridcell"]');
+    const cell = byName ?? cells[i] ?? r.children[i];
+    const raw = cell?.dataset?.value ?? cell?.textContent ?? '';
+    const v = Number.parseFloat(raw.replace(/[,$%\u2212]/g, (c) => (c === '\u2212' ? '-' : '')));
+    return Number.isFinite(v) ? v : null;
+  }), [index, name]);
+}
+
+const ordered = (v, dir) => v.every((x, i) => i === 0 || (dir > 0 ? v[i - 1] <= x : v[i - 1] >= x));
+
+test('sorting by a numeric column orders the rows, and a second click reverses them', { timeout: 120_000 }, async () => {
+  const b = await browser();
+  await openApp(b.page, isolated.url);
+  const scan = await runScan(b.page, { source: 'synthetic-100', expr: 'true' });
+  assert.ok(scan.rows >= 20);
+  const { header, index, name } = await numericColumn(b.page);
+  await header.click();
+  await b.page.waitForTimeout(300);
+  const first = (await columnValues(b.page, index, name)).filter((v) => v !== null);
+  assert.ok(first.length >= 10, `numeric values in column ${name}: ${first.length}`);
+  const dir = ordered(first, 1) ? 1 : ordered(first, -1) ? -1 : 0;
+  assert.notEqual(dir, 0, `column ${name} sorted after one click: ${first.slice(0, 12).join(', ')}`);
+  await header.click();
+  await b.page.waitForTimeout(300);
+  const second = (await columnValues(b.page, index, name)).filter((v) => v !== null);
+  assert.ok(ordered(second, -dir), `column ${name} reversed after the second click: ${second.slice(0, 12).join(', ')}`);
+  assert.notDeepEqual(second, first, 'the order changed');
+  assert.deepEqual(b.problems, [], `console errors${tail(b)}`);
+});
+
+test('threads: the isolated page scans on every core; without isolation it scans on one and says so', { timeout: 180_000 }, async () => {
+  const a = await browser();
+  await openApp(a.page, isolated.url);
+  assert.equal(await a.page.evaluate(() => self.crossOriginIsolated), true, 'COOP/COEP make the page isolated');
+  const scan = await runScan(a.page, { source: 'synthetic-1000', expr: 'true' });
+  const status = ((await a.page.locator(sel('status')).textContent()) ?? '').replace(/\s+/g, ' ');
+  const cores = await a.page.evaluate(() => navigator.hardwareConcurrency);
+  const workers = Number((status.match(/(\d+)\s*(?:workers?|threads?)/i) ?? [])[1]);
+  assert.ok(cores > 1, 'this check needs a machine with more than one core');
+  assert.ok(workers > 1, `status line reports more than one worker: "${status}"`);
+  assert.ok(scan.threads > 1, `__technicLastScan.threads = ${scan.threads}`);
+  assert.deepEqual(a.problems, [], `console errors${tail(a)}`);
+
+  const s = await browser();
+  await openApp(s.page, `${plain.url}?coi=off`);
+  assert.equal(await s.page.evaluate(() => self.crossOriginIsolated), false);
+  const single = await runScan(s.page, { source: 'sample', expr: 'true' });
+  assert.equal(single.rows, SAMPLE_SYMBOLS.length, 'the single-threaded build scans');
+  assert.equal(single.threads, 1);
+  const sstatus = ((await s.page.locator(sel('status')).textContent()) ?? '').replace(/\s+/g, ' ');
+  assert.match(sstatus, /single[- ]thread|not (cross-origin )?isolated|1 worker\b/i, `status says single-threaded: "${sstatus}"`);
+  const big = await runScan(s.page, { source: 'synthetic-1000', expr: 'true' });
+  assert.equal(big.rows, 1000, 'the single-threaded build scans a synthetic market too');
+  console.log(`# isolated: "${status}" (${scan.threads} threads); not isolated: "${sstatus}"`);
+  assert.deepEqual(s.problems, [], `console errors${tail(s)}`);
+});
+
+test('without headers the service-worker shim makes the page isolated and threaded', { timeout: 180_000 }, async () => {
+  const b = await browser();
+  await openApp(b.page, plain.url);
+  // boot.js registers coi-sw.js and reloads once; wait for the isolated page.
+  await b.page.waitForFunction(() => self.crossOriginIsolated === true, null, { timeout: 30_000 });
+  await b.page.locator(sel('run')).waitFor();
+  const scan = await runScan(b.page, { source: 'sample', expr: 'true' });
+  assert.equal(scan.rows, SAMPLE_SYMBOLS.length);
+  assert.ok(scan.threads > 1, `threads through the shim: ${scan.threads}`);
+  assert.deepEqual(b.problems, [], `console errors${tail(b)}`);
+});
+
+test('a synthetic-5000 scan leaves no main-thread task over 50 ms', { timeout: 180_000 }, async () => {
+  const b = await browser();
+  await openApp(b.page, isolated.url);
+  const report = [];
+  // Cold (the market is generated on the workers) and warm.
+  for (const label of ['cold', 'warm']) {
+    await setScan(b.page, { source: 'synthetic-5000', expr: 'true' });
+    await b.page.waitForTimeout(300); // let editor validation and layout settle
+    await b.page.evaluate(() => { window.__longTasks = []; });
+    const scan = await runScan(b.page, {});
+    await b.page.waitForTimeout(300); // the last frame's rendering
+    const tasks = await longestTask(b.page);
+    assert.equal(tasks.unsupported, null, 'longtask entries are observable');
+    report.push(`${label}: ${scan.rows} rows in ${scan.totalMs} ms, ${tasks.count} long tasks, longest ${tasks.longest.toFixed(0)} ms`);
+    assert.equal(tasks.count, 0, `no task over 50 ms (${label}); longest ${tasks.longest.toFixed(0)} ms`);
+  }
+  console.log(`# long tasks — ${report.join('; ')}`);
+  assert.deepEqual(b.problems, [], `console errors${tail(b)}`);
+});
+
+test('a screenshot of the app is written to docs/screenshot.png', { timeout: 120_000 }, async () => {
+  const b = await browser();
+  await openApp(b.page, isolated.url);
+  // The first preset on the real sample, as a visitor would start.
+  await b.page.selectOption(sel('source'), 'sample');
+  const hasPreset = (await b.page.locator(`${sel('preset')} option[value="above-sma50"]`).count()) > 0;
+  if (hasPreset) await b.page.selectOption(sel('preset'), 'above-sma50');
+  const scan = await runScan(b.page, hasPreset ? {} : { expr: 'close > sma(close, 50)' });
+  assert.ok(scan.rows > 0);
+  await fs.mkdir(path.dirname(SCREENSHOT), { recursive: true });
+  await b.page.screenshot({ path: SCREENSHOT });
+  const { size } = await fs.stat(SCREENSHOT);
+  assert.ok(size > 10_000, `screenshot written (${size} bytes)`);
+  assert.deepEqual(b.problems, [], `console errors${tail(b)}`);
+});
+
+test('the console has no errors on any page', () => {
+  const all = opened.flatMap((b) => b.problems);
+  assert.deepEqual(all, [], 'console errors or page errors in some page');
+});
