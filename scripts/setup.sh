@@ -3,7 +3,7 @@
 # skips what is already there at the right version. Every tool comes from a
 # package registry (rustup, crates.io, npm, Debian apt): nothing else is
 # downloaded. Versions and pitfalls: ../shared/TOOLCHAIN.md.
-# Usage: scripts/setup.sh [--no-browser]   (sourced by serve.sh and test.sh)
+# Usage: scripts/setup.sh [--no-browser | --rust-only]   (called by serve.sh, build.sh, test.sh)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -26,6 +26,9 @@ fi
 rustup component add --toolchain "$NIGHTLY" rust-src rustfmt clippy >/dev/null 2>&1 || true
 rustup target add --toolchain "$NIGHTLY" wasm32-unknown-unknown >/dev/null 2>&1 || true
 rustup component add rustfmt clippy >/dev/null 2>&1 || true
+if [ "${1:-}" = "--rust-only" ]; then
+  exit 0
+fi
 
 if ! trunk --version 2>/dev/null | grep -q "$TRUNK_VERSION"; then
   say "building trunk $TRUNK_VERSION (several minutes; fat LTO off to halve the time)"

@@ -10,12 +10,12 @@ cd "$(dirname "$0")/.."
 
 step() { printf '\n==> %s\n' "$*"; }
 
-step "toolchain"
-if ! command -v cargo >/dev/null 2>&1; then
-  echo "cargo not found: install Rust with rustup (https://rustup.rs) and rerun" >&2
+step "toolchain (the nightly pinned in rust-toolchain.toml; rustup does not auto-install here)"
+if ! command -v rustup >/dev/null 2>&1; then
+  echo "rustup not found: install Rust with rustup (https://rustup.rs) and rerun" >&2
   exit 1
 fi
-rustup component add rustfmt clippy >/dev/null 2>&1 || true
+scripts/setup.sh --rust-only
 cargo --version
 
 step "sample data (www/data, from the bokeh-sampledata PyPI package)"

@@ -39,6 +39,18 @@ fn hardware_threads() -> usize {
         .map_or(1, |n| n as usize)
 }
 
+/// `?threads=N` in the page URL caps the pool (the benchmark compares all
+/// workers against one); anything else means every hardware thread.
+fn requested_threads() -> Option<usize> {
+    let search = web_sys::window()?.location().search().ok()?;
+    search
+        .trim_start_matches('?')
+        .split('&')
+        .find_map(|kv| kv.strip_prefix("threads="))
+        .and_then(|v| v.parse::<usize>().ok())
+        .filter(|n| *n >= 1)
+}
+
 /// Whether scans run on the worker pool (true after a successful `start`).
 pub fn is_threaded() -> bool {
     THREADS.with(|t| t.get()) > 0
@@ -66,7 +78,7 @@ pub async fn start() -> PoolInfo {
                 note: None,
             };
         }
-        let n = hardware_threads();
+        let n = requested_threads().unwrap_or_else(hardware_threads);
         let promise = wasm_bindgen_rayon::init_thread_pool(n);
         match wasm_bindgen_futures::JsFuture::from(promise).await {
             Ok(_) => {
@@ -91,7 +103,7 @@ pub async fn start() -> PoolInfo {
     }
     #[cfg(not(target_feature = "atomics"))]
     {
-        let _ = hardware_threads;
+        let _ = (hardware_threads, requested_threads);
         PoolInfo {
             threads: 1,
             isolated,

@@ -46,7 +46,10 @@ pub struct Finished {
     /// Milliseconds from `start` (the Run click) to the first row handed to the UI.
     pub first_row_ms: Option<f64>,
     pub total_ms: f64,
+    /// Matching rows handed to the UI (error rows are counted in `errors`).
     pub rows: usize,
+    /// Error rows handed to the UI.
+    pub errors: usize,
     pub symbols: usize,
     pub threads: usize,
     pub stopped: bool,
@@ -119,6 +122,7 @@ struct State {
     finished: Cell<bool>,
     first_row_ms: Cell<Option<f64>>,
     rows: Cell<usize>,
+    errors: Cell<usize>,
     symbols: Cell<usize>,
     threads: usize,
     on_update: RefCell<Box<dyn FnMut(ScanUpdate)>>,
@@ -155,6 +159,7 @@ pub fn start(
         finished: Cell::new(false),
         first_row_ms: Cell::new(None),
         rows: Cell::new(0),
+        errors: Cell::new(0),
         symbols: Cell::new(0),
         threads,
         on_update: RefCell::new(Box::new(on_update)),
@@ -463,7 +468,12 @@ fn tick(state: &State) -> bool {
     if !rows.is_empty() && state.first_row_ms.get().is_none() {
         state.first_row_ms.set(Some(now - state.started_ms));
     }
-    state.rows.set(state.rows.get() + rows.len());
+    let errors = rows
+        .iter()
+        .filter(|r| matches!(r.outcome, run::Outcome::Error(_)))
+        .count();
+    state.errors.set(state.errors.get() + errors);
+    state.rows.set(state.rows.get() + rows.len() - errors);
     let progress = state.shared.progress.snapshot();
     let finished = if user_stopped || done.is_some() {
         state.finished.set(true);
@@ -478,6 +488,7 @@ fn tick(state: &State) -> bool {
             first_row_ms: state.first_row_ms.get(),
             total_ms: now - state.started_ms,
             rows: state.rows.get(),
+            errors: state.errors.get(),
             symbols: state.symbols.get(),
             threads: state.threads,
             stopped: reason != StopReason::Completed,
