@@ -17,7 +17,7 @@ use super::editor::ScanEditor;
 use super::progress::ProgressPanel;
 use super::settings::SettingsPanel;
 use super::source::SourcePicker;
-use super::state::{ScanState, use_scan_state};
+use super::state::{use_scan_state, ScanState};
 use super::status::StatusLine;
 use super::table::ResultsTable;
 

@@ -36,7 +36,11 @@ pub fn CodeField(
         match marked.get() {
             Some((start, end)) => {
                 let (pre, mid, post) = split_at_span(&text, start, end);
-                let mid = if mid.is_empty() { "\u{a0}".to_string() } else { mid };
+                let mid = if mid.is_empty() {
+                    "\u{a0}".to_string()
+                } else {
+                    mid
+                };
                 view! {
                     {pre}
                     <mark class="error-span" data-testid="error-span">{mid}</mark>
@@ -80,5 +84,9 @@ pub fn split_at_span(text: &str, start: usize, end: usize) -> (String, String, S
         i
     };
     let (s, e) = (floor(start), floor(end.max(start)));
-    (text[..s].to_string(), text[s..e].to_string(), text[e..].to_string())
+    (
+        text[..s].to_string(),
+        text[s..e].to_string(),
+        text[e..].to_string(),
+    )
 }

@@ -41,14 +41,17 @@ pub const TECHNIC_COLUMNS: [(ColumnKey, &str); 11] = [
 ];
 
 impl ColumnKey {
-    pub fn is_numeric(self) -> bool {
-        self != ColumnKey::Symbol
+    /// Number columns align right; the symbol and the signal chip left.
+    pub fn aligns_right(self) -> bool {
+        !matches!(self, ColumnKey::Symbol | ColumnKey::Signal)
     }
 
     /// The value to sort by and show; `None` when undefined (error rows, no
     /// trade plan, warm-up).
     pub fn value(self, row: &Row) -> Option<f64> {
-        let Outcome::Match(m) = &row.outcome else { return None };
+        let Outcome::Match(m) = &row.outcome else {
+            return None;
+        };
         let plan = m.score.plan.as_ref();
         let v = match self {
             ColumnKey::Symbol => return None,
@@ -80,7 +83,9 @@ pub fn keeps(filter: RowFilter, row: &Row) -> bool {
 /// Indices of the rows to show, filtered and sorted (stable: ties keep
 /// arrival order).
 pub fn ordered(rows: &[Row], filter: RowFilter, sort: Option<Sort>) -> Vec<usize> {
-    let mut order: Vec<usize> = (0..rows.len()).filter(|&i| keeps(filter, &rows[i])).collect();
+    let mut order: Vec<usize> = (0..rows.len())
+        .filter(|&i| keeps(filter, &rows[i]))
+        .collect();
     let Some(sort) = sort else { return order };
     if sort.column == ColumnKey::Symbol {
         order.sort_by(|&a, &b| directed(rows[a].symbol.cmp(&rows[b].symbol), sort.descending));
@@ -98,5 +103,9 @@ pub fn ordered(rows: &[Row], filter: RowFilter, sort: Option<Sort>) -> Vec<usize
 }
 
 fn directed(o: Ordering, descending: bool) -> Ordering {
-    if descending { o.reverse() } else { o }
+    if descending {
+        o.reverse()
+    } else {
+        o
+    }
 }

@@ -32,7 +32,14 @@ pub fn form_settings(form: &ScanForm) -> Result<FormSettings, String> {
         reward_risk: positive(&form.reward_risk.read(), "R", defaults.reward_risk)?,
     };
     let max_matches = count(&form.max_matches.read(), "Stop after matches", 1)?;
-    Ok(FormSettings { settings, lookback, limits: Limits { max_matches, ..Limits::default() } })
+    Ok(FormSettings {
+        settings,
+        lookback,
+        limits: Limits {
+            max_matches,
+            ..Limits::default()
+        },
+    })
 }
 
 /// Empty means "no limit"; otherwise a whole number of at least `min`.
@@ -61,8 +68,8 @@ fn positive(text: &str, field: &str, default: f64) -> Result<f64, String> {
 
 /// Why Run cannot start now, if it cannot.
 pub fn run_blocker(state: &ScanState) -> Option<String> {
-    if let Some(e) = state.check.read().as_ref() {
-        return Some(format!("fix the scan first: {}", e.message));
+    if state.check.read().is_some() {
+        return Some("fix the scan first (see the message under it)".into());
     }
     if state.env.pool.read().is_none() {
         return Some("starting the workers…".into());
@@ -82,7 +89,10 @@ pub fn run_scan(state: ScanState) {
         (None, Ok(_), None) => return run.refused.set(Some("opening the bar cache…".into())),
     };
     stop_scan(env);
-    let columns: Vec<String> = column_texts(&form.columns.get_untracked()).into_iter().map(|c| c.text.to_string()).collect();
+    let columns: Vec<String> = column_texts(&form.columns.get_untracked())
+        .into_iter()
+        .map(|c| c.text.to_string())
+        .collect();
     let source = form.source.get_untracked();
     let job = ScanJob {
         expr: form.expr.get_untracked(),
@@ -103,6 +113,7 @@ pub fn run_scan(state: ScanState) {
             run.elapsed_ms.set(0.0);
             run.finished.set(None);
             run.refused.set(None);
+            run.source.set(Some(source));
             run.seed_rate.set(hooks::past_throughput(&source.value()));
         }
         Err(e) => run.refused.set(Some(e.message)),
@@ -142,7 +153,8 @@ fn on_update(state: ScanState, source: SourceId, update: ScanUpdate) {
 pub fn refresh_cache(env: Env) {
     spawn_local(async move {
         if let Some(store) = env.store.get_value() {
-            env.cache.set(Some(store.stats().await.map_err(|e| e.to_string())));
+            env.cache
+                .set(Some(store.stats().await.map_err(|e| e.to_string())));
         }
     });
 }

@@ -15,13 +15,19 @@ pub fn ScanEditor() -> impl IntoView {
     let state = use_scan_state();
     let (form, check) = (state.form, state.check);
     let expr_mark = Signal::derive(move || -> Marked {
-        check.read().as_ref().filter(|e| e.part == Part::Expr).map(|e| (e.span.start, e.span.end))
+        check
+            .read()
+            .as_ref()
+            .filter(|e| e.part == Part::Expr)
+            .map(|e| (e.span.start, e.span.end))
     });
     // A column's span is relative to its own trimmed text: shift it to where
     // that column sits in the `;`-separated input.
     let columns_mark = Signal::derive(move || -> Marked {
         let check = check.read();
-        let Part::Column(k) = check.as_ref()?.part else { return None };
+        let Part::Column(k) = check.as_ref()?.part else {
+            return None;
+        };
         let span = check.as_ref()?.span;
         let input = form.columns.read();
         let start = column_texts(&input).get(k)?.start;

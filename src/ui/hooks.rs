@@ -15,11 +15,18 @@ const THROUGHPUT_KEY: &str = "technic.throughput";
 /// Sets `window.__technicLastScan = {scanId, firstRowMs, totalMs, rows,
 /// symbols, threads, stopped, reason}` (milliseconds from the Run click).
 pub fn publish_last_scan(scan_id: u64, finished: &Finished) {
-    let Some(window) = web_sys::window() else { return };
+    let Some(window) = web_sys::window() else {
+        return;
+    };
     let report = js_sys::Object::new();
     let fields: [(&str, JsValue); 8] = [
         ("scanId", JsValue::from_f64(scan_id as f64)),
-        ("firstRowMs", finished.first_row_ms.map_or(JsValue::NULL, JsValue::from_f64)),
+        (
+            "firstRowMs",
+            finished
+                .first_row_ms
+                .map_or(JsValue::NULL, JsValue::from_f64),
+        ),
         ("totalMs", JsValue::from_f64(finished.total_ms)),
         ("rows", JsValue::from_f64(finished.rows as f64)),
         ("symbols", JsValue::from_f64(finished.symbols as f64)),
@@ -48,7 +55,10 @@ fn read_rates(storage: &web_sys::Storage) -> BTreeMap<String, f64> {
 
 /// Symbols per second this device reached on `source` before, if known.
 pub fn past_throughput(source: &str) -> Option<f64> {
-    read_rates(&storage()?).get(source).copied().filter(|r| r.is_finite() && *r > 0.0)
+    read_rates(&storage()?)
+        .get(source)
+        .copied()
+        .filter(|r| r.is_finite() && *r > 0.0)
 }
 
 /// Remembers a measured rate, blended with the past one so a single odd scan
@@ -59,7 +69,9 @@ pub fn record_throughput(source: &str, symbols_per_sec: f64) {
     }
     let Some(storage) = storage() else { return };
     let mut rates = read_rates(&storage);
-    let blended = rates.get(source).map_or(symbols_per_sec, |old| 0.5 * old + 0.5 * symbols_per_sec);
+    let blended = rates
+        .get(source)
+        .map_or(symbols_per_sec, |old| 0.5 * old + 0.5 * symbols_per_sec);
     rates.insert(source.to_string(), blended);
     if let Ok(text) = serde_json::to_string(&rates) {
         let _ = storage.set_item(THROUGHPUT_KEY, &text);

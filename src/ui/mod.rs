@@ -21,7 +21,10 @@ mod table;
 /// Mounts the app into `<body>` (called from the `technic-web` binary).
 pub fn start() {
     console_error_panic_hook::set_once();
-    if let Some(el) = web_sys::window().and_then(|w| w.document()).and_then(|d| d.get_element_by_id("boot-status")) {
+    if let Some(el) = web_sys::window()
+        .and_then(|w| w.document())
+        .and_then(|d| d.get_element_by_id("boot-status"))
+    {
         el.remove();
     }
     leptos::mount::mount_to_body(app::App);

@@ -15,8 +15,18 @@ pub struct Preset {
 }
 
 pub const PRESETS: [Preset; 6] = [
-    Preset { id: "above-sma50", name: "Above the 50-day average", expr: "close > sma(close, 50)", columns: "sma(close, 50); rsi(14)" },
-    Preset { id: "technic-long", name: "Technic Long / Strong Long signals", expr: "signal >= 1", columns: "" },
+    Preset {
+        id: "above-sma50",
+        name: "Above the 50-day average",
+        expr: "close > sma(close, 50)",
+        columns: "sma(close, 50); rsi(14)",
+    },
+    Preset {
+        id: "technic-long",
+        name: "Technic Long / Strong Long signals",
+        expr: "signal >= 1",
+        columns: "",
+    },
     Preset {
         id: "golden-cross",
         name: "Golden cross (50 over 200)",
@@ -54,7 +64,10 @@ pub fn Presets() -> impl IntoView {
     // Shows the preset whose text is in the editor, or "custom" once edited.
     let current = move || {
         let expr = form.expr.read();
-        PRESETS.iter().find(|p| p.expr == expr.as_str()).map_or("", |p| p.id)
+        PRESETS
+            .iter()
+            .find(|p| p.expr == expr.as_str())
+            .map_or("", |p| p.id)
     };
     let on_change = move |ev| {
         let id = event_target_value(&ev);

@@ -6,7 +6,7 @@ use leptos::prelude::*;
 
 use crate::engine::run::ProgressSnapshot;
 
-use super::format::{bytes, count, seconds};
+use super::format::{bytes, count, grouped, seconds};
 use super::state::use_scan_state;
 
 #[component]
@@ -26,7 +26,12 @@ pub fn ProgressPanel() -> impl IntoView {
     };
     let headline = move || match (run.running.get(), run.finished.get()) {
         (true, _) => format!("running · {:.0}%", p().fraction() * 100.0),
-        (false, Some(f)) => format!("{} · {} in {}", f.reason.label(), count(f.rows, "row"), seconds(f.total_ms / 1000.0)),
+        (false, Some(f)) => format!(
+            "{} · {} in {}",
+            f.reason.label(),
+            count(f.rows, "row"),
+            seconds(f.total_ms / 1000.0)
+        ),
         (false, None) => "ready".to_string(),
     };
     let speed = move || match live_rate() {
@@ -47,6 +52,7 @@ pub fn ProgressPanel() -> impl IntoView {
             (None, None) => "ETA —".into(),
         }
     };
+    let synthetic = move || run.source.get().is_some_and(|s| s.is_synthetic());
     let universe_done = move || p().universe != 0;
     let rank_done = move || p().ranked != 0 || run.finished.read().is_some();
     let bar_width = move || format!("{:.1}%", p().fraction().clamp(0.0, 1.0) * 100.0);
@@ -62,7 +68,7 @@ pub fn ProgressPanel() -> impl IntoView {
             </div>
             <ol class="stages">
                 <Stage name="universe" done=Signal::derive(universe_done) text=Signal::derive(move || universe_text(&p())) />
-                <Stage name="data" done=Signal::derive(move || data_done(&p())) text=Signal::derive(move || data_text(&p())) />
+                <Stage name="data" done=Signal::derive(move || data_done(&p())) text=Signal::derive(move || data_text(&p(), synthetic())) />
                 <Stage name="compute" done=Signal::derive(move || compute_done(&p())) text=Signal::derive(move || compute_text(&p())) />
                 <Stage name="rank" done=Signal::derive(rank_done) text=Signal::derive(move || rank_text(rank_done())) />
             </ol>
@@ -92,8 +98,20 @@ fn data_done(p: &ProgressSnapshot) -> bool {
     p.universe > 0 && p.cache_hits + p.fetched + p.data_failed >= p.universe
 }
 
-fn data_text(p: &ProgressSnapshot) -> String {
-    format!("{} cached · {} fetched · {} failed · {}", p.cache_hits, p.fetched, p.data_failed, bytes(p.bytes))
+/// A synthetic market is generated, not fetched: its "cache" is memory.
+fn data_text(p: &ProgressSnapshot, synthetic: bool) -> String {
+    let (hit, miss) = if synthetic {
+        ("in memory", "generated")
+    } else {
+        ("cache hits", "fetched")
+    };
+    format!(
+        "{} {hit} · {} {miss} · {} failed · {}",
+        grouped(p.cache_hits as u64),
+        grouped(p.fetched as u64),
+        grouped(p.data_failed as u64),
+        bytes(p.bytes)
+    )
 }
 
 fn compute_done(p: &ProgressSnapshot) -> bool {
@@ -101,9 +119,19 @@ fn compute_done(p: &ProgressSnapshot) -> bool {
 }
 
 fn compute_text(p: &ProgressSnapshot) -> String {
-    format!("{} / {} done · {} · {}", p.done, p.universe, count(p.matches, "match"), count(p.errors, "error"))
+    format!(
+        "{} / {} done · {} · {}",
+        grouped(p.done as u64),
+        grouped(p.universe as u64),
+        count(p.matches, "match"),
+        count(p.errors, "error")
+    )
 }
 
 fn rank_text(done: bool) -> String {
-    if done { "done".into() } else { "waiting".into() }
+    if done {
+        "done".into()
+    } else {
+        "waiting".into()
+    }
 }

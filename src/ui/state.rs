@@ -47,6 +47,8 @@ pub struct ScanRun {
     pub finished: RwSignal<Option<Finished>>,
     /// Why the last Run click started nothing.
     pub refused: RwSignal<Option<String>>,
+    /// The source the rows come from (the form may have moved on).
+    pub source: RwSignal<Option<SourceId>>,
     /// This device's past symbols/s for the scan's source (seeds the ETA).
     pub seed_rate: RwSignal<Option<f64>>,
 }
@@ -106,7 +108,10 @@ impl ScanState {
             max_matches: RwSignal::new(String::new()),
         };
         let check = Memo::new(move |_| {
-            let columns = column_texts(&form.columns.read()).into_iter().map(|c| c.text.to_string()).collect::<Vec<_>>();
+            let columns = column_texts(&form.columns.read())
+                .into_iter()
+                .map(|c| c.text.to_string())
+                .collect::<Vec<_>>();
             Scan::compile(&form.expr.read(), &columns).err()
         });
         ScanState {
@@ -120,9 +125,13 @@ impl ScanState {
                 elapsed_ms: RwSignal::new(0.0),
                 finished: RwSignal::new(None),
                 refused: RwSignal::new(None),
+                source: RwSignal::new(None),
                 seed_rate: RwSignal::new(None),
             },
-            table: TableView { sort: RwSignal::new(None), filter: RwSignal::new(RowFilter::All) },
+            table: TableView {
+                sort: RwSignal::new(None),
+                filter: RwSignal::new(RowFilter::All),
+            },
             env: Env {
                 pool: RwSignal::new(None),
                 store_kind: RwSignal::new(None),
@@ -156,7 +165,10 @@ pub fn column_texts(input: &str) -> Vec<ColumnText<'_>> {
         let lead = piece.len() - piece.trim_start().len();
         let text = piece.trim();
         if !text.is_empty() {
-            out.push(ColumnText { start: start + lead, text });
+            out.push(ColumnText {
+                start: start + lead,
+                text,
+            });
         }
         start += piece.len() + 1;
     }

@@ -15,7 +15,10 @@ pub fn StatusLine() -> impl IntoView {
     let workers = move || match env.pool.get() {
         None => "starting workers…".to_string(),
         Some(p) if p.threaded => format!("{} · threaded", count(p.threads, "worker")),
-        Some(p) => format!("1 worker · single-threaded{}", p.note.map(|n| format!(" ({n})")).unwrap_or_default()),
+        Some(p) => format!(
+            "1 worker · single-threaded{}",
+            p.note.map(|n| format!(" ({n})")).unwrap_or_default()
+        ),
     };
     let isolation = move || match env.pool.get() {
         None => String::new(),
@@ -29,7 +32,11 @@ pub fn StatusLine() -> impl IntoView {
             Some(StoreKind::Memory { reason }) => format!("memory cache ({reason})"),
         };
         match env.cache.get() {
-            Some(Ok(stats)) => format!("{kind}: {} · {}", count(stats.entries, "entry"), bytes(stats.bytes)),
+            Some(Ok(stats)) => format!(
+                "{kind}: {} · {}",
+                count(stats.entries, "entry"),
+                bytes(stats.bytes)
+            ),
             Some(Err(e)) => format!("{kind}: {e}"),
             None => kind,
         }

@@ -21,10 +21,16 @@ const OVERSCAN: usize = 15;
 pub fn ResultsTable() -> impl IntoView {
     let state = use_scan_state();
     let (run, table) = (state.run, state.table);
-    let order = Memo::new(move |_| run.rows.with(|rows| ordered(rows, table.filter.get(), table.sort.get())));
+    let order = Memo::new(move |_| {
+        run.rows
+            .with(|rows| ordered(rows, table.filter.get(), table.sort.get()))
+    });
     let counts = Memo::new(move |_| {
         run.rows.with(|rows| {
-            let matches = rows.iter().filter(|r| matches!(r.outcome, Outcome::Match(_))).count();
+            let matches = rows
+                .iter()
+                .filter(|r| matches!(r.outcome, Outcome::Match(_)))
+                .count();
             (matches, rows.len() - matches)
         })
     });
@@ -46,13 +52,22 @@ pub fn ResultsTable() -> impl IntoView {
     // row redraws nothing.
     let window = Memo::new(move |_| {
         let total = order.with(Vec::len);
-        let first = ((scroll_top.get() / ROW_HEIGHT) as usize).saturating_sub(OVERSCAN).min(total);
+        let first = ((scroll_top.get() / ROW_HEIGHT) as usize)
+            .saturating_sub(OVERSCAN)
+            .min(total);
         let shown = (view_height.get() / ROW_HEIGHT).ceil() as usize + 2 * OVERSCAN;
         (first, (first + shown).min(total), total)
     });
     let visible = move || {
         let (first, end, _) = window.get();
-        order.with(|o| run.rows.with(|rows| o[first..end].iter().map(|&i| (i, rows[i].clone())).collect::<Vec<_>>()))
+        order.with(|o| {
+            run.rows.with(|rows| {
+                o[first..end]
+                    .iter()
+                    .map(|&i| (i, rows[i].clone()))
+                    .collect::<Vec<_>>()
+            })
+        })
     };
     let display_columns = move || run.columns.with_untracked(Vec::len);
     let pad_top = move || format!("{}px", window.get().0 as f64 * ROW_HEIGHT);
@@ -130,20 +145,32 @@ pub fn ResultsTable() -> impl IntoView {
 fn HeaderCell(key: ColumnKey, title: String) -> impl IntoView {
     let sort = use_scan_state().table.sort;
     let direction = move || match sort.get() {
-        Some(s) if s.column == key => if s.descending { "descending" } else { "ascending" },
+        Some(s) if s.column == key => {
+            if s.descending {
+                "descending"
+            } else {
+                "ascending"
+            }
+        }
         _ => "none",
     };
     let on_click = move |_| {
         sort.update(|s| {
             *s = Some(match *s {
-                Some(cur) if cur.column == key => Sort { column: key, descending: !cur.descending },
-                _ => Sort { column: key, descending: false },
+                Some(cur) if cur.column == key => Sort {
+                    column: key,
+                    descending: !cur.descending,
+                },
+                _ => Sort {
+                    column: key,
+                    descending: false,
+                },
             })
         })
     };
     let tooltip = title.clone();
     view! {
-        <th class:num=key.is_numeric() aria-sort=direction data-testid="column-header" title=tooltip>
+        <th class:num=key.aligns_right() aria-sort=direction data-testid="column-header" title=tooltip>
             <button type="button" class="sort" on:click=on_click>
                 {title}
                 <span class="arrow" aria-hidden="true">
