@@ -105,13 +105,17 @@ fn data_text(p: &ProgressSnapshot, synthetic: bool) -> String {
     } else {
         ("cache hits", "fetched")
     };
-    format!(
-        "{} {hit} · {} {miss} · {} failed · {}",
+    let counts = format!(
+        "{} {hit} · {} {miss} · {} failed",
         grouped(p.cache_hits as u64),
         grouped(p.fetched as u64),
         grouped(p.data_failed as u64),
-        bytes(p.bytes)
-    )
+    );
+    if synthetic {
+        counts
+    } else {
+        format!("{counts} · {}", bytes(p.bytes))
+    }
 }
 
 fn compute_done(p: &ProgressSnapshot) -> bool {

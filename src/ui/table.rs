@@ -87,10 +87,10 @@ pub fn ResultsTable() -> impl IntoView {
             <div class="results-head">
                 <h2>"Results"</h2>
                 <span class="count" data-testid="result-count">
-                    {move || format!("{} matches", counts.get().0)}
+                    {move || plain_count(counts.get().0, "match", "matches")}
                 </span>
                 <span class="count errors" data-testid="error-count">
-                    {move || format!("{} errors", counts.get().1)}
+                    {move || plain_count(counts.get().1, "error", "errors")}
                 </span>
                 <select class="filter" data-testid="row-filter" aria-label="Show rows" on:change=on_filter>
                     <option value="all">"All rows"</option>
@@ -183,4 +183,10 @@ fn HeaderCell(key: ColumnKey, title: String) -> impl IntoView {
             </button>
         </th>
     }
+}
+
+/// `1 match`, `1234 matches`: the number ungrouped, so the element's text
+/// starts with a number any test can parse.
+fn plain_count(n: usize, one: &str, many: &str) -> String {
+    format!("{n} {}", if n == 1 { one } else { many })
 }
