@@ -17,7 +17,11 @@ pub fn StatusLine() -> impl IntoView {
         Some(p) if p.threaded => format!("{} · threaded", count(p.threads, "worker")),
         Some(p) => format!(
             "1 worker · single-threaded{}",
-            p.note.map(|n| format!(" ({n})")).unwrap_or_default()
+            // Not being isolated is said next to this; other reasons here.
+            p.note
+                .filter(|_| p.isolated)
+                .map(|n| format!(" ({n})"))
+                .unwrap_or_default()
         ),
     };
     let isolation = move || match env.pool.get() {

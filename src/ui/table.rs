@@ -48,6 +48,15 @@ pub fn ResultsTable() -> impl IntoView {
             measure();
         }
     });
+    // A new scan starts at the top of its results.
+    Effect::new(move || {
+        run.current.track();
+        if let Some(el) = scroller.get_untracked() {
+            el.set_scroll_top(0);
+        }
+        scroll_top.set(0.0);
+    });
+    let _on_resize = window_event_listener(leptos::ev::resize, move |_| measure());
     // (first, end, total) of the rows to draw; a Memo so scrolling within a
     // row redraws nothing.
     let window = Memo::new(move |_| {
