@@ -18,9 +18,16 @@ export async function boot({ base, js, wasm }) {
     }
     if (params.get('coi') !== 'off' && 'serviceWorker' in navigator && window.isSecureContext
         && !sessionStorage.getItem('technic-coi-reloaded')) {
-      const reg = await navigator.serviceWorker.register(base + 'coi-sw.js', { scope: base });
-      await navigator.serviceWorker.ready;
-      if (reg.active) {
+      // A blocked or slow service worker must not hang the page: give it 3 s,
+      // then fall through to the single-threaded build.
+      const ready = (async () => {
+        const reg = await navigator.serviceWorker.register(base + 'coi-sw.js', { scope: base });
+        await navigator.serviceWorker.ready;
+        return reg;
+      })().catch(() => null);
+      const timeout = new Promise((resolve) => setTimeout(() => resolve(null), 3000));
+      const reg = await Promise.race([ready, timeout]);
+      if (reg && reg.active) {
         sessionStorage.setItem('technic-coi-reloaded', '1');
         location.reload();
         return;

@@ -1,9 +1,22 @@
 //! The Leptos UI (wasm32 only). State lives at the top (`ScanState` context of
 //! `Copy` signals); components get only what they need. No indicator math here.
-//!
-//! TODO(browser issue): the real page. Today: a minimal smoke page.
 
-use leptos::prelude::*;
+mod app;
+mod code_field;
+mod columns;
+mod control;
+mod controls;
+mod editor;
+mod format;
+mod hooks;
+mod presets;
+mod progress;
+mod row;
+mod settings;
+mod source;
+mod state;
+mod status;
+mod table;
 
 /// Mounts the app into `<body>` (called from the `technic-web` binary).
 pub fn start() {
@@ -14,10 +27,5 @@ pub fn start() {
     {
         el.remove();
     }
-    leptos::mount::mount_to_body(App);
-}
-
-#[component]
-fn App() -> impl IntoView {
-    view! { <main><h1>"Technic Web"</h1></main> }
+    leptos::mount::mount_to_body(app::App);
 }

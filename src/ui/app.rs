@@ -1,0 +1,76 @@
+//! The page: provides the `ScanState`, starts the worker pool and opens the
+//! bar cache once, binds Ctrl/Cmd+Enter (run) and Esc (stop), and lays out
+//! the editor, the scan settings, progress, results and the status line.
+
+use std::rc::Rc;
+
+use leptos::ev;
+use leptos::prelude::*;
+use leptos::task::spawn_local;
+
+use crate::web::pool;
+use crate::web::store::BarStore;
+
+use super::control::{refresh_cache, run_scan, stop_scan};
+use super::controls::RunControls;
+use super::editor::ScanEditor;
+use super::progress::ProgressPanel;
+use super::settings::SettingsPanel;
+use super::source::SourcePicker;
+use super::state::{use_scan_state, ScanState};
+use super::status::StatusLine;
+use super::table::ResultsTable;
+
+#[component]
+pub fn App() -> impl IntoView {
+    let state = ScanState::new();
+    provide_context(state);
+    let env = state.env;
+    // The pool starts before any scan can (Run waits for it); the cache opens
+    // alongside, and the status line fills in as each answers.
+    spawn_local(async move {
+        let store = BarStore::open().await;
+        env.store_kind.set(Some(store.kind().clone()));
+        env.store.set_value(Some(Rc::new(store)));
+        refresh_cache(env);
+    });
+    spawn_local(async move {
+        env.pool.set(Some(pool::start().await));
+    });
+    let _shortcuts = window_event_listener(ev::keydown, move |e| {
+        if e.key() == "Enter" && (e.ctrl_key() || e.meta_key()) {
+            e.prevent_default();
+            run_scan(state);
+        } else if e.key() == "Escape" {
+            stop_scan(state.env);
+        }
+    });
+    view! {
+        <div class="app">
+            <header class="top">
+                <h1>"Technic" <span class="thin">" Web"</span></h1>
+                <p class="tagline">"Technical scans on your own machine — nothing leaves the browser."</p>
+            </header>
+            <div class="workbench">
+                <ScanEditor />
+                <ScanSetup />
+            </div>
+            <ProgressPanel />
+            <ResultsTable />
+            <StatusLine />
+        </div>
+    }
+}
+
+/// Source, settings and the Run / Stop buttons.
+#[component]
+fn ScanSetup() -> impl IntoView {
+    let source = use_scan_state().form.source;
+    view! {
+        <section class="panel setup" aria-label="Scan setup" class:synthetic=move || source.get().is_synthetic()>
+            <SourcePicker />
+            <SettingsPanel />
+            <RunControls />
+        </section>
+    }
+}

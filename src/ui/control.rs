@@ -1,0 +1,173 @@
+//! Starting and stopping scans: the form becomes a `ScanJob`, the runner's
+//! per-frame updates become signal writes (one `rows` update per frame), and a
+//! finished scan is reported to the page's hooks. Updates of any scan but the
+//! current one are dropped, so a stopped scan's rows never reach the next.
+
+use leptos::prelude::*;
+use leptos::task::spawn_local;
+
+use crate::engine::run::{Limits, ProgressSnapshot};
+use crate::engine::score::Settings;
+use crate::web::runner::{self, ScanJob, ScanUpdate};
+use crate::web::sources::SourceId;
+
+use super::hooks;
+use super::state::{column_texts, Env, ScanForm, ScanState};
+
+/// The form's settings, parsed.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct FormSettings {
+    pub settings: Settings,
+    pub lookback: Option<usize>,
+    pub limits: Limits,
+}
+
+/// Parses the settings fields; the error names the field and what it needs.
+pub fn form_settings(form: &ScanForm) -> Result<FormSettings, String> {
+    let defaults = Settings::default();
+    let lookback = count(&form.lookback.read(), "Lookback", 2)?;
+    let settings = Settings {
+        account: positive(&form.account.read(), "Account", defaults.account)?,
+        risk_pct: positive(&form.risk_pct.read(), "Risk %", defaults.risk_pct)?,
+        reward_risk: positive(&form.reward_risk.read(), "R", defaults.reward_risk)?,
+    };
+    let max_matches = count(&form.max_matches.read(), "Stop after matches", 1)?;
+    Ok(FormSettings {
+        settings,
+        lookback,
+        limits: Limits {
+            max_matches,
+            ..Limits::default()
+        },
+    })
+}
+
+/// Empty means "no limit"; otherwise a whole number of at least `min`.
+fn count(text: &str, field: &str, min: usize) -> Result<Option<usize>, String> {
+    let text = text.trim();
+    if text.is_empty() {
+        return Ok(None);
+    }
+    match text.replace(['_', ','], "").parse::<usize>() {
+        Ok(n) if n >= min => Ok(Some(n)),
+        _ => Err(format!("{field}: a whole number ≥ {min}, or empty")),
+    }
+}
+
+/// Empty means the default; otherwise a finite number above zero.
+fn positive(text: &str, field: &str, default: f64) -> Result<f64, String> {
+    let text = text.trim();
+    if text.is_empty() {
+        return Ok(default);
+    }
+    match text.replace(['_', ','], "").parse::<f64>() {
+        Ok(v) if v.is_finite() && v > 0.0 => Ok(v),
+        _ => Err(format!("{field}: a number above 0")),
+    }
+}
+
+/// Why Run cannot start now, if it cannot.
+pub fn run_blocker(state: &ScanState) -> Option<String> {
+    if state.check.read().is_some() {
+        return Some("fix the scan first (see the message under it)".into());
+    }
+    if state.env.pool.read().is_none() {
+        return Some("starting the workers…".into());
+    }
+    form_settings(&state.form).err()
+}
+
+/// Starts a scan from the form, stopping the one in progress. A bad
+/// expression or setting starts nothing and says why.
+pub fn run_scan(state: ScanState) {
+    let (form, run, env) = (state.form, state.run, state.env);
+    let blocker = untrack(|| run_blocker(&state));
+    let store = env.store.get_value();
+    let (parsed, store) = match (blocker, untrack(|| form_settings(&form)), store) {
+        (None, Ok(parsed), Some(store)) => (parsed, store),
+        (Some(why), _, _) | (None, Err(why), _) => return run.refused.set(Some(why)),
+        (None, Ok(_), None) => return run.refused.set(Some("opening the bar cache…".into())),
+    };
+    stop_scan(env);
+    let columns: Vec<String> = column_texts(&form.columns.get_untracked())
+        .into_iter()
+        .map(|c| c.text.to_string())
+        .collect();
+    let source = form.source.get_untracked();
+    let job = ScanJob {
+        expr: form.expr.get_untracked(),
+        columns: columns.clone(),
+        source,
+        settings: parsed.settings,
+        lookback: parsed.lookback,
+        limits: parsed.limits,
+    };
+    match runner::start(job, store, move |update| on_update(state, source, update)) {
+        Ok(handle) => {
+            run.current.set(Some(handle.scan_id()));
+            env.handle.set_value(Some(handle));
+            run.running.set(true);
+            run.rows.set(Vec::new());
+            run.columns.set(columns);
+            run.progress.set(ProgressSnapshot::default());
+            run.elapsed_ms.set(0.0);
+            run.finished.set(None);
+            run.refused.set(None);
+            run.source.set(Some(source));
+            run.seed_rate.set(hooks::past_throughput(&source.value()));
+        }
+        Err(e) => run.refused.set(Some(e.message)),
+    }
+}
+
+/// Stops the running scan (if any); its last update reports "stopped".
+pub fn stop_scan(env: Env) {
+    if let Some(handle) = env.handle.get_value().filter(|h| !h.is_finished()) {
+        handle.stop();
+    }
+}
+
+fn on_update(state: ScanState, source: SourceId, update: ScanUpdate) {
+    let (run, env) = (state.run, state.env);
+    if run.current.get_untracked() != Some(update.scan_id) {
+        return;
+    }
+    if !update.rows.is_empty() {
+        run.rows.update(|rows| rows.extend(update.rows));
+    }
+    run.progress.set(update.progress);
+    run.elapsed_ms.set(update.elapsed_ms);
+    if let Some(finished) = update.finished {
+        run.running.set(false);
+        let seconds = finished.total_ms / 1000.0;
+        if update.progress.done > 0 && seconds > 0.0 {
+            hooks::record_throughput(&source.value(), update.progress.done as f64 / seconds);
+        }
+        hooks::publish_last_scan(update.scan_id, &finished);
+        run.finished.set(Some(finished));
+        refresh_cache(env);
+    }
+}
+
+/// Reads the cache's size again (after a scan, after clearing).
+pub fn refresh_cache(env: Env) {
+    spawn_local(async move {
+        if let Some(store) = env.store.get_value() {
+            env.cache
+                .set(Some(store.stats().await.map_err(|e| e.to_string())));
+        }
+    });
+}
+
+/// Empties the bar cache, then shows its new size.
+pub fn clear_cache(env: Env) {
+    spawn_local(async move {
+        if let Some(store) = env.store.get_value() {
+            if let Err(e) = store.clear().await {
+                env.cache.set(Some(Err(e.to_string())));
+                return;
+            }
+        }
+        refresh_cache(env);
+    });
+}

@@ -1,0 +1,75 @@
+//! One rendered result row: a match with its Technic columns and display
+//! columns, or an error row with its reason. Rows never change once drawn.
+
+use leptos::prelude::*;
+
+use crate::engine::run::{Outcome, Row};
+use crate::engine::score::Signal;
+
+use super::columns::{ColumnKey, TECHNIC_COLUMNS};
+use super::format::{auto, cell};
+
+#[component]
+pub fn ResultRow(row: Row, display_columns: usize) -> impl IntoView {
+    let symbol = row.symbol.clone();
+    let data_symbol = row.symbol.clone();
+    match &row.outcome {
+        Outcome::Error(e) => view! {
+            <tr class="error-row" data-testid="error-row" data-symbol=data_symbol>
+                <td class="sym">{symbol}</td>
+                <td class="reason" colspan=TECHNIC_COLUMNS.len() - 1 + display_columns>
+                    <span class="chip error">{e.kind()}</span>
+                    {e.to_string()}
+                </td>
+            </tr>
+        }
+        .into_any(),
+        Outcome::Match(m) => {
+            let numeric = |key: ColumnKey, decimals: usize| view! { <td class="num">{cell(key.value(&row), decimals)}</td> };
+            let change = key_class(ColumnKey::Change.value(&row));
+            view! {
+                <tr class="result-row" data-testid="result-row" data-symbol=data_symbol>
+                    <td class="sym">{symbol}</td>
+                    <td>
+                        <SignalChip signal=m.score.signal />
+                    </td>
+                    {numeric(ColumnKey::TechRating, 1)}
+                    {numeric(ColumnKey::Close, 2)}
+                    <td class=format!("num {change}")>{cell(ColumnKey::Change.value(&row), 2)}</td>
+                    {numeric(ColumnKey::Rsi, 1)}
+                    {numeric(ColumnKey::Atr, 2)}
+                    {numeric(ColumnKey::Entry, 2)}
+                    {numeric(ColumnKey::Stop, 2)}
+                    {numeric(ColumnKey::Target, 2)}
+                    {numeric(ColumnKey::Shares, 0)}
+                    {(0..display_columns)
+                        .map(|k| view! { <td class="num">{auto(ColumnKey::Display(k).value(&row))}</td> })
+                        .collect_view()}
+                </tr>
+            }
+            .into_any()
+        }
+    }
+}
+
+/// Up moves green, down red.
+fn key_class(change: Option<f64>) -> &'static str {
+    match change {
+        Some(c) if c > 0.0 => "up",
+        Some(c) if c < 0.0 => "down",
+        _ => "",
+    }
+}
+
+/// The signal as a coloured chip: green Long, red Short, grey Avoid.
+#[component]
+pub fn SignalChip(signal: Signal) -> impl IntoView {
+    let class = match signal {
+        Signal::StrongLong => "chip long strong",
+        Signal::Long => "chip long",
+        Signal::Avoid => "chip avoid",
+        Signal::Short => "chip short",
+        Signal::StrongShort => "chip short strong",
+    };
+    view! { <span class=class>{signal.label()}</span> }
+}
