@@ -7,6 +7,7 @@
 
 use std::hint::black_box;
 use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::Arc;
 use std::time::Instant;
 
 use rayon::prelude::*;
@@ -44,14 +45,16 @@ fn main() {
     let len = env("BENCH_BARS", 300);
     let rounds = env("BENCH_ROUNDS", 5);
     let all = std::thread::available_parallelism().map_or(1, |p| p.get());
-    let universe: Vec<Bars> = (0..n)
+    let universe: Vec<Arc<Bars>> = (0..n)
         .into_par_iter()
-        .map(|i| synthetic::bars(11, i, len))
+        .map(|i| Arc::new(synthetic::bars(7, i, len)))
         .collect();
     let names: Vec<String> = (0..n).map(synthetic::symbol_name).collect();
     let settings = Settings::default();
     let expr = "macd_hist(12, 26, 9) > 0 and adx(14) > 20 and tech_rating >= 0";
-    let columns: Vec<String> = ["rsi(14)", "atr(14)", "sma(close, 50)", "bb_upper(20, 2)"]
+    // The web app's synthetic market (seed 7), scan and default columns, so
+    // `node scripts/bench-browser.mjs` compares like with like.
+    let columns: Vec<String> = ["sma(close, 50)", "rsi(14)"]
         .iter()
         .map(|s| s.to_string())
         .collect();

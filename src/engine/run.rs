@@ -9,6 +9,7 @@
 //! main thread (it blocks until the scan is over).
 
 use std::sync::atomic::{AtomicBool, AtomicU64, AtomicU8, AtomicUsize, Ordering};
+use std::sync::Arc;
 
 use super::bars::Bars;
 use super::lang::Scan;
@@ -46,7 +47,9 @@ impl SymbolError {
 /// Bars as a source handed them over, with what it cost.
 #[derive(Debug, Clone)]
 pub struct Loaded {
-    pub bars: Bars,
+    /// Shared, so a source that keeps bars in memory (a cache, the synthetic
+    /// market) hands them over without copying six columns per symbol.
+    pub bars: Arc<Bars>,
     /// Served from a cache rather than fetched or read.
     pub from_cache: bool,
     /// Bytes read or fetched for this symbol (0 for a cache hit).
@@ -475,7 +478,7 @@ impl Worker<'_> {
         }
         p.bytes.fetch_add(loaded.bytes, Ordering::Relaxed);
         let bars = match self.options.lookback {
-            Some(n) if n < loaded.bars.len() => loaded.bars.last(n),
+            Some(n) if n < loaded.bars.len() => Arc::new(loaded.bars.last(n)),
             _ => loaded.bars,
         };
         let outcome = self.evaluate(&bars, ws);

@@ -13,13 +13,14 @@ use crate::web::runner::Finished;
 const THROUGHPUT_KEY: &str = "technic.throughput";
 
 /// Sets `window.__technicLastScan = {scanId, firstRowMs, totalMs, rows,
-/// symbols, threads, stopped, reason}` (milliseconds from the Run click).
+/// symbols, threads, stopped, reason, computeMs}` (milliseconds from the Run
+/// click; `computeMs` is the engine's own time on the workers).
 pub fn publish_last_scan(scan_id: u64, finished: &Finished) {
     let Some(window) = web_sys::window() else {
         return;
     };
     let report = js_sys::Object::new();
-    let fields: [(&str, JsValue); 8] = [
+    let fields: [(&str, JsValue); 9] = [
         ("scanId", JsValue::from_f64(scan_id as f64)),
         (
             "firstRowMs",
@@ -28,6 +29,10 @@ pub fn publish_last_scan(scan_id: u64, finished: &Finished) {
                 .map_or(JsValue::NULL, JsValue::from_f64),
         ),
         ("totalMs", JsValue::from_f64(finished.total_ms)),
+        (
+            "computeMs",
+            finished.compute_ms.map_or(JsValue::NULL, JsValue::from_f64),
+        ),
         ("rows", JsValue::from_f64(finished.rows as f64)),
         ("symbols", JsValue::from_f64(finished.symbols as f64)),
         ("threads", JsValue::from_f64(finished.threads as f64)),

@@ -46,6 +46,9 @@ pub struct Finished {
     /// Milliseconds from `start` (the Run click) to the first row handed to the UI.
     pub first_row_ms: Option<f64>,
     pub total_ms: f64,
+    /// The engine's own compute time (first symbol taken to last symbol done,
+    /// on the workers' clock); `None` when the scan was stopped from the page.
+    pub compute_ms: Option<f64>,
     /// Matching rows handed to the UI (error rows are counted in `errors`).
     pub rows: usize,
     /// Error rows handed to the UI.
@@ -406,7 +409,7 @@ async fn load_all(
             slots.fill(
                 i,
                 Ok(Loaded {
-                    bars,
+                    bars: Arc::new(bars),
                     from_cache: true,
                     bytes: 0,
                 }),
@@ -421,7 +424,7 @@ async fn load_all(
                 Ok(bars) => {
                     let _ = store.put(&key, &bars).await;
                     Ok(Loaded {
-                        bars,
+                        bars: Arc::new(bars),
                         from_cache: false,
                         bytes: bytes.len() as u64,
                     })
@@ -487,6 +490,11 @@ fn tick(state: &State) -> bool {
             reason,
             first_row_ms: state.first_row_ms.get(),
             total_ms: now - state.started_ms,
+            compute_ms: if user_stopped {
+                None
+            } else {
+                done.as_ref().map(|s| s.seconds * 1000.0)
+            },
             rows: state.rows.get(),
             errors: state.errors.get(),
             symbols: state.symbols.get(),

@@ -159,7 +159,7 @@ pub fn sample_url(symbol: &str) -> String {
 /// The synthetic market, generated on the workers on first use and kept in
 /// memory for later scans (the "warm cache" of a generated source).
 pub struct SyntheticSource {
-    bars: Vec<OnceLock<Bars>>,
+    bars: Vec<OnceLock<Arc<Bars>>>,
 }
 
 impl SyntheticSource {
@@ -189,7 +189,7 @@ impl BarSource for SyntheticSource {
         let mut generated = false;
         let bars = slot.get_or_init(|| {
             generated = true;
-            synthetic::bars(SYNTHETIC_SEED, index, SYNTHETIC_BARS)
+            Arc::new(synthetic::bars(SYNTHETIC_SEED, index, SYNTHETIC_BARS))
         });
         Ok(Loaded {
             bars: bars.clone(),

@@ -44,7 +44,7 @@ fn source(symbol: &str) -> Result<Loaded, SymbolError> {
         .parse()
         .unwrap_or(0);
     Ok(Loaded {
-        bars: bars(seed, n),
+        bars: std::sync::Arc::new(bars(seed, n)),
         from_cache: seed % 2 == 0,
         bytes: 100,
     })

@@ -172,7 +172,7 @@ impl BarSource for CsvFiles {
             .map_err(|e| SymbolError::Invalid(format!("{}: {e}", path.display())))?;
         let bars = read_bars(symbol, &bytes).map_err(|e| SymbolError::Invalid(e.to_string()))?;
         Ok(Loaded {
-            bars,
+            bars: std::sync::Arc::new(bars),
             from_cache: false,
             bytes: bytes.len() as u64,
         })
