@@ -26,3 +26,7 @@ mod oracle_range_volume;
 mod run;
 /// The deterministic synthetic market.
 mod synthetic;
+/// Market-data response formats (Binance, Coinbase, Polygon, Twelve Data) and ZIP/CSV import.
+mod formats;
+/// Fetch and cache policy: backoff, Retry-After, rate limits, freshness, tail top-up, LRU.
+mod policy;
