@@ -11,11 +11,7 @@ if [ "${TECHNIC_SKIP_SETUP:-0}" != 1 ]; then
   scripts/setup.sh --no-browser
 fi
 
-# The build's environment: the tools setup.sh installed, std rebuilt with the
-# thread features for wasm32, and no network (Trunk.toml is offline).
-export PATH="$HOME/.cargo/bin:$PWD/node_modules/.bin:$PATH"
-export CARGO_UNSTABLE_BUILD_STD=panic_abort,std
-export TRUNK_SKIP_VERSION_CHECK=true
+source scripts/env.sh
 
 printf '==> %s\n' "cargo fetch --locked"
 cargo fetch --locked

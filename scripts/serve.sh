@@ -8,9 +8,7 @@ cd "$(dirname "$0")/.."
 
 scripts/setup.sh --no-browser
 
-export PATH="$HOME/.cargo/bin:$PWD/node_modules/.bin:$PATH"
-export CARGO_UNSTABLE_BUILD_STD=panic_abort,std
-export TRUNK_SKIP_VERSION_CHECK=true
+source scripts/env.sh
 
 printf '==> %s\n' "cargo fetch --locked"
 cargo fetch --locked
