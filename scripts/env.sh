@@ -1,4 +1,4 @@
-# Sourced by build.sh, serve.sh and test.sh: the environment the browser build
+# Sourced by build.sh and serve.sh: the environment the browser build
 # needs: the tools setup.sh installed on PATH, std rebuilt with the thread
 # features for wasm32 (scripts that source this build only wasm32 with cargo;
 # `cargo fetch` then also fetches std's own dependencies), and no version check
