@@ -189,7 +189,7 @@ fn reason_phrase(status: u16) -> Option<&'static str> {
 }
 
 fn seconds(ms: u64) -> String {
-    if ms % 1000 == 0 {
+    if ms.is_multiple_of(1000) {
         format!("{} s", ms / 1000)
     } else {
         format!("{:.1} s", ms as f64 / 1000.0)
@@ -294,8 +294,7 @@ impl RetryPolicy {
         let doublings = attempt.saturating_sub(1).min(63);
         let window = self
             .base_delay_ms
-            .checked_mul(1u64 << doublings)
-            .unwrap_or(u64::MAX)
+            .saturating_mul(1u64 << doublings)
             .min(self.max_delay_ms);
         let half = window / 2;
         let span = window - half; // the jitter range [0, span], odd windows included
