@@ -3,8 +3,10 @@
 //! `js_sys`, `wasm_bindgen`, `leptos`): it builds and is tested natively.
 
 pub mod bars;
+pub mod cache_policy;
 pub mod codec;
 pub mod csv;
+pub mod fetch_policy;
 pub mod indicators;
 pub mod lang;
 pub mod run;
