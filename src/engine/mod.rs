@@ -5,6 +5,7 @@
 pub mod bars;
 pub mod codec;
 pub mod csv;
+pub mod formats;
 pub mod indicators;
 pub mod lang;
 pub mod run;
