@@ -149,8 +149,8 @@ impl PageRange {
 /// at most 300 days counting both ends; consecutive pages share one day. A
 /// reversed range or one outside ±100,000 years gives no pages.
 pub fn page_ranges(from: i64, to: i64) -> Vec<PageRange> {
-    const LIMIT: i64 = 3_155_760_000_000_000; // 100,000 years in ms
-    if from > to || from.abs() > LIMIT || to.abs() > LIMIT {
+    const LIMIT: u64 = 3_155_760_000_000_000; // 100,000 years in ms
+    if from > to || from.unsigned_abs() > LIMIT || to.unsigned_abs() > LIMIT {
         return Vec::new();
     }
     let first = from.div_euclid(DAY_MS) * DAY_MS;
@@ -173,7 +173,11 @@ pub fn candles_url(base: &str, product: &str, range: PageRange) -> Result<String
     let base = base.trim().trim_end_matches('/');
     check_base(Service::Coinbase, base)?;
     let product = check_symbol(Service::Coinbase, base, product)?.to_ascii_uppercase();
-    if range.end < range.start || range.end - range.start > (MAX_CANDLES - 1) * DAY_MS {
+    if range
+        .end
+        .checked_sub(range.start)
+        .is_none_or(|d| !(0..=(MAX_CANDLES - 1) * DAY_MS).contains(&d))
+    {
         return Err(FormatError::request(
             Service::Coinbase,
             base,

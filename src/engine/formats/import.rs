@@ -126,7 +126,7 @@ fn reject(file: &str, symbol: Option<String>, e: ImportError) -> ImportResult {
 }
 
 fn import_csv(file: &str, bytes: &[u8], out: &mut Vec<ImportResult>) {
-    if let Ok(symbols) = read_long(bytes) {
+    if let Some(symbols) = read_long(bytes).ok().filter(|s| !s.is_empty()) {
         for (symbol, result) in symbols {
             let symbol = symbol.trim().to_uppercase();
             if symbol.is_empty() {
