@@ -7,6 +7,7 @@ pub mod cache_policy;
 pub mod codec;
 pub mod csv;
 pub mod fetch_policy;
+pub mod formats;
 pub mod indicators;
 pub mod lang;
 pub mod run;

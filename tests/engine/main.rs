@@ -8,6 +8,8 @@ mod cli;
 mod codec;
 /// CSV reading (formats, dates, adjustment) and every malformed-file case.
 mod csv_input;
+/// Market-data response formats (Binance, Coinbase, Polygon, Twelve Data) and ZIP/CSV import.
+mod formats;
 /// The Technic score and trade plan against shared/fixtures/technic-golden.json.
 mod golden;
 /// The scan language: parse, print, check, errors with spans, evaluation.
@@ -22,11 +24,9 @@ mod oracle_oscillators;
 /// TRANGE, ATR, NATR, ADX, +DI, −DI, AROON, AROONOSC, OBV, AD, ADOSC, SAR
 /// against the `ta-lib` crate.
 mod oracle_range_volume;
+/// Fetch and cache policy: backoff, Retry-After, rate limits, freshness, tail top-up, LRU.
+mod policy;
 /// The scan run: streaming batches, stop, auto-stop, progress, error rows.
 mod run;
 /// The deterministic synthetic market.
 mod synthetic;
-/// Market-data response formats (Binance, Coinbase, Polygon, Twelve Data) and ZIP/CSV import.
-mod formats;
-/// Fetch and cache policy: backoff, Retry-After, rate limits, freshness, tail top-up, LRU.
-mod policy;

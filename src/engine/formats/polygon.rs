@@ -1,0 +1,189 @@
+//! Polygon aggregates v2 (`/v2/aggs/ticker/{sym}/range/1/day/{from}/{to}`):
+//! `{"results":[{"t","o","h","l","c","v",..}],"status","resultsCount","next_url"}`
+//! into `Bars`, its error shapes, paging through `next_url`, and the URL
+//! builders (which carry the user's key: see [`super::redact`]). No I/O, no
+//! browser crate.
+//!
+//! `status` `OK` and `DELAYED` (a free plan's 15-minute delay) are answers;
+//! anything else (`ERROR`, `NOT_AUTHORIZED`, `NOT_FOUND`) or an `error`
+//! field is [`FormatError::Service`] with the service's message. A bar's
+//! time is `t` as sent: the window's start in ms (for daily bars Polygon
+//! sends midnight US Eastern, i.e. 04:00 or 05:00 UTC).
+
+use super::{
+    check_base, check_symbol, encode_component, iso_date, Cell, FormatError, Reader, Service,
+};
+use crate::engine::bars::{Bars, Columns};
+use serde::Deserialize;
+
+/// The public API host.
+pub const BASE: &str = "https://api.polygon.io";
+/// The most base aggregates one request returns.
+pub const MAX_LIMIT: u32 = 50_000;
+
+#[derive(Deserialize)]
+struct Response {
+    #[serde(default)]
+    status: Option<String>,
+    #[serde(default)]
+    error: Option<String>,
+    #[serde(default)]
+    message: Option<String>,
+    #[serde(default)]
+    results: Option<Vec<Aggregate>>,
+    #[serde(default)]
+    next_url: Option<String>,
+}
+
+#[derive(Deserialize)]
+struct Aggregate {
+    #[serde(default)]
+    t: Option<Cell>,
+    #[serde(default)]
+    o: Option<Cell>,
+    #[serde(default)]
+    h: Option<Cell>,
+    #[serde(default)]
+    l: Option<Cell>,
+    #[serde(default)]
+    c: Option<Cell>,
+    #[serde(default)]
+    v: Option<Cell>,
+}
+
+/// One page of aggregates.
+#[derive(Debug, Clone, PartialEq)]
+pub struct AggregatesPage {
+    pub bars: Bars,
+    /// The next page's URL as sent (without the key: add it with
+    /// [`next_page_url`]); `None` on the last page.
+    pub next_url: Option<String>,
+}
+
+/// Parses one aggregates answer. No `results` (or an empty array) with an
+/// OK status is [`FormatError::Empty`].
+pub fn parse_aggregates(symbol: &str, body: &[u8]) -> Result<AggregatesPage, FormatError> {
+    let r = Reader {
+        service: Service::Polygon,
+        symbol,
+    };
+    if r.first_byte(body)? != b'{' {
+        return Err(FormatError::shape(
+            r.service,
+            symbol,
+            "body",
+            "expected a JSON object",
+        ));
+    }
+    let resp: Response = r.json(body)?;
+    let status = resp.status.as_deref().map(str::trim);
+    let ok_status = matches!(status, Some(s) if s.eq_ignore_ascii_case("OK") || s.eq_ignore_ascii_case("DELAYED"));
+    if !ok_status || resp.error.is_some() {
+        let message = resp.error.or(resp.message).unwrap_or_else(|| match status {
+            Some(_) => "no message".to_string(),
+            None => "the response has no status".to_string(),
+        });
+        return Err(FormatError::service_error(
+            r.service, symbol, None, status, &message,
+        ));
+    }
+    let results = resp.results.unwrap_or_default();
+    let mut cols = Columns::with_capacity(results.len());
+    for (i, a) in results.iter().enumerate() {
+        let path = |f: &str| format!("results[{i}].{f}");
+        cols.push(
+            r.integer(a.t.as_ref(), &path("t"))?,
+            r.number(a.o.as_ref(), &path("o"))?,
+            r.number(a.h.as_ref(), &path("h"))?,
+            r.number(a.l.as_ref(), &path("l"))?,
+            r.number(a.c.as_ref(), &path("c"))?,
+            r.number(a.v.as_ref(), &path("v"))?,
+        );
+    }
+    let bars = r.bars(cols, |i| format!("results[{i}]"))?;
+    let next_url = resp.next_url.filter(|u| !u.trim().is_empty());
+    Ok(AggregatesPage { bars, next_url })
+}
+
+/// The daily aggregates URL for `symbol` from `from` to `to` (epoch ms,
+/// taken as their UTC dates, both included), adjusted, ascending, a full
+/// page, with the key. Errors never show the key.
+pub fn aggregates_url(
+    base: &str,
+    symbol: &str,
+    from: i64,
+    to: i64,
+    api_key: &str,
+) -> Result<String, FormatError> {
+    let base = base.trim().trim_end_matches('/');
+    check_base(Service::Polygon, base)?;
+    let symbol = check_symbol(Service::Polygon, base, symbol)?.to_ascii_uppercase();
+    let (Some(from_date), Some(to_date)) = (iso_date(from), iso_date(to)) else {
+        return Err(FormatError::request(
+            Service::Polygon,
+            base,
+            "the dates are out of range",
+        ));
+    };
+    if to < from {
+        return Err(FormatError::request(
+            Service::Polygon,
+            base,
+            format!("the range ends ({to_date}) before it starts ({from_date})"),
+        ));
+    }
+    let key = check_key(base, api_key)?;
+    Ok(format!(
+        "{base}/v2/aggs/ticker/{}/range/1/day/{from_date}/{to_date}?adjusted=true&sort=asc&limit={MAX_LIMIT}&apiKey={}",
+        encode_component(&symbol),
+        encode_component(key)
+    ))
+}
+
+/// The URL for a page's `next_url`, with the key added (Polygon does not
+/// repeat it). Errors show the URL redacted.
+pub fn next_page_url(next_url: &str, api_key: &str) -> Result<String, FormatError> {
+    let url = next_url.trim();
+    check_base(Service::Polygon, url)?;
+    let key = check_key(url, api_key)?;
+    // Drop any key the server echoed back, then add ours once.
+    let without_key = strip_key(url);
+    let sep = if without_key.contains('?') { '&' } else { '?' };
+    Ok(format!(
+        "{without_key}{sep}apiKey={}",
+        encode_component(key)
+    ))
+}
+
+fn check_key<'a>(url: &str, api_key: &'a str) -> Result<&'a str, FormatError> {
+    let key = api_key.trim();
+    if key.is_empty() {
+        Err(FormatError::request(
+            Service::Polygon,
+            url,
+            "no API key (enter one in the source settings)",
+        ))
+    } else {
+        Ok(key)
+    }
+}
+
+/// `url` without any `apiKey=` parameter.
+fn strip_key(url: &str) -> String {
+    let (head, query) = match url.split_once('?') {
+        Some((h, q)) => (h, q),
+        None => return url.to_string(),
+    };
+    let kept: Vec<&str> = query
+        .split('&')
+        .filter(|p| {
+            let name = p.split('=').next().unwrap_or("");
+            !(name.eq_ignore_ascii_case("apikey") || name.eq_ignore_ascii_case("api_key"))
+        })
+        .collect();
+    if kept.is_empty() {
+        head.to_string()
+    } else {
+        format!("{head}?{}", kept.join("&"))
+    }
+}
