@@ -98,6 +98,7 @@ pub fn run_scan(state: ScanState) {
         expr: form.expr.get_untracked(),
         columns: columns.clone(),
         source,
+        config: Default::default(),
         settings: parsed.settings,
         lookback: parsed.lookback,
         limits: parsed.limits,

@@ -33,6 +33,8 @@ pub struct ScanJob {
     pub expr: String,
     pub columns: Vec<String>,
     pub source: SourceId,
+    /// Template, format, universe, key and rate settings of the chosen source.
+    pub config: sources::SourceConfig,
     pub settings: Settings,
     /// Keep only the newest N bars of each symbol.
     pub lookback: Option<usize>,
@@ -206,7 +208,7 @@ pub fn start(
                 let source = SyntheticSource::shared(n);
                 compute(scan, symbols, source, options, shared, tx).await;
             }
-            SourceId::Sample => {
+            _ => {
                 let slots = Arc::new(Slots::new(&symbols, shared.clone()));
                 if pool::is_threaded() {
                     // Workers start now (this returns at once) and wait for each

@@ -22,22 +22,85 @@ pub const SYNTHETIC_BARS: usize = 300;
 pub enum SourceId {
     Sample,
     Synthetic(usize),
+    /// The user's own files behind a URL template (`http://host/{symbol}.csv`).
+    Url,
+    /// Binance klines (key-less; universe: top N USDT pairs by 24 h quote volume).
+    Binance,
+    /// Coinbase Exchange candles (key-less).
+    Coinbase,
+    /// Polygon aggregates (needs the user's key).
+    Polygon,
+    /// Twelve Data time_series (needs the user's key).
+    TwelveData,
+    /// Files the user dropped or picked (CSV or ZIP), held in this page.
+    Import,
+}
+
+/// What the form says about the chosen source beyond its id. The API key is
+/// kept only in this browser (localStorage) and never reaches the URL hash, an
+/// export, a log or an error message.
+#[derive(Debug, Clone, PartialEq)]
+pub struct SourceConfig {
+    /// `{symbol}` is replaced by each symbol (URL source).
+    pub url_template: String,
+    pub format: crate::engine::formats::Format,
+    /// The typed, pasted or imported universe, already filtered by the form's
+    /// sector / industry / market-cap filters. Empty for Binance = top N.
+    pub universe: Vec<crate::engine::formats::import::UniverseEntry>,
+    /// Binance: how many USDT pairs by 24 h quote volume when no universe is given.
+    pub binance_top: usize,
+    pub api_key: Option<String>,
+    /// Requests per minute for this source (None = the source's default).
+    pub per_minute: Option<u32>,
+    /// Refresh the still-open session after this many minutes.
+    pub refresh_minutes: u32,
+}
+
+impl Default for SourceConfig {
+    fn default() -> Self {
+        SourceConfig {
+            url_template: String::new(),
+            format: Default::default(),
+            universe: Vec::new(),
+            binance_top: 50,
+            api_key: None,
+            per_minute: None,
+            refresh_minutes: 15,
+        }
+    }
 }
 
 impl SourceId {
-    pub const ALL: [SourceId; 5] = [
+    pub const ALL: [SourceId; 11] = [
         SourceId::Sample,
         SourceId::Synthetic(100),
         SourceId::Synthetic(1_000),
         SourceId::Synthetic(5_000),
         SourceId::Synthetic(10_000),
+        SourceId::Url,
+        SourceId::Binance,
+        SourceId::Coinbase,
+        SourceId::Polygon,
+        SourceId::TwelveData,
+        SourceId::Import,
     ];
+
+    /// Sources that need the user's API key.
+    pub fn needs_key(self) -> bool {
+        matches!(self, SourceId::Polygon | SourceId::TwelveData)
+    }
 
     /// The option value: `sample`, `synthetic-5000`, …
     pub fn value(self) -> String {
         match self {
             SourceId::Sample => "sample".into(),
             SourceId::Synthetic(n) => format!("synthetic-{n}"),
+            SourceId::Url => "url".into(),
+            SourceId::Binance => "binance".into(),
+            SourceId::Coinbase => "coinbase".into(),
+            SourceId::Polygon => "polygon".into(),
+            SourceId::TwelveData => "twelvedata".into(),
+            SourceId::Import => "import".into(),
         }
     }
 
@@ -55,6 +118,14 @@ impl SourceId {
                 "Synthetic market — {} generated symbols × {SYNTHETIC_BARS} bars (not real prices)",
                 group(n)
             ),
+            SourceId::Url => {
+                "Your files — URL template (CSV, Polygon- or Binance-shaped JSON)".into()
+            }
+            SourceId::Binance => "Binance — crypto daily klines (no key)".into(),
+            SourceId::Coinbase => "Coinbase — crypto daily candles (no key)".into(),
+            SourceId::Polygon => "Polygon — stock aggregates (your API key)".into(),
+            SourceId::TwelveData => "Twelve Data — time series (your API key)".into(),
+            SourceId::Import => "Imported files — CSV or ZIP dropped on this page".into(),
         }
     }
 
@@ -67,6 +138,12 @@ impl SourceId {
         match self {
             SourceId::Sample => "sample",
             SourceId::Synthetic(_) => "synthetic",
+            SourceId::Url => "url",
+            SourceId::Binance => "binance",
+            SourceId::Coinbase => "coinbase",
+            SourceId::Polygon => "polygon",
+            SourceId::TwelveData => "twelvedata",
+            SourceId::Import => "import",
         }
     }
 }
@@ -130,6 +207,16 @@ pub(crate) fn js_message(e: &wasm_bindgen::JsValue) -> String {
 /// The symbols of a source, in the order they are scanned.
 pub async fn universe(source: SourceId) -> Result<Vec<String>, FetchError> {
     match source {
+        // TODO(market-data issue): the fetched sources, the URL template and imports.
+        SourceId::Url
+        | SourceId::Binance
+        | SourceId::Coinbase
+        | SourceId::Polygon
+        | SourceId::TwelveData
+        | SourceId::Import => Err(FetchError::Network {
+            url: source.value(),
+            message: "this source is not available yet".into(),
+        }),
         SourceId::Synthetic(n) => Ok((0..n).map(synthetic::symbol_name).collect()),
         SourceId::Sample => {
             #[derive(serde::Deserialize)]
