@@ -148,6 +148,35 @@ async function until(fn, { timeout = 10_000, every = 100, what = 'condition' } =
 
 // ---- faults ------------------------------------------------------------------
 
+test('the fault server is readable from the isolated app page: CORS, Retry-After, and an abort seen at the server', { timeout: 60_000 }, async () => {
+  const b = await browser();
+  await openApp(b.page, app.url);
+  assert.equal(await b.page.evaluate(() => self.crossOriginIsolated), true, 'the app page is cross-origin isolated');
+  faults.reset();
+  faults.setFaults({ LIMITED: '429', STALLS: 'stall', TWICE: '503x2' });
+  const seen = await b.page.evaluate(async (base) => {
+    const ok = await fetch(`${base}/csv/PLAIN.csv`);
+    const text = await ok.text();
+    const limited = await fetch(`${base}/csv/LIMITED.csv`);
+    const statuses = [];
+    for (let i = 0; i < 3; i++) statuses.push((await fetch(`${base}/csv/TWICE.csv`)).status);
+    const abort = new AbortController();
+    const stalled = await fetch(`${base}/csv/STALLS.csv`, { signal: abort.signal });
+    const body = stalled.arrayBuffer().then(() => 'finished', (e) => e.name);
+    await new Promise((r) => setTimeout(r, 200));
+    abort.abort();
+    return { status: ok.status, lines: text.trim().split('\n').length, limited: limited.status, retryAfter: limited.headers.get('Retry-After'), statuses, body: await body };
+  }, faults.url);
+  assert.equal(seen.status, 200);
+  assert.equal(seen.lines, 301, 'a header and 300 bars');
+  assert.equal(seen.limited, 429);
+  assert.equal(seen.retryAfter, '1', 'Retry-After is exposed to the page');
+  assert.deepEqual(seen.statuses, [503, 503, 200], '503 twice, then the bars');
+  assert.equal(seen.body, 'AbortError');
+  await until(() => faults.log().find((e) => e.symbol === 'STALLS')?.aborted, { timeout: 5_000, what: 'the server to see the abort' });
+});
+
+
 // Symbol → fault → what its error row must say.
 const CSV_FAULTS = {
   E500: ['500', /\b500\b/],
@@ -248,6 +277,13 @@ test('URL template (Binance-shaped JSON): invalid JSON, an empty array and a bad
 
 test('Binance: a rescan days later asks only for the missing tail (startTime)', { timeout: 240_000 }, async (t) => {
   const b = await browser();
+  // The page's clock is Playwright's from the start, running at real speed from
+  // the real time (timers fire as usual), so the test can move the page (and
+  // the server) two days ahead: the cached last bar (today's open session) has
+  // then closed and two more exist. Without it the app's open-session refresh
+  // age (15 min by default) keeps the first answer fresh for the whole test.
+  // (Under this clock __technicLastScan.totalMs may read 0; nothing here uses it.)
+  await b.context.clock.install();
   await openApp(b.page, app.url);
   if (!(await requireOption(t, b.page, 'binance')) || !(await requireHooks(t, b.page, ['universe-input']))) return;
   await b.page.selectOption(sel('source'), 'binance');
@@ -257,12 +293,6 @@ test('Binance: a rescan days later asks only for the missing tail (startTime)', 
     t.skip(`no base-URL input for Binance yet (${[...HOOKS.base, 'source-url'].map((h) => `data-testid="${h}"`).join(' / ')}); the live service cannot be reached here`);
     return;
   }
-  // The page's clock becomes Playwright's, running at real speed from the real
-  // time, so the test can move the page (and the server) two days ahead: the
-  // cached last bar (today's open session) has then closed and two more exist.
-  // (The app's open-session refresh age, 15 min by default, would otherwise
-  // keep the first answer fresh for the whole test.)
-  await b.context.clock.install();
   const symbols = ['BTCUSDT', 'ETHUSDT', 'SOLUSDT'];
   const today = dayOf(Date.now());
   faults.reset();
