@@ -351,12 +351,11 @@ impl BarStore {
                 let metas = store
                     .get_all(None, None)
                     .map_err(|e| StoreError::db("listing entries", e))?;
-                let keys = keys
-                    .await
-                    .map_err(|e| StoreError::db("listing entries", e))?;
-                let metas = metas
-                    .await
-                    .map_err(|e| StoreError::db("listing entries", e))?;
+                // Listeners on both before awaiting (see `idb_get`).
+                let (keys, metas) =
+                    futures::future::join(keys.into_future(), metas.into_future()).await;
+                let keys = keys.map_err(|e| StoreError::db("listing entries", e))?;
+                let metas = metas.map_err(|e| StoreError::db("listing entries", e))?;
                 // Both lists come in key order from one transaction.
                 Ok(keys
                     .iter()
@@ -591,8 +590,11 @@ async fn idb_get(
         .map_err(|e| StoreError::db("get", e))?
         .get(JsValue::from_str(id))
         .map_err(|e| StoreError::db("get", e))?;
-    let value = value.await.map_err(|e| StoreError::db("get", e))?;
-    let meta = meta.await.map_err(|e| StoreError::db("get", e))?;
+    // `into_future` attaches a request's listeners: both at once, before
+    // awaiting, or the second could succeed unheard while the first is awaited.
+    let (value, meta) = futures::future::join(value.into_future(), meta.into_future()).await;
+    let value = value.map_err(|e| StoreError::db("get", e))?;
+    let meta = meta.map_err(|e| StoreError::db("get", e))?;
     Ok(value.map(|v| (v, meta)))
 }
 
