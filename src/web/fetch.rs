@@ -287,9 +287,13 @@ async fn request(url: &str, controller: &web_sys::AbortController) -> Result<Vec
     let reading = response
         .array_buffer()
         .map_err(|e| net(format!("the body could not be read ({})", js_message(&e))))?;
-    let buffer = JsFuture::from(reading)
-        .await
-        .map_err(|e| net(format!("the body was cut off ({})", fetch_error_text(&e))))?;
+    let buffer =
+        JsFuture::from(reading)
+            .await
+            .map_err(|e| match fetch_error_text(&e).as_str() {
+                "aborted" => net("aborted".into()),
+                _ => net("the body was cut off before its end".into()),
+            })?;
     let body = js_sys::Uint8Array::new(&buffer).to_vec();
     if let Some(expected) = expected {
         let got = body.len() as u64;
