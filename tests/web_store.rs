@@ -1,6 +1,8 @@
 //! The IndexedDB bar cache in headless Chromium: round trip through a real
 //! database, misses, corrupt and old-schema entries dropped, an older database
-//! version upgraded, stats and clear, and the memory fallback.
+//! version upgraded, stats and clear, the memory fallback, save times for the
+//! freshness rule, last-use marks and least-recently-used eviction under a
+//! quota (both backends).
 #![cfg(target_arch = "wasm32")]
 
 use std::future::IntoFuture;
@@ -389,4 +391,120 @@ async fn a_forced_memory_store_works() {
     assert_eq!(store.get(&key).await.unwrap(), Some(bars(8, 40)));
     store.delete(&key).await.unwrap();
     assert_eq!(store.get(&key).await, Ok(None));
+}
+
+/// Both backends: an IndexedDB store on a fresh database, and a memory store.
+async fn both_backends(name: &str) -> Vec<BarStore> {
+    let name = fresh(name).await;
+    vec![
+        BarStore::open_named(&name).await,
+        BarStore::in_memory("test"),
+    ]
+}
+
+#[wasm_bindgen_test]
+async fn an_entry_comes_back_with_its_save_time_and_size() {
+    for store in both_backends("entry").await {
+        let key = CacheKey::daily("binance", "BTCUSDT");
+        let before = js_sys::Date::now() as i64;
+        store.put(&key, &bars(1, 50)).await.unwrap();
+        let after = js_sys::Date::now() as i64;
+        let entry = store.get_entry(&key).await.unwrap().expect("a hit");
+        assert_eq!(entry.bars, bars(1, 50));
+        assert_eq!(entry.bytes, codec::encoded_len(50) as u64);
+        assert!(
+            (before..=after).contains(&entry.saved_at_ms),
+            "{before} <= {} <= {after} ({:?})",
+            entry.saved_at_ms,
+            store.kind()
+        );
+        assert_eq!(
+            store
+                .get_entry(&CacheKey::daily("binance", "NOPE"))
+                .await
+                .unwrap(),
+            None
+        );
+    }
+}
+
+#[wasm_bindgen_test]
+async fn touch_marks_last_use_and_keeps_the_save_time() {
+    for store in both_backends("touch").await {
+        let key = CacheKey::daily("url", "AAA");
+        store.put(&key, &bars(2, 20)).await.unwrap();
+        let entry = store.get_entry(&key).await.unwrap().unwrap();
+        let later = entry.saved_at_ms as f64 + 3_600_000.0;
+        store.touch(&key, &entry, later).await.unwrap();
+        let listed = store.lru_entries().await.unwrap();
+        assert_eq!(listed.len(), 1, "{:?}", store.kind());
+        assert_eq!(listed[0].key, key.id());
+        assert_eq!(listed[0].last_used_ms, later as i64);
+        assert_eq!(listed[0].size_bytes, codec::encoded_len(20) as u64);
+        let again = store.get_entry(&key).await.unwrap().unwrap();
+        assert_eq!(again.saved_at_ms, entry.saved_at_ms);
+        // Stats still read the rewritten metadata.
+        assert_eq!(store.stats().await.unwrap().entries, 1);
+    }
+}
+
+#[wasm_bindgen_test]
+async fn the_least_recently_used_entries_are_evicted_to_fit_the_quota() {
+    for store in both_backends("lru").await {
+        let size = codec::encoded_len(100) as u64;
+        let keys: Vec<CacheKey> = (0..4)
+            .map(|i| CacheKey::daily("url", &format!("S{i}")))
+            .collect();
+        // Room for three entries.
+        let quota = size * 3;
+        for (i, key) in keys.iter().take(3).enumerate() {
+            assert_eq!(
+                store.put_within(key, &bars(i, 100), quota).await.unwrap(),
+                0
+            );
+        }
+        // S0 is used most recently, so S1 is the least recently used.
+        let s0 = store.get_entry(&keys[0]).await.unwrap().unwrap();
+        store
+            .touch(&keys[0], &s0, js_sys::Date::now() + 60_000.0)
+            .await
+            .unwrap();
+        assert_eq!(
+            store
+                .put_within(&keys[3], &bars(3, 100), quota)
+                .await
+                .unwrap(),
+            1
+        );
+        assert_eq!(
+            store.get(&keys[1]).await.unwrap(),
+            None,
+            "{:?}",
+            store.kind()
+        );
+        for k in [&keys[0], &keys[2], &keys[3]] {
+            assert!(store.get(k).await.unwrap().is_some(), "{k:?} kept");
+        }
+        assert_eq!(
+            store.stats().await.unwrap(),
+            CacheStats {
+                entries: 3,
+                bytes: size * 3
+            }
+        );
+        // Overwriting an entry never evicts it, and needs no room for its old size.
+        assert_eq!(
+            store
+                .put_within(&keys[3], &bars(4, 100), quota)
+                .await
+                .unwrap(),
+            0
+        );
+        // An entry larger than the whole quota is refused and evicts nothing.
+        assert!(store
+            .put_within(&CacheKey::daily("url", "HUGE"), &bars(5, 400), quota)
+            .await
+            .is_err());
+        assert_eq!(store.stats().await.unwrap().entries, 3);
+    }
 }

@@ -256,6 +256,8 @@ pub struct Progress {
     pub fetched: AtomicUsize,
     pub data_failed: AtomicUsize,
     pub bytes: AtomicU64,
+    /// Requests retried by the fetch layer (timeouts, 5xx, 429), all symbols.
+    pub retries: AtomicUsize,
     /// Compute stage.
     pub done: AtomicUsize,
     pub matches: AtomicUsize,
@@ -272,6 +274,7 @@ pub struct ProgressSnapshot {
     pub fetched: usize,
     pub data_failed: usize,
     pub bytes: u64,
+    pub retries: usize,
     pub done: usize,
     pub matches: usize,
     pub errors: usize,
@@ -287,6 +290,7 @@ impl Progress {
             fetched: r(&self.fetched),
             data_failed: r(&self.data_failed),
             bytes: self.bytes.load(Ordering::Relaxed),
+            retries: r(&self.retries),
             done: r(&self.done),
             matches: r(&self.matches),
             errors: r(&self.errors),

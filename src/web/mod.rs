@@ -2,6 +2,8 @@
 //! sources and the scan runner. `JsValue` never leaks past this module: every
 //! public function returns Rust types and Rust errors.
 
+pub mod feeds;
+pub mod fetch;
 pub mod pool;
 pub mod runner;
 pub mod sources;

@@ -1,5 +1,7 @@
 //! The scan runner in the browser: compiles the scan, resolves the universe,
-//! loads bars (cache, then network) on the page while the workers compute, and
+//! loads bars (cache, then network, a bounded number of symbols at once per
+//! source, under the cache policy's freshness rule and LRU quota) on the page
+//! while the workers compute, and
 //! hands the UI one update per animation frame (new rows + progress). The page
 //! never blocks: compute runs on the rayon pool (`rayon::spawn`), and results
 //! come back over a channel drained in `requestAnimationFrame`.
@@ -14,7 +16,9 @@ use std::sync::mpsc::{channel, Receiver, Sender, TryRecvError};
 use std::sync::{Arc, OnceLock};
 use std::time::Duration;
 
-use crate::engine::csv::read_bars;
+use futures::StreamExt;
+
+use crate::engine::cache_policy::{append_tail, Freshness, FreshnessRule};
 use crate::engine::lang::{LangError, Scan};
 use crate::engine::run::{
     self, BarSource, Control, Flow, Limits, Loaded, Progress, ProgressSnapshot, Row, RunOptions,
@@ -22,9 +26,11 @@ use crate::engine::run::{
 };
 use crate::engine::score::Settings;
 
+use super::feeds::Feed;
+use super::fetch::AbortRegistry;
 use super::pool;
 use super::sources::{self, SourceId, SyntheticSource};
-use super::store::{BarStore, CacheKey};
+use super::store::{BarStore, CacheKey, DEFAULT_QUOTA_BYTES};
 use super::time::{now_ms, BrowserClock};
 
 /// Everything a scan needs, as the page's form describes it.
@@ -88,6 +94,9 @@ impl ScanHandle {
     pub fn stop(&self) {
         self.state.shared.control.stop();
         self.state.user_stopped.set(true);
+        // Every request in flight is aborted (the server sees it) and no new
+        // one starts.
+        self.state.aborts.abort_all();
     }
 
     pub fn is_finished(&self) -> bool {
@@ -130,6 +139,8 @@ struct State {
     errors: Cell<usize>,
     symbols: Cell<usize>,
     threads: usize,
+    /// The abort controllers of this scan's requests.
+    aborts: AbortRegistry,
     on_update: RefCell<Box<dyn FnMut(ScanUpdate)>>,
 }
 
@@ -167,6 +178,7 @@ pub fn start(
         errors: Cell::new(0),
         symbols: Cell::new(0),
         threads,
+        aborts: AbortRegistry::new(),
         on_update: RefCell::new(Box::new(on_update)),
     });
     let options = RunOptions {
@@ -178,7 +190,21 @@ pub fn start(
     };
     let st = state.clone();
     wasm_bindgen_futures::spawn_local(async move {
-        let symbols = match sources::universe(job.source).await {
+        let feed = match job.source {
+            SourceId::Synthetic(_) | SourceId::Import => None,
+            source => {
+                let counter = shared.clone();
+                Some(Feed::new(
+                    source,
+                    job.config.clone(),
+                    st.aborts.clone(),
+                    move || {
+                        counter.progress.retries.fetch_add(1, Ordering::Relaxed);
+                    },
+                ))
+            }
+        };
+        let symbols = match sources::universe(job.source, &job.config, feed.as_ref()).await {
             Ok(s) => s,
             Err(e) => {
                 // No universe: the whole scan fails before it starts.
@@ -222,9 +248,25 @@ pub fn start(
                         tx,
                     )
                     .await;
-                    load_all(job.source, &symbols, &slots, &store, &shared).await;
+                    load_all(
+                        feed.as_ref(),
+                        &job.config,
+                        &symbols,
+                        &slots,
+                        &store,
+                        &shared,
+                    )
+                    .await;
                 } else {
-                    load_all(job.source, &symbols, &slots, &store, &shared).await;
+                    load_all(
+                        feed.as_ref(),
+                        &job.config,
+                        &symbols,
+                        &slots,
+                        &store,
+                        &shared,
+                    )
+                    .await;
                     compute(scan, symbols, slots, options, shared, tx).await;
                 }
             }
@@ -323,6 +365,7 @@ fn add_progress(total: &Progress, slice: &ProgressSnapshot) {
     add(&total.fetched, slice.fetched);
     add(&total.data_failed, slice.data_failed);
     total.bytes.fetch_add(slice.bytes, Ordering::Relaxed);
+    add(&total.retries, slice.retries);
     add(&total.done, slice.done);
     add(&total.matches, slice.matches);
     add(&total.errors, slice.errors);
@@ -393,48 +436,121 @@ impl BarSource for Slots {
     }
 }
 
-/// Loads every symbol's bars in order: the cache first, then the network.
-/// Nothing from a failed or unparsable response is cached.
+/// Loads every symbol's bars: imported files from the page's memory; fetched
+/// sources through the cache policy, up to the source's in-flight bound at
+/// once (symbols start in scan order; each slot is filled as its symbol
+/// completes, and the workers wait per slot). Nothing from a failed, partial
+/// or unparsable response is cached.
 async fn load_all(
-    source: SourceId,
+    feed: Option<&Feed>,
+    config: &sources::SourceConfig,
     symbols: &[String],
     slots: &Slots,
     store: &BarStore,
     shared: &Shared,
 ) {
-    for (i, symbol) in symbols.iter().enumerate() {
-        if shared.control.is_stopped() {
-            break;
-        }
-        let key = CacheKey::daily(source.cache_name(), symbol);
-        if let Ok(Some(bars)) = store.get(&key).await {
-            slots.fill(
-                i,
-                Ok(Loaded {
-                    bars: Arc::new(bars),
+    let Some(feed) = feed else {
+        // Imported files (the only non-synthetic source without a feed).
+        for (i, symbol) in symbols.iter().enumerate() {
+            let loaded = sources::imported_bars(symbol)
+                .map(|bars| Loaded {
+                    bars,
                     from_cache: true,
                     bytes: 0,
-                }),
-            );
-            continue;
+                })
+                .ok_or(SymbolError::NoData);
+            slots.fill(i, loaded);
         }
-        let url = sources::sample_url(symbol);
-        let loaded = match sources::fetch_bytes(&url).await {
-            Err(e) => Err(SymbolError::FetchFailed(e.to_string())),
-            Ok(bytes) => match read_bars(symbol, &bytes) {
-                Err(e) => Err(SymbolError::Invalid(e.to_string())),
-                Ok(bars) => {
-                    let _ = store.put(&key, &bars).await;
-                    Ok(Loaded {
-                        bars: Arc::new(bars),
-                        from_cache: false,
-                        bytes: bytes.len() as u64,
-                    })
-                }
-            },
+        return;
+    };
+    let rule = FreshnessRule {
+        calendar: feed.calendar(),
+        open_session_max_age_ms: i64::from(config.refresh_minutes.max(1)) * 60_000,
+    };
+    futures::stream::iter(symbols.iter().enumerate())
+        .map(|(i, symbol)| async move {
+            let loaded = if shared.control.is_stopped() {
+                Err(SymbolError::FetchFailed("stopped".into()))
+            } else {
+                load_symbol(feed, &rule, store, symbol).await
+            };
+            (i, loaded)
+        })
+        .buffer_unordered(feed.max_in_flight())
+        .for_each(|(i, loaded)| {
+            slots.fill(i, loaded);
+            futures::future::ready(())
+        })
+        .await;
+}
+
+/// One symbol: a fresh cache entry is used as it is; a stale one gets only
+/// its missing tail (sources that take a date range) or is refetched whole;
+/// a miss is fetched whole. Complete, validated bars are then cached within
+/// the quota (least-recently-used entries evicted).
+async fn load_symbol(
+    feed: &Feed,
+    rule: &FreshnessRule,
+    store: &BarStore,
+    symbol: &str,
+) -> Result<Loaded, SymbolError> {
+    let key = CacheKey::daily(feed.source().cache_name(), symbol);
+    let now = js_sys::Date::now();
+    let mut cached = None;
+    let mut from_ms = None;
+    // A store error is a miss: the network is always correct.
+    if let Ok(Some(entry)) = store.get_entry(&key).await {
+        let decision = match entry.bars.time().last() {
+            None => Freshness::Refetch,
+            Some(_) if feed.is_immutable() => Freshness::Fresh,
+            Some(&last) => rule.decide(last, entry.saved_at_ms, now as i64),
         };
-        slots.fill(i, loaded);
+        match decision {
+            Freshness::Fresh => {
+                let _ = store.touch(&key, &entry, now).await;
+                return Ok(Loaded {
+                    bars: Arc::new(entry.bars),
+                    from_cache: true,
+                    bytes: 0,
+                });
+            }
+            Freshness::NeedsTail { from_ms: from } if feed.supports_range() => {
+                from_ms = Some(from);
+                cached = Some(entry);
+            }
+            // The URL template cannot ask for a range: refetch it whole.
+            _ => {}
+        }
     }
+    let fetched = feed.load(symbol, from_ms).await?;
+    let mut bytes = fetched.bytes;
+    let bars = match (cached, fetched.bars) {
+        (Some(entry), Some(tail)) => match append_tail(&entry.bars, &tail, feed.calendar()) {
+            Ok(merged) => merged,
+            Err(why) => {
+                // A tail that does not join (a gap, a rewrite): start over.
+                web_sys::console::warn_1(
+                    &format!("bar cache: {symbol}: {why}; refetching the whole series").into(),
+                );
+                let whole = feed.load(symbol, None).await?;
+                bytes += whole.bytes;
+                whole.bars.ok_or(SymbolError::NoData)?
+            }
+        },
+        // Nothing new since the save (a holiday): the cached bars stand, and
+        // are saved again so the entry counts as checked now.
+        (Some(entry), None) => entry.bars,
+        (None, Some(bars)) => bars,
+        (None, None) => return Err(SymbolError::NoData),
+    };
+    if let Err(why) = store.put_within(&key, &bars, DEFAULT_QUOTA_BYTES).await {
+        web_sys::console::warn_1(&format!("bar cache: {symbol} not cached: {why}").into());
+    }
+    Ok(Loaded {
+        bars: Arc::new(bars),
+        from_cache: false,
+        bytes,
+    })
 }
 
 fn schedule_frame(state: Rc<State>) {

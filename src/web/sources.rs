@@ -1,6 +1,8 @@
-//! Where bars come from in the browser: the bundled sample (fetched over HTTP
-//! like any source, so the cache is exercised) and the synthetic market
-//! (generated on the workers, always labelled synthetic).
+//! Where bars come from in the browser: the source ids and their settings,
+//! each source's universe (typed or imported symbols, Binance's top pairs,
+//! the bundled sample's list), the files imported into this page, and the
+//! synthetic market (generated on the workers, always labelled synthetic).
+//! Fetching a symbol's bars is `web::feeds`.
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex, OnceLock};
@@ -204,19 +206,60 @@ pub(crate) fn js_message(e: &wasm_bindgen::JsValue) -> String {
         .unwrap_or_else(|| "request failed".into())
 }
 
-/// The symbols of a source, in the order they are scanned.
-pub async fn universe(source: SourceId) -> Result<Vec<String>, FetchError> {
+/// The symbols of a source, in the order they are scanned. `feed` is the
+/// scan's feed for the source (Binance asks it for the 24-hour ticker).
+/// Fetched sources other than Binance scan the typed or imported universe.
+pub async fn universe(
+    source: SourceId,
+    config: &SourceConfig,
+    feed: Option<&super::feeds::Feed>,
+) -> Result<Vec<String>, FetchError> {
+    let typed = || -> Vec<String> { config.universe.iter().map(|e| e.symbol.clone()).collect() };
+    let need_universe = || FetchError::Network {
+        url: source.value(),
+        message: "no symbols: type, paste or import a universe first".into(),
+    };
     match source {
-        // TODO(market-data issue): the fetched sources, the URL template and imports.
-        SourceId::Url
-        | SourceId::Binance
-        | SourceId::Coinbase
-        | SourceId::Polygon
-        | SourceId::TwelveData
-        | SourceId::Import => Err(FetchError::Network {
-            url: source.value(),
-            message: "this source is not available yet".into(),
-        }),
+        SourceId::Url | SourceId::Coinbase | SourceId::Polygon | SourceId::TwelveData => {
+            let symbols = typed();
+            if symbols.is_empty() {
+                Err(need_universe())
+            } else {
+                Ok(symbols)
+            }
+        }
+        SourceId::Binance => {
+            let symbols = typed();
+            if !symbols.is_empty() {
+                return Ok(symbols);
+            }
+            let Some(feed) = feed else {
+                return Err(need_universe());
+            };
+            feed.binance_top_pairs()
+                .await
+                .map_err(|e| FetchError::Network {
+                    url: "Binance 24-hour ticker".into(),
+                    message: e.to_string(),
+                })
+        }
+        SourceId::Import => {
+            let mut symbols = imported_universe();
+            // The universe box (with its sector/industry/cap filters) narrows
+            // the imported files when it names any of them.
+            let wanted: std::collections::HashSet<String> = typed().into_iter().collect();
+            if symbols.iter().any(|s| wanted.contains(s)) {
+                symbols.retain(|s| wanted.contains(s));
+            }
+            if symbols.is_empty() {
+                Err(FetchError::Network {
+                    url: source.value(),
+                    message: "no imported files: drop CSV or ZIP files on the page first".into(),
+                })
+            } else {
+                Ok(symbols)
+            }
+        }
         SourceId::Synthetic(n) => Ok((0..n).map(synthetic::symbol_name).collect()),
         SourceId::Sample => {
             #[derive(serde::Deserialize)]
@@ -236,6 +279,36 @@ pub async fn universe(source: SourceId) -> Result<Vec<String>, FetchError> {
             Ok(u.symbols.into_iter().map(|e| e.symbol).collect())
         }
     }
+}
+
+/// Bars imported from the user's files, held in this page (memory only:
+/// imports are not cached, the files are the source).
+static IMPORTED: Mutex<Vec<(String, Arc<Bars>)>> = Mutex::new(Vec::new());
+
+/// Replaces the imported symbols (call after `formats::import::import_files`
+/// with the accepted results, in the order to scan them).
+pub fn set_imported(symbols: Vec<(String, Arc<Bars>)>) {
+    *IMPORTED.lock().unwrap_or_else(|p| p.into_inner()) = symbols;
+}
+
+/// The imported symbols, in import order.
+pub fn imported_universe() -> Vec<String> {
+    IMPORTED
+        .lock()
+        .unwrap_or_else(|p| p.into_inner())
+        .iter()
+        .map(|(s, _)| s.clone())
+        .collect()
+}
+
+/// One imported symbol's bars.
+pub fn imported_bars(symbol: &str) -> Option<Arc<Bars>> {
+    IMPORTED
+        .lock()
+        .unwrap_or_else(|p| p.into_inner())
+        .iter()
+        .find(|(s, _)| s == symbol)
+        .map(|(_, b)| b.clone())
 }
 
 /// The URL of a sample symbol's CSV.

@@ -8,8 +8,13 @@
 //! - [`BARS_STORE`]: the codec bytes as a `Uint8Array` (bytes, not JS objects:
 //!   about 4× faster to move than structured-cloned objects);
 //! - [`META_STORE`]: a small `{ bytes, bars, savedAt, lastUsed }` object per
-//!   entry, so sizes and ages can be read without loading any bars (stats
-//!   today; LRU eviction and freshness rules later).
+//!   entry, so sizes and ages can be read without loading any bars (stats,
+//!   the freshness rule's `savedAt`, LRU eviction by `lastUsed`).
+//!
+//! [`BarStore::put_within`] keeps the store under a byte quota: it evicts the
+//! least-recently-used entries (`engine::cache_policy::Lru`) before writing,
+//! and when the browser refuses the write anyway (QuotaExceededError aborts
+//! the transaction) it evicts more and retries once.
 //!
 //! Both are written in one transaction, so they never disagree. Opening an
 //! older database version drops every store it had and creates the current
@@ -25,7 +30,11 @@ use idb::{Database, Factory, ObjectStoreParams, TransactionMode, TransactionResu
 use wasm_bindgen::{JsCast, JsValue};
 
 use crate::engine::bars::Bars;
+use crate::engine::cache_policy::{Lru, LruEntry};
 use crate::engine::codec;
+
+/// The default byte quota of the bar cache (decimal, like browsers' quotas).
+pub const DEFAULT_QUOTA_BYTES: u64 = 200_000_000;
 
 /// The IndexedDB database name used by the app.
 pub const DB_NAME: &str = "technic";
@@ -94,9 +103,27 @@ pub struct CacheStats {
     pub bytes: u64,
 }
 
+/// A cache hit with what the freshness rule needs.
+#[derive(Debug, Clone, PartialEq)]
+pub struct CachedEntry {
+    pub bars: Bars,
+    /// When the entry was written (epoch ms; 0 when its metadata is missing,
+    /// which the freshness rule treats as too old to trust).
+    pub saved_at_ms: i64,
+    /// Encoded size.
+    pub bytes: u64,
+}
+
+/// One memory-store entry: the codec bytes and the same metadata IndexedDB keeps.
+struct MemoryEntry {
+    bytes: Vec<u8>,
+    saved_at: f64,
+    last_used: f64,
+}
+
 enum Backend {
     IndexedDb(Database),
-    Memory(RefCell<HashMap<String, Vec<u8>>>),
+    Memory(RefCell<HashMap<String, MemoryEntry>>),
 }
 
 pub struct BarStore {
@@ -147,20 +174,34 @@ impl BarStore {
 
     /// The cached bars, or `None` on a miss (a corrupt entry is deleted and is a miss).
     pub async fn get(&self, key: &CacheKey) -> Result<Option<Bars>, StoreError> {
+        Ok(self.get_entry(key).await?.map(|e| e.bars))
+    }
+
+    /// The cached bars with their save time, or `None` on a miss (a corrupt
+    /// or old-schema entry is deleted and is a miss).
+    pub async fn get_entry(&self, key: &CacheKey) -> Result<Option<CachedEntry>, StoreError> {
         let id = key.id();
-        let bytes = match &self.backend {
-            Backend::Memory(map) => map.borrow().get(&id).cloned(),
+        let found = match &self.backend {
+            Backend::Memory(map) => map.borrow().get(&id).map(|e| (e.bytes.clone(), e.saved_at)),
             // A value that is not bytes at all is as corrupt as bad bytes.
-            Backend::IndexedDb(db) => idb_get(db, &id).await?.map(|value| {
-                value
+            Backend::IndexedDb(db) => idb_get(db, &id).await?.map(|(value, meta)| {
+                let bytes = value
                     .dyn_into::<js_sys::Uint8Array>()
                     .map(|a| a.to_vec())
-                    .unwrap_or_default()
+                    .unwrap_or_default();
+                let saved_at = meta.and_then(|m| read_number(&m, "savedAt")).unwrap_or(0.0);
+                (bytes, saved_at)
             }),
         };
-        let Some(bytes) = bytes else { return Ok(None) };
+        let Some((bytes, saved_at)) = found else {
+            return Ok(None);
+        };
         match codec::decode(&key.symbol, &bytes) {
-            Ok(bars) => Ok(Some(bars)),
+            Ok(bars) => Ok(Some(CachedEntry {
+                bars,
+                saved_at_ms: saved_at as i64,
+                bytes: bytes.len() as u64,
+            })),
             Err(why) => {
                 web_sys::console::warn_1(&format!("bar cache: dropping {id}: {why}").into());
                 self.dropped.set(self.dropped.get() + 1);
@@ -181,12 +222,183 @@ impl BarStore {
             )));
         }
         let bytes = codec::encode(bars);
+        self.put_bytes(&key.id(), &bytes, bars.len()).await
+    }
+
+    async fn put_bytes(&self, id: &str, bytes: &[u8], bar_count: usize) -> Result<(), StoreError> {
         match &self.backend {
             Backend::Memory(map) => {
-                map.borrow_mut().insert(key.id(), bytes);
+                let now = js_sys::Date::now();
+                map.borrow_mut().insert(
+                    id.to_string(),
+                    MemoryEntry {
+                        bytes: bytes.to_vec(),
+                        saved_at: now,
+                        last_used: now,
+                    },
+                );
                 Ok(())
             }
-            Backend::IndexedDb(db) => idb_put(db, &key.id(), &bytes, bars.len()).await,
+            Backend::IndexedDb(db) => idb_put(db, id, bytes, bar_count).await,
+        }
+    }
+
+    /// Stores complete, validated bars while keeping the whole cache within
+    /// `quota_bytes`: least-recently-used entries are evicted first, and when
+    /// the browser still refuses the write (its own quota), a quarter of the
+    /// remaining entries (least recently used) go too and the write is tried
+    /// once more. Returns how many entries were evicted. An entry larger
+    /// than the quota is not stored (an error).
+    pub async fn put_within(
+        &self,
+        key: &CacheKey,
+        bars: &Bars,
+        quota_bytes: u64,
+    ) -> Result<usize, StoreError> {
+        if bars.is_empty() {
+            return Err(StoreError::Db(format!(
+                "refusing to cache {}: no bars",
+                key.id()
+            )));
+        }
+        let id = key.id();
+        let bytes = codec::encode(bars);
+        let entries = self.lru_entries().await?;
+        let evict = Lru { quota_bytes }
+            .evictions(&entries, &id, bytes.len() as u64)
+            .map_err(|e| StoreError::Db(format!("{id}: {e}")))?;
+        self.delete_ids(&evict).await?;
+        let mut evicted = evict.len();
+        if let Err(first) = self.put_bytes(&id, &bytes, bars.len()).await {
+            // Most likely QuotaExceededError: make room and try once more.
+            let mut rest = self.lru_entries().await?;
+            rest.retain(|e| e.key != id);
+            rest.sort_by_key(|e| e.last_used_ms);
+            let more: Vec<String> = rest
+                .iter()
+                .take(rest.len().div_ceil(4))
+                .map(|e| e.key.clone())
+                .collect();
+            if more.is_empty() {
+                return Err(first);
+            }
+            self.delete_ids(&more).await?;
+            evicted += more.len();
+            self.put_bytes(&id, &bytes, bars.len()).await?;
+        }
+        Ok(evicted)
+    }
+
+    /// Marks an entry (as `get_entry` returned it) as used at `now_ms`, for
+    /// LRU eviction. The metadata is rewritten whole rather than read and
+    /// updated, so the write needs no second round trip in its transaction.
+    pub async fn touch(
+        &self,
+        key: &CacheKey,
+        entry: &CachedEntry,
+        now_ms: f64,
+    ) -> Result<(), StoreError> {
+        let id = key.id();
+        match &self.backend {
+            Backend::Memory(map) => {
+                if let Some(e) = map.borrow_mut().get_mut(&id) {
+                    e.last_used = now_ms;
+                }
+                Ok(())
+            }
+            Backend::IndexedDb(db) => {
+                let meta = meta_object(
+                    entry.bytes as f64,
+                    entry.bars.len() as f64,
+                    entry.saved_at_ms as f64,
+                    now_ms,
+                )?;
+                let tx = db
+                    .transaction(&[META_STORE], TransactionMode::ReadWrite)
+                    .map_err(|e| StoreError::db("touch", e))?;
+                tx.object_store(META_STORE)
+                    .map_err(|e| StoreError::db("touch", e))?
+                    .put(&meta, Some(&JsValue::from_str(&id)))
+                    .map_err(|e| StoreError::db("touch", e))?;
+                finish(tx, "touch").await
+            }
+        }
+    }
+
+    /// Every entry's key id, size and last use, for eviction.
+    pub async fn lru_entries(&self) -> Result<Vec<LruEntry<String>>, StoreError> {
+        match &self.backend {
+            Backend::Memory(map) => Ok(map
+                .borrow()
+                .iter()
+                .map(|(id, e)| LruEntry {
+                    key: id.clone(),
+                    size_bytes: e.bytes.len() as u64,
+                    last_used_ms: e.last_used as i64,
+                })
+                .collect()),
+            Backend::IndexedDb(db) => {
+                let tx = db
+                    .transaction(&[META_STORE], TransactionMode::ReadOnly)
+                    .map_err(|e| StoreError::db("listing entries", e))?;
+                let store = tx
+                    .object_store(META_STORE)
+                    .map_err(|e| StoreError::db("listing entries", e))?;
+                // Both requests before awaiting either (see `idb_get`).
+                let keys = store
+                    .get_all_keys(None, None)
+                    .map_err(|e| StoreError::db("listing entries", e))?;
+                let metas = store
+                    .get_all(None, None)
+                    .map_err(|e| StoreError::db("listing entries", e))?;
+                // Listeners on both before awaiting (see `idb_get`).
+                let (keys, metas) =
+                    futures::future::join(keys.into_future(), metas.into_future()).await;
+                let keys = keys.map_err(|e| StoreError::db("listing entries", e))?;
+                let metas = metas.map_err(|e| StoreError::db("listing entries", e))?;
+                // Both lists come in key order from one transaction.
+                Ok(keys
+                    .iter()
+                    .zip(metas.iter())
+                    .filter_map(|(k, m)| {
+                        Some(LruEntry {
+                            key: k.as_string()?,
+                            size_bytes: read_number(m, "bytes").unwrap_or(0.0).max(0.0) as u64,
+                            last_used_ms: read_number(m, "lastUsed").unwrap_or(0.0) as i64,
+                        })
+                    })
+                    .collect())
+            }
+        }
+    }
+
+    /// Removes entries by key id, in one transaction.
+    async fn delete_ids(&self, ids: &[String]) -> Result<(), StoreError> {
+        if ids.is_empty() {
+            return Ok(());
+        }
+        match &self.backend {
+            Backend::Memory(map) => {
+                let mut m = map.borrow_mut();
+                ids.iter().for_each(|id| {
+                    m.remove(id);
+                });
+                Ok(())
+            }
+            Backend::IndexedDb(db) => {
+                let tx = write_transaction(db)?;
+                for name in [BARS_STORE, META_STORE] {
+                    let store = tx
+                        .object_store(name)
+                        .map_err(|e| StoreError::db("evict", e))?;
+                    for id in ids {
+                        store
+                            .delete(JsValue::from_str(id))
+                            .map_err(|e| StoreError::db("evict", e))?;
+                    }
+                }
+                finish(tx, "evict").await
+            }
         }
     }
 
@@ -219,7 +431,7 @@ impl BarStore {
                 let m = map.borrow();
                 Ok(CacheStats {
                     entries: m.len(),
-                    bytes: m.values().map(|v| v.len() as u64).sum(),
+                    bytes: m.values().map(|v| v.bytes.len() as u64).sum(),
                 })
             }
             Backend::IndexedDb(db) => {
@@ -358,18 +570,32 @@ fn upgrade(db: &Database) -> Result<(), String> {
     Ok(())
 }
 
-async fn idb_get(db: &Database, id: &str) -> Result<Option<JsValue>, StoreError> {
+/// The bars value and its metadata (if any), read in one transaction.
+async fn idb_get(
+    db: &Database,
+    id: &str,
+) -> Result<Option<(JsValue, Option<JsValue>)>, StoreError> {
     let tx = db
-        .transaction(&[BARS_STORE], TransactionMode::ReadOnly)
+        .transaction(&[BARS_STORE, META_STORE], TransactionMode::ReadOnly)
         .map_err(|e| StoreError::db("get", e))?;
-    let store = tx
+    // Both requests are issued before awaiting either: a transaction is only
+    // guaranteed active until control returns to the event loop.
+    let value = tx
         .object_store(BARS_STORE)
-        .map_err(|e| StoreError::db("get", e))?;
-    store
-        .get(JsValue::from_str(id))
         .map_err(|e| StoreError::db("get", e))?
-        .await
-        .map_err(|e| StoreError::db("get", e))
+        .get(JsValue::from_str(id))
+        .map_err(|e| StoreError::db("get", e))?;
+    let meta = tx
+        .object_store(META_STORE)
+        .map_err(|e| StoreError::db("get", e))?
+        .get(JsValue::from_str(id))
+        .map_err(|e| StoreError::db("get", e))?;
+    // `into_future` attaches a request's listeners: both at once, before
+    // awaiting, or the second could succeed unheard while the first is awaited.
+    let (value, meta) = futures::future::join(value.into_future(), meta.into_future()).await;
+    let value = value.map_err(|e| StoreError::db("get", e))?;
+    let meta = meta.map_err(|e| StoreError::db("get", e))?;
+    Ok(value.map(|v| (v, meta)))
 }
 
 async fn idb_put(
@@ -382,16 +608,7 @@ async fn idb_put(
     // in the threaded build, which IndexedDB cannot clone.
     let value = js_sys::Uint8Array::from(bytes);
     let now = js_sys::Date::now();
-    let meta = js_sys::Object::new();
-    for (field, v) in [
-        ("bytes", bytes.len() as f64),
-        ("bars", bar_count as f64),
-        ("savedAt", now),
-        ("lastUsed", now),
-    ] {
-        js_sys::Reflect::set(&meta, &field.into(), &v.into())
-            .map_err(|_| StoreError::Db("put: building metadata".into()))?;
-    }
+    let meta = meta_object(bytes.len() as f64, bar_count as f64, now, now)?;
     let key = JsValue::from_str(id);
     let tx = write_transaction(db)?;
     let bars_store = tx
@@ -407,6 +624,26 @@ async fn idb_put(
         .put(&meta, Some(&key))
         .map_err(|e| StoreError::db("put", e))?;
     finish(tx, "put").await
+}
+
+/// The `{ bytes, bars, savedAt, lastUsed }` metadata object.
+fn meta_object(
+    bytes: f64,
+    bars: f64,
+    saved_at: f64,
+    last_used: f64,
+) -> Result<JsValue, StoreError> {
+    let meta = js_sys::Object::new();
+    for (field, v) in [
+        ("bytes", bytes),
+        ("bars", bars),
+        ("savedAt", saved_at),
+        ("lastUsed", last_used),
+    ] {
+        js_sys::Reflect::set(&meta, &field.into(), &v.into())
+            .map_err(|_| StoreError::Db("building metadata".into()))?;
+    }
+    Ok(meta.into())
 }
 
 fn write_transaction(db: &Database) -> Result<idb::Transaction, StoreError> {
