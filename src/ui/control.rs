@@ -66,13 +66,15 @@ pub fn source_config(form: &ScanForm) -> Result<SourceConfig, String> {
             .map_or(defaults.refresh_minutes, |n| {
                 u32::try_from(n).unwrap_or(u32::MAX)
             });
-        let needs_universe = source != SourceId::Binance;
-        if needs_universe && config.universe.is_empty() {
-            return Err(if data.universe.with(Vec::is_empty) {
-                "Universe: type or import at least one symbol".into()
-            } else {
-                "Universe: no symbol passes the filters".into()
-            });
+        // Binance alone has a universe of its own (top N) for an empty box;
+        // a typed list that the filters empty is an error everywhere.
+        if config.universe.is_empty() {
+            if data.universe.with(|u| !u.is_empty()) {
+                return Err("Universe: no symbol passes the filters".into());
+            }
+            if source != SourceId::Binance {
+                return Err("Universe: type or import at least one symbol".into());
+            }
         }
     }
     match source {

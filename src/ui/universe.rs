@@ -8,6 +8,7 @@ use leptos::prelude::*;
 use leptos::task::spawn_local;
 
 use crate::engine::formats::import::{parse_market_cap, UniverseEntry};
+use crate::web::sources::SourceId;
 
 use super::files;
 use super::format::count;
@@ -85,7 +86,13 @@ pub fn distinct(
 
 #[component]
 pub fn UniverseBox() -> impl IntoView {
-    let data = use_scan_state().form.data;
+    let form = use_scan_state().form;
+    let data = form.data;
+    let placeholder = move || match form.source.get() {
+        SourceId::Binance => "BTCUSDT ETHUSDT … — or leave empty for the top N pairs",
+        SourceId::Coinbase => "BTC-USD ETH-USD …",
+        _ => "AAPL MSFT NVDA — or paste a CSV: symbol,sector,industry,market cap",
+    };
     let total = move || data.universe.with(Vec::len);
     let summary = move || {
         let all = total();
@@ -145,7 +152,7 @@ pub fn UniverseBox() -> impl IntoView {
                 rows="3"
                 spellcheck="false"
                 autocomplete="off"
-                placeholder="AAPL MSFT NVDA — or paste a CSV: symbol,sector,industry,market cap"
+                placeholder=placeholder
                 prop:value=move || data.universe_text.get()
                 on:input=move |ev| data.universe_text.set(event_target_value(&ev))
             ></textarea>
