@@ -153,13 +153,12 @@ fn results(files: Vec<(String, Vec<u8>)>) -> (Vec<ImportRow>, Vec<(String, Arc<B
     let mut rows = Vec::new();
     let mut bars = Vec::new();
     for result in import_files(files) {
-        let symbol = result
-            .symbol
-            .clone()
-            .or_else(|| symbol_from_file_name(&result.file));
         let bar_count = result.bar_count();
+        let mut symbol = result.symbol;
         let rejected = match result.outcome {
             Ok(b) => {
+                // An accepted file always has a symbol; the name is a fallback.
+                symbol = symbol.or_else(|| symbol_from_file_name(&result.file));
                 if let Some(symbol) = &symbol {
                     bars.push((symbol.clone(), Arc::new(b)));
                 }

@@ -124,6 +124,20 @@ pub fn UniverseBox() -> impl IntoView {
         data.universe
             .with(|u| u.iter().any(|e| e.market_cap.is_some()))
     };
+    // A filter the universe no longer offers (the list changed) is dropped
+    // here, not in the hidden selects, so nothing unseen narrows the scan.
+    Effect::new(move || {
+        for (value, options) in [(data.sector, sectors), (data.industry, industries)] {
+            let current = value.get();
+            if !current.is_empty() && !options.read().contains(&current) {
+                value.set(String::new());
+            }
+        }
+        if !has_caps() {
+            data.min_cap.set(String::new());
+            data.max_cap.set(String::new());
+        }
+    });
     let list_error = RwSignal::new(None::<String>);
     let on_list_file = move |ev: web_sys::Event| {
         let input = event_target::<web_sys::HtmlInputElement>(&ev);
@@ -183,8 +197,7 @@ pub fn UniverseBox() -> impl IntoView {
     }
 }
 
-/// A select of a field's values with "any" first; a chosen value that has
-/// left the list (the universe changed) falls back to "any".
+/// A select of a field's values with "any" first.
 #[component]
 fn FacetSelect(
     label: &'static str,
@@ -192,12 +205,6 @@ fn FacetSelect(
     value: RwSignal<String>,
     options: Memo<Vec<String>>,
 ) -> impl IntoView {
-    Effect::new(move || {
-        let current = value.get();
-        if !current.is_empty() && !options.read().contains(&current) {
-            value.set(String::new());
-        }
-    });
     view! {
         <label class="field">
             <span>{label}</span>
