@@ -9,17 +9,20 @@ use leptos::prelude::*;
 use leptos::task::spawn_local;
 
 use crate::web::pool;
+use crate::web::sources::SourceId;
 use crate::web::store::BarStore;
 
 use super::control::{refresh_cache, run_scan, stop_scan};
 use super::controls::RunControls;
 use super::editor::ScanEditor;
+use super::import::ImportPanel;
 use super::progress::ProgressPanel;
 use super::settings::SettingsPanel;
-use super::source::SourcePicker;
+use super::source::{is_fetched, SourcePicker};
 use super::state::{use_scan_state, ScanState};
 use super::status::StatusLine;
 use super::table::ResultsTable;
+use super::universe::UniverseBox;
 
 #[component]
 pub fn App() -> impl IntoView {
@@ -62,13 +65,20 @@ pub fn App() -> impl IntoView {
     }
 }
 
-/// Source, settings and the Run / Stop buttons.
+/// Source (with its own controls, the universe or the imported files),
+/// settings and the Run / Stop buttons.
 #[component]
 fn ScanSetup() -> impl IntoView {
     let source = use_scan_state().form.source;
     view! {
         <section class="panel setup" aria-label="Scan setup" class:synthetic=move || source.get().is_synthetic()>
             <SourcePicker />
+            <Show when=move || is_fetched(source.get())>
+                <UniverseBox />
+            </Show>
+            <Show when=move || source.get() == SourceId::Import>
+                <ImportPanel />
+            </Show>
             <SettingsPanel />
             <RunControls />
         </section>

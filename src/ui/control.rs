@@ -6,13 +6,17 @@
 use leptos::prelude::*;
 use leptos::task::spawn_local;
 
+use crate::engine::formats::expand_template;
+use crate::engine::formats::import::UniverseEntry;
 use crate::engine::run::{Limits, ProgressSnapshot};
 use crate::engine::score::Settings;
 use crate::web::runner::{self, ScanJob, ScanUpdate};
-use crate::web::sources::SourceId;
+use crate::web::sources::{SourceConfig, SourceId};
 
 use super::hooks;
+use super::source::is_fetched;
 use super::state::{column_texts, Env, ScanForm, ScanState};
+use super::universe::{filtered, UniverseFilter};
 
 /// The form's settings, parsed.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -40,6 +44,76 @@ pub fn form_settings(form: &ScanForm) -> Result<FormSettings, String> {
             ..Limits::default()
         },
     })
+}
+
+/// The chosen source's settings from the form. Only the fields the source
+/// uses are checked; the error names the field and what it needs, and never
+/// quotes the API key.
+pub fn source_config(form: &ScanForm) -> Result<SourceConfig, String> {
+    let source = form.source.get();
+    let data = &form.data;
+    let defaults = SourceConfig::default();
+    let mut config = SourceConfig {
+        format: data.format.get(),
+        ..SourceConfig::default()
+    };
+    if is_fetched(source) {
+        let filter = UniverseFilter::from_form(data)?;
+        config.universe = data.universe.with(|u| filtered(u, &filter));
+        config.per_minute = count(&data.per_minute.read(), "Requests / minute", 1)?
+            .map(|n| u32::try_from(n).unwrap_or(u32::MAX));
+        config.refresh_minutes = count(&data.refresh_minutes.read(), "Refresh after", 1)?
+            .map_or(defaults.refresh_minutes, |n| {
+                u32::try_from(n).unwrap_or(u32::MAX)
+            });
+        // Binance alone has a universe of its own (top N) for an empty box;
+        // a typed list that the filters empty is an error everywhere.
+        if config.universe.is_empty() {
+            if data.universe.with(|u| !u.is_empty()) {
+                return Err("Universe: no symbol passes the filters".into());
+            }
+            if source != SourceId::Binance {
+                return Err("Universe: type or import at least one symbol".into());
+            }
+        }
+    }
+    match source {
+        SourceId::Url => {
+            let template = data.url_template.read().trim().to_string();
+            if template.is_empty() {
+                return Err("URL template: e.g. http://host/path/{symbol}.csv".into());
+            }
+            // A trial fill catches a missing {symbol} or scheme before Run.
+            expand_template(&template, "TEST").map_err(|e| format!("URL template: {e}"))?;
+            config.url_template = template;
+        }
+        SourceId::Binance => {
+            config.binance_top = count(&data.binance_top.read(), "Top N USDT pairs", 1)?
+                .unwrap_or(defaults.binance_top);
+        }
+        SourceId::Import => {
+            let symbols = data.imported_symbols();
+            if symbols.is_empty() {
+                return Err("Import: drop or choose CSV or ZIP files first".into());
+            }
+            config.universe = symbols
+                .into_iter()
+                .map(|symbol| UniverseEntry {
+                    symbol,
+                    ..Default::default()
+                })
+                .collect();
+        }
+        _ => {}
+    }
+    if source.needs_key() {
+        let key = data.api_key.read().trim().to_string();
+        if key.is_empty() {
+            return Err("API key: enter your key (kept only in this browser)".into());
+        }
+        config.api_key = Some(key);
+    }
+    Ok(config)
 }
 
 /// Empty means "no limit"; otherwise a whole number of at least `min`.
@@ -74,7 +148,12 @@ pub fn run_blocker(state: &ScanState) -> Option<String> {
     if state.env.pool.read().is_none() {
         return Some("starting the workers…".into());
     }
-    form_settings(&state.form).err()
+    if state.form.data.importing.get() {
+        return Some("reading the imported files…".into());
+    }
+    form_settings(&state.form)
+        .err()
+        .or_else(|| source_config(&state.form).err())
 }
 
 /// Starts a scan from the form, stopping the one in progress. A bad
@@ -83,7 +162,8 @@ pub fn run_scan(state: ScanState) {
     let (form, run, env) = (state.form, state.run, state.env);
     let blocker = untrack(|| run_blocker(&state));
     let store = env.store.get_value();
-    let (parsed, store) = match (blocker, untrack(|| form_settings(&form)), store) {
+    let settings = untrack(|| form_settings(&form).and_then(|s| Ok((s, source_config(&form)?))));
+    let ((parsed, config), store) = match (blocker, settings, store) {
         (None, Ok(parsed), Some(store)) => (parsed, store),
         (Some(why), _, _) | (None, Err(why), _) => return run.refused.set(Some(why)),
         (None, Ok(_), None) => return run.refused.set(Some("opening the bar cache…".into())),
@@ -98,7 +178,7 @@ pub fn run_scan(state: ScanState) {
         expr: form.expr.get_untracked(),
         columns: columns.clone(),
         source,
-        config: Default::default(),
+        config,
         settings: parsed.settings,
         lookback: parsed.lookback,
         limits: parsed.limits,

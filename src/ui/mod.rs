@@ -7,8 +7,11 @@ mod columns;
 mod control;
 mod controls;
 mod editor;
+mod files;
 mod format;
 mod hooks;
+mod import;
+mod keys;
 mod presets;
 mod progress;
 mod row;
@@ -17,6 +20,7 @@ mod source;
 mod state;
 mod status;
 mod table;
+mod universe;
 
 /// Mounts the app into `<body>` (called from the `technic-web` binary).
 pub fn start() {

@@ -14,16 +14,23 @@ pub fn ResultRow(row: Row, display_columns: usize) -> impl IntoView {
     let symbol = row.symbol.clone();
     let data_symbol = row.symbol.clone();
     match &row.outcome {
-        Outcome::Error(e) => view! {
-            <tr class="error-row" data-testid="error-row" data-symbol=data_symbol>
-                <td class="sym">{symbol}</td>
-                <td class="reason" colspan=TECHNIC_COLUMNS.len() - 1 + display_columns>
-                    <span class="chip error">{e.kind()}</span>
-                    {e.to_string()}
-                </td>
-            </tr>
+        Outcome::Error(e) => {
+            // Rows have a fixed height (the table is virtualised), so a long
+            // reason is cut with an ellipsis and shown whole in the tooltip.
+            let reason = e.to_string();
+            let tooltip = format!("{symbol}: {} — {reason}", e.kind());
+            let row_tooltip = tooltip.clone();
+            view! {
+                <tr class="error-row" data-testid="error-row" data-symbol=data_symbol title=row_tooltip>
+                    <td class="sym">{symbol}</td>
+                    <td class="reason" colspan=TECHNIC_COLUMNS.len() - 1 + display_columns title=tooltip>
+                        <span class="chip error">{e.kind()}</span>
+                        <span class="reason-text" data-testid="error-reason">{reason}</span>
+                    </td>
+                </tr>
+            }
+            .into_any()
         }
-        .into_any(),
         Outcome::Match(m) => {
             let numeric = |key: ColumnKey, decimals: usize| view! { <td class="num">{cell(key.value(&row), decimals)}</td> };
             let change = key_class(ColumnKey::Change.value(&row));

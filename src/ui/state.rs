@@ -3,9 +3,13 @@
 //! that are not reactive (the bar store, the running scan). No DOM here.
 
 use std::rc::Rc;
+use std::sync::Arc;
 
 use leptos::prelude::*;
 
+use crate::engine::bars::Bars;
+use crate::engine::formats::import::{parse_universe, UniverseEntry};
+use crate::engine::formats::Format;
 use crate::engine::lang::{LangError, Scan};
 use crate::engine::run::{ProgressSnapshot, Row};
 use crate::web::pool::PoolInfo;
@@ -30,6 +34,52 @@ pub struct ScanForm {
     pub reward_risk: RwSignal<String>,
     /// Auto-stop after this many matches; empty = never.
     pub max_matches: RwSignal<String>,
+    /// The chosen source's own settings, the universe and imported files.
+    pub data: DataForm,
+}
+
+/// The market-data part of the form. Numbers stay text until Run, like the
+/// settings; `control::source_config` parses them and says which is wrong.
+#[derive(Clone, Copy)]
+pub struct DataForm {
+    /// `http://host/path/{symbol}.csv` (URL source).
+    pub url_template: RwSignal<String>,
+    pub format: RwSignal<Format>,
+    /// Binance: top N USDT pairs when the universe box is empty.
+    pub binance_top: RwSignal<String>,
+    /// The chosen source's key, mirrored from localStorage (`keys`). Never
+    /// written to the URL hash, an export, a log or a message.
+    pub api_key: RwSignal<String>,
+    /// Requests per minute; empty = the source's default.
+    pub per_minute: RwSignal<String>,
+    /// Refresh the open session after this many minutes; empty = 15.
+    pub refresh_minutes: RwSignal<String>,
+    /// The universe as typed, pasted or read from a symbol list.
+    pub universe_text: RwSignal<String>,
+    /// `universe_text` parsed (symbols, with sector / industry / cap if given).
+    pub universe: Memo<Vec<UniverseEntry>>,
+    /// Universe filters; empty = any.
+    pub sector: RwSignal<String>,
+    pub industry: RwSignal<String>,
+    pub min_cap: RwSignal<String>,
+    pub max_cap: RwSignal<String>,
+    /// One row per imported file (or long-file symbol), for the results list.
+    pub imports: RwSignal<Vec<ImportRow>>,
+    /// Files being read or parsed right now.
+    pub importing: RwSignal<bool>,
+    /// The accepted bars of the last import, by symbol (see `import::hand_over`).
+    pub imported_bars: StoredValue<Vec<(String, Arc<Bars>)>>,
+}
+
+/// What became of one imported file, as the page shows it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ImportRow {
+    pub file: String,
+    pub symbol: Option<String>,
+    /// Bars read (accepted rows).
+    pub bars: usize,
+    /// Why it was rejected; `None` = accepted.
+    pub rejected: Option<String>,
 }
 
 /// The current (or last) scan as the runner reports it, frame by frame.
@@ -106,7 +156,15 @@ impl ScanState {
             risk_pct: RwSignal::new("1".into()),
             reward_risk: RwSignal::new("2".into()),
             max_matches: RwSignal::new(String::new()),
+            data: DataForm::new(),
         };
+        // The key field always shows the chosen source's saved key.
+        Effect::new(move || {
+            let source = form.source.get();
+            form.data
+                .api_key
+                .set(super::keys::load(source).unwrap_or_default());
+        });
         let check = Memo::new(move |_| {
             let columns = column_texts(&form.columns.read())
                 .into_iter()
@@ -141,6 +199,39 @@ impl ScanState {
             },
             check,
         }
+    }
+}
+
+impl DataForm {
+    fn new() -> DataForm {
+        let universe_text = RwSignal::new(String::new());
+        DataForm {
+            url_template: RwSignal::new(String::new()),
+            format: RwSignal::new(Format::default()),
+            binance_top: RwSignal::new(String::new()),
+            api_key: RwSignal::new(String::new()),
+            per_minute: RwSignal::new(String::new()),
+            refresh_minutes: RwSignal::new(String::new()),
+            universe_text,
+            universe: Memo::new(move |_| parse_universe(&universe_text.read())),
+            sector: RwSignal::new(String::new()),
+            industry: RwSignal::new(String::new()),
+            min_cap: RwSignal::new(String::new()),
+            max_cap: RwSignal::new(String::new()),
+            imports: RwSignal::new(Vec::new()),
+            importing: RwSignal::new(false),
+            imported_bars: StoredValue::new(Vec::new()),
+        }
+    }
+
+    /// Symbols the last import accepted, in import order.
+    pub fn imported_symbols(&self) -> Vec<String> {
+        self.imports.with(|rows| {
+            rows.iter()
+                .filter(|r| r.rejected.is_none())
+                .filter_map(|r| r.symbol.clone())
+                .collect()
+        })
     }
 }
 
