@@ -106,6 +106,26 @@ pub fn source_config(form: &ScanForm) -> Result<SourceConfig, String> {
         }
         _ => {}
     }
+    if matches!(
+        source,
+        SourceId::Binance | SourceId::Coinbase | SourceId::Polygon | SourceId::TwelveData
+    ) {
+        let base = data
+            .service_base
+            .read()
+            .trim()
+            .trim_end_matches('/')
+            .to_string();
+        if !base.is_empty() {
+            if !(base.starts_with("http://") || base.starts_with("https://"))
+                || base.contains("{symbol}")
+            {
+                return Err("Service base URL: http(s)://host[:port], without {symbol}".into());
+            }
+            // The feeds read a template without `{symbol}` as the service's base.
+            config.url_template = base;
+        }
+    }
     if source.needs_key() {
         let key = data.api_key.read().trim().to_string();
         if key.is_empty() {

@@ -176,10 +176,8 @@ fn results(files: Vec<(String, Vec<u8>)>) -> (Vec<ImportRow>, Vec<(String, Arc<B
     (rows, bars)
 }
 
-/// The one place imported bars leave the UI.
-// SWITCH-OVER: once `crate::web::sources::set_imported` exists (fetch layer),
-// replace the body with `crate::web::sources::set_imported(bars);` and drop
-// `DataForm::imported_bars`.
-fn hand_over(data: DataForm, bars: Vec<(String, Arc<Bars>)>) {
-    data.imported_bars.set_value(bars);
+/// The one place imported bars leave the UI: the `import` source reads them
+/// from `web::sources` (each import replaces the previous one).
+fn hand_over(_data: DataForm, bars: Vec<(String, Arc<Bars>)>) {
+    crate::web::sources::set_imported(bars);
 }

@@ -111,6 +111,23 @@ fn SourceOptions() -> impl IntoView {
                         title="Used when the universe box is empty: the N USDT pairs with the most 24 h quote volume"
                     />
                 </Show>
+                <Show when=move || {
+                    matches!(source.get(), SourceId::Binance | SourceId::Coinbase | SourceId::Polygon | SourceId::TwelveData)
+                }>
+                    <label class="field wide" title="Optional: a proxy or mirror that answers like the service (empty = the service's own host)">
+                        <span>"Service base URL"</span>
+                        <input
+                            type="text"
+                            class="url"
+                            data-testid="source-base"
+                            placeholder="default host"
+                            spellcheck="false"
+                            autocomplete="off"
+                            prop:value=move || data.service_base.get()
+                            on:input=move |ev| data.service_base.set(event_target_value(&ev))
+                        />
+                    </label>
+                </Show>
                 <Show when=move || source.get().needs_key()>
                     <ApiKeyField />
                 </Show>

@@ -3,11 +3,9 @@
 //! that are not reactive (the bar store, the running scan). No DOM here.
 
 use std::rc::Rc;
-use std::sync::Arc;
 
 use leptos::prelude::*;
 
-use crate::engine::bars::Bars;
 use crate::engine::formats::import::{parse_universe, UniverseEntry};
 use crate::engine::formats::Format;
 use crate::engine::lang::{LangError, Scan};
@@ -67,8 +65,9 @@ pub struct DataForm {
     pub imports: RwSignal<Vec<ImportRow>>,
     /// Files being read or parsed right now.
     pub importing: RwSignal<bool>,
-    /// The accepted bars of the last import, by symbol (see `import::hand_over`).
-    pub imported_bars: StoredValue<Vec<(String, Arc<Bars>)>>,
+    /// A service's base URL replacing its host (a proxy, or a loopback test
+    /// server); empty = the service's own host.
+    pub service_base: RwSignal<String>,
 }
 
 /// What became of one imported file, as the page shows it.
@@ -220,7 +219,7 @@ impl DataForm {
             max_cap: RwSignal::new(String::new()),
             imports: RwSignal::new(Vec::new()),
             importing: RwSignal::new(false),
-            imported_bars: StoredValue::new(Vec::new()),
+            service_base: RwSignal::new(String::new()),
         }
     }
 

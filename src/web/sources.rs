@@ -41,7 +41,7 @@ pub enum SourceId {
 /// What the form says about the chosen source beyond its id. The API key is
 /// kept only in this browser (localStorage) and never reaches the URL hash, an
 /// export, a log or an error message.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Clone, PartialEq)]
 pub struct SourceConfig {
     /// `{symbol}` is replaced by each symbol (URL source).
     pub url_template: String,
@@ -56,6 +56,24 @@ pub struct SourceConfig {
     pub per_minute: Option<u32>,
     /// Refresh the still-open session after this many minutes.
     pub refresh_minutes: u32,
+}
+
+/// The key is never printed, not even in a debug dump of a job.
+impl std::fmt::Debug for SourceConfig {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SourceConfig")
+            .field(
+                "url_template",
+                &crate::engine::formats::redact(&self.url_template),
+            )
+            .field("format", &self.format)
+            .field("universe", &self.universe.len())
+            .field("binance_top", &self.binance_top)
+            .field("api_key", &self.api_key.as_ref().map(|_| "REDACTED"))
+            .field("per_minute", &self.per_minute)
+            .field("refresh_minutes", &self.refresh_minutes)
+            .finish()
+    }
 }
 
 impl Default for SourceConfig {
