@@ -191,7 +191,10 @@ const CSV_GOOD = ['GOODA', 'GOODB', 'FLAKY'];
 test('URL template (CSV): each fault is its error row, retries are counted, and a rescan refetches exactly the failed symbols', { timeout: 420_000 }, async (t) => {
   const b = await browser();
   await openApp(b.page, app.url);
-  if (!(await requireOption(t, b.page, 'url')) || !(await requireHooks(t, b.page, ['source-url', 'universe-input']))) return;
+  if (!(await requireOption(t, b.page, 'url'))) return;
+  // The source's own controls appear once it is chosen.
+  await b.page.selectOption(sel('source'), 'url');
+  if (!(await requireHooks(t, b.page, ['source-url', 'universe-input']))) return;
 
   faults.reset();
   faults.setFaults({ FLAKY: '503x2', ...Object.fromEntries(Object.entries(CSV_FAULTS).map(([s, [spec]]) => [s, spec])) });
@@ -247,7 +250,10 @@ const JSON_FAULTS = {
 test('URL template (Binance-shaped JSON): invalid JSON, an empty array and a bad bar are error rows; the rest scan', { timeout: 240_000 }, async (t) => {
   const b = await browser();
   await openApp(b.page, app.url);
-  if (!(await requireOption(t, b.page, 'url')) || !(await requireHooks(t, b.page, ['source-url', 'universe-input']))) return;
+  if (!(await requireOption(t, b.page, 'url'))) return;
+  // The source's own controls appear once it is chosen.
+  await b.page.selectOption(sel('source'), 'url');
+  if (!(await requireHooks(t, b.page, ['source-url', 'universe-input']))) return;
   if (!(await firstPresent(b.page, HOOKS.format))) {
     t.skip(`no format select yet (${HOOKS.format.map((h) => `data-testid="${h}"`).join(' / ')})`);
     return;
@@ -285,7 +291,9 @@ test('Binance: a rescan days later asks only for the missing tail (startTime)', 
   // (Under this clock __technicLastScan.totalMs may read 0; nothing here uses it.)
   await b.context.clock.install();
   await openApp(b.page, app.url);
-  if (!(await requireOption(t, b.page, 'binance')) || !(await requireHooks(t, b.page, ['universe-input']))) return;
+  if (!(await requireOption(t, b.page, 'binance'))) return;
+  await b.page.selectOption(sel('source'), 'binance');
+  if (!(await requireHooks(t, b.page, ['universe-input']))) return;
   await b.page.selectOption(sel('source'), 'binance');
   const baseHook = await firstPresent(b.page, HOOKS.base)
     ?? ((await b.page.locator(sel('source-url')).isVisible().catch(() => false)) ? 'source-url' : null);
@@ -332,7 +340,9 @@ test('Binance: a rescan days later asks only for the missing tail (startTime)', 
 test('Stop aborts the requests in flight, as the server sees it', { timeout: 120_000 }, async (t) => {
   const b = await browser();
   await openApp(b.page, app.url);
-  if (!(await requireOption(t, b.page, 'url')) || !(await requireHooks(t, b.page, ['source-url', 'universe-input', 'stop']))) return;
+  if (!(await requireOption(t, b.page, 'url'))) return;
+  await b.page.selectOption(sel('source'), 'url');
+  if (!(await requireHooks(t, b.page, ['source-url', 'universe-input', 'stop']))) return;
   faults.reset();
   // Every answer stalls mid-body (and a few never start), far longer than the test waits.
   faults.setFaults({ '*': 'stall', STALLH1: 'hang', STALLH2: 'hang' });
