@@ -7,6 +7,7 @@ mod columns;
 mod control;
 mod controls;
 mod editor;
+mod export;
 mod files;
 mod format;
 mod hooks;

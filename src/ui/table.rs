@@ -106,6 +106,7 @@ pub fn ResultsTable() -> impl IntoView {
                     <option value="matches">"Matches only"</option>
                     <option value="errors">"Errors only"</option>
                 </select>
+                <super::export::ExportButton />
             </div>
             <div class="scroller" node_ref=scroller on:scroll=move |_| measure()>
                 <table class="grid">
