@@ -524,3 +524,36 @@ test('an API key never appears in the URL, other storage, the page, the console 
     console.log(`# key check: ${exportHook ? 'the scan did not end, export not checked' : `no export hook (${HOOKS.export.join(' / ')}): checked the URL, storage, page text, error rows and console only`}`);
   }
 });
+
+// ---- every network source against its documented response shape --------------
+
+const SERVICES = [
+  { source: 'coinbase', symbol: 'BTC-USD', kind: 'coinbase', key: false },
+  { source: 'polygon', symbol: 'AAPL', kind: 'polygon', key: true },
+  { source: 'twelvedata', symbol: 'MSFT', kind: 'twelvedata', key: true },
+  { source: 'binance', symbol: 'BTCUSDT', kind: 'klines', key: false },
+];
+
+test('Coinbase, Polygon, Twelve Data and Binance each scan from their documented response shapes', { timeout: 240_000 }, async (t) => {
+  const b = await browser();
+  await openApp(b.page, app.url);
+  for (const s of SERVICES) {
+    if (!(await requireOption(t, b.page, s.source))) return;
+    await b.page.selectOption(sel('source'), s.source);
+    if (!(await requireHooks(t, b.page, ['universe-input', 'source-base']))) return;
+    faults.reset();
+    await b.page.locator(sel('source-base')).fill(faults.url);
+    if (s.key) {
+      const keyHook = await firstPresent(b.page, HOOKS.key);
+      assert.ok(keyHook, `${s.source} shows a key input`);
+      await b.page.locator(sel(keyHook)).fill('e2e-key-123');
+    }
+    await b.page.locator(sel('universe-input')).fill(s.symbol);
+    const last = await scan(b, 120_000);
+    assert.equal(last.stopped, false, `${s.source}: the scan completed`);
+    assert.deepEqual(await errorRows(b.page), {}, `${s.source}: no error rows`);
+    assert.deepEqual(await resultSymbols(b.page), [s.symbol], `${s.source}: the symbol scanned into a result row`);
+    const seen = faults.log().filter((e) => e.kind === s.kind && e.symbol === s.symbol);
+    assert.ok(seen.length >= 1, `${s.source}: the loopback server answered its ${s.kind} endpoint`);
+  }
+});
