@@ -113,6 +113,12 @@ fn data_text(p: &ProgressSnapshot, synthetic: bool) -> String {
     );
     if synthetic {
         counts
+    } else if p.retries > 0 {
+        format!(
+            "{counts} · {} retries · {}",
+            grouped(p.retries as u64),
+            bytes(p.bytes)
+        )
     } else {
         format!("{counts} · {}", bytes(p.bytes))
     }
