@@ -349,6 +349,32 @@ pub(crate) fn check_symbol<'a>(
 }
 
 /// `YYYY-MM-DD` of a UTC epoch-ms time (`None` outside chrono's range).
+/// A request's `from..=to` (epoch ms) as two ISO dates, or the error naming
+/// the service and its (redacted) base: dates out of range, or a range that
+/// ends before it starts.
+pub(crate) fn date_range(
+    service: Service,
+    base: &str,
+    from: i64,
+    to: i64,
+) -> Result<(String, String), FormatError> {
+    let (Some(start), Some(end)) = (iso_date(from), iso_date(to)) else {
+        return Err(FormatError::request(
+            service,
+            base,
+            "the dates are out of range",
+        ));
+    };
+    if to < from {
+        return Err(FormatError::request(
+            service,
+            base,
+            format!("the range ends ({end}) before it starts ({start})"),
+        ));
+    }
+    Ok((start, end))
+}
+
 pub(crate) fn iso_date(ms: i64) -> Option<String> {
     chrono::DateTime::from_timestamp_millis(ms).map(|t| t.format("%Y-%m-%d").to_string())
 }

@@ -11,7 +11,7 @@
 //! sends midnight US Eastern, i.e. 04:00 or 05:00 UTC).
 
 use super::{
-    check_base, check_symbol, encode_component, iso_date, Cell, FormatError, Reader, Service,
+    check_base, check_symbol, date_range, encode_component, Cell, FormatError, Reader, Service,
 };
 use crate::engine::bars::{Bars, Columns};
 use serde::Deserialize;
@@ -118,20 +118,7 @@ pub fn aggregates_url(
     let base = base.trim().trim_end_matches('/');
     check_base(Service::Polygon, base)?;
     let symbol = check_symbol(Service::Polygon, base, symbol)?.to_ascii_uppercase();
-    let (Some(from_date), Some(to_date)) = (iso_date(from), iso_date(to)) else {
-        return Err(FormatError::request(
-            Service::Polygon,
-            base,
-            "the dates are out of range",
-        ));
-    };
-    if to < from {
-        return Err(FormatError::request(
-            Service::Polygon,
-            base,
-            format!("the range ends ({to_date}) before it starts ({from_date})"),
-        ));
-    }
+    let (from_date, to_date) = date_range(Service::Polygon, base, from, to)?;
     let key = check_key(base, api_key)?;
     Ok(format!(
         "{base}/v2/aggs/ticker/{}/range/1/day/{from_date}/{to_date}?adjusted=true&sort=asc&limit={MAX_LIMIT}&apiKey={}",

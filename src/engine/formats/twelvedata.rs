@@ -8,7 +8,7 @@
 //! asks for `timezone=UTC`). A missing `volume` (forex, indices) is 0.
 
 use super::{
-    check_base, check_symbol, encode_component, iso_date, Cell, FormatError, Reader, Service,
+    check_base, check_symbol, date_range, encode_component, Cell, FormatError, Reader, Service,
 };
 use crate::engine::bars::{Bars, Columns};
 use chrono::{NaiveDate, NaiveDateTime};
@@ -152,20 +152,7 @@ pub fn time_series_url(
     let base = base.trim().trim_end_matches('/');
     check_base(Service::TwelveData, base)?;
     let symbol = check_symbol(Service::TwelveData, base, symbol)?.to_ascii_uppercase();
-    let (Some(start), Some(end)) = (iso_date(from), iso_date(to)) else {
-        return Err(FormatError::request(
-            Service::TwelveData,
-            base,
-            "the dates are out of range",
-        ));
-    };
-    if to < from {
-        return Err(FormatError::request(
-            Service::TwelveData,
-            base,
-            format!("the range ends ({end}) before it starts ({start})"),
-        ));
-    }
+    let (start, end) = date_range(Service::TwelveData, base, from, to)?;
     let key = api_key.trim();
     if key.is_empty() {
         return Err(FormatError::request(
