@@ -73,7 +73,8 @@ pub fn ResultsTable() -> impl IntoView {
             run.rows.with(|rows| {
                 o[first..end]
                     .iter()
-                    .map(|&i| (i, rows[i].clone()))
+                    .enumerate()
+                    .map(|(k, &i)| (first + k, i, rows[i].clone()))
                     .collect::<Vec<_>>()
             })
         })
@@ -132,14 +133,18 @@ pub fn ResultsTable() -> impl IntoView {
                         </tr>
                         <For
                             each=visible
-                            key=move |(i, row)| (row.scan_id, *i)
-                            children=move |(_, row)| view! { <ResultRow row=row display_columns=display_columns() /> }
+                            // Keyed by position too: a re-sort redraws the (few) visible
+                            // rows instead of moving DOM nodes, which left rows out of
+                            // order now and then (seen in the e2e sort check).
+                            key=move |(pos, i, row)| (row.scan_id, *i, *pos)
+                            children=move |(_, _, row)| view! { <ResultRow row=row display_columns=display_columns() /> }
                         />
                         <tr class="spacer" aria-hidden="true">
                             <td style:height=pad_bottom></td>
                         </tr>
                     </tbody>
                 </table>
+                <Warmup />
                 <Show when=move || window.get().2 == 0>
                     <p class="empty">
                         {move || if run.running.get() { "Scanning…" } else { "No rows to show." }}
@@ -199,4 +204,46 @@ fn HeaderCell(key: ColumnKey, title: String) -> impl IntoView {
 /// starts with a number any test can parse.
 fn plain_count(n: usize, one: &str, many: &str) -> String {
     format!("{n} {}", if n == 1 { one } else { many })
+}
+
+/// Draws one match row and one error row off-screen for the first two frames,
+/// then removes them. Why: the browser compiles WebAssembly functions lazily,
+/// on first call, on the page's thread; without this, compiling the row
+/// rendering code landed inside the first scan as a 50–90 ms task (measured
+/// with the e2e long-task observer), instead of at load time.
+#[component]
+fn Warmup() -> impl IntoView {
+    let warm = RwSignal::new(true);
+    request_animation_frame(move || request_animation_frame(move || warm.set(false)));
+    let rows = move || {
+        use crate::engine::run::{Match, Row, SymbolError};
+        use crate::engine::score::{score, Settings};
+        let bars = crate::engine::synthetic::bars(1, 0, 60);
+        let last = bars.len() - 1;
+        let m = Match {
+            time: bars.time()[last],
+            close: bars.close()[last],
+            change_pct: 0.0,
+            score: score(&bars, &Settings::default()),
+            columns: vec![Some(1.0)],
+            bars: bars.len(),
+        };
+        let row = |symbol: &str, outcome| Row {
+            scan_id: 0,
+            order: 0,
+            symbol: symbol.into(),
+            outcome,
+        };
+        view! {
+            <ResultRow row=row("WARMUP", Outcome::Match(Box::new(m))) display_columns=1 />
+            <ResultRow row=row("WARMUP-ERR", Outcome::Error(SymbolError::NoData)) display_columns=1 />
+        }
+    };
+    view! {
+        <Show when=move || warm.get()>
+            <table class="grid warmup" aria-hidden="true" style="position:absolute;left:-10000px;top:0;visibility:hidden">
+                <tbody>{rows}</tbody>
+            </table>
+        </Show>
+    }
 }
