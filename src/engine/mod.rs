@@ -1,6 +1,6 @@
 //! The scanner engine: bars, indicators, the scan language, the Technic score and
-//! the streaming scan run. Must not import any browser crate (`web_sys`,
-//! `js_sys`, `wasm_bindgen`, `leptos`): it builds and is tested natively.
+//! the streaming scan run. Must not import any browser crate (the web-sys
+//! family, the Leptos UI): it builds and is tested natively.
 
 pub mod bars;
 pub mod cache_policy;
