@@ -24,7 +24,10 @@ if [ ! -f www/data/AAPL.csv ] || [ ! -f www/data/universe.json ]; then
 fi
 
 step "golden fixture"
+# ../shared beside the repository (CI), else $TECHNIC_SHARED, else /work/shared
+# (the same order the golden test uses; a clone in a temporary folder has no ../shared).
 SHARED="${TECHNIC_SHARED:-../shared}"
+[ -f "$SHARED/fixtures/technic-golden.json" ] || SHARED=/work/shared
 if [ ! -f "$SHARED/fixtures/technic-golden.json" ]; then
   echo "missing $SHARED/fixtures/technic-golden.json (the shared/ folder beside the repo, or set TECHNIC_SHARED)" >&2
   exit 1
