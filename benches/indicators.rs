@@ -11,9 +11,9 @@ use std::hint::black_box;
 use std::time::Instant;
 
 use ta_lib::{Core, MAType};
+use technic::data::synthetic;
 use technic::engine::indicators as ind;
 use technic::engine::indicators::candles as cdl;
-use technic::engine::synthetic;
 
 struct Data {
     open: Vec<f64>,

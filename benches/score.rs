@@ -11,13 +11,13 @@ use std::sync::Arc;
 use std::time::Instant;
 
 use rayon::prelude::*;
+use technic::data::synthetic;
 use technic::engine::bars::Bars;
 use technic::engine::lang::Scan;
 use technic::engine::run::{
     self, Control, Flow, Loaded, Progress, Row, RunOptions, Sink, SymbolError, SystemClock,
 };
 use technic::engine::score::{self, Settings};
-use technic::engine::synthetic;
 
 fn env(name: &str, default: usize) -> usize {
     std::env::var(name)

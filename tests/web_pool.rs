@@ -8,7 +8,7 @@ use std::cell::RefCell;
 use futures::channel::oneshot;
 use futures::future::{FutureExt, LocalBoxFuture, Shared};
 use rayon::prelude::*;
-use technic::engine::synthetic;
+use technic::data::synthetic;
 use technic::web::pool::{self, PoolInfo};
 use wasm_bindgen_test::*;
 

@@ -8,8 +8,9 @@
 use std::future::IntoFuture;
 
 use idb::{Factory, ObjectStoreParams, TransactionMode};
-use technic::engine::codec::{self, CodecError, SCHEMA_VERSION};
-use technic::engine::{synthetic, Bars};
+use technic::data::codec::{self, CodecError, SCHEMA_VERSION};
+use technic::data::synthetic;
+use technic::engine::Bars;
 use technic::web::store::{
     BarStore, CacheKey, CacheStats, StoreKind, BARS_STORE, DB_VERSION, META_STORE,
 };

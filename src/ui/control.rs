@@ -6,8 +6,8 @@
 use leptos::prelude::*;
 use leptos::task::spawn_local;
 
-use crate::engine::formats::expand_template;
-use crate::engine::formats::import::UniverseEntry;
+use crate::data::formats::expand_template;
+use crate::data::formats::import::UniverseEntry;
 use crate::engine::run::{Limits, ProgressSnapshot};
 use crate::engine::score::Settings;
 use crate::web::runner::{self, ScanJob, ScanUpdate};

@@ -1,5 +1,5 @@
 //! The import panel: a drop zone and a file picker for CSV files or ZIPs of
-//! them, read in the page and parsed by `engine::formats::import`, with one
+//! them, read in the page and parsed by `data::formats::import`, with one
 //! result row per file (accepted: symbol and bar count; rejected: why).
 //! Importing selects the `import` source, which scans the accepted symbols.
 //! Each import replaces the previous one.
@@ -9,8 +9,8 @@ use std::sync::Arc;
 use leptos::prelude::*;
 use leptos::task::spawn_local;
 
+use crate::data::formats::import::{import_files, symbol_from_file_name};
 use crate::engine::bars::Bars;
-use crate::engine::formats::import::{import_files, symbol_from_file_name};
 use crate::web::sources::SourceId;
 
 use super::files::{self, PickedFile};

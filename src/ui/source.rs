@@ -5,7 +5,7 @@
 
 use leptos::prelude::*;
 
-use crate::engine::formats::Format;
+use crate::data::formats::Format;
 use crate::web::sources::SourceId;
 
 use super::keys;

@@ -6,8 +6,8 @@ use std::rc::Rc;
 
 use leptos::prelude::*;
 
-use crate::engine::formats::import::{parse_universe, UniverseEntry};
-use crate::engine::formats::Format;
+use crate::data::formats::import::{parse_universe, UniverseEntry};
+use crate::data::formats::Format;
 use crate::engine::lang::{LangError, Scan};
 use crate::engine::run::{ProgressSnapshot, Row};
 use crate::web::pool::PoolInfo;

@@ -218,7 +218,7 @@ fn Warmup() -> impl IntoView {
     let rows = move || {
         use crate::engine::run::{Match, Row, SymbolError};
         use crate::engine::score::{score, Settings};
-        let bars = crate::engine::synthetic::bars(1, 0, 60);
+        let bars = crate::data::synthetic::bars(1, 0, 60);
         let last = bars.len() - 1;
         let m = Match {
             time: bars.time()[last],

@@ -7,7 +7,7 @@
 use leptos::prelude::*;
 use leptos::task::spawn_local;
 
-use crate::engine::formats::import::{parse_market_cap, UniverseEntry};
+use crate::data::formats::import::{parse_market_cap, UniverseEntry};
 use crate::web::sources::SourceId;
 
 use super::files;

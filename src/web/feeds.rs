@@ -2,14 +2,14 @@
 //! the fetch layer (`web::fetch`): the URL template, the bundled sample,
 //! Binance klines (paged, with the main host as a fallback), Coinbase candles
 //! (300-day pages, newest first), Polygon aggregates (`next_url` paging) and
-//! Twelve Data time series. Parsing is `engine::formats`; a response that does
+//! Twelve Data time series. Parsing is `data::formats`; a response that does
 //! not parse is an error with its position, never bars. Page only.
 
+use crate::data::cache_policy::{Calendar, DAY_MS};
+use crate::data::csv::read_bars;
+use crate::data::fetch_policy::{Failure, SourceKind, SourcePolicy};
+use crate::data::formats::{self, binance, coinbase, polygon, twelvedata, FormatError};
 use crate::engine::bars::{Bars, Columns};
-use crate::engine::cache_policy::{Calendar, DAY_MS};
-use crate::engine::csv::read_bars;
-use crate::engine::fetch_policy::{Failure, SourceKind, SourcePolicy};
-use crate::engine::formats::{self, binance, coinbase, polygon, twelvedata, FormatError};
 use crate::engine::run::SymbolError;
 
 use super::fetch::{fetch_with_policy, AbortRegistry, SourceGate};

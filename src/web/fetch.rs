@@ -3,7 +3,7 @@
 //! ([`SourceGate`]), an `AbortController` per request (timeout, and the scan's
 //! Stop through [`AbortRegistry`]), retries with jittered exponential backoff
 //! and a 429's `Retry-After` pausing the whole source, all decided by
-//! `engine::fetch_policy`. Every failure becomes a `Failure` whose text has
+//! `data::fetch_policy`. Every failure becomes a `Failure` whose text has
 //! the API key redacted. Page only (it uses `window.fetch`).
 
 use std::cell::{Cell, RefCell};
@@ -14,10 +14,10 @@ use futures::future::{select, Either};
 use wasm_bindgen::{JsCast, JsValue};
 use wasm_bindgen_futures::JsFuture;
 
-use crate::engine::fetch_policy::{
+use crate::data::fetch_policy::{
     self, parse_retry_after, Failure, InFlight, Outcome, RateLimiter, SourcePolicy, Step,
 };
-use crate::engine::formats;
+use crate::data::formats;
 
 use super::sources::js_message;
 use super::time::epoch_ms;

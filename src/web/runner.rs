@@ -18,7 +18,7 @@ use std::time::Duration;
 
 use futures::StreamExt;
 
-use crate::engine::cache_policy::{append_tail, Freshness, FreshnessRule};
+use crate::data::cache_policy::{append_tail, Freshness, FreshnessRule};
 use crate::engine::lang::{LangError, Scan};
 use crate::engine::run::{
     self, BarSource, Control, Flow, Limits, Loaded, Progress, ProgressSnapshot, Row, RunOptions,

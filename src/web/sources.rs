@@ -10,9 +10,9 @@ use std::sync::{Arc, Mutex, OnceLock};
 use wasm_bindgen::JsCast;
 use wasm_bindgen_futures::JsFuture;
 
+use crate::data::synthetic;
 use crate::engine::bars::Bars;
 use crate::engine::run::{BarSource, Loaded, SymbolError};
-use crate::engine::synthetic;
 
 /// Seed and length of the synthetic market, fixed so every run and every
 /// device sees the same bars.
@@ -45,10 +45,10 @@ pub enum SourceId {
 pub struct SourceConfig {
     /// `{symbol}` is replaced by each symbol (URL source).
     pub url_template: String,
-    pub format: crate::engine::formats::Format,
+    pub format: crate::data::formats::Format,
     /// The typed, pasted or imported universe, already filtered by the form's
     /// sector / industry / market-cap filters. Empty for Binance = top N.
-    pub universe: Vec<crate::engine::formats::import::UniverseEntry>,
+    pub universe: Vec<crate::data::formats::import::UniverseEntry>,
     /// Binance: how many USDT pairs by 24 h quote volume when no universe is given.
     pub binance_top: usize,
     pub api_key: Option<String>,
@@ -64,7 +64,7 @@ impl std::fmt::Debug for SourceConfig {
         f.debug_struct("SourceConfig")
             .field(
                 "url_template",
-                &crate::engine::formats::redact(&self.url_template),
+                &crate::data::formats::redact(&self.url_template),
             )
             .field("format", &self.format)
             .field("universe", &self.universe.len())

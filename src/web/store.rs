@@ -1,5 +1,5 @@
 //! The bar cache: IndexedDB (through the `idb` crate) holding each
-//! (source, symbol, interval)'s bars as `engine::codec` bytes, with a memory
+//! (source, symbol, interval)'s bars as `data::codec` bytes, with a memory
 //! fallback when IndexedDB is unavailable (private mode, blocked). A corrupt or
 //! old-schema entry is dropped and reported as a miss, so it is refetched.
 //!
@@ -12,7 +12,7 @@
 //!   the freshness rule's `savedAt`, LRU eviction by `lastUsed`).
 //!
 //! [`BarStore::put_within`] keeps the store under a byte quota: it evicts the
-//! least-recently-used entries (`engine::cache_policy::Lru`) before writing,
+//! least-recently-used entries (`data::cache_policy::Lru`) before writing,
 //! and when the browser refuses the write anyway (QuotaExceededError aborts
 //! the transaction) it evicts more and retries once.
 //!
@@ -29,9 +29,9 @@ use futures::future::{select, Either};
 use idb::{Database, Factory, ObjectStoreParams, TransactionMode, TransactionResult};
 use wasm_bindgen::{JsCast, JsValue};
 
+use crate::data::cache_policy::{Lru, LruEntry};
+use crate::data::codec;
 use crate::engine::bars::Bars;
-use crate::engine::cache_policy::{Lru, LruEntry};
-use crate::engine::codec;
 
 /// The default byte quota of the bar cache (decimal, like browsers' quotas).
 pub const DEFAULT_QUOTA_BYTES: u64 = 200_000_000;

@@ -299,10 +299,10 @@ fn synth_writes_the_synthetic_market_that_reads_back_bit_for_bit() {
         String::from_utf8_lossy(&out.stderr)
     );
     for i in 0..3 {
-        let name = technic::engine::synthetic::symbol_name(i);
+        let name = technic::data::synthetic::symbol_name(i);
         let bytes = std::fs::read(dir.path().join(format!("{name}.csv"))).unwrap();
-        let read = technic::engine::csv::read_bars(&name, &bytes).unwrap();
-        assert_eq!(read, technic::engine::synthetic::bars(7, i, 50), "{name}");
+        let read = technic::data::csv::read_bars(&name, &bytes).unwrap();
+        assert_eq!(read, technic::data::synthetic::bars(7, i, 50), "{name}");
     }
     let scan = json(&technic(&[
         "scan",

@@ -1,11 +1,12 @@
 //! See main.rs for what this module covers.
 
 use proptest::prelude::*;
-use technic::engine::bars::Columns;
-use technic::engine::codec::{
+use technic::data::codec::{
     checksum, decode, encode, encoded_len, CodecError, MAGIC, SCHEMA_VERSION,
 };
-use technic::engine::{csv, synthetic, Bars};
+use technic::data::{csv, synthetic};
+use technic::engine::bars::Columns;
+use technic::engine::Bars;
 
 use crate::common::{generated, repo_root, Series, SAMPLE_SYMBOLS};
 

@@ -2,7 +2,7 @@
 
 use crate::common::{repo_root, SAMPLE_SYMBOLS};
 use proptest::prelude::*;
-use technic::engine::csv::{read_bars, read_bars_with_stats, read_long, CsvError};
+use technic::data::csv::{read_bars, read_bars_with_stats, read_long, CsvError};
 use technic::engine::Bars;
 
 const DAY: i64 = 86_400_000;

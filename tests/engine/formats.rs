@@ -3,11 +3,11 @@
 use crate::common::repo_root;
 use proptest::prelude::*;
 use std::io::Write;
-use technic::engine::bars::Rule;
-use technic::engine::formats::import::{import_files, parse_universe, ImportError};
-use technic::engine::formats::{
+use technic::data::formats::import::{import_files, parse_universe, ImportError};
+use technic::data::formats::{
     binance, coinbase, expand_template, polygon, redact, twelvedata, Format, FormatError, Service,
 };
+use technic::engine::bars::Rule;
 use technic::engine::Bars;
 
 const DAY: i64 = 86_400_000;

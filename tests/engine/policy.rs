@@ -6,14 +6,14 @@ use chrono::NaiveDate;
 use rand::{Rng, RngCore, SeedableRng};
 use rand_pcg::Pcg64;
 
-use technic::engine::bars::{Bars, Columns};
-use technic::engine::cache_policy::{
+use technic::data::cache_policy::{
     append_tail, day_of, Calendar, Freshness, FreshnessRule, Lru, LruEntry, TailError, DAY_MS,
 };
-use technic::engine::fetch_policy::{
+use technic::data::fetch_policy::{
     classify, parse_retry_after, Decision, Failure, InFlight, Outcome, RateLimiter, RetryPolicy,
     SourceKind, SourcePolicy, Step, MAX_RETRY_AFTER_MS,
 };
+use technic::engine::bars::{Bars, Columns};
 use technic::engine::run::SymbolError;
 
 const MIN: u64 = 60_000;
@@ -741,8 +741,8 @@ fn a_tail_after_a_gap_is_an_error() {
     assert_eq!(
         err,
         TailError::Gap {
-            cached_last: technic::engine::cache_policy::Day(start + 9),
-            tail_first: technic::engine::cache_policy::Day(start + 12),
+            cached_last: technic::data::cache_policy::Day(start + 9),
+            tail_first: technic::data::cache_policy::Day(start + 12),
             missing: 2
         }
     );

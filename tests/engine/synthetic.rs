@@ -1,6 +1,6 @@
 //! See main.rs for what this module covers.
 
-use technic::engine::synthetic::{bars, symbol_name, universe, LAST_DAY, SYNTHETIC_LABEL};
+use technic::data::synthetic::{bars, symbol_name, universe, LAST_DAY, SYNTHETIC_LABEL};
 use technic::engine::Bars;
 
 const N: usize = 750;

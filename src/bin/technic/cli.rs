@@ -11,7 +11,7 @@ use std::sync::Mutex;
 use anyhow::{bail, Context, Result};
 use clap::{Parser, Subcommand, ValueEnum};
 
-use technic::engine::csv::read_bars;
+use technic::data::csv::read_bars;
 use technic::engine::lang::{LangError, Part, Scan};
 use technic::engine::run::{
     self, BarSource, Control, Flow, Limits, Loaded, Outcome, Progress, Row, RunOptions, Sink,
@@ -125,7 +125,7 @@ fn is_broken_pipe(e: &anyhow::Error) -> bool {
 
 fn synth(args: SynthArgs) -> Result<()> {
     use rayon::prelude::*;
-    use technic::engine::synthetic;
+    use technic::data::synthetic;
     std::fs::create_dir_all(&args.out)
         .with_context(|| format!("creating {}", args.out.display()))?;
     (0..args.symbols)

@@ -15,7 +15,7 @@
 
 use std::fmt;
 
-use super::bars::{Bars, BarsError, Columns};
+use crate::engine::bars::{Bars, BarsError, Columns};
 
 /// Milliseconds in a day.
 pub const DAY_MS: i64 = 86_400_000;

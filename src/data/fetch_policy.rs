@@ -19,7 +19,7 @@ use std::fmt;
 
 use chrono::{DateTime, NaiveDateTime};
 
-use super::run::SymbolError;
+use crate::engine::run::SymbolError;
 
 /// The longest wait a `Retry-After` header can impose (10 minutes). A larger
 /// value (or a date far ahead) is clamped to this, so a bad header cannot stall

@@ -37,7 +37,7 @@
 //! line). Cells are parsed straight from the reused `ByteRecord`'s bytes: no
 //! allocation per cell or per row, only per column and per error.
 
-use super::bars::{Bars, BarsError, Columns, Rule};
+use crate::engine::bars::{Bars, BarsError, Columns, Rule};
 use chrono::{DateTime, NaiveDate};
 use std::collections::HashMap;
 

@@ -17,8 +17,8 @@
 //! - A symbol imported twice keeps its first file; the later one is rejected.
 //! - One bad file never affects the others; nothing here panics.
 
+use crate::data::csv::{read_bars, read_long, CsvError};
 use crate::engine::bars::Bars;
-use crate::engine::csv::{read_bars, read_long, CsvError};
 use std::collections::HashMap;
 use std::io::{Cursor, Read};
 

@@ -18,7 +18,7 @@
 //! corruption, and a flipped byte anywhere is `Checksum` (or `Malformed` when
 //! it hits the magic) rather than a wrong schema number.
 
-use super::bars::{Bars, Columns};
+use crate::engine::bars::{Bars, Columns};
 
 /// The cache entry layout version. Bump it when the layout changes: older
 /// entries then fail to decode with `CodecError::Schema` and are refetched.

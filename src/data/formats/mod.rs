@@ -24,8 +24,8 @@ pub mod import;
 pub mod polygon;
 pub mod twelvedata;
 
-use super::bars::{Bars, BarsError, Columns, Rule};
-use super::csv::CsvError;
+use crate::data::csv::CsvError;
+use crate::engine::bars::{Bars, BarsError, Columns, Rule};
 use serde::de::{self, Deserialize, Deserializer, IgnoredAny, MapAccess, SeqAccess, Visitor};
 use std::fmt;
 use std::str::FromStr;

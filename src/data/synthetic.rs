@@ -22,7 +22,7 @@
 //!   on big moves and now and then on no news at all;
 //! - prices are continuous: already split-adjusted, there are no split jumps.
 
-use super::bars::{Bars, Columns};
+use crate::engine::bars::{Bars, Columns};
 use rand::RngCore;
 use rand_pcg::Pcg64;
 
