@@ -8,7 +8,8 @@ use crate::engine::lang::Part;
 
 use super::code_field::{CodeField, Marked};
 use super::presets::Presets;
-use super::state::{column_texts, use_scan_state};
+use super::state::use_scan_state;
+use crate::view::fields::column_texts;
 
 #[component]
 pub fn ScanEditor() -> impl IntoView {

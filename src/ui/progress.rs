@@ -6,8 +6,8 @@ use leptos::prelude::*;
 
 use crate::engine::run::ProgressSnapshot;
 
-use super::format::{bytes, count, grouped, seconds};
 use super::state::use_scan_state;
+use crate::view::format::{bytes, count, grouped, seconds};
 
 #[component]
 pub fn ProgressPanel() -> impl IntoView {

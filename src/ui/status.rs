@@ -6,8 +6,8 @@ use leptos::prelude::*;
 use crate::web::store::StoreKind;
 
 use super::control::clear_cache;
-use super::format::{bytes, count};
 use super::state::use_scan_state;
+use crate::view::format::{bytes, count};
 
 #[component]
 pub fn StatusLine() -> impl IntoView {

@@ -11,8 +11,8 @@ use crate::data::formats::import::{parse_market_cap, UniverseEntry};
 use crate::web::sources::SourceId;
 
 use super::files;
-use super::format::count;
 use super::state::{use_scan_state, DataForm};
+use crate::view::format::count;
 
 /// The form's universe filters, parsed. `None` = any.
 #[derive(Debug, Clone, Default, PartialEq)]
