@@ -5,9 +5,9 @@
 use leptos::prelude::*;
 
 use crate::engine::run::ProgressSnapshot;
+use crate::view::format::{bytes, count, grouped, seconds};
 
 use super::state::use_scan_state;
-use crate::view::format::{bytes, count, grouped, seconds};
 
 #[component]
 pub fn ProgressPanel() -> impl IntoView {

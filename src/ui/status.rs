@@ -3,11 +3,11 @@
 
 use leptos::prelude::*;
 
+use crate::view::format::{bytes, count};
 use crate::web::store::StoreKind;
 
 use super::control::clear_cache;
 use super::state::use_scan_state;
-use crate::view::format::{bytes, count};
 
 #[component]
 pub fn StatusLine() -> impl IntoView {
