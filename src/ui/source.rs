@@ -221,7 +221,7 @@ fn ApiKeyField() -> impl IntoView {
                     if storage_failed.get() {
                         "This browser refused to save the key: it lasts until the page closes."
                     } else {
-                        "Saved in this browser's localStorage only; never in the URL or an export."
+                        "Saved in this browser's localStorage (any page of this origin can read it); never in the URL or an export."
                     }
                 }}
             </span>
