@@ -5,6 +5,8 @@
 use leptos::html;
 use leptos::prelude::*;
 
+use crate::view::fields::split_at_span;
+
 /// Byte range in the field's text to underline (`start == end` marks the
 /// position itself, e.g. "unexpected end of input").
 pub type Marked = Option<(usize, usize)>;
@@ -71,22 +73,4 @@ pub fn CodeField(
             ></textarea>
         </div>
     }
-}
-
-/// `text` cut at a byte span, each cut moved back to a char boundary so a
-/// span from any source never panics.
-pub fn split_at_span(text: &str, start: usize, end: usize) -> (String, String, String) {
-    let floor = |mut i: usize| {
-        i = i.min(text.len());
-        while !text.is_char_boundary(i) {
-            i -= 1;
-        }
-        i
-    };
-    let (s, e) = (floor(start), floor(end.max(start)));
-    (
-        text[..s].to_string(),
-        text[s..e].to_string(),
-        text[e..].to_string(),
-    )
 }

@@ -10,12 +10,13 @@ use crate::data::formats::expand_template;
 use crate::data::formats::import::UniverseEntry;
 use crate::engine::run::{Limits, ProgressSnapshot};
 use crate::engine::score::Settings;
+use crate::view::fields::{column_list, positive_number, whole_number};
 use crate::web::runner::{self, ScanJob, ScanUpdate};
 use crate::web::sources::{SourceConfig, SourceId};
 
 use super::hooks;
-use super::source::is_fetched;
-use super::state::{column_texts, Env, ScanForm, ScanState};
+use super::source::{has_base, is_fetched};
+use super::state::{Env, ScanForm, ScanState};
 use super::universe::{filtered, UniverseFilter};
 
 /// The form's settings, parsed.
@@ -29,13 +30,13 @@ pub struct FormSettings {
 /// Parses the settings fields; the error names the field and what it needs.
 pub fn form_settings(form: &ScanForm) -> Result<FormSettings, String> {
     let defaults = Settings::default();
-    let lookback = count(&form.lookback.read(), "Lookback", 2)?;
+    let lookback = whole_number(&form.lookback.read(), "Lookback", 2)?;
     let settings = Settings {
-        account: positive(&form.account.read(), "Account", defaults.account)?,
-        risk_pct: positive(&form.risk_pct.read(), "Risk %", defaults.risk_pct)?,
-        reward_risk: positive(&form.reward_risk.read(), "R", defaults.reward_risk)?,
+        account: positive_number(&form.account.read(), "Account", defaults.account)?,
+        risk_pct: positive_number(&form.risk_pct.read(), "Risk %", defaults.risk_pct)?,
+        reward_risk: positive_number(&form.reward_risk.read(), "R", defaults.reward_risk)?,
     };
-    let max_matches = count(&form.max_matches.read(), "Stop after matches", 1)?;
+    let max_matches = whole_number(&form.max_matches.read(), "Stop after matches", 1)?;
     Ok(FormSettings {
         settings,
         lookback,
@@ -60,9 +61,9 @@ pub fn source_config(form: &ScanForm) -> Result<SourceConfig, String> {
     if is_fetched(source) {
         let filter = UniverseFilter::from_form(data)?;
         config.universe = data.universe.with(|u| filtered(u, &filter));
-        config.per_minute = count(&data.per_minute.read(), "Requests / minute", 1)?
+        config.per_minute = whole_number(&data.per_minute.read(), "Requests / minute", 1)?
             .map(|n| u32::try_from(n).unwrap_or(u32::MAX));
-        config.refresh_minutes = count(&data.refresh_minutes.read(), "Refresh after", 1)?
+        config.refresh_minutes = whole_number(&data.refresh_minutes.read(), "Refresh after", 1)?
             .map_or(defaults.refresh_minutes, |n| {
                 u32::try_from(n).unwrap_or(u32::MAX)
             });
@@ -88,7 +89,7 @@ pub fn source_config(form: &ScanForm) -> Result<SourceConfig, String> {
             config.url_template = template;
         }
         SourceId::Binance => {
-            config.binance_top = count(&data.binance_top.read(), "Top N USDT pairs", 1)?
+            config.binance_top = whole_number(&data.binance_top.read(), "Top N USDT pairs", 1)?
                 .unwrap_or(defaults.binance_top);
         }
         SourceId::Import => {
@@ -106,22 +107,10 @@ pub fn source_config(form: &ScanForm) -> Result<SourceConfig, String> {
         }
         _ => {}
     }
-    if matches!(
-        source,
-        SourceId::Binance | SourceId::Coinbase | SourceId::Polygon | SourceId::TwelveData
-    ) {
-        let base = data
-            .service_base
-            .read()
-            .trim()
-            .trim_end_matches('/')
-            .to_string();
-        if !base.is_empty() {
-            if !(base.starts_with("http://") || base.starts_with("https://"))
-                || base.contains("{symbol}")
-            {
-                return Err("Service base URL: http(s)://host[:port], without {symbol}".into());
-            }
+    // Only the chosen service's own base: a base typed for another service
+    // never carries this one's key.
+    if has_base(source) {
+        if let Some(base) = data.bases.with(|b| b.for_scan(source.cache_name()))? {
             // The feeds read a template without `{symbol}` as the service's base.
             config.url_template = base;
         }
@@ -134,30 +123,6 @@ pub fn source_config(form: &ScanForm) -> Result<SourceConfig, String> {
         config.api_key = Some(key);
     }
     Ok(config)
-}
-
-/// Empty means "no limit"; otherwise a whole number of at least `min`.
-fn count(text: &str, field: &str, min: usize) -> Result<Option<usize>, String> {
-    let text = text.trim();
-    if text.is_empty() {
-        return Ok(None);
-    }
-    match text.replace(['_', ','], "").parse::<usize>() {
-        Ok(n) if n >= min => Ok(Some(n)),
-        _ => Err(format!("{field}: a whole number ≥ {min}, or empty")),
-    }
-}
-
-/// Empty means the default; otherwise a finite number above zero.
-fn positive(text: &str, field: &str, default: f64) -> Result<f64, String> {
-    let text = text.trim();
-    if text.is_empty() {
-        return Ok(default);
-    }
-    match text.replace(['_', ','], "").parse::<f64>() {
-        Ok(v) if v.is_finite() && v > 0.0 => Ok(v),
-        _ => Err(format!("{field}: a number above 0")),
-    }
 }
 
 /// Why Run cannot start now, if it cannot.
@@ -189,10 +154,7 @@ pub fn run_scan(state: ScanState) {
         (None, Ok(_), None) => return run.refused.set(Some("opening the bar cache…".into())),
     };
     stop_scan(env);
-    let columns: Vec<String> = column_texts(&form.columns.get_untracked())
-        .into_iter()
-        .map(|c| c.text.to_string())
-        .collect();
+    let columns = column_list(&form.columns.get_untracked());
     let source = form.source.get_untracked();
     let job = ScanJob {
         expr: form.expr.get_untracked(),

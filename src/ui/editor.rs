@@ -5,10 +5,11 @@
 use leptos::prelude::*;
 
 use crate::engine::lang::Part;
+use crate::view::fields::column_texts;
 
 use super::code_field::{CodeField, Marked};
 use super::presets::Presets;
-use super::state::{column_texts, use_scan_state};
+use super::state::use_scan_state;
 
 #[component]
 pub fn ScanEditor() -> impl IntoView {

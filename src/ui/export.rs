@@ -1,14 +1,15 @@
-//! CSV export of the results as the table shows them (filter and sort
-//! applied): the Technic columns, the scan's display columns and, for error
-//! rows, the reason. Built from engine rows only, so no setting, URL or API key
-//! can reach the file.
+//! The Export CSV button: the rows as the table shows them (filter and sort
+//! applied), as text from `view::export` (which keeps every cell inert in a
+//! spreadsheet and holds no setting, URL or API key), handed to the browser
+//! as a download.
 
 use leptos::prelude::*;
 use wasm_bindgen::JsCast;
 
-use super::columns::{ordered, ColumnKey, TECHNIC_COLUMNS};
+use crate::view::columns::ordered;
+use crate::view::export::to_csv;
+
 use super::state::use_scan_state;
-use crate::engine::run::{Outcome, Row};
 
 /// The export button (`data-testid="export-csv"`).
 #[component]
@@ -37,45 +38,6 @@ pub fn ExportButton() -> impl IntoView {
             "Export CSV"
         </button>
     }
-}
-
-fn to_csv(rows: &[Row], order: &[usize], display: &[String]) -> String {
-    let mut w = csv::Writer::from_writer(Vec::new());
-    let mut header: Vec<String> = TECHNIC_COLUMNS
-        .iter()
-        .map(|(_, title)| title.to_string())
-        .collect();
-    header.extend(display.iter().cloned());
-    header.push("Error".into());
-    let _ = w.write_record(&header);
-    for &i in order {
-        let row = &rows[i];
-        let mut rec = Vec::with_capacity(header.len());
-        for &(key, _) in TECHNIC_COLUMNS.iter() {
-            rec.push(match (key, &row.outcome) {
-                (ColumnKey::Symbol, _) => row.symbol.clone(),
-                (ColumnKey::Signal, Outcome::Match(m)) => m.score.signal.label().to_string(),
-                _ => key.value(row).map(number).unwrap_or_default(),
-            });
-        }
-        rec.extend((0..display.len()).map(|k| {
-            ColumnKey::Display(k)
-                .value(row)
-                .map(number)
-                .unwrap_or_default()
-        }));
-        rec.push(match &row.outcome {
-            Outcome::Error(e) => e.to_string(),
-            Outcome::Match(_) => String::new(),
-        });
-        let _ = w.write_record(&rec);
-    }
-    String::from_utf8(w.into_inner().unwrap_or_default()).unwrap_or_default()
-}
-
-/// Full precision, shortest round-trip form.
-fn number(v: f64) -> String {
-    v.to_string()
 }
 
 /// Hands `text` to the browser as a file download.

@@ -9,6 +9,8 @@ use wasm_bindgen::JsValue;
 
 use crate::web::runner::Finished;
 
+use super::stored;
+
 /// localStorage key of the past throughput: a JSON map source → symbols/s.
 const THROUGHPUT_KEY: &str = "technic.throughput";
 
@@ -45,22 +47,9 @@ pub fn publish_last_scan(scan_id: u64, finished: &Finished) {
     let _ = js_sys::Reflect::set(&window, &JsValue::from_str("__technicLastScan"), &report);
 }
 
-fn storage() -> Option<web_sys::Storage> {
-    web_sys::window()?.local_storage().ok()?
-}
-
-fn read_rates(storage: &web_sys::Storage) -> BTreeMap<String, f64> {
-    storage
-        .get_item(THROUGHPUT_KEY)
-        .ok()
-        .flatten()
-        .and_then(|text| serde_json::from_str(&text).ok())
-        .unwrap_or_default()
-}
-
 /// Symbols per second this device reached on `source` before, if known.
 pub fn past_throughput(source: &str) -> Option<f64> {
-    read_rates(&storage()?)
+    stored::read::<BTreeMap<String, f64>>(THROUGHPUT_KEY)?
         .get(source)
         .copied()
         .filter(|r| r.is_finite() && *r > 0.0)
@@ -72,13 +61,10 @@ pub fn record_throughput(source: &str, symbols_per_sec: f64) {
     if !symbols_per_sec.is_finite() || symbols_per_sec <= 0.0 {
         return;
     }
-    let Some(storage) = storage() else { return };
-    let mut rates = read_rates(&storage);
+    let mut rates: BTreeMap<String, f64> = stored::read(THROUGHPUT_KEY).unwrap_or_default();
     let blended = rates
         .get(source)
         .map_or(symbols_per_sec, |old| 0.5 * old + 0.5 * symbols_per_sec);
     rates.insert(source.to_string(), blended);
-    if let Ok(text) = serde_json::to_string(&rates) {
-        let _ = storage.set_item(THROUGHPUT_KEY, &text);
-    }
+    stored::write(THROUGHPUT_KEY, &rates);
 }

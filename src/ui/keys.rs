@@ -1,17 +1,16 @@
 //! API keys for the keyed sources (Polygon, Twelve Data), kept only in this
 //! browser's localStorage under one entry per source. A key is never written
-//! to the URL hash, an export, a log or a message: nothing here formats it,
-//! and a storage failure is reported without it.
+//! to a URL, an export, a log or a message: nothing here formats it, and a
+//! storage failure is reported without it. localStorage is shared by every
+//! page of the origin, so the app belongs on an origin of its own (README).
 
 use crate::web::sources::SourceId;
+
+use super::stored;
 
 /// The localStorage entry holding `source`'s key: `technic.key.polygon`, …
 pub fn storage_key(source: SourceId) -> String {
     format!("technic.key.{}", source.cache_name())
-}
-
-fn storage() -> Option<web_sys::Storage> {
-    web_sys::window()?.local_storage().ok()?
 }
 
 /// The saved key of `source`, if any (always `None` for key-less sources).
@@ -19,10 +18,10 @@ pub fn load(source: SourceId) -> Option<String> {
     if !source.needs_key() {
         return None;
     }
-    storage()?
-        .get_item(&storage_key(source))
-        .ok()
-        .flatten()
+    let name = storage_key(source);
+    // Keys saved before entries were JSON are plain text.
+    stored::read::<String>(&name)
+        .or_else(|| stored::read_text(&name))
         .filter(|k| !k.is_empty())
 }
 
@@ -32,14 +31,11 @@ pub fn save(source: SourceId, key: &str) -> bool {
     if !source.needs_key() {
         return false;
     }
-    let Some(storage) = storage() else {
-        return false;
-    };
     let key = key.trim();
     if key.is_empty() {
-        storage.remove_item(&storage_key(source)).is_ok()
+        stored::remove(&storage_key(source))
     } else {
-        storage.set_item(&storage_key(source), key).is_ok()
+        stored::write(&storage_key(source), &key)
     }
 }
 

@@ -1,15 +1,15 @@
 //! The Leptos UI (wasm32 only). State lives at the top (`ScanState` context of
-//! `Copy` signals); components get only what they need. No indicator math here.
+//! `Copy` signals); components get only what they need. No indicator math
+//! here, and no pure logic either: formatting, sort, filter, field parsing and
+//! the CSV text live in `crate::view`, where they are tested natively.
 
 mod app;
 mod code_field;
-mod columns;
 mod control;
 mod controls;
 mod editor;
 mod export;
 mod files;
-mod format;
 mod hooks;
 mod import;
 mod keys;
@@ -20,8 +20,12 @@ mod settings;
 mod source;
 mod state;
 mod status;
+mod stored;
 mod table;
 mod universe;
+
+// Kept reachable as `super::format` for the components that name it.
+use crate::view::format;
 
 /// Mounts the app into `<body>` (called from the `technic-web` binary).
 pub fn start() {

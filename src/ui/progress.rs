@@ -5,8 +5,8 @@
 use leptos::prelude::*;
 
 use crate::engine::run::ProgressSnapshot;
+use crate::view::format::{bytes, count, grouped, seconds};
 
-use super::format::{bytes, count, grouped, seconds};
 use super::state::use_scan_state;
 
 #[component]

@@ -6,8 +6,8 @@ use leptos::prelude::*;
 use crate::engine::run::{Outcome, Row};
 use crate::engine::score::Signal;
 
-use super::columns::{ColumnKey, TECHNIC_COLUMNS};
-use super::format::{auto, cell};
+use crate::view::columns::{ColumnKey, TECHNIC_COLUMNS};
+use crate::view::format::{auto, cell};
 
 #[component]
 pub fn ResultRow(row: Row, display_columns: usize) -> impl IntoView {

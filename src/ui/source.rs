@@ -58,6 +58,14 @@ pub fn is_fetched(source: SourceId) -> bool {
     )
 }
 
+/// The services whose host a base URL may replace (each keeps its own).
+pub fn has_base(source: SourceId) -> bool {
+    matches!(
+        source,
+        SourceId::Binance | SourceId::Coinbase | SourceId::Polygon | SourceId::TwelveData
+    )
+}
+
 /// The controls of the chosen source (nothing for the sample and synthetic).
 #[component]
 fn SourceOptions() -> impl IntoView {
@@ -111,22 +119,8 @@ fn SourceOptions() -> impl IntoView {
                         title="Used when the universe box is empty: the N USDT pairs with the most 24 h quote volume"
                     />
                 </Show>
-                <Show when=move || {
-                    matches!(source.get(), SourceId::Binance | SourceId::Coinbase | SourceId::Polygon | SourceId::TwelveData)
-                }>
-                    <label class="field wide" title="Optional: a proxy or mirror that answers like the service (empty = the service's own host)">
-                        <span>"Service base URL"</span>
-                        <input
-                            type="text"
-                            class="url"
-                            data-testid="source-base"
-                            placeholder="default host"
-                            spellcheck="false"
-                            autocomplete="off"
-                            prop:value=move || data.service_base.get()
-                            on:input=move |ev| data.service_base.set(event_target_value(&ev))
-                        />
-                    </label>
+                <Show when=move || has_base(source.get())>
+                    <BaseField source=Signal::derive(move || source.get()) />
                 </Show>
                 <Show when=move || source.get().needs_key()>
                     <ApiKeyField />
@@ -147,6 +141,29 @@ fn SourceOptions() -> impl IntoView {
                 />
             </div>
         </Show>
+    }
+}
+
+/// The chosen service's own base URL (a proxy or mirror); each service
+/// keeps its own, remembered in this browser.
+#[component]
+fn BaseField(#[prop(into)] source: Signal<SourceId>) -> impl IntoView {
+    let data = use_scan_state().form.data;
+    let service = move || source.get().cache_name();
+    view! {
+        <label class="field wide" title="Optional: a proxy or mirror that answers like this service (empty = the service's own host)">
+            <span>{move || format!("{} base URL", source_name(source.get()))}</span>
+            <input
+                type="text"
+                class="url"
+                data-testid="source-base"
+                placeholder="default host"
+                spellcheck="false"
+                autocomplete="off"
+                prop:value=move || data.base(service())
+                on:input=move |ev| data.set_base(source.get_untracked().cache_name(), &event_target_value(&ev))
+            />
+        </label>
     }
 }
 
@@ -204,7 +221,7 @@ fn ApiKeyField() -> impl IntoView {
                     if storage_failed.get() {
                         "This browser refused to save the key: it lasts until the page closes."
                     } else {
-                        "Saved in this browser's localStorage only; never in the URL or an export."
+                        "Saved in this browser's localStorage (any page of this origin can read it); never in the URL or an export."
                     }
                 }}
             </span>
@@ -214,6 +231,8 @@ fn ApiKeyField() -> impl IntoView {
 
 fn source_name(source: SourceId) -> &'static str {
     match source {
+        SourceId::Binance => "Binance",
+        SourceId::Coinbase => "Coinbase",
         SourceId::Polygon => "Polygon",
         SourceId::TwelveData => "Twelve Data",
         _ => "Source",

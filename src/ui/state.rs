@@ -10,12 +10,19 @@ use crate::data::formats::import::{parse_universe, UniverseEntry};
 use crate::data::formats::Format;
 use crate::engine::lang::{LangError, Scan};
 use crate::engine::run::{ProgressSnapshot, Row};
+use crate::view::bases::ServiceBases;
+use crate::view::columns::{RowFilter, Sort};
+use crate::view::fields::column_list;
+use crate::view::presets::DEFAULT_PRESET;
 use crate::web::pool::PoolInfo;
 use crate::web::runner::{Finished, ScanHandle};
 use crate::web::sources::SourceId;
 use crate::web::store::{BarStore, CacheStats, StoreKind};
 
-use super::presets::DEFAULT_PRESET;
+use super::stored;
+
+/// localStorage entry of the service bases (a JSON map service → base).
+const BASES_KEY: &str = "technic.bases";
 
 /// What the user typed: text stays text until Run, so a half-typed number is
 /// never lost.
@@ -46,7 +53,7 @@ pub struct DataForm {
     /// Binance: top N USDT pairs when the universe box is empty.
     pub binance_top: RwSignal<String>,
     /// The chosen source's key, mirrored from localStorage (`keys`). Never
-    /// written to the URL hash, an export, a log or a message.
+    /// written to a URL, an export, a log or a message.
     pub api_key: RwSignal<String>,
     /// Requests per minute; empty = the source's default.
     pub per_minute: RwSignal<String>,
@@ -65,9 +72,10 @@ pub struct DataForm {
     pub imports: RwSignal<Vec<ImportRow>>,
     /// Files being read or parsed right now.
     pub importing: RwSignal<bool>,
-    /// A service's base URL replacing its host (a proxy, or a loopback test
-    /// server); empty = the service's own host.
-    pub service_base: RwSignal<String>,
+    /// Each service's base URL replacing its host (a proxy, or a loopback
+    /// test server); none = the service's own host. One per service, so a
+    /// mirror set for one never receives another's key.
+    pub bases: RwSignal<ServiceBases>,
 }
 
 /// What became of one imported file, as the page shows it.
@@ -100,21 +108,6 @@ pub struct ScanRun {
     pub source: RwSignal<Option<SourceId>>,
     /// This device's past symbols/s for the scan's source (seeds the ETA).
     pub seed_rate: RwSignal<Option<f64>>,
-}
-
-/// Which column the table sorts by.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Sort {
-    pub column: super::columns::ColumnKey,
-    pub descending: bool,
-}
-
-/// Which rows the table shows.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum RowFilter {
-    All,
-    Matches,
-    Errors,
 }
 
 #[derive(Clone, Copy)]
@@ -165,11 +158,7 @@ impl ScanState {
                 .set(super::keys::load(source).unwrap_or_default());
         });
         let check = Memo::new(move |_| {
-            let columns = column_texts(&form.columns.read())
-                .into_iter()
-                .map(|c| c.text.to_string())
-                .collect::<Vec<_>>();
-            Scan::compile(&form.expr.read(), &columns).err()
+            Scan::compile(&form.expr.read(), &column_list(&form.columns.read())).err()
         });
         ScanState {
             form,
@@ -219,8 +208,20 @@ impl DataForm {
             max_cap: RwSignal::new(String::new()),
             imports: RwSignal::new(Vec::new()),
             importing: RwSignal::new(false),
-            service_base: RwSignal::new(String::new()),
+            bases: RwSignal::new(stored::read(BASES_KEY).unwrap_or_default()),
         }
+    }
+
+    /// The base typed for `service` (a source's cache name).
+    pub fn base(&self, service: &'static str) -> String {
+        self.bases.with(|b| b.get(service).to_string())
+    }
+
+    /// Sets `service`'s base and remembers all bases in this browser (best
+    /// effort: a refused write only loses them at the next visit).
+    pub fn set_base(&self, service: &'static str, text: &str) {
+        self.bases.update(|b| b.set(service, text));
+        self.bases.with_untracked(|b| stored::write(BASES_KEY, b));
     }
 
     /// Symbols the last import accepted, in import order.
@@ -237,30 +238,4 @@ impl DataForm {
 /// The app's state, provided by `App`.
 pub fn use_scan_state() -> ScanState {
     expect_context::<ScanState>()
-}
-
-/// One display column as typed: its text and byte offset in the input.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct ColumnText<'a> {
-    pub start: usize,
-    pub text: &'a str,
-}
-
-/// Splits the display-columns input on `;`, trimming each and skipping empty
-/// ones, keeping offsets so an error span can be shown in the input.
-pub fn column_texts(input: &str) -> Vec<ColumnText<'_>> {
-    let mut out = Vec::new();
-    let mut start = 0;
-    for piece in input.split(';') {
-        let lead = piece.len() - piece.trim_start().len();
-        let text = piece.trim();
-        if !text.is_empty() {
-            out.push(ColumnText {
-                start: start + lead,
-                text,
-            });
-        }
-        start += piece.len() + 1;
-    }
-    out
 }

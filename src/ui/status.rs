@@ -3,10 +3,10 @@
 
 use leptos::prelude::*;
 
+use crate::view::format::{bytes, count};
 use crate::web::store::StoreKind;
 
 use super::control::clear_cache;
-use super::format::{bytes, count};
 use super::state::use_scan_state;
 
 #[component]

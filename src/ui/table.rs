@@ -1,21 +1,22 @@
 //! The results table: rows stream in (one `rows` update per frame), sort by
 //! any header, filter matches / errors, and only the rows in view (plus an
 //! overscan) are in the DOM, at a fixed row height, so 10,000 rows scroll
-//! smoothly. Spacer rows above and below keep the scrollbar true.
+//! smoothly. Spacer rows above and below keep the scrollbar true. The order,
+//! the window and the row keys are `view::columns` / `view::window`.
 
 use leptos::html;
 use leptos::prelude::*;
 
 use crate::engine::run::Outcome;
+use crate::view::columns::{
+    ordered, window_keys, ColumnKey, RowFilter, RowKey, Sort, TECHNIC_COLUMNS,
+};
+use crate::view::format::plain_count;
+use crate::view::window::Window;
 
-use super::columns::{ordered, ColumnKey, TECHNIC_COLUMNS};
+use super::export::ExportButton;
 use super::row::ResultRow;
-use super::state::{use_scan_state, RowFilter, Sort};
-
-/// Must match `--row-h` in style.css.
-const ROW_HEIGHT: f64 = 26.0;
-/// Rows drawn beyond each edge of the view, so fast scrolls show no gap.
-const OVERSCAN: usize = 15;
+use super::state::use_scan_state;
 
 #[component]
 pub fn ResultsTable() -> impl IntoView {
@@ -34,6 +35,53 @@ pub fn ResultsTable() -> impl IntoView {
             (matches, rows.len() - matches)
         })
     });
+    view! {
+        <section class="panel results" aria-label="Results">
+            <ResultsHead
+                matches=Signal::derive(move || counts.get().0)
+                errors=Signal::derive(move || counts.get().1)
+                on_filter=Callback::new(move |f| table.filter.set(f))
+            />
+            <ResultsGrid order=order />
+        </section>
+    }
+}
+
+/// The title, the match and error counts, the row filter and the export.
+#[component]
+fn ResultsHead(
+    matches: Signal<usize>,
+    errors: Signal<usize>,
+    /// Called with the filter the user picked.
+    on_filter: Callback<RowFilter>,
+) -> impl IntoView {
+    let on_change = move |ev| on_filter.run(RowFilter::from_value(&event_target_value(&ev)));
+    view! {
+        <div class="results-head">
+            <h2>"Results"</h2>
+            <span class="count" data-testid="result-count">
+                {move || plain_count(matches.get(), "match", "matches")}
+            </span>
+            <span class="count errors" data-testid="error-count">
+                {move || plain_count(errors.get(), "error", "errors")}
+            </span>
+            <select class="filter" data-testid="row-filter" aria-label="Show rows" on:change=on_change>
+                {[(RowFilter::All, "All rows"), (RowFilter::Matches, "Matches only"), (RowFilter::Errors, "Errors only")]
+                    .into_iter()
+                    .map(|(f, label)| view! { <option value=f.value()>{label}</option> })
+                    .collect_view()}
+            </select>
+            <ExportButton />
+        </div>
+    }
+}
+
+/// The scroller with the header row and the drawn window of `order` (row
+/// indices in display order).
+#[component]
+fn ResultsGrid(#[prop(into)] order: Signal<Vec<usize>>) -> impl IntoView {
+    let state = use_scan_state();
+    let (run, table) = (state.run, state.table);
     let scroller = NodeRef::<html::Div>::new();
     let scroll_top = RwSignal::new(0.0);
     let view_height = RwSignal::new(600.0);
@@ -57,153 +105,103 @@ pub fn ResultsTable() -> impl IntoView {
         scroll_top.set(0.0);
     });
     let _on_resize = window_event_listener(leptos::ev::resize, move |_| measure());
-    // (first, end, total) of the rows to draw; a Memo so scrolling within a
-    // row redraws nothing.
-    let window = Memo::new(move |_| {
-        let total = order.with(Vec::len);
-        let first = ((scroll_top.get() / ROW_HEIGHT) as usize)
-            .saturating_sub(OVERSCAN)
-            .min(total);
-        let shown = (view_height.get() / ROW_HEIGHT).ceil() as usize + 2 * OVERSCAN;
-        (first, (first + shown).min(total), total)
-    });
+    // A Memo, so scrolling within a row redraws nothing.
+    let window =
+        Memo::new(move |_| Window::at(scroll_top.get(), view_height.get(), order.with(Vec::len)));
+    // Keys only: a row is cloned when it is first drawn, not every frame.
     let visible = move || {
-        let (first, end, _) = window.get();
+        let w = window.get();
+        let sort = table.sort.get();
         order.with(|o| {
-            run.rows.with(|rows| {
-                o[first..end]
-                    .iter()
-                    .enumerate()
-                    .map(|(k, &i)| (first + k, i, rows[i].clone()))
-                    .collect::<Vec<_>>()
-            })
+            run.rows
+                .with(|rows| window_keys(rows, o, w.first, w.end, sort))
         })
     };
-    let display_columns = move || run.columns.with_untracked(Vec::len);
-    let pad_top = move || format!("{}px", window.get().0 as f64 * ROW_HEIGHT);
-    let pad_bottom = move || {
-        let (_, end, total) = window.get();
-        format!("{}px", (total - end) as f64 * ROW_HEIGHT)
-    };
-    let on_filter = move |ev| {
-        table.filter.set(match event_target_value(&ev).as_str() {
-            "matches" => RowFilter::Matches,
-            "errors" => RowFilter::Errors,
-            _ => RowFilter::All,
-        })
+    let draw = move |key: RowKey| {
+        let row = run.rows.with_untracked(|rows| rows.get(key.index).cloned());
+        let display_columns = run.columns.with_untracked(Vec::len);
+        row.map(|row| view! { <ResultRow row=row display_columns=display_columns /> })
     };
     view! {
-        <section class="panel results" aria-label="Results">
-            <div class="results-head">
-                <h2>"Results"</h2>
-                <span class="count" data-testid="result-count">
-                    {move || plain_count(counts.get().0, "match", "matches")}
-                </span>
-                <span class="count errors" data-testid="error-count">
-                    {move || plain_count(counts.get().1, "error", "errors")}
-                </span>
-                <select class="filter" data-testid="row-filter" aria-label="Show rows" on:change=on_filter>
-                    <option value="all">"All rows"</option>
-                    <option value="matches">"Matches only"</option>
-                    <option value="errors">"Errors only"</option>
-                </select>
-                <super::export::ExportButton />
-            </div>
-            <div class="scroller" node_ref=scroller on:scroll=move |_| measure()>
-                <table class="grid">
-                    <thead>
-                        <tr>
-                            {TECHNIC_COLUMNS
-                                .iter()
-                                .map(|&(key, title)| view! { <HeaderCell key=key title=title.to_string() /> })
-                                .collect_view()}
-                            {move || {
-                                run.columns
-                                    .get()
-                                    .into_iter()
-                                    .enumerate()
-                                    .map(|(k, title)| view! { <HeaderCell key=ColumnKey::Display(k) title=title /> })
-                                    .collect_view()
-                            }}
-                        </tr>
-                    </thead>
-                    <tbody>
-                        <tr class="spacer" aria-hidden="true">
-                            <td style:height=pad_top></td>
-                        </tr>
-                        <For
-                            each=visible
-                            // Keyed by position too: a re-sort redraws the (few) visible
-                            // rows instead of moving DOM nodes, which left rows out of
-                            // order now and then (seen in the e2e sort check).
-                            key=move |(pos, i, row)| (row.scan_id, *i, *pos)
-                            children=move |(_, _, row)| view! { <ResultRow row=row display_columns=display_columns() /> }
-                        />
-                        <tr class="spacer" aria-hidden="true">
-                            <td style:height=pad_bottom></td>
-                        </tr>
-                    </tbody>
-                </table>
-                <Warmup />
-                <Show when=move || window.get().2 == 0>
-                    <p class="empty">
-                        {move || if run.running.get() { "Scanning…" } else { "No rows to show." }}
-                    </p>
-                </Show>
-            </div>
-        </section>
+        <div class="scroller" node_ref=scroller on:scroll=move |_| measure()>
+            <table class="grid">
+                <thead>
+                    <HeaderRow
+                        display=Signal::derive(move || run.columns.get())
+                        sort=table.sort
+                        on_sort=Callback::new(move |column| table.sort.update(|s| *s = Some(Sort::after_click(*s, column))))
+                    />
+                </thead>
+                <tbody>
+                    <tr class="spacer" aria-hidden="true">
+                        <td style:height=move || format!("{}px", window.get().pad_top())></td>
+                    </tr>
+                    // Keyed by row and sort: see `RowKey` for the Leptos
+                    // keyed-diff case this avoids.
+                    <For each=visible key=|key| *key children=draw />
+                    <tr class="spacer" aria-hidden="true">
+                        <td style:height=move || format!("{}px", window.get().pad_bottom())></td>
+                    </tr>
+                </tbody>
+            </table>
+            <Warmup />
+            <Show when=move || window.get().total == 0>
+                <p class="empty">{move || if run.running.get() { "Scanning…" } else { "No rows to show." }}</p>
+            </Show>
+        </div>
+    }
+}
+
+/// The Technic headers, then one per display column of the shown scan.
+#[component]
+fn HeaderRow(
+    #[prop(into)] display: Signal<Vec<String>>,
+    #[prop(into)] sort: Signal<Option<Sort>>,
+    /// Called with the header clicked.
+    on_sort: Callback<ColumnKey>,
+) -> impl IntoView {
+    view! {
+        <tr>
+            {TECHNIC_COLUMNS
+                .iter()
+                .map(|&(column, title)| view! { <HeaderCell column=column title=title.to_string() sort=sort on_sort=on_sort /> })
+                .collect_view()}
+            {move || {
+                display
+                    .get()
+                    .into_iter()
+                    .enumerate()
+                    .map(|(k, title)| view! { <HeaderCell column=ColumnKey::Display(k) title=title sort=sort on_sort=on_sort /> })
+                    .collect_view()
+            }}
+        </tr>
     }
 }
 
 /// A sortable header: click sorts by it, click again flips the direction.
 #[component]
-fn HeaderCell(key: ColumnKey, title: String) -> impl IntoView {
-    let sort = use_scan_state().table.sort;
-    let direction = move || match sort.get() {
-        Some(s) if s.column == key => {
-            if s.descending {
-                "descending"
-            } else {
-                "ascending"
-            }
-        }
-        _ => "none",
-    };
-    let on_click = move |_| {
-        sort.update(|s| {
-            *s = Some(match *s {
-                Some(cur) if cur.column == key => Sort {
-                    column: key,
-                    descending: !cur.descending,
-                },
-                _ => Sort {
-                    column: key,
-                    descending: false,
-                },
-            })
-        })
+fn HeaderCell(
+    column: ColumnKey,
+    /// Shown as text (a display column's expression as typed).
+    title: String,
+    sort: Signal<Option<Sort>>,
+    on_sort: Callback<ColumnKey>,
+) -> impl IntoView {
+    let direction = move || Sort::aria(sort.get(), column);
+    let arrow = move || match direction() {
+        "ascending" => "▲",
+        "descending" => "▼",
+        _ => "",
     };
     let tooltip = title.clone();
     view! {
-        <th class:num=key.aligns_right() aria-sort=direction data-testid="column-header" title=tooltip>
-            <button type="button" class="sort" on:click=on_click>
+        <th class:num=column.aligns_right() aria-sort=direction data-testid="column-header" title=tooltip>
+            <button type="button" class="sort" on:click=move |_| on_sort.run(column)>
                 {title}
-                <span class="arrow" aria-hidden="true">
-                    {move || match direction() {
-                        "ascending" => "▲",
-                        "descending" => "▼",
-                        _ => "",
-                    }}
-                </span>
+                <span class="arrow" aria-hidden="true">{arrow}</span>
             </button>
         </th>
     }
-}
-
-/// `1 match`, `1234 matches`: the number ungrouped, so the element's text
-/// starts with a number any test can parse.
-fn plain_count(n: usize, one: &str, many: &str) -> String {
-    format!("{n} {}", if n == 1 { one } else { many })
 }
 
 /// Draws one match row and one error row off-screen for the first two frames,

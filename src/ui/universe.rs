@@ -1,87 +1,31 @@
 //! The universe box: symbols typed or pasted (spaces, commas or new lines, or
 //! a CSV with symbol and optional sector, industry, market cap), or read from
 //! a symbol-list file; how many there are; and filters by sector, industry
-//! and market cap. The filtered list is what a scan of a fetched source asks
-//! for (`control::source_config`).
+//! and market cap (parsed and applied by `view::universe`). The filtered list
+//! is what a scan of a fetched source asks for (`control::source_config`).
 
 use leptos::prelude::*;
 use leptos::task::spawn_local;
 
-use crate::data::formats::import::{parse_market_cap, UniverseEntry};
+use crate::view::format::count;
+use crate::view::universe::{distinct, industries_in};
 use crate::web::sources::SourceId;
 
 use super::files;
-use super::format::count;
 use super::state::{use_scan_state, DataForm};
 
-/// The form's universe filters, parsed. `None` = any.
-#[derive(Debug, Clone, Default, PartialEq)]
-pub struct UniverseFilter {
-    pub sector: Option<String>,
-    pub industry: Option<String>,
-    pub min_cap: Option<f64>,
-    pub max_cap: Option<f64>,
-}
+pub use crate::view::universe::{filtered, UniverseFilter};
 
 impl UniverseFilter {
     /// Reads the filter fields; the error names the field that is wrong.
     pub fn from_form(data: &DataForm) -> Result<UniverseFilter, String> {
-        let choice = |s: RwSignal<String>| Some(s.get()).filter(|s| !s.is_empty());
-        let cap = |s: RwSignal<String>, field: &str| {
-            let text = s.get();
-            if text.trim().is_empty() {
-                return Ok(None);
-            }
-            parse_market_cap(&text)
-                .map(Some)
-                .ok_or_else(|| format!("{field}: a number such as 500M, 2B or 1.5T, or empty"))
-        };
-        Ok(UniverseFilter {
-            sector: choice(data.sector),
-            industry: choice(data.industry),
-            min_cap: cap(data.min_cap, "Min market cap")?,
-            max_cap: cap(data.max_cap, "Max market cap")?,
-        })
+        UniverseFilter::parse(
+            &data.sector.read(),
+            &data.industry.read(),
+            &data.min_cap.read(),
+            &data.max_cap.read(),
+        )
     }
-
-    pub fn is_empty(&self) -> bool {
-        *self == UniverseFilter::default()
-    }
-
-    /// Whether `entry` passes. With a market-cap bound set, an entry whose
-    /// cap is unknown is left out (it cannot be shown to be in range).
-    pub fn keeps(&self, entry: &UniverseEntry) -> bool {
-        let same = |want: &Option<String>, have: &Option<String>| {
-            want.as_ref()
-                .is_none_or(|w| have.as_ref().is_some_and(|h| h == w))
-        };
-        let in_range = match (self.min_cap, self.max_cap, entry.market_cap) {
-            (None, None, _) => true,
-            (_, _, None) => false,
-            (min, max, Some(cap)) => min.is_none_or(|m| cap >= m) && max.is_none_or(|m| cap <= m),
-        };
-        same(&self.sector, &entry.sector) && same(&self.industry, &entry.industry) && in_range
-    }
-}
-
-/// The entries that pass `filter`, in list order.
-pub fn filtered(entries: &[UniverseEntry], filter: &UniverseFilter) -> Vec<UniverseEntry> {
-    entries
-        .iter()
-        .filter(|e| filter.keeps(e))
-        .cloned()
-        .collect()
-}
-
-/// The distinct values of one field, sorted (the filter selects' options).
-pub fn distinct(
-    entries: &[UniverseEntry],
-    field: impl Fn(&UniverseEntry) -> Option<&String>,
-) -> Vec<String> {
-    let mut values: Vec<String> = entries.iter().filter_map(|e| field(e).cloned()).collect();
-    values.sort();
-    values.dedup();
-    values
 }
 
 #[component]
@@ -111,14 +55,7 @@ pub fn UniverseBox() -> impl IntoView {
     // Industries of the chosen sector only, so the two selects never contradict.
     let industries = Memo::new(move |_| {
         let sector = data.sector.get();
-        data.universe.with(|u| {
-            let in_sector: Vec<UniverseEntry> = u
-                .iter()
-                .filter(|e| sector.is_empty() || e.sector.as_deref() == Some(sector.as_str()))
-                .cloned()
-                .collect();
-            distinct(&in_sector, |e| e.industry.as_ref())
-        })
+        data.universe.with(|u| industries_in(u, &sector))
     });
     let has_caps = move || {
         data.universe
