@@ -79,7 +79,8 @@ struct ScanArgs {
     /// Keep only the newest N bars of each symbol.
     #[arg(long)]
     lookback: Option<usize>,
-    /// Sort rows by `symbol` (default), `tech_rating`, or one of the --columns expressions (descending).
+    /// Sort rows by `symbol` (default), `tech_rating`, `short_rating`, or one of the --columns
+    /// expressions (descending).
     #[arg(long, default_value = "symbol")]
     sort: String,
     /// Stop after this many matches.
@@ -270,10 +271,13 @@ fn sort_rows(rows: &mut Matches, key: &str, columns: &[String]) -> Result<()> {
         "tech_rating" | "techRating" => {
             rows.sort_by(|a, b| desc(a.1.score.tech_rating, b.1.score.tech_rating))
         }
+        "short_rating" | "shortRating" => {
+            rows.sort_by(|a, b| desc(a.1.score.short_rating, b.1.score.short_rating))
+        }
         other => {
             let Some(k) = columns.iter().position(|c| c == other) else {
                 bail!(
-                    "--sort `{other}` is neither `symbol`, `tech_rating` nor one of the --columns"
+                    "--sort `{other}` is neither `symbol`, `tech_rating`, `short_rating` nor one of the --columns"
                 );
             };
             let v = |m: &run::Match| m.columns[k].unwrap_or(f64::NAN);
@@ -372,6 +376,7 @@ fn print_json(out: &mut impl Write, rows: &Matches, columns: &[String]) -> Resul
             let mut obj = serde_json::Map::new();
             obj.insert("symbol".into(), symbol.clone().into());
             obj.insert("techRating".into(), num(m.score.tech_rating));
+            obj.insert("shortRating".into(), num(m.score.short_rating));
             obj.insert("signal".into(), m.score.signal.label().into());
             for (c, v) in columns.iter().zip(&m.columns) {
                 obj.insert(c.clone(), v.map_or(serde_json::Value::Null, num));
@@ -396,13 +401,19 @@ fn cell(v: Option<f64>) -> String {
 
 fn print_csv(out: &mut impl Write, rows: &Matches, columns: &[String]) -> Result<()> {
     let mut w = csv::Writer::from_writer(out);
-    let mut header = vec!["symbol".to_string(), "techRating".into(), "signal".into()];
+    let mut header = vec![
+        "symbol".to_string(),
+        "techRating".into(),
+        "shortRating".into(),
+        "signal".into(),
+    ];
     header.extend(columns.iter().cloned());
     w.write_record(&header)?;
     for (symbol, m) in rows {
         let mut rec = vec![
             symbol.clone(),
             cell(Some(m.score.tech_rating)),
+            cell(Some(m.score.short_rating)),
             m.score.signal.label().to_string(),
         ];
         rec.extend(m.columns.iter().map(|v| cell(*v)));
@@ -414,13 +425,19 @@ fn print_csv(out: &mut impl Write, rows: &Matches, columns: &[String]) -> Result
 
 fn print_table(out: &mut impl Write, rows: &Matches, columns: &[String]) -> Result<()> {
     let mut table: Vec<Vec<String>> = vec![];
-    let mut header = vec!["symbol".to_string(), "techRating".into(), "signal".into()];
+    let mut header = vec![
+        "symbol".to_string(),
+        "techRating".into(),
+        "shortRating".into(),
+        "signal".into(),
+    ];
     header.extend(columns.iter().cloned());
     table.push(header);
     for (symbol, m) in rows {
         let mut rec = vec![
             symbol.clone(),
             format!("{:.2}", m.score.tech_rating),
+            format!("{:.2}", m.score.short_rating),
             m.score.signal.label().to_string(),
         ];
         rec.extend(m.columns.iter().map(|v| cell(*v)));
