@@ -429,7 +429,7 @@ impl Builder {
             ", "
         };
         let key = format!("{}({src_key}{sep}{})", def.kernel.key(), p.join(", "));
-        let kernel: Kernel = def.kernel;
+        let kernel: &'static Kernel = def.kernel;
         let outputs = kernel.outputs();
         let slots = self.step(
             key,

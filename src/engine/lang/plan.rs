@@ -22,7 +22,7 @@ pub enum Source {
 #[derive(Debug, Clone)]
 pub enum StepKind {
     Kernel {
-        kernel: Kernel,
+        kernel: &'static Kernel,
         source: Source,
         params: Vec<f64>,
     },
