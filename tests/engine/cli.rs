@@ -326,6 +326,30 @@ fn short_rating_is_the_engines_mirrored_score_next_to_tech_rating() {
     }
 }
 
+/// The bug: `--data` was walked recursively through symlinks, so a link back
+/// to a parent folder was entered again and again (a stack overflow, or the
+/// same CSVs found under a second path and refused as two files per symbol).
+#[cfg(unix)]
+#[test]
+fn regression_a_symlink_loop_under_data_is_walked_once() {
+    let dir = data_dir(&[]);
+    // more/loop → the data folder itself; again → more.
+    std::os::unix::fs::symlink("..", dir.path().join("more/loop")).unwrap();
+    std::os::unix::fs::symlink("more", dir.path().join("again")).unwrap();
+    let out = technic(&[
+        "scan",
+        "--data",
+        path(dir.path()),
+        "--expr",
+        "true",
+        "--format",
+        "json",
+    ]);
+    let rows = json(&out);
+    let symbols: Vec<&str> = rows.iter().map(|r| r["symbol"].as_str().unwrap()).collect();
+    assert_eq!(symbols, SAMPLE_SYMBOLS.to_vec(), "each CSV once");
+}
+
 #[test]
 fn synth_writes_the_synthetic_market_that_reads_back_bit_for_bit() {
     let dir = tempfile::tempdir().unwrap();

@@ -3,7 +3,7 @@
 //!
 //! `technic scan --data <dir or files> --expr '<scan>' [--columns 'a;b'] [--format json|csv|table] [--threads N]`
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashSet};
 use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::sync::Mutex;
@@ -303,21 +303,37 @@ fn find_csvs(inputs: &[PathBuf]) -> Result<BTreeMap<String, PathBuf>> {
     Ok(found)
 }
 
-fn walk(dir: &Path, found: &mut BTreeMap<String, PathBuf>) -> Result<()> {
-    let mut entries: Vec<PathBuf> = std::fs::read_dir(dir)
-        .with_context(|| format!("reading folder {}", dir.display()))?
-        .filter_map(|e| e.ok().map(|e| e.path()))
-        .collect();
-    entries.sort();
-    for path in entries {
-        if path.is_dir() {
-            walk(&path, found)?;
-        } else if path
-            .extension()
-            .is_some_and(|e| e.eq_ignore_ascii_case("csv"))
-        {
-            add(&path, found)?;
+/// Every `*.csv` under `root`. Folders are followed through symlinks, but
+/// each real folder once: a link back to a parent would otherwise be walked
+/// again and again (the recursive walk this replaces overflowed its stack or
+/// failed on "two files" for one symbol). Iterative, so depth is unbounded.
+fn walk(root: &Path, found: &mut BTreeMap<String, PathBuf>) -> Result<()> {
+    let mut seen: HashSet<PathBuf> = HashSet::new();
+    let mut stack = vec![root.to_path_buf()];
+    while let Some(dir) = stack.pop() {
+        let real = std::fs::canonicalize(&dir)
+            .with_context(|| format!("reading folder {}", dir.display()))?;
+        if !seen.insert(real) {
+            continue;
         }
+        let mut entries: Vec<PathBuf> = std::fs::read_dir(&dir)
+            .with_context(|| format!("reading folder {}", dir.display()))?
+            .filter_map(|e| e.ok().map(|e| e.path()))
+            .collect();
+        entries.sort();
+        let mut subdirs = Vec::new();
+        for path in entries {
+            if path.is_dir() {
+                subdirs.push(path);
+            } else if path
+                .extension()
+                .is_some_and(|e| e.eq_ignore_ascii_case("csv"))
+            {
+                add(&path, found)?;
+            }
+        }
+        // Reversed so the first folder by name is walked first.
+        stack.extend(subdirs.into_iter().rev());
     }
     Ok(())
 }
