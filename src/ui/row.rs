@@ -41,6 +41,7 @@ pub fn ResultRow(row: Row, display_columns: usize) -> impl IntoView {
                         <SignalChip signal=m.score.signal />
                     </td>
                     {numeric(ColumnKey::TechRating, 1)}
+                    {numeric(ColumnKey::ShortRating, 1)}
                     {numeric(ColumnKey::Close, 2)}
                     <td class=format!("num {change}")>{cell(ColumnKey::Change.value(&row), 2)}</td>
                     {numeric(ColumnKey::Rsi, 1)}

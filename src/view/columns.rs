@@ -13,6 +13,7 @@ pub enum ColumnKey {
     Symbol,
     Signal,
     TechRating,
+    ShortRating,
     Close,
     Change,
     Rsi,
@@ -26,10 +27,11 @@ pub enum ColumnKey {
 }
 
 /// The Technic columns, in table order, with their headers.
-pub const TECHNIC_COLUMNS: [(ColumnKey, &str); 11] = [
+pub const TECHNIC_COLUMNS: [(ColumnKey, &str); 12] = [
     (ColumnKey::Symbol, "Symbol"),
     (ColumnKey::Signal, "Signal"),
     (ColumnKey::TechRating, "TechRating"),
+    (ColumnKey::ShortRating, "ShortRating"),
     (ColumnKey::Close, "Close"),
     (ColumnKey::Change, "Chg %"),
     (ColumnKey::Rsi, "RSI(14)"),
@@ -63,6 +65,7 @@ impl ColumnKey {
             ColumnKey::Symbol => return None,
             ColumnKey::Signal => f64::from(m.score.signal.code()),
             ColumnKey::TechRating => m.score.tech_rating,
+            ColumnKey::ShortRating => m.score.short_rating,
             ColumnKey::Close => m.close,
             ColumnKey::Change => m.change_pct,
             ColumnKey::Rsi => m.score.features.rsi_14,

@@ -94,12 +94,13 @@ fn json_has_one_object_per_match_with_columns_keyed_by_their_text() {
         assert!((0.0..=100.0).contains(&rsi));
         assert!(row["sma(close, 5000)"].is_null(), "undefined is null");
         assert!(row["techRating"].is_number());
+        assert!(row["shortRating"].is_number());
         let signal = row["signal"].as_str().unwrap();
         assert!(
             ["Strong Long", "Long", "Avoid", "Short", "Strong Short"].contains(&signal),
             "{signal}"
         );
-        assert_eq!(row.len(), 3 + 4);
+        assert_eq!(row.len(), 4 + 4);
     }
 }
 
@@ -262,7 +263,10 @@ fn csv_and_table_formats_print_the_same_rows() {
     assert!(out.status.success());
     let text = String::from_utf8(out.stdout).unwrap();
     let mut lines = text.lines();
-    assert_eq!(lines.next(), Some("symbol,techRating,signal,close"));
+    assert_eq!(
+        lines.next(),
+        Some("symbol,techRating,shortRating,signal,close")
+    );
     assert_eq!(lines.count(), 5);
     let out = technic(&[
         "scan",
@@ -279,6 +283,71 @@ fn csv_and_table_formats_print_the_same_rows() {
     let text = String::from_utf8(out.stdout).unwrap();
     assert!(text.starts_with("symbol"), "{text}");
     assert!(text.trim_end().ends_with("5 matches"), "{text}");
+}
+
+#[test]
+fn short_rating_is_the_engines_mirrored_score_next_to_tech_rating() {
+    let dir = data_dir(&[]);
+    let out = technic(&[
+        "scan",
+        "--data",
+        path(dir.path()),
+        "--expr",
+        "short_rating > -100",
+        "--columns",
+        "short_rating;tech_rating",
+        "--format",
+        "json",
+        "--sort",
+        "short_rating",
+    ]);
+    let rows = json(&out);
+    assert_eq!(rows.len(), SAMPLE_SYMBOLS.len());
+    let keys: Vec<&str> = rows[0].keys().map(String::as_str).collect();
+    let at = |k: &str| keys.iter().position(|x| *x == k).unwrap();
+    assert_eq!(at("shortRating"), at("techRating") + 1, "{keys:?}");
+    let mut last = f64::INFINITY;
+    for row in &rows {
+        let sym = row["symbol"].as_str().unwrap();
+        let text = std::fs::read(repo_root().join("www/data").join(format!("{sym}.csv"))).unwrap();
+        let bars = technic::data::csv::read_bars(sym, &text).unwrap();
+        let want = technic::engine::score::score(&bars, &Default::default());
+        let short = row["shortRating"].as_f64().unwrap();
+        assert_eq!(short, want.short_rating, "{sym}: the engine's ShortRating");
+        assert_eq!(
+            row["short_rating"].as_f64(),
+            Some(short),
+            "{sym}: language field"
+        );
+        assert_eq!(row["techRating"].as_f64(), Some(want.tech_rating), "{sym}");
+        assert_eq!(row["signal"].as_str(), Some(want.signal.label()), "{sym}");
+        assert!(short <= last, "--sort short_rating is descending");
+        last = short;
+    }
+}
+
+/// The bug: `--data` was walked recursively through symlinks, so a link back
+/// to a parent folder was entered again and again (a stack overflow, or the
+/// same CSVs found under a second path and refused as two files per symbol).
+#[cfg(unix)]
+#[test]
+fn regression_a_symlink_loop_under_data_is_walked_once() {
+    let dir = data_dir(&[]);
+    // more/loop → the data folder itself; again → more.
+    std::os::unix::fs::symlink("..", dir.path().join("more/loop")).unwrap();
+    std::os::unix::fs::symlink("more", dir.path().join("again")).unwrap();
+    let out = technic(&[
+        "scan",
+        "--data",
+        path(dir.path()),
+        "--expr",
+        "true",
+        "--format",
+        "json",
+    ]);
+    let rows = json(&out);
+    let symbols: Vec<&str> = rows.iter().map(|r| r["symbol"].as_str().unwrap()).collect();
+    assert_eq!(symbols, SAMPLE_SYMBOLS.to_vec(), "each CSV once");
 }
 
 #[test]

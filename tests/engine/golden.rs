@@ -1,11 +1,14 @@
-//! The Technic score and trade plan against shared/fixtures/technic-golden.json:
-//! the original Python scanner's features (TA-Lib path), subscores, RiskScore,
+//! The Technic score and trade plan against tests/fixtures/technic-golden.json
+//! (the in-repo copy; provenance in tests/fixtures/technic-golden.md): the
+//! original Python scanner's features (TA-Lib path), subscores, RiskScore,
 //! TechRating, Signal and cross-sectional trade plan for six 65-bar series.
 //!
-//! Deliberate difference (see the "Differences from the original" section of
-//! `src/engine/score.rs`): Trend is symmetric, so where sma20 < sma50
+//! Deliberate differences (see the "Differences from the original" section of
+//! `src/engine/score/mod.rs`): Trend is symmetric, so where sma20 < sma50
 //! (DOWNTREND, CHOPPY, HIGHVOL) our Trend and TechRating are ours, not the
-//! original's; the assertions say which value the original had.
+//! original's; the assertions say which value the original had. ShortRating
+//! did not exist in the original: it is checked against the mirrored rules
+//! applied to the original's own features, and it changes no golden signal.
 
 use serde_json::Value;
 use std::path::{Path, PathBuf};
@@ -21,23 +24,9 @@ const SYMBOLS: [&str; 6] = [
     "FLAT",
 ];
 
-/// `../shared/fixtures/…` beside the repository (CI), else `$TECHNIC_SHARED`,
-/// else /work/shared.
+/// The fixture inside this repository, so a bare clone is enough.
 fn fixture_path() -> PathBuf {
-    let rel = Path::new("fixtures/technic-golden.json");
-    let beside = Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("../shared")
-        .join(rel);
-    if beside.exists() {
-        return beside;
-    }
-    if let Some(dir) = std::env::var_os("TECHNIC_SHARED") {
-        let p = PathBuf::from(dir).join(rel);
-        if p.exists() {
-            return p;
-        }
-    }
-    Path::new("/work/shared").join(rel)
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/technic-golden.json")
 }
 
 fn golden() -> Value {
@@ -271,5 +260,54 @@ fn scoring_an_earlier_bar_ignores_later_bars_on_golden_series() {
                 "{sym} at {i}"
             );
         }
+    }
+}
+
+#[test]
+fn short_rating_applies_the_mirrored_rules_to_the_original_features() {
+    let g = golden();
+    for sym in SYMBOLS {
+        let bars = bars_of(&g, sym);
+        let s = score(&bars, &Settings::default());
+        let f = &g["symbols"][sym]["features_talib"];
+        let want = &g["symbols"][sym]["compute_scores"];
+        let (rsi, hist, ret5) = (num(f, "rsi_14"), num(f, "macd_hist"), num(f, "ret_5d"));
+        let close = bars.close();
+        let last20 = &close[close.len() - 20..];
+        let low = last20.iter().copied().fold(f64::INFINITY, f64::min);
+        let from_low = (close[close.len() - 1] / low - 1.0) * 100.0;
+        assert_close(
+            s.features.pct_from_low20,
+            from_low,
+            &format!("{sym}.pct_from_low20"),
+        );
+
+        let b = |c: bool| c as i32;
+        let momentum = (b(rsi < 45.0) + b(rsi < 35.0) - b(rsi > 55.0) - b(rsi > 60.0)
+            + b(hist < 0.0)
+            + b(from_low < 3.0))
+        .clamp(-3, 3);
+        let oscillator = b((35.0..=45.0).contains(&rsi)) - b(rsi < 30.0) - b(rsi > 60.0);
+        let breakout = b(from_low < 1.0) + b(ret5 < -0.02);
+        let m = s.short_subscores;
+        assert_eq!(m.trend, -s.subscores.trend, "{sym}.Trend_s");
+        assert_eq!(m.momentum, momentum, "{sym}.Momentum_s");
+        assert_eq!(m.oscillator, oscillator, "{sym}.Oscillator_s");
+        assert_eq!(m.breakout, breakout, "{sym}.Breakout_s");
+
+        // Volume, Volatility and the risk multiplier are the original's.
+        let int = |k: &str| want[k].as_i64().unwrap_or_else(|| panic!("{sym}.{k}")) as i32;
+        let raw = 3 * m.trend
+            + 3 * m.momentum
+            + 2 * int("VolumeScore")
+            + int("VolatilityScore")
+            + m.oscillator
+            + m.breakout;
+        let factor = 0.7 + 0.3 * num(want, "RiskScore").clamp(0.0, 1.0);
+        assert_close(
+            s.short_rating,
+            raw as f64 * factor,
+            &format!("{sym}.ShortRating"),
+        );
     }
 }

@@ -592,6 +592,40 @@ fn close_above_a_three_bar_sma_matches_a_direct_computation() {
 }
 
 #[test]
+fn short_rating_reads_the_mirrored_score_at_every_bar_and_completes() {
+    let s = random_walk(11, 260, 80.0, 0.015);
+    let bars = bars_of(&s);
+    let col = column(&with_columns("true", &["short_rating"]), &bars);
+    let settings = Settings::default();
+    let mut defined = 0;
+    for (i, got) in col.iter().enumerate() {
+        let want = technic::engine::score::score_at(&bars, i, &settings).short_rating;
+        assert_eq!(*got, opt(want), "bar {i}");
+        defined += got.is_some() as usize;
+    }
+    assert_eq!(defined, 260 - 14, "undefined only while ATR(14) is");
+    // The field filters like any number, and `signal` sees the short side.
+    let strong = matches(
+        &compile("short_rating >= 22 and signal == \"Strong Short\""),
+        &bars,
+    );
+    for (i, m) in strong.iter().enumerate() {
+        let sc = technic::engine::score::score_at(&bars, i, &settings);
+        let want =
+            sc.short_rating >= 22.0 && sc.signal == technic::engine::score::Signal::StrongShort;
+        assert_eq!(*m, want, "bar {i}");
+    }
+    assert!(
+        lang::field_names().any(|f| f == "short_rating"),
+        "autocomplete"
+    );
+    assert_eq!(
+        compile_err("short_ratin > 1").message,
+        "unknown series `short_ratin` at 1:1 — did you mean `short_rating`?"
+    );
+}
+
+#[test]
 fn offsets_read_earlier_bars_and_are_undefined_before_the_first() {
     let bars = bars_from_closes(&CLOSES);
     let col = column(&with_columns("close > 0", &["close[2] - close"]), &bars);

@@ -10,7 +10,7 @@ mod codec;
 mod csv_input;
 /// Market-data response formats (Binance, Coinbase, Polygon, Twelve Data) and ZIP/CSV import.
 mod formats;
-/// The Technic score and trade plan against shared/fixtures/technic-golden.json.
+/// The Technic score and trade plan against tests/fixtures/technic-golden.json.
 mod golden;
 /// The scan language: parse, print, check, errors with spans, evaluation.
 mod lang;

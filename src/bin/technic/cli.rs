@@ -3,7 +3,7 @@
 //!
 //! `technic scan --data <dir or files> --expr '<scan>' [--columns 'a;b'] [--format json|csv|table] [--threads N]`
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashSet};
 use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::sync::Mutex;
@@ -79,7 +79,8 @@ struct ScanArgs {
     /// Keep only the newest N bars of each symbol.
     #[arg(long)]
     lookback: Option<usize>,
-    /// Sort rows by `symbol` (default), `tech_rating`, or one of the --columns expressions (descending).
+    /// Sort rows by `symbol` (default), `tech_rating`, `short_rating`, or one of the --columns
+    /// expressions (descending).
     #[arg(long, default_value = "symbol")]
     sort: String,
     /// Stop after this many matches.
@@ -270,10 +271,13 @@ fn sort_rows(rows: &mut Matches, key: &str, columns: &[String]) -> Result<()> {
         "tech_rating" | "techRating" => {
             rows.sort_by(|a, b| desc(a.1.score.tech_rating, b.1.score.tech_rating))
         }
+        "short_rating" | "shortRating" => {
+            rows.sort_by(|a, b| desc(a.1.score.short_rating, b.1.score.short_rating))
+        }
         other => {
             let Some(k) = columns.iter().position(|c| c == other) else {
                 bail!(
-                    "--sort `{other}` is neither `symbol`, `tech_rating` nor one of the --columns"
+                    "--sort `{other}` is neither `symbol`, `tech_rating`, `short_rating` nor one of the --columns"
                 );
             };
             let v = |m: &run::Match| m.columns[k].unwrap_or(f64::NAN);
@@ -299,21 +303,37 @@ fn find_csvs(inputs: &[PathBuf]) -> Result<BTreeMap<String, PathBuf>> {
     Ok(found)
 }
 
-fn walk(dir: &Path, found: &mut BTreeMap<String, PathBuf>) -> Result<()> {
-    let mut entries: Vec<PathBuf> = std::fs::read_dir(dir)
-        .with_context(|| format!("reading folder {}", dir.display()))?
-        .filter_map(|e| e.ok().map(|e| e.path()))
-        .collect();
-    entries.sort();
-    for path in entries {
-        if path.is_dir() {
-            walk(&path, found)?;
-        } else if path
-            .extension()
-            .is_some_and(|e| e.eq_ignore_ascii_case("csv"))
-        {
-            add(&path, found)?;
+/// Every `*.csv` under `root`. Folders are followed through symlinks, but
+/// each real folder once: a link back to a parent would otherwise be walked
+/// again and again (the recursive walk this replaces overflowed its stack or
+/// failed on "two files" for one symbol). Iterative, so depth is unbounded.
+fn walk(root: &Path, found: &mut BTreeMap<String, PathBuf>) -> Result<()> {
+    let mut seen: HashSet<PathBuf> = HashSet::new();
+    let mut stack = vec![root.to_path_buf()];
+    while let Some(dir) = stack.pop() {
+        let real = std::fs::canonicalize(&dir)
+            .with_context(|| format!("reading folder {}", dir.display()))?;
+        if !seen.insert(real) {
+            continue;
         }
+        let mut entries: Vec<PathBuf> = std::fs::read_dir(&dir)
+            .with_context(|| format!("reading folder {}", dir.display()))?
+            .filter_map(|e| e.ok().map(|e| e.path()))
+            .collect();
+        entries.sort();
+        let mut subdirs = Vec::new();
+        for path in entries {
+            if path.is_dir() {
+                subdirs.push(path);
+            } else if path
+                .extension()
+                .is_some_and(|e| e.eq_ignore_ascii_case("csv"))
+            {
+                add(&path, found)?;
+            }
+        }
+        // Reversed so the first folder by name is walked first.
+        stack.extend(subdirs.into_iter().rev());
     }
     Ok(())
 }
@@ -372,6 +392,7 @@ fn print_json(out: &mut impl Write, rows: &Matches, columns: &[String]) -> Resul
             let mut obj = serde_json::Map::new();
             obj.insert("symbol".into(), symbol.clone().into());
             obj.insert("techRating".into(), num(m.score.tech_rating));
+            obj.insert("shortRating".into(), num(m.score.short_rating));
             obj.insert("signal".into(), m.score.signal.label().into());
             for (c, v) in columns.iter().zip(&m.columns) {
                 obj.insert(c.clone(), v.map_or(serde_json::Value::Null, num));
@@ -396,13 +417,19 @@ fn cell(v: Option<f64>) -> String {
 
 fn print_csv(out: &mut impl Write, rows: &Matches, columns: &[String]) -> Result<()> {
     let mut w = csv::Writer::from_writer(out);
-    let mut header = vec!["symbol".to_string(), "techRating".into(), "signal".into()];
+    let mut header = vec![
+        "symbol".to_string(),
+        "techRating".into(),
+        "shortRating".into(),
+        "signal".into(),
+    ];
     header.extend(columns.iter().cloned());
     w.write_record(&header)?;
     for (symbol, m) in rows {
         let mut rec = vec![
             symbol.clone(),
             cell(Some(m.score.tech_rating)),
+            cell(Some(m.score.short_rating)),
             m.score.signal.label().to_string(),
         ];
         rec.extend(m.columns.iter().map(|v| cell(*v)));
@@ -414,13 +441,19 @@ fn print_csv(out: &mut impl Write, rows: &Matches, columns: &[String]) -> Result
 
 fn print_table(out: &mut impl Write, rows: &Matches, columns: &[String]) -> Result<()> {
     let mut table: Vec<Vec<String>> = vec![];
-    let mut header = vec!["symbol".to_string(), "techRating".into(), "signal".into()];
+    let mut header = vec![
+        "symbol".to_string(),
+        "techRating".into(),
+        "shortRating".into(),
+        "signal".into(),
+    ];
     header.extend(columns.iter().cloned());
     table.push(header);
     for (symbol, m) in rows {
         let mut rec = vec![
             symbol.clone(),
             format!("{:.2}", m.score.tech_rating),
+            format!("{:.2}", m.score.short_rating),
             m.score.signal.label().to_string(),
         ];
         rec.extend(m.columns.iter().map(|v| cell(*v)));

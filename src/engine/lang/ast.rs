@@ -1,7 +1,7 @@
 //! The scan language's syntax tree, its canonical printer (`Display`, which
 //! reparses to an equal tree) and constant folding. No name resolution here.
 
-use super::Span;
+use super::error::Span;
 use std::fmt;
 
 /// One expression node with the span of its text.

@@ -1,13 +1,16 @@
 //! Type checking and plan building: resolves names against the registry,
 //! checks numbers vs conditions vs text, folds constant parameters, and turns
 //! each distinct indicator call into one plan step (deduplicated by a
-//! canonical key across the scan and its columns).
+//! canonical key across the scan and its columns). Imports the AST, the IR
+//! (`node`), the plan it builds and the kernel registry; nothing in the
+//! language imports it except the scan (`mod.rs`).
 
 use super::ast::{BinOp, Expr, ExprKind};
 use super::error::did_you_mean;
+use super::error::{LangError, Part, Span};
 use super::functions::{function, function_names, Function, Kernel};
-use super::plan::{BarSeries, Node, Plan, Source, Step, StepKind};
-use super::{LangError, Part, Span};
+use super::node::{BarSeries, Node};
+use super::plan::{Plan, Source, Step, StepKind};
 use crate::engine::score::{Field, Signal};
 use std::collections::HashMap;
 
@@ -426,7 +429,7 @@ impl Builder {
             ", "
         };
         let key = format!("{}({src_key}{sep}{})", def.kernel.key(), p.join(", "));
-        let kernel: Kernel = def.kernel;
+        let kernel: &'static Kernel = def.kernel;
         let outputs = kernel.outputs();
         let slots = self.step(
             key,
@@ -464,12 +467,6 @@ impl Builder {
             slots: slots.clone(),
         });
         slots
-    }
-}
-
-impl BarSeries {
-    fn column_exists(self) -> bool {
-        !matches!(self, BarSeries::Hl2 | BarSeries::Hlc3 | BarSeries::Ohlc4)
     }
 }
 

@@ -1,7 +1,33 @@
-//! Error helpers for the scan language: building `LangError`s with their
-//! position, and "did you mean" suggestions by edit distance. No parsing here.
+//! The scan language's errors: `Span`, `Part` and `LangError` (declared here
+//! with their methods, re-exported by the language module), and "did you
+//! mean" suggestions by edit distance. Imports nothing from the language; no
+//! parsing here.
 
-use super::{LangError, Part, Span};
+/// Which text an error belongs to: the scan expression or display column `k`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Part {
+    Expr,
+    Column(usize),
+}
+
+/// A 1-based line:column position with its byte span in the text.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Span {
+    pub start: usize,
+    pub end: usize,
+    pub line: usize,
+    pub col: usize,
+}
+
+/// A compile error with its span and a plain message, e.g.
+/// "unknown function `smaa` at 1:9 — did you mean `sma`?".
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+#[error("{message}")]
+pub struct LangError {
+    pub part: Part,
+    pub span: Span,
+    pub message: String,
+}
 
 impl Span {
     /// A span from `start` to `end` (bytes) that begins at `line:col` (1-based).

@@ -4,9 +4,12 @@
 //! false, true or undefined is true, not undefined is undefined), and a scan
 //! matches only where its condition is definitely true, so `not x` does not
 //! match where `x` is undefined.
+//!
+//! Reads the IR (`node`) and the score; must not import the plan (the plan
+//! calls in here to fill derived series, so that would be a cycle).
 
 use super::ast::BinOp;
-use super::plan::Node;
+use super::node::Node;
 use crate::engine::bars::Bars;
 use crate::engine::score::{self, Score, ScoreScratch, Settings};
 

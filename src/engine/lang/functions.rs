@@ -1,6 +1,7 @@
-//! The function registry of the scan language: every name of SPEC §2.3, its
-//! parameters (TA-Lib order, defaults and ranges), which kernel computes it
-//! and which of the kernel's outputs it reads. Also runs the kernels.
+//! The function registry of the scan language: one table of kernels (plan
+//! key, outputs, parameters with TA-Lib order, defaults and ranges, lookback,
+//! run) and the functions that read each kernel's outputs (every name of SPEC
+//! §2.3). Imports only the bars and the indicator kernels.
 
 use crate::engine::bars::Bars;
 use crate::engine::indicators as ind;
@@ -41,63 +42,98 @@ const fn real(name: &'static str, default: f64, min: f64) -> Param {
     }
 }
 
-/// A kernel: one TA-Lib function; several language functions may share one
-/// (macd / macd_signal / macd_hist read its three outputs).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub enum Kernel {
-    Sma,
-    Ema,
-    Wma,
-    Dema,
-    Tema,
-    Kama,
-    Rsi,
-    Macd,
-    Stoch,
-    StochRsi,
-    Willr,
-    Cci,
-    Mfi,
-    Atr,
-    Natr,
-    Adx,
-    PlusDi,
-    MinusDi,
-    Aroon,
-    AroonOsc,
-    Trange,
-    Roc,
-    Mom,
-    Bbands,
-    Stddev,
-    Obv,
-    Ad,
-    Adosc,
-    Sar,
-    LinearReg,
-    LinearRegSlope,
-    Highest,
-    Lowest,
-    Sum,
-    Engulfing,
-    Hammer,
-    Doji,
-    MorningStar,
-    EveningStar,
-    ShootingStar,
-    Harami,
-    ThreeWhiteSoldiers,
-    ThreeBlackCrows,
-    Piercing,
-    DarkCloudCover,
-    Marubozu,
+/// A kernel: one TA-Lib function and everything the language needs to know
+/// about it. Several language functions may read one kernel's outputs
+/// (macd / macd_signal / macd_hist); the plan runs it once for all of them.
+pub struct Kernel {
+    /// Short name used in plan keys (equal keys must mean the same kernel).
+    pub key: &'static str,
+    /// How many output series the kernel writes (at most [`MAX_OUTPUTS`]).
+    pub outputs: usize,
+    /// Whether it reads a source series (optional first argument, close by
+    /// default) rather than the bars themselves.
+    pub takes_source: bool,
+    /// Parameters in TA-Lib order, with defaults and ranges.
+    pub params: &'static [Param],
+    /// TA-Lib's lookback for these parameters (index of the first valid output).
+    lookback: fn(Params) -> usize,
+    /// Fills the outputs (already cut to start at the source's first bar).
+    run: fn(&Args, Outs),
 }
 
-/// One language function.
+impl std::fmt::Debug for Kernel {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.key)
+    }
+}
+
+/// The most outputs a kernel has (MACD, BBANDS).
+pub const MAX_OUTPUTS: usize = 3;
+
+/// A kernel's output columns; unused ones are empty.
+type Outs<'a> = [&'a mut [f64]; MAX_OUTPUTS];
+
+/// A call's parameter values (checked and defaulted by the language).
+#[derive(Clone, Copy)]
+pub struct Params<'a>(&'a [f64]);
+
+impl Params<'_> {
+    /// Parameter `i` as a period (whole bars).
+    #[inline]
+    fn n(self, i: usize) -> usize {
+        self.0.get(i).copied().unwrap_or(0.0) as usize
+    }
+
+    /// Parameter `i` as a real number.
+    #[inline]
+    fn r(self, i: usize) -> f64 {
+        self.0.get(i).copied().unwrap_or(0.0)
+    }
+}
+
+/// What a kernel reads: the bars, its source slice and its parameters.
+struct Args<'a> {
+    bars: &'a Bars,
+    src: &'a [f64],
+    p: Params<'a>,
+}
+
+impl Args<'_> {
+    #[inline]
+    fn n(&self, i: usize) -> usize {
+        self.p.n(i)
+    }
+    #[inline]
+    fn r(&self, i: usize) -> f64 {
+        self.p.r(i)
+    }
+    #[inline]
+    fn o(&self) -> &[f64] {
+        self.bars.open()
+    }
+    #[inline]
+    fn h(&self) -> &[f64] {
+        self.bars.high()
+    }
+    #[inline]
+    fn l(&self) -> &[f64] {
+        self.bars.low()
+    }
+    #[inline]
+    fn c(&self) -> &[f64] {
+        self.bars.close()
+    }
+    #[inline]
+    fn v(&self) -> &[f64] {
+        self.bars.volume()
+    }
+}
+
+/// One language function: a name for one output of a kernel.
 #[derive(Debug, Clone, Copy)]
 pub struct Function {
     pub name: &'static str,
-    pub kernel: Kernel,
+    pub kernel: &'static Kernel,
     /// Which kernel output this function reads.
     pub output: usize,
     /// Whether the first argument is a source series (optional, close by default).
@@ -107,312 +143,262 @@ pub struct Function {
     pub doc: &'static str,
 }
 
-const fn f(
-    name: &'static str,
-    kernel: Kernel,
-    output: usize,
-    takes_source: bool,
-    params: &'static [Param],
-    doc: &'static str,
-) -> Function {
-    Function {
-        name,
-        kernel,
-        output,
-        takes_source,
-        params,
-        doc,
-    }
-}
-
 const MA30: &[Param] = &[period("period", 30, 2)];
 const P14_2: &[Param] = &[period("period", 14, 2)];
 const P14_1: &[Param] = &[period("period", 14, 1)];
 const P10_1: &[Param] = &[period("period", 10, 1)];
-const MACD: &[Param] = &[
+const MACD_P: &[Param] = &[
     period("fast", 12, 2),
     period("slow", 26, 2),
     period("signal", 9, 1),
 ];
-const STOCH: &[Param] = &[
+const STOCH_P: &[Param] = &[
     period("fastk", 5, 1),
     period("slowk", 3, 1),
     period("slowd", 3, 1),
 ];
-const STOCHRSI: &[Param] = &[
+const STOCHRSI_P: &[Param] = &[
     period("period", 14, 2),
     period("fastk", 5, 1),
     period("fastd", 3, 1),
 ];
 const BB: &[Param] = &[period("period", 5, 2), real("k", 2.0, -REAL_MAX)];
-const STDDEV: &[Param] = &[period("period", 5, 2), real("nbdev", 1.0, -REAL_MAX)];
-const ADOSC: &[Param] = &[period("fast", 3, 2), period("slow", 10, 2)];
-const SAR: &[Param] = &[real("accel", 0.02, 0.0), real("max", 0.2, 0.0)];
+const STDDEV_P: &[Param] = &[period("period", 5, 2), real("nbdev", 1.0, -REAL_MAX)];
+const ADOSC_P: &[Param] = &[period("fast", 3, 2), period("slow", 10, 2)];
+const SAR_P: &[Param] = &[real("accel", 0.02, 0.0), real("max", 0.2, 0.0)];
 const PEN3: &[Param] = &[real("penetration", 0.3, 0.0)];
 const PEN5: &[Param] = &[real("penetration", 0.5, 0.0)];
 
-use Kernel as K;
+/// Declares every kernel (a `static`) and [`FUNCTIONS`] from one table: a row
+/// per kernel with its plan key, output count, whether it reads a source,
+/// its parameters, its lookback, its run, and the functions that read it
+/// (`output "name" "doc"`). Adding an indicator is one row.
+macro_rules! kernels {
+    ($(
+        $id:ident $key:literal $outputs:literal $src:ident $params:expr,
+            lookback $lookback:expr,
+            run $run:expr,
+            [$($out:literal $name:literal $doc:literal),+ $(,)?];
+    )*) => {
+        $(
+            static $id: Kernel = Kernel {
+                key: $key,
+                outputs: $outputs,
+                takes_source: kernels!(@src $src),
+                params: $params,
+                lookback: $lookback,
+                run: $run,
+            };
+        )*
 
-/// Every function of the language, in the order the editor lists them.
-pub static FUNCTIONS: &[Function] = &[
-    f("sma", K::Sma, 0, true, MA30, "simple moving average"),
-    f(
-        "ema",
-        K::Ema,
-        0,
-        true,
-        MA30,
-        "exponential moving average (SMA seed)",
-    ),
-    f("wma", K::Wma, 0, true, MA30, "weighted moving average"),
-    f(
-        "dema",
-        K::Dema,
-        0,
-        true,
-        MA30,
-        "double exponential moving average",
-    ),
-    f(
-        "tema",
-        K::Tema,
-        0,
-        true,
-        MA30,
-        "triple exponential moving average",
-    ),
-    f(
-        "kama",
-        K::Kama,
-        0,
-        true,
-        MA30,
-        "Kaufman adaptive moving average",
-    ),
-    f(
-        "rsi",
-        K::Rsi,
-        0,
-        true,
-        P14_2,
-        "relative strength index (Wilder)",
-    ),
-    f("macd", K::Macd, 0, true, MACD, "MACD line"),
-    f("macd_signal", K::Macd, 1, true, MACD, "MACD signal line"),
-    f("macd_hist", K::Macd, 2, true, MACD, "MACD histogram"),
-    f("stoch_k", K::Stoch, 0, false, STOCH, "slow stochastic %K"),
-    f("stoch_d", K::Stoch, 1, false, STOCH, "slow stochastic %D"),
-    f(
-        "stochrsi_k",
-        K::StochRsi,
-        0,
-        true,
-        STOCHRSI,
-        "stochastic RSI %K",
-    ),
-    f(
-        "stochrsi_d",
-        K::StochRsi,
-        1,
-        true,
-        STOCHRSI,
-        "stochastic RSI %D",
-    ),
-    f("willr", K::Willr, 0, false, P14_2, "Williams %R"),
-    f("cci", K::Cci, 0, false, P14_2, "commodity channel index"),
-    f("mfi", K::Mfi, 0, false, P14_2, "money flow index"),
-    f(
-        "atr",
-        K::Atr,
-        0,
-        false,
-        P14_1,
-        "average true range (Wilder)",
-    ),
-    f(
-        "natr",
-        K::Natr,
-        0,
-        false,
-        P14_1,
-        "ATR as a percent of close",
-    ),
-    f("adx", K::Adx, 0, false, P14_2, "average directional index"),
-    f(
-        "plus_di",
-        K::PlusDi,
-        0,
-        false,
-        P14_1,
-        "plus directional indicator",
-    ),
-    f(
-        "minus_di",
-        K::MinusDi,
-        0,
-        false,
-        P14_1,
-        "minus directional indicator",
-    ),
-    f("aroonosc", K::AroonOsc, 0, false, P14_2, "Aroon oscillator"),
-    f("aroon_down", K::Aroon, 0, false, P14_2, "Aroon down"),
-    f("aroon_up", K::Aroon, 1, false, P14_2, "Aroon up"),
-    f("trange", K::Trange, 0, false, &[], "true range"),
-    f("roc", K::Roc, 0, true, P10_1, "rate of change in percent"),
-    f(
-        "mom",
-        K::Mom,
-        0,
-        true,
-        P10_1,
-        "momentum (difference over n bars)",
-    ),
-    f("bb_upper", K::Bbands, 0, true, BB, "upper Bollinger band"),
-    f(
-        "bb_middle",
-        K::Bbands,
-        1,
-        true,
-        BB,
-        "middle Bollinger band (SMA)",
-    ),
-    f("bb_lower", K::Bbands, 2, true, BB, "lower Bollinger band"),
-    f(
-        "stddev",
-        K::Stddev,
-        0,
-        true,
-        STDDEV,
-        "population standard deviation",
-    ),
-    f("obv", K::Obv, 0, false, &[], "on-balance volume"),
-    f(
-        "ad",
-        K::Ad,
-        0,
-        false,
-        &[],
-        "Chaikin accumulation/distribution line",
-    ),
-    f("adosc", K::Adosc, 0, false, ADOSC, "Chaikin A/D oscillator"),
-    f("sar", K::Sar, 0, false, SAR, "parabolic SAR"),
-    f(
-        "linearreg",
-        K::LinearReg,
-        0,
-        true,
-        P14_2,
-        "linear regression value",
-    ),
-    f(
-        "linearreg_slope",
-        K::LinearRegSlope,
-        0,
-        true,
-        P14_2,
-        "linear regression slope",
-    ),
-    f(
-        "highest",
-        K::Highest,
-        0,
-        true,
-        MA30,
-        "highest value over n bars",
-    ),
-    f(
-        "lowest",
-        K::Lowest,
-        0,
-        true,
-        MA30,
-        "lowest value over n bars",
-    ),
-    f("sum", K::Sum, 0, true, MA30, "sum over n bars"),
-    f("avg", K::Sma, 0, true, MA30, "average over n bars (= sma)"),
-    f(
-        "cdl_engulfing",
-        K::Engulfing,
-        0,
-        false,
-        &[],
-        "engulfing pattern (+100/-100/0)",
-    ),
-    f("cdl_hammer", K::Hammer, 0, false, &[], "hammer (+100/0)"),
-    f("cdl_doji", K::Doji, 0, false, &[], "doji (+100/0)"),
-    f(
-        "cdl_morningstar",
-        K::MorningStar,
-        0,
-        false,
-        PEN3,
-        "morning star (+100/0)",
-    ),
-    f(
-        "cdl_eveningstar",
-        K::EveningStar,
-        0,
-        false,
-        PEN3,
-        "evening star (-100/0)",
-    ),
-    f(
-        "cdl_shootingstar",
-        K::ShootingStar,
-        0,
-        false,
-        &[],
-        "shooting star (-100/0)",
-    ),
-    f(
-        "cdl_harami",
-        K::Harami,
-        0,
-        false,
-        &[],
-        "harami (+100/-100/0)",
-    ),
-    f(
-        "cdl_3whitesoldiers",
-        K::ThreeWhiteSoldiers,
-        0,
-        false,
-        &[],
-        "three white soldiers (+100/0)",
-    ),
-    f(
-        "cdl_3blackcrows",
-        K::ThreeBlackCrows,
-        0,
-        false,
-        &[],
-        "three black crows (-100/0)",
-    ),
-    f(
-        "cdl_piercing",
-        K::Piercing,
-        0,
-        false,
-        &[],
-        "piercing pattern (+100/0)",
-    ),
-    f(
-        "cdl_darkcloudcover",
-        K::DarkCloudCover,
-        0,
-        false,
-        PEN5,
-        "dark cloud cover (-100/0)",
-    ),
-    f(
-        "cdl_marubozu",
-        K::Marubozu,
-        0,
-        false,
-        &[],
-        "marubozu (+100/-100/0)",
-    ),
-];
+        /// Every kernel, in table order.
+        pub static KERNELS: &[&Kernel] = &[$(&$id),*];
+
+        /// Every function of the language, in the order the editor lists them.
+        pub static FUNCTIONS: &[Function] = &[$($(
+            Function {
+                name: $name,
+                kernel: &$id,
+                output: $out,
+                takes_source: kernels!(@src $src),
+                params: $params,
+                doc: $doc,
+            },
+        )+)*];
+    };
+    (@src src) => { true };
+    (@src bars) => { false };
+}
+
+// One row per kernel: static, plan key, outputs, `src` (reads a source
+// series) or `bars`, parameters; lookback; run; the functions reading it.
+#[rustfmt::skip]
+kernels! {
+    SMA "sma" 1 src MA30,
+        lookback |p| ind::sma_lookback(p.n(0)),
+        run |x, [a, ..]| ind::sma(x.src, x.n(0), a),
+        [0 "sma" "simple moving average", 0 "avg" "average over n bars (= sma)"];
+    EMA "ema" 1 src MA30,
+        lookback |p| ind::ema_lookback(p.n(0)),
+        run |x, [a, ..]| ind::ema(x.src, x.n(0), a),
+        [0 "ema" "exponential moving average (SMA seed)"];
+    WMA "wma" 1 src MA30,
+        lookback |p| ind::wma_lookback(p.n(0)),
+        run |x, [a, ..]| ind::wma(x.src, x.n(0), a),
+        [0 "wma" "weighted moving average"];
+    DEMA "dema" 1 src MA30,
+        lookback |p| ind::dema_lookback(p.n(0)),
+        run |x, [a, ..]| ind::dema(x.src, x.n(0), a),
+        [0 "dema" "double exponential moving average"];
+    TEMA "tema" 1 src MA30,
+        lookback |p| ind::tema_lookback(p.n(0)),
+        run |x, [a, ..]| ind::tema(x.src, x.n(0), a),
+        [0 "tema" "triple exponential moving average"];
+    KAMA "kama" 1 src MA30,
+        lookback |p| ind::kama_lookback(p.n(0)),
+        run |x, [a, ..]| ind::kama(x.src, x.n(0), a),
+        [0 "kama" "Kaufman adaptive moving average"];
+    RSI "rsi" 1 src P14_2,
+        lookback |p| ind::rsi_lookback(p.n(0)),
+        run |x, [a, ..]| ind::rsi(x.src, x.n(0), a),
+        [0 "rsi" "relative strength index (Wilder)"];
+    MACD "macd" 3 src MACD_P,
+        lookback |p| ind::macd_lookback(p.n(0), p.n(1), p.n(2)),
+        run |x, [a, b, c]| ind::macd(x.src, x.n(0), x.n(1), x.n(2), a, b, c),
+        [0 "macd" "MACD line", 1 "macd_signal" "MACD signal line", 2 "macd_hist" "MACD histogram"];
+    STOCH "stoch" 2 bars STOCH_P,
+        lookback |p| ind::stoch_lookback(p.n(0), p.n(1), p.n(2)),
+        run |x, [a, b, ..]| ind::stoch(x.h(), x.l(), x.c(), x.n(0), x.n(1), x.n(2), a, b),
+        [0 "stoch_k" "slow stochastic %K", 1 "stoch_d" "slow stochastic %D"];
+    STOCHRSI "stochrsi" 2 src STOCHRSI_P,
+        lookback |p| ind::stochrsi_lookback(p.n(0), p.n(1), p.n(2)),
+        run |x, [a, b, ..]| ind::stochrsi(x.src, x.n(0), x.n(1), x.n(2), a, b),
+        [0 "stochrsi_k" "stochastic RSI %K", 1 "stochrsi_d" "stochastic RSI %D"];
+    WILLR "willr" 1 bars P14_2,
+        lookback |p| ind::willr_lookback(p.n(0)),
+        run |x, [a, ..]| ind::willr(x.h(), x.l(), x.c(), x.n(0), a),
+        [0 "willr" "Williams %R"];
+    CCI "cci" 1 bars P14_2,
+        lookback |p| ind::cci_lookback(p.n(0)),
+        run |x, [a, ..]| ind::cci(x.h(), x.l(), x.c(), x.n(0), a),
+        [0 "cci" "commodity channel index"];
+    MFI "mfi" 1 bars P14_2,
+        lookback |p| ind::mfi_lookback(p.n(0)),
+        run |x, [a, ..]| ind::mfi(x.h(), x.l(), x.c(), x.v(), x.n(0), a),
+        [0 "mfi" "money flow index"];
+    ATR "atr" 1 bars P14_1,
+        lookback |p| ind::atr_lookback(p.n(0)),
+        run |x, [a, ..]| ind::atr(x.h(), x.l(), x.c(), x.n(0), a),
+        [0 "atr" "average true range (Wilder)"];
+    NATR "natr" 1 bars P14_1,
+        lookback |p| ind::natr_lookback(p.n(0)),
+        run |x, [a, ..]| ind::natr(x.h(), x.l(), x.c(), x.n(0), a),
+        [0 "natr" "ATR as a percent of close"];
+    ADX "adx" 1 bars P14_2,
+        lookback |p| ind::adx_lookback(p.n(0)),
+        run |x, [a, ..]| ind::adx(x.h(), x.l(), x.c(), x.n(0), a),
+        [0 "adx" "average directional index"];
+    PLUS_DI "plus_di" 1 bars P14_1,
+        lookback |p| ind::plus_di_lookback(p.n(0)),
+        run |x, [a, ..]| ind::plus_di(x.h(), x.l(), x.c(), x.n(0), a),
+        [0 "plus_di" "plus directional indicator"];
+    MINUS_DI "minus_di" 1 bars P14_1,
+        lookback |p| ind::minus_di_lookback(p.n(0)),
+        run |x, [a, ..]| ind::minus_di(x.h(), x.l(), x.c(), x.n(0), a),
+        [0 "minus_di" "minus directional indicator"];
+    AROONOSC "aroonosc" 1 bars P14_2,
+        lookback |p| ind::aroonosc_lookback(p.n(0)),
+        run |x, [a, ..]| ind::aroonosc(x.h(), x.l(), x.n(0), a),
+        [0 "aroonosc" "Aroon oscillator"];
+    AROON "aroon" 2 bars P14_2,
+        lookback |p| ind::aroon_lookback(p.n(0)),
+        run |x, [a, b, ..]| ind::aroon(x.h(), x.l(), x.n(0), a, b),
+        [0 "aroon_down" "Aroon down", 1 "aroon_up" "Aroon up"];
+    TRANGE "trange" 1 bars &[],
+        lookback |_| ind::trange_lookback(),
+        run |x, [a, ..]| ind::trange(x.h(), x.l(), x.c(), a),
+        [0 "trange" "true range"];
+    ROC "roc" 1 src P10_1,
+        lookback |p| ind::roc_lookback(p.n(0)),
+        run |x, [a, ..]| ind::roc(x.src, x.n(0), a),
+        [0 "roc" "rate of change in percent"];
+    MOM "mom" 1 src P10_1,
+        lookback |p| ind::mom_lookback(p.n(0)),
+        run |x, [a, ..]| ind::mom(x.src, x.n(0), a),
+        [0 "mom" "momentum (difference over n bars)"];
+    BBANDS "bbands" 3 src BB,
+        lookback |p| ind::bbands_lookback(p.n(0)),
+        run |x, [a, b, c]| ind::bbands(x.src, x.n(0), x.r(1), x.r(1), a, b, c),
+        [0 "bb_upper" "upper Bollinger band", 1 "bb_middle" "middle Bollinger band (SMA)", 2 "bb_lower" "lower Bollinger band"];
+    STDDEV "stddev" 1 src STDDEV_P,
+        lookback |p| ind::stddev_lookback(p.n(0)),
+        run |x, [a, ..]| ind::stddev(x.src, x.n(0), x.r(1), a),
+        [0 "stddev" "population standard deviation"];
+    OBV "obv" 1 bars &[],
+        lookback |_| ind::obv_lookback(),
+        run |x, [a, ..]| ind::obv(x.c(), x.v(), a),
+        [0 "obv" "on-balance volume"];
+    AD "ad" 1 bars &[],
+        lookback |_| ind::ad_lookback(),
+        run |x, [a, ..]| ind::ad(x.h(), x.l(), x.c(), x.v(), a),
+        [0 "ad" "Chaikin accumulation/distribution line"];
+    ADOSC "adosc" 1 bars ADOSC_P,
+        lookback |p| ind::adosc_lookback(p.n(0), p.n(1)),
+        run |x, [a, ..]| ind::adosc(x.h(), x.l(), x.c(), x.v(), x.n(0), x.n(1), a),
+        [0 "adosc" "Chaikin A/D oscillator"];
+    SAR "sar" 1 bars SAR_P,
+        lookback |p| ind::sar_lookback(p.r(0), p.r(1)),
+        run |x, [a, ..]| ind::sar(x.h(), x.l(), x.r(0), x.r(1), a),
+        [0 "sar" "parabolic SAR"];
+    LINEARREG "linearreg" 1 src P14_2,
+        lookback |p| ind::linearreg_lookback(p.n(0)),
+        run |x, [a, ..]| ind::linearreg(x.src, x.n(0), a),
+        [0 "linearreg" "linear regression value"];
+    LINEARREG_SLOPE "linearreg_slope" 1 src P14_2,
+        lookback |p| ind::linearreg_slope_lookback(p.n(0)),
+        run |x, [a, ..]| ind::linearreg_slope(x.src, x.n(0), a),
+        [0 "linearreg_slope" "linear regression slope"];
+    HIGHEST "max" 1 src MA30,
+        lookback |p| ind::highest_lookback(p.n(0)),
+        run |x, [a, ..]| ind::highest(x.src, x.n(0), a),
+        [0 "highest" "highest value over n bars"];
+    LOWEST "min" 1 src MA30,
+        lookback |p| ind::lowest_lookback(p.n(0)),
+        run |x, [a, ..]| ind::lowest(x.src, x.n(0), a),
+        [0 "lowest" "lowest value over n bars"];
+    SUM "sum" 1 src MA30,
+        lookback |p| ind::sum_lookback(p.n(0)),
+        run |x, [a, ..]| ind::sum(x.src, x.n(0), a),
+        [0 "sum" "sum over n bars"];
+    CDLENGULFING "cdlengulfing" 1 bars &[],
+        lookback |_| candles::cdl_engulfing_lookback(),
+        run |x, [a, ..]| candles::cdl_engulfing(x.o(), x.h(), x.l(), x.c(), a),
+        [0 "cdl_engulfing" "engulfing pattern (+100/-100/0)"];
+    CDLHAMMER "cdlhammer" 1 bars &[],
+        lookback |_| candles::cdl_hammer_lookback(),
+        run |x, [a, ..]| candles::cdl_hammer(x.o(), x.h(), x.l(), x.c(), a),
+        [0 "cdl_hammer" "hammer (+100/0)"];
+    CDLDOJI "cdldoji" 1 bars &[],
+        lookback |_| candles::cdl_doji_lookback(),
+        run |x, [a, ..]| candles::cdl_doji(x.o(), x.h(), x.l(), x.c(), a),
+        [0 "cdl_doji" "doji (+100/0)"];
+    CDLMORNINGSTAR "cdlmorningstar" 1 bars PEN3,
+        lookback |_| candles::cdl_morningstar_lookback(),
+        run |x, [a, ..]| candles::cdl_morningstar(x.o(), x.h(), x.l(), x.c(), x.r(0), a),
+        [0 "cdl_morningstar" "morning star (+100/0)"];
+    CDLEVENINGSTAR "cdleveningstar" 1 bars PEN3,
+        lookback |_| candles::cdl_eveningstar_lookback(),
+        run |x, [a, ..]| candles::cdl_eveningstar(x.o(), x.h(), x.l(), x.c(), x.r(0), a),
+        [0 "cdl_eveningstar" "evening star (-100/0)"];
+    CDLSHOOTINGSTAR "cdlshootingstar" 1 bars &[],
+        lookback |_| candles::cdl_shootingstar_lookback(),
+        run |x, [a, ..]| candles::cdl_shootingstar(x.o(), x.h(), x.l(), x.c(), a),
+        [0 "cdl_shootingstar" "shooting star (-100/0)"];
+    CDLHARAMI "cdlharami" 1 bars &[],
+        lookback |_| candles::cdl_harami_lookback(),
+        run |x, [a, ..]| candles::cdl_harami(x.o(), x.h(), x.l(), x.c(), a),
+        [0 "cdl_harami" "harami (+100/-100/0)"];
+    CDL3WHITESOLDIERS "cdl3whitesoldiers" 1 bars &[],
+        lookback |_| candles::cdl_3whitesoldiers_lookback(),
+        run |x, [a, ..]| candles::cdl_3whitesoldiers(x.o(), x.h(), x.l(), x.c(), a),
+        [0 "cdl_3whitesoldiers" "three white soldiers (+100/0)"];
+    CDL3BLACKCROWS "cdl3blackcrows" 1 bars &[],
+        lookback |_| candles::cdl_3blackcrows_lookback(),
+        run |x, [a, ..]| candles::cdl_3blackcrows(x.o(), x.h(), x.l(), x.c(), a),
+        [0 "cdl_3blackcrows" "three black crows (-100/0)"];
+    CDLPIERCING "cdlpiercing" 1 bars &[],
+        lookback |_| candles::cdl_piercing_lookback(),
+        run |x, [a, ..]| candles::cdl_piercing(x.o(), x.h(), x.l(), x.c(), a),
+        [0 "cdl_piercing" "piercing pattern (+100/0)"];
+    CDLDARKCLOUDCOVER "cdldarkcloudcover" 1 bars PEN5,
+        lookback |_| candles::cdl_darkcloudcover_lookback(),
+        run |x, [a, ..]| candles::cdl_darkcloudcover(x.o(), x.h(), x.l(), x.c(), x.r(0), a),
+        [0 "cdl_darkcloudcover" "dark cloud cover (-100/0)"];
+    CDLMARUBOZU "cdlmarubozu" 1 bars &[],
+        lookback |_| candles::cdl_marubozu_lookback(),
+        run |x, [a, ..]| candles::cdl_marubozu(x.o(), x.h(), x.l(), x.c(), a),
+        [0 "cdl_marubozu" "marubozu (+100/-100/0)"];
+}
 
 /// Looks a function up by its (lower-case) name.
 pub fn function(name: &str) -> Option<&'static Function> {
@@ -459,209 +445,42 @@ impl Range {
 
 impl Kernel {
     /// How many output series the kernel writes.
-    pub fn outputs(self) -> usize {
-        match self {
-            K::Macd | K::Bbands => 3,
-            K::Stoch | K::StochRsi | K::Aroon => 2,
-            _ => 1,
-        }
+    pub fn outputs(&self) -> usize {
+        self.outputs
     }
 
     /// Short name used in plan keys.
-    pub fn key(self) -> &'static str {
-        match self {
-            K::Sma => "sma",
-            K::Ema => "ema",
-            K::Wma => "wma",
-            K::Dema => "dema",
-            K::Tema => "tema",
-            K::Kama => "kama",
-            K::Rsi => "rsi",
-            K::Macd => "macd",
-            K::Stoch => "stoch",
-            K::StochRsi => "stochrsi",
-            K::Willr => "willr",
-            K::Cci => "cci",
-            K::Mfi => "mfi",
-            K::Atr => "atr",
-            K::Natr => "natr",
-            K::Adx => "adx",
-            K::PlusDi => "plus_di",
-            K::MinusDi => "minus_di",
-            K::Aroon => "aroon",
-            K::AroonOsc => "aroonosc",
-            K::Trange => "trange",
-            K::Roc => "roc",
-            K::Mom => "mom",
-            K::Bbands => "bbands",
-            K::Stddev => "stddev",
-            K::Obv => "obv",
-            K::Ad => "ad",
-            K::Adosc => "adosc",
-            K::Sar => "sar",
-            K::LinearReg => "linearreg",
-            K::LinearRegSlope => "linearreg_slope",
-            K::Highest => "max",
-            K::Lowest => "min",
-            K::Sum => "sum",
-            K::Engulfing => "cdlengulfing",
-            K::Hammer => "cdlhammer",
-            K::Doji => "cdldoji",
-            K::MorningStar => "cdlmorningstar",
-            K::EveningStar => "cdleveningstar",
-            K::ShootingStar => "cdlshootingstar",
-            K::Harami => "cdlharami",
-            K::ThreeWhiteSoldiers => "cdl3whitesoldiers",
-            K::ThreeBlackCrows => "cdl3blackcrows",
-            K::Piercing => "cdlpiercing",
-            K::DarkCloudCover => "cdldarkcloudcover",
-            K::Marubozu => "cdlmarubozu",
-        }
+    pub fn key(&self) -> &'static str {
+        self.key
     }
 
     /// Index of the first valid output for these parameters (TA-Lib's
     /// lookback). Candlestick lookbacks come from TA-Lib's default candle
     /// settings (averaging periods of 10 bars for bodies and shadows, 5 for
     /// near/far), checked against the `ta-lib` crate in tests.
-    pub fn lookback(self, p: &[f64]) -> usize {
-        let n = |i: usize| p.get(i).copied().unwrap_or(0.0) as usize;
-        let r = |i: usize| p.get(i).copied().unwrap_or(0.0);
-        match self {
-            K::Sma => ind::sma_lookback(n(0)),
-            K::Ema => ind::ema_lookback(n(0)),
-            K::Wma => ind::wma_lookback(n(0)),
-            K::Dema => ind::dema_lookback(n(0)),
-            K::Tema => ind::tema_lookback(n(0)),
-            K::Kama => ind::kama_lookback(n(0)),
-            K::Rsi => ind::rsi_lookback(n(0)),
-            K::Macd => ind::macd_lookback(n(0), n(1), n(2)),
-            K::Stoch => ind::stoch_lookback(n(0), n(1), n(2)),
-            K::StochRsi => ind::stochrsi_lookback(n(0), n(1), n(2)),
-            K::Willr => ind::willr_lookback(n(0)),
-            K::Cci => ind::cci_lookback(n(0)),
-            K::Mfi => ind::mfi_lookback(n(0)),
-            K::Atr => ind::atr_lookback(n(0)),
-            K::Natr => ind::natr_lookback(n(0)),
-            K::Adx => ind::adx_lookback(n(0)),
-            K::PlusDi => ind::plus_di_lookback(n(0)),
-            K::MinusDi => ind::minus_di_lookback(n(0)),
-            K::Aroon => ind::aroon_lookback(n(0)),
-            K::AroonOsc => ind::aroonosc_lookback(n(0)),
-            K::Trange => ind::trange_lookback(),
-            K::Roc => ind::roc_lookback(n(0)),
-            K::Mom => ind::mom_lookback(n(0)),
-            K::Bbands => ind::bbands_lookback(n(0)),
-            K::Stddev => ind::stddev_lookback(n(0)),
-            K::Obv => ind::obv_lookback(),
-            K::Ad => ind::ad_lookback(),
-            K::Adosc => ind::adosc_lookback(n(0), n(1)),
-            K::Sar => ind::sar_lookback(r(0), r(1)),
-            K::LinearReg => ind::linearreg_lookback(n(0)),
-            K::LinearRegSlope => ind::linearreg_slope_lookback(n(0)),
-            K::Highest => ind::highest_lookback(n(0)),
-            K::Lowest => ind::lowest_lookback(n(0)),
-            K::Sum => ind::sum_lookback(n(0)),
-            K::Engulfing => candles::cdl_engulfing_lookback(),
-            K::Hammer => candles::cdl_hammer_lookback(),
-            K::Doji => candles::cdl_doji_lookback(),
-            K::MorningStar => candles::cdl_morningstar_lookback(),
-            K::EveningStar => candles::cdl_eveningstar_lookback(),
-            K::ShootingStar => candles::cdl_shootingstar_lookback(),
-            K::Harami => candles::cdl_harami_lookback(),
-            K::ThreeWhiteSoldiers => candles::cdl_3whitesoldiers_lookback(),
-            K::ThreeBlackCrows => candles::cdl_3blackcrows_lookback(),
-            K::Piercing => candles::cdl_piercing_lookback(),
-            K::DarkCloudCover => candles::cdl_darkcloudcover_lookback(),
-            K::Marubozu => candles::cdl_marubozu_lookback(),
-        }
+    pub fn lookback(&self, p: &[f64]) -> usize {
+        (self.lookback)(Params(p))
     }
 
     /// Runs the kernel. `src` is the source slice for source-taking kernels
     /// (already trimmed of leading `NaN`s), `first` the bar it starts at;
     /// `outs[k][first..]` receive output `k`. Bar-reading kernels ignore
-    /// `src` and use all bars (`first` is 0 for them).
-    pub fn run(self, bars: &Bars, src: &[f64], first: usize, p: &[f64], outs: &mut [Vec<f64>]) {
-        let n = |i: usize| p.get(i).copied().unwrap_or(0.0) as usize;
-        let r = |i: usize| p.get(i).copied().unwrap_or(0.0);
-        let (o, h, l, c, v) = (
-            bars.open(),
-            bars.high(),
-            bars.low(),
-            bars.close(),
-            bars.volume(),
-        );
-        let [a, rest @ ..] = outs else {
+    /// `src` and use all bars (`first` is 0 for them). Does nothing when
+    /// fewer than [`Kernel::outputs`] columns are given.
+    pub fn run(&self, bars: &Bars, src: &[f64], first: usize, p: &[f64], outs: &mut [Vec<f64>]) {
+        if outs.len() < self.outputs {
             return;
-        };
-        let a = &mut a[first..];
-        match self {
-            K::Sma => ind::sma(src, n(0), a),
-            K::Ema => ind::ema(src, n(0), a),
-            K::Wma => ind::wma(src, n(0), a),
-            K::Dema => ind::dema(src, n(0), a),
-            K::Tema => ind::tema(src, n(0), a),
-            K::Kama => ind::kama(src, n(0), a),
-            K::Rsi => ind::rsi(src, n(0), a),
-            K::Roc => ind::roc(src, n(0), a),
-            K::Mom => ind::mom(src, n(0), a),
-            K::Stddev => ind::stddev(src, n(0), r(1), a),
-            K::LinearReg => ind::linearreg(src, n(0), a),
-            K::LinearRegSlope => ind::linearreg_slope(src, n(0), a),
-            K::Highest => ind::highest(src, n(0), a),
-            K::Lowest => ind::lowest(src, n(0), a),
-            K::Sum => ind::sum(src, n(0), a),
-            K::Macd => {
-                if let [b, d, ..] = rest {
-                    ind::macd(src, n(0), n(1), n(2), a, &mut b[first..], &mut d[first..]);
-                }
-            }
-            K::Bbands => {
-                if let [b, d, ..] = rest {
-                    ind::bbands(src, n(0), r(1), r(1), a, &mut b[first..], &mut d[first..]);
-                }
-            }
-            K::StochRsi => {
-                if let [b, ..] = rest {
-                    ind::stochrsi(src, n(0), n(1), n(2), a, &mut b[first..]);
-                }
-            }
-            K::Stoch => {
-                if let [b, ..] = rest {
-                    ind::stoch(h, l, c, n(0), n(1), n(2), a, b);
-                }
-            }
-            K::Aroon => {
-                if let [b, ..] = rest {
-                    ind::aroon(h, l, n(0), a, b);
-                }
-            }
-            K::Willr => ind::willr(h, l, c, n(0), a),
-            K::Cci => ind::cci(h, l, c, n(0), a),
-            K::Mfi => ind::mfi(h, l, c, v, n(0), a),
-            K::Atr => ind::atr(h, l, c, n(0), a),
-            K::Natr => ind::natr(h, l, c, n(0), a),
-            K::Adx => ind::adx(h, l, c, n(0), a),
-            K::PlusDi => ind::plus_di(h, l, c, n(0), a),
-            K::MinusDi => ind::minus_di(h, l, c, n(0), a),
-            K::AroonOsc => ind::aroonosc(h, l, n(0), a),
-            K::Trange => ind::trange(h, l, c, a),
-            K::Obv => ind::obv(c, v, a),
-            K::Ad => ind::ad(h, l, c, v, a),
-            K::Adosc => ind::adosc(h, l, c, v, n(0), n(1), a),
-            K::Sar => ind::sar(h, l, r(0), r(1), a),
-            K::Engulfing => candles::cdl_engulfing(o, h, l, c, a),
-            K::Hammer => candles::cdl_hammer(o, h, l, c, a),
-            K::Doji => candles::cdl_doji(o, h, l, c, a),
-            K::MorningStar => candles::cdl_morningstar(o, h, l, c, r(0), a),
-            K::EveningStar => candles::cdl_eveningstar(o, h, l, c, r(0), a),
-            K::ShootingStar => candles::cdl_shootingstar(o, h, l, c, a),
-            K::Harami => candles::cdl_harami(o, h, l, c, a),
-            K::ThreeWhiteSoldiers => candles::cdl_3whitesoldiers(o, h, l, c, a),
-            K::ThreeBlackCrows => candles::cdl_3blackcrows(o, h, l, c, a),
-            K::Piercing => candles::cdl_piercing(o, h, l, c, a),
-            K::DarkCloudCover => candles::cdl_darkcloudcover(o, h, l, c, r(0), a),
-            K::Marubozu => candles::cdl_marubozu(o, h, l, c, a),
         }
+        let mut cut: Outs = Default::default();
+        for (to, out) in cut.iter_mut().zip(outs.iter_mut()) {
+            *to = out.get_mut(first..).unwrap_or_default();
+        }
+        let args = Args {
+            bars,
+            src,
+            p: Params(p),
+        };
+        (self.run)(&args, cut);
     }
 }
 
@@ -683,7 +502,35 @@ mod tests {
     fn outputs_read_by_functions_exist_in_their_kernel() {
         for f in FUNCTIONS {
             assert!(f.output < f.kernel.outputs(), "{}", f.name);
+            assert_eq!(f.takes_source, f.kernel.takes_source, "{}", f.name);
+            assert_eq!(f.params, f.kernel.params, "{}", f.name);
         }
+        for k in KERNELS {
+            assert!((1..=MAX_OUTPUTS).contains(&k.outputs), "{k:?}");
+            assert!(
+                FUNCTIONS.iter().any(|f| std::ptr::eq(f.kernel, *k)),
+                "{k:?} is read by no function"
+            );
+        }
+    }
+
+    #[test]
+    fn plan_keys_name_one_kernel_each() {
+        // Steps are deduplicated by key: two kernels sharing one would
+        // silently read each other's outputs.
+        let mut keys: Vec<&str> = KERNELS.iter().map(|k| k.key).collect();
+        let before = keys.len();
+        keys.sort_unstable();
+        keys.dedup();
+        assert_eq!(keys.len(), before);
+    }
+
+    #[test]
+    fn a_kernel_given_too_few_output_columns_writes_nothing() {
+        let bars = Bars::default();
+        let mut outs = vec![vec![1.0; 4]];
+        MACD.run(&bars, &[1.0, 2.0, 3.0, 4.0], 0, &[2.0, 3.0, 1.0], &mut outs);
+        assert_eq!(outs, vec![vec![1.0; 4]]);
     }
 
     #[test]

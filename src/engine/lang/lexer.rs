@@ -1,7 +1,7 @@
 //! The scan language's lexer: text to tokens with byte spans and 1-based
 //! line:column positions. Knows nothing of names or types.
 
-use super::{LangError, Part, Span};
+use super::error::{LangError, Part, Span};
 
 #[derive(Debug, Clone, PartialEq)]
 pub enum Tok {

@@ -19,10 +19,11 @@ mod error;
 mod eval;
 pub mod functions;
 mod lexer;
+mod node;
 mod parser;
 mod plan;
 
-pub use error::edit_distance;
+pub use error::{edit_distance, LangError, Part, Span};
 pub use functions::{function_names, Function, FUNCTIONS};
 pub use parser::{MAX_DEPTH, MAX_NESTING, MAX_OFFSET};
 
@@ -30,33 +31,8 @@ use super::bars::Bars;
 use super::score::{Field, Score, ScoreScratch, Settings};
 use check::Builder;
 use eval::{Eval, ScoreCache};
-use plan::{BarSeries, Node, Plan, StepKind};
-
-/// Which text an error belongs to: the scan expression or display column `k`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Part {
-    Expr,
-    Column(usize),
-}
-
-/// A 1-based line:column position with its byte span in the text.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Span {
-    pub start: usize,
-    pub end: usize,
-    pub line: usize,
-    pub col: usize,
-}
-
-/// A compile error with its span and a plain message, e.g.
-/// "unknown function `smaa` at 1:9 — did you mean `sma`?".
-#[derive(Debug, Clone, PartialEq, thiserror::Error)]
-#[error("{message}")]
-pub struct LangError {
-    pub part: Part,
-    pub span: Span,
-    pub message: String,
-}
+use node::{BarSeries, Node};
+use plan::{Plan, StepKind};
 
 /// Parses one expression without checking names or types.
 pub fn parse(src: &str) -> Result<ast::Expr, LangError> {
@@ -193,7 +169,7 @@ impl Scan {
         ws: &'a mut Workspace,
         settings: &Settings,
     ) -> Prepared<'a> {
-        self.plan.compute(bars, ws);
+        self.plan.compute(bars, &mut ws.slots);
         let Workspace { slots, score } = ws;
         Prepared {
             bars,

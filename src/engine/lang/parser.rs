@@ -3,8 +3,8 @@
 //! `+ -` < `* /` < unary minus < `[n]`/call). Names are not resolved here.
 
 use super::ast::{BinOp, Expr, ExprKind, Prec};
+use super::error::{LangError, Part, Span};
 use super::lexer::{lex, Tok, Token};
-use super::{LangError, Part, Span};
 
 /// Deepest tree the parser accepts, so that no later recursion (checking,
 /// printing, evaluating, dropping) can exhaust the stack.

@@ -1,10 +1,11 @@
-//! The Technic score (SPEC §2.4): features, subscores, TechRating, signal,
-//! trade plan, setup tags and market regime, per symbol at a given bar.
+//! The Technic score (SPEC §2.4): features, subscores, TechRating, the
+//! mirrored ShortRating, signal, trade plan, setup tags and market regime, per
+//! symbol at a given bar.
 //! Imports only the engine's bars and indicator kernels.
 //!
 //! # What is computed at bar `i` (bars `0..=i` only, so backtests see no future)
 //! Every window below ends at, and includes, bar `i` (checked against the
-//! original's outputs in `shared/fixtures/technic-golden.json`):
+//! original's outputs in `tests/fixtures/technic-golden.json`):
 //! - `ret_1d`, `ret_5d`, `ret_21d`: `close[i] / close[i-k] − 1` for k = 1, 5, 21.
 //! - `vol_realized_20`: sample standard deviation (n − 1) of the 20 daily
 //!   returns `close[j] / close[j-1] − 1`, j in `i-19..=i`, × √252.
@@ -12,6 +13,7 @@
 //!   fraction, not a percent). Wilder smoothing: depends on the history loaded.
 //! - `sma_20`, `sma_50`, `sma_200`: means of the last n closes.
 //! - `pct_from_high20`: `(close[i] / max(close[i-19..=i]) − 1)·100` (closes, not highs).
+//! - `pct_from_low20`: `(close[i] / min(close[i-19..=i]) − 1)·100` (closes, not lows).
 //! - `rsi_14`: TA-Lib RSI(14); `macd_hist`: TA-Lib MACD(12, 26, 9) histogram,
 //!   both on closes `0..=i`.
 //! - `dollar_vol_20`: mean of `close·volume` over the last 20 bars;
@@ -25,7 +27,8 @@
 //! 15 bars, the MACD histogram 34 bars. Subscores treat an undefined feature as
 //! failing every condition (as the original's NaN comparisons did), so they are
 //! always integers. RiskScore and TechRating are `NaN` while ATR(14) is
-//! undefined (fewer than 15 bars); then the signal is Avoid and there is no
+//! undefined (fewer than 15 bars), and so is ShortRating; then the signal is
+//! Avoid and there is no
 //! plan. Nothing panics, for any length, including an empty `Bars` or an
 //! `index` past the end (that scores as "no data": all `NaN`, Avoid).
 //!
@@ -35,9 +38,18 @@
 //!   0 and Short/Strong Short could never be signalled. Where sma20 < sma50 our
 //!   Trend is negative (golden series DOWNTREND, CHOPPY, HIGHVOL: −2 here, 0 in
 //!   the original), which lowers their TechRating; their signal stays Avoid.
-//! - Short and Strong Short are the mirror of Long and Strong Long (TechRating
-//!   ≤ −16 and Trend ≤ −1; ≤ −22, Trend ≤ −2, Momentum ≤ −1), with a mirrored
-//!   trade plan (stop above, target below).
+//! - Short signals come from ShortRating, TechRating's formula on mirrored
+//!   features ([`ShortSubscores`]: Trend_s = −Trend; Momentum, Oscillator and
+//!   Breakout mirrored around the 20-bar low; Volume, Volatility and the risk
+//!   multiplier shared). Strong Long, then Long, are checked first; then Strong
+//!   Short (ShortRating ≥ 22, Trend_s ≥ 2, Momentum_s ≥ 1), then Short
+//!   (ShortRating ≥ 16, Trend_s ≥ 1). The original never signalled a short, and
+//!   our first version mirrored TechRating itself (≤ −16 / ≤ −22), which can
+//!   never reach −22 because its momentum, breakout and oscillator parts are
+//!   long-only (so Strong Short was impossible and Short rare). No golden
+//!   series' signal changes: the three with Trend −2 (Trend_s 2) have a
+//!   ShortRating below 16. A short has a mirrored trade plan (stop above,
+//!   target below).
 //! - Position size is capped at 5% of the 20-bar dollar volume ÷ entry, and the
 //!   cap is flagged in [`TradePlan::liquidity_capped`]. When the 20-bar dollar
 //!   volume is undefined (fewer than 20 bars) no cap is applied.
@@ -54,14 +66,11 @@
 //!   one rounding noise over another).
 //!
 //! # Consequences of the SPEC's rules (kept as specified)
-//! - Strong Short cannot occur and Short is rare: Momentum goes down to −2
-//!   only, and Volume, Volatility and Breakout are not mirrored. The most
-//!   negative raw sum is −17 with Volatility +1 (ATR < 1%), −18 with
-//!   Volatility 0 but a risk factor ≤ 0.85, −19 with Volatility −1 and a
-//!   factor of 0.7; so TechRating ≥ −17 always, and Short needs every
-//!   subscore at its bearish extreme with ATR% ≤ 0.39% (risk factor ≥ 16/17).
-//! - The conviction tags (TechRating ≥ 18 / ≥ 22) and the Breakout tag are
-//!   long-side only.
+//! - Both Strong signals need a volume spike: with Volume 0 the largest raw
+//!   sum is 3·3 + 3·3 + 1 + 1 + 2 = 22, and the risk factor is below 1
+//!   whenever ATR is positive.
+//! - The conviction tags (TechRating ≥ 18 / ≥ 22) and the Breakout and
+//!   Momentum tags read the long-side subscores only.
 
 use super::bars::Bars;
 use super::indicators::{atr, macd, rsi};
@@ -152,6 +161,7 @@ impl Signal {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Field {
     TechRating,
+    ShortRating,
     Signal,
     TrendScore,
     MomentumScore,
@@ -163,8 +173,9 @@ pub enum Field {
 }
 
 impl Field {
-    pub const ALL: [Field; 9] = [
+    pub const ALL: [Field; 10] = [
         Field::TechRating,
+        Field::ShortRating,
         Field::Signal,
         Field::TrendScore,
         Field::MomentumScore,
@@ -178,6 +189,7 @@ impl Field {
     pub fn name(self) -> &'static str {
         match self {
             Field::TechRating => "tech_rating",
+            Field::ShortRating => "short_rating",
             Field::Signal => "signal",
             Field::TrendScore => "trend_score",
             Field::MomentumScore => "momentum_score",
@@ -209,6 +221,8 @@ pub struct Features {
     pub sma_200: f64,
     /// Percent below the highest close of the last 20 bars (≤ 0).
     pub pct_from_high20: f64,
+    /// Percent above the lowest close of the last 20 bars (≥ 0).
+    pub pct_from_low20: f64,
     pub rsi_14: f64,
     pub macd_hist: f64,
     pub dollar_vol_20: f64,
@@ -228,6 +242,7 @@ impl Features {
         sma_50: f64::NAN,
         sma_200: f64::NAN,
         pct_from_high20: f64::NAN,
+        pct_from_low20: f64::NAN,
         rsi_14: f64::NAN,
         macd_hist: f64::NAN,
         dollar_vol_20: f64::NAN,
@@ -247,6 +262,21 @@ pub struct Subscores {
     pub breakout: i32,
     /// `1 − 50·ATR%`, unclipped (it is clipped to [0, 1] only inside TechRating).
     pub risk: f64,
+}
+
+/// The mirrored subscores behind ShortRating (each clipped to ±3). Volume,
+/// Volatility and RiskScore are shared with the long side ([`Subscores`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ShortSubscores {
+    /// `−Trend`.
+    pub trend: i32,
+    /// +1 RSI<45, +1 RSI<35, −1 RSI>55, −1 RSI>60, +1 MACD hist<0,
+    /// +1 pct_from_low20<3.
+    pub momentum: i32,
+    /// +1 if 35 ≤ RSI ≤ 45, −1 if RSI<30 or RSI>60.
+    pub oscillator: i32,
+    /// `[pct_from_low20 < 1] + [5-bar return < −2%]`.
+    pub breakout: i32,
 }
 
 /// Long or short.
@@ -312,6 +342,10 @@ pub struct Score {
     pub subscores: Subscores,
     /// `NaN` while ATR(14) is undefined (fewer than 15 bars).
     pub tech_rating: f64,
+    pub short_subscores: ShortSubscores,
+    /// TechRating's formula on the mirrored features (≥ 0 favours a short);
+    /// `NaN` exactly when TechRating is.
+    pub short_rating: f64,
     pub signal: Signal,
     /// Present only for Long, Strong Long, Short and Strong Short.
     pub plan: Option<TradePlan>,
@@ -333,6 +367,13 @@ impl Score {
                 risk: f64::NAN,
             },
             tech_rating: f64::NAN,
+            short_subscores: ShortSubscores {
+                trend: 0,
+                momentum: 0,
+                oscillator: 0,
+                breakout: 0,
+            },
+            short_rating: f64::NAN,
             signal: Signal::Avoid,
             plan: None,
             tags: Vec::new(),
@@ -344,6 +385,7 @@ impl Score {
         let s = &self.subscores;
         match field {
             Field::TechRating => self.tech_rating,
+            Field::ShortRating => self.short_rating,
             Field::Signal => self.signal.code() as f64,
             Field::TrendScore => s.trend as f64,
             Field::MomentumScore => s.momentum as f64,
@@ -402,7 +444,9 @@ pub fn score_at_with(
     let features = features_at(bars, index, scratch);
     let subscores = subscores(&features);
     let tech_rating = tech_rating(&subscores);
-    let signal = signal(tech_rating, &subscores);
+    let short_subscores = short_subscores(&features, &subscores);
+    let short_rating = short_rating(&short_subscores, &subscores);
+    let signal = signal(tech_rating, &subscores, short_rating, &short_subscores);
     let plan = signal.side().and_then(|side| {
         let close = bars.close()[index];
         let extreme = match side {
@@ -422,6 +466,8 @@ pub fn score_at_with(
         features,
         subscores,
         tech_rating,
+        short_subscores,
+        short_rating,
         signal,
         plan,
         tags: tags(tech_rating, &subscores),
@@ -461,6 +507,13 @@ fn features_at(bars: &Bars, i: usize, scratch: &mut ScoreScratch) -> Features {
         f64::NAN
     };
 
+    let (pct_from_high20, pct_from_low20) = window(n, 20).map_or((f64::NAN, f64::NAN), |w| {
+        let (low, high) = w.fold((f64::INFINITY, f64::NEG_INFINITY), |(lo, hi), j| {
+            (lo.min(close[j]), hi.max(close[j]))
+        });
+        ((last / high - 1.0) * 100.0, (last / low - 1.0) * 100.0)
+    });
+
     Features {
         ret_1d: ret(1),
         ret_5d: ret(5),
@@ -470,10 +523,8 @@ fn features_at(bars: &Bars, i: usize, scratch: &mut ScoreScratch) -> Features {
         sma_20: mean_last(close, 20),
         sma_50: mean_last(close, 50),
         sma_200: mean_last(close, 200),
-        pct_from_high20: window(n, 20).map_or(f64::NAN, |w| {
-            let high = w.map(|j| close[j]).fold(f64::NEG_INFINITY, f64::max);
-            (last / high - 1.0) * 100.0
-        }),
+        pct_from_high20,
+        pct_from_low20,
         rsi_14,
         macd_hist,
         dollar_vol_20,
@@ -551,22 +602,73 @@ fn subscores(f: &Features) -> Subscores {
     }
 }
 
-/// `(3·Trend + 3·Momentum + 2·Volume + Volatility + Oscillator + Breakout) ×
-/// (0.7 + 0.3·clip(RiskScore, 0, 1))`; `NaN` when RiskScore is.
-fn tech_rating(s: &Subscores) -> f64 {
-    let raw =
-        3 * s.trend + 3 * s.momentum + 2 * s.volume + s.volatility + s.oscillator + s.breakout;
-    raw as f64 * (0.7 + 0.3 * s.risk.clamp(0.0, 1.0))
+/// The mirrored subscores of SPEC §2.4 (NaN features fail every comparison,
+/// as on the long side).
+fn short_subscores(f: &Features, long: &Subscores) -> ShortSubscores {
+    let r = f.rsi_14;
+    let momentum = flag(r < 45.0) + flag(r < 35.0) - flag(r > 55.0) - flag(r > 60.0)
+        + flag(f.macd_hist < 0.0)
+        + flag(f.pct_from_low20 < 3.0);
+    let oscillator = flag((35.0..=45.0).contains(&r)) - flag(r < 30.0) - flag(r > 60.0);
+    let breakout = flag(f.pct_from_low20 < 1.0) + flag(f.ret_5d < -0.02);
+    let clip = |x: i32| x.clamp(-3, 3);
+    ShortSubscores {
+        // Trend is already clipped to ±3, so its negation is too.
+        trend: -long.trend,
+        momentum: clip(momentum),
+        oscillator: clip(oscillator),
+        breakout: clip(breakout),
+    }
 }
 
-fn signal(tech_rating: f64, s: &Subscores) -> Signal {
+/// `(3·Trend + 3·Momentum + 2·Volume + Volatility + Oscillator + Breakout) ×
+/// (0.7 + 0.3·clip(risk, 0, 1))`; `NaN` when `risk` is.
+fn rating([trend, momentum, volume, volatility, oscillator, breakout]: [i32; 6], risk: f64) -> f64 {
+    let raw = 3 * trend + 3 * momentum + 2 * volume + volatility + oscillator + breakout;
+    raw as f64 * (0.7 + 0.3 * risk.clamp(0.0, 1.0))
+}
+
+/// TechRating: [`rating`] of the long subscores.
+fn tech_rating(s: &Subscores) -> f64 {
+    rating(
+        [
+            s.trend,
+            s.momentum,
+            s.volume,
+            s.volatility,
+            s.oscillator,
+            s.breakout,
+        ],
+        s.risk,
+    )
+}
+
+/// ShortRating: [`rating`] of the mirrored subscores, with the long side's
+/// Volume, Volatility and RiskScore.
+fn short_rating(m: &ShortSubscores, long: &Subscores) -> f64 {
+    rating(
+        [
+            m.trend,
+            m.momentum,
+            long.volume,
+            long.volatility,
+            m.oscillator,
+            m.breakout,
+        ],
+        long.risk,
+    )
+}
+
+/// Long first (Strong Long, then Long), then the mirrored short side on
+/// ShortRating, else Avoid. NaN ratings fail every threshold.
+fn signal(tech_rating: f64, s: &Subscores, short_rating: f64, m: &ShortSubscores) -> Signal {
     if tech_rating >= 22.0 && s.trend >= 2 && s.momentum >= 1 {
         Signal::StrongLong
     } else if tech_rating >= 16.0 && s.trend >= 1 {
         Signal::Long
-    } else if tech_rating <= -22.0 && s.trend <= -2 && s.momentum <= -1 {
+    } else if short_rating >= 22.0 && m.trend >= 2 && m.momentum >= 1 {
         Signal::StrongShort
-    } else if tech_rating <= -16.0 && s.trend <= -1 {
+    } else if short_rating >= 16.0 && m.trend >= 1 {
         Signal::Short
     } else {
         Signal::Avoid

@@ -57,8 +57,8 @@ fn prefix(bars: &Bars, n: usize) -> Bars {
 fn a_falling_series_gets_a_short_signal_with_a_mirrored_plan() {
     let bars = falling();
     let s = score(&bars, &Settings::default());
-    assert!(s.subscores.trend <= -1, "{s:?}");
-    assert!(s.tech_rating <= -16.0, "{s:?}");
+    assert!(s.short_subscores.trend >= 1, "{s:?}");
+    assert!((16.0..22.0).contains(&s.short_rating), "{s:?}");
     assert_eq!(s.signal, Signal::Short);
     let plan = s.plan.expect("a Short has a plan");
     assert_eq!(plan.side, Side::Short);
@@ -80,24 +80,242 @@ fn a_falling_series_gets_a_short_signal_with_a_mirrored_plan() {
     assert!(!plan.liquidity_capped);
 }
 
+/// A steady decline of 0.45% a day over 260 bars (thin wicks), with twice
+/// the usual volume on the last day.
+fn steady_decline() -> Bars {
+    let closes: Vec<f64> = (0..260).map(|t| 100.0 * 0.9955f64.powi(t)).collect();
+    let mut volumes = vec![1.0e6; 260];
+    volumes[259] = 2.0e6;
+    let mut cols = Columns::with_capacity(closes.len());
+    for (t, (&c, &v)) in closes.iter().zip(&volumes).enumerate() {
+        let o = if t == 0 { c } else { closes[t - 1] };
+        cols.push(t as i64 * 86_400_000, o, o * 1.0001, c * 0.9999, c, v);
+    }
+    Bars::new("DECLINE", cols).expect("synthetic bars are valid")
+}
+
 #[test]
-fn strong_short_is_out_of_reach_of_the_subscore_ranges() {
-    // Momentum bottoms at −2 and Volume, Volatility and Breakout are not
-    // mirrored: the most negative raw sum with Volatility +1 is −17, and
-    // the risk factor (≤ 1) keeps TechRating above −22; with Volatility ≤ 0
-    // the raw sum is at most 2 lower but the factor is ≤ 0.85.
-    let worst = Subscores {
+fn regression_a_steadily_falling_series_yields_strong_short_which_it_never_could() {
+    // The bug: Short signals mirrored TechRating, whose momentum, breakout
+    // and oscillator parts are long-only, so TechRating stayed above −22 and
+    // Strong Short was out of reach. ShortRating scores the mirrored features.
+    let bars = steady_decline();
+    let s = score(&bars, &Settings::default());
+    assert!(
+        s.tech_rating > -22.0,
+        "TechRating alone could not reach −22: {s:?}"
+    );
+    let m = s.short_subscores;
+    assert_eq!((m.trend, m.momentum, m.breakout), (3, 3, 2), "{s:?}");
+    assert_eq!(s.subscores.volume, 2, "the last day's volume spike");
+    assert!(s.short_rating >= 22.0, "{s:?}");
+    assert_eq!(s.signal, Signal::StrongShort);
+    let plan = s.plan.expect("a Strong Short has a plan");
+    assert_eq!(plan.side, Side::Short);
+    assert!(
+        plan.target < plan.entry && plan.entry < plan.stop,
+        "{plan:?}"
+    );
+}
+
+/// Features that fail every comparison except the ones a test sets.
+fn neutral() -> Features {
+    Features::NAN
+}
+
+fn mirrored(f: Features) -> ShortSubscores {
+    short_subscores(&f, &subscores(&f))
+}
+
+#[test]
+fn short_momentum_counts_each_mirrored_rule_at_its_boundary() {
+    let rsi = |r: f64| {
+        mirrored(Features {
+            rsi_14: r,
+            ..neutral()
+        })
+        .momentum
+    };
+    assert_eq!(rsi(45.0), 0, "RSI<45 is strict");
+    assert_eq!(rsi(44.99), 1);
+    assert_eq!(rsi(35.0), 1, "RSI<35 is strict");
+    assert_eq!(rsi(34.99), 2);
+    assert_eq!(rsi(50.0), 0);
+    assert_eq!(rsi(55.0), 0, "RSI>55 is strict");
+    assert_eq!(rsi(55.01), -1);
+    assert_eq!(rsi(60.0), -1, "RSI>60 is strict");
+    assert_eq!(rsi(60.01), -2);
+    assert_eq!(rsi(f64::NAN), 0);
+
+    let hist = |h: f64| {
+        mirrored(Features {
+            macd_hist: h,
+            ..neutral()
+        })
+        .momentum
+    };
+    assert_eq!(hist(0.0), 0, "MACD hist<0 is strict");
+    assert_eq!(hist(-1e-12), 1);
+
+    let low = |p: f64| {
+        mirrored(Features {
+            pct_from_low20: p,
+            ..neutral()
+        })
+    };
+    assert_eq!(low(3.0).momentum, 0, "pct_from_low20<3 is strict");
+    assert_eq!(low(2.99).momentum, 1);
+
+    // Clipped to +3: RSI<35 (2) + MACD (1) + near the low (1) = 4.
+    let all = Features {
+        rsi_14: 20.0,
+        macd_hist: -1.0,
+        pct_from_low20: 0.0,
+        ..neutral()
+    };
+    assert_eq!(mirrored(all).momentum, 3);
+    // RSI>60 (−2) alone is the floor: the positive parts need the opposite.
+    assert_eq!(rsi(90.0), -2);
+}
+
+#[test]
+fn short_oscillator_rewards_35_to_45_and_penalises_below_30_or_above_60() {
+    let osc = |r: f64| {
+        mirrored(Features {
+            rsi_14: r,
+            ..neutral()
+        })
+        .oscillator
+    };
+    assert_eq!(osc(35.0), 1, "35 is inside");
+    assert_eq!(osc(45.0), 1, "45 is inside");
+    assert_eq!(osc(34.99), 0);
+    assert_eq!(osc(45.01), 0);
+    assert_eq!(osc(30.0), 0, "RSI<30 is strict");
+    assert_eq!(osc(29.99), -1);
+    assert_eq!(osc(60.0), 0, "RSI>60 is strict");
+    assert_eq!(osc(60.01), -1);
+    assert_eq!(osc(f64::NAN), 0);
+}
+
+#[test]
+fn short_breakout_is_near_the_20_bar_low_plus_a_5_bar_drop() {
+    let brk = |p: f64, r5: f64| {
+        mirrored(Features {
+            pct_from_low20: p,
+            ret_5d: r5,
+            ..neutral()
+        })
+        .breakout
+    };
+    assert_eq!(brk(1.0, 0.0), 0, "pct_from_low20<1 is strict");
+    assert_eq!(brk(0.99, 0.0), 1);
+    assert_eq!(brk(5.0, -0.02), 0, "5-bar return < −2% is strict");
+    assert_eq!(brk(5.0, -0.0201), 1);
+    assert_eq!(brk(0.0, -0.05), 2);
+    assert_eq!(brk(f64::NAN, f64::NAN), 0);
+}
+
+#[test]
+fn short_trend_is_minus_trend() {
+    let trend = |s20: f64, s50: f64, s200: f64| {
+        let f = Features {
+            sma_20: s20,
+            sma_50: s50,
+            sma_200: s200,
+            ..neutral()
+        };
+        (subscores(&f).trend, mirrored(f).trend)
+    };
+    assert_eq!(trend(1.0, 2.0, 3.0), (-3, 3));
+    assert_eq!(trend(3.0, 2.0, 1.0), (3, -3));
+    assert_eq!(trend(1.0, 2.0, f64::NAN), (-2, 2));
+    assert_eq!(trend(2.0, 2.0, 2.0), (0, 0));
+}
+
+#[test]
+fn short_rating_uses_the_long_volume_volatility_and_risk_multiplier() {
+    let long = Subscores {
         trend: -3,
         momentum: -2,
-        volume: -1,
-        volatility: 1,
-        oscillator: -1,
+        volume: 2,
+        volatility: -1,
+        oscillator: 0,
+        breakout: 0,
+        risk: 0.5,
+    };
+    let m = ShortSubscores {
+        trend: 3,
+        momentum: 3,
+        oscillator: 1,
+        breakout: 2,
+    };
+    // (9 + 9 + 4 − 1 + 1 + 2) × (0.7 + 0.3·0.5) = 24 × 0.85.
+    assert_eq!(short_rating(&m, &long), 24.0 * 0.85);
+    let risky = Subscores { risk: -3.0, ..long };
+    assert_eq!(short_rating(&m, &risky), 24.0 * 0.7, "risk clipped at 0");
+    let nan = Subscores {
+        risk: f64::NAN,
+        ..long
+    };
+    assert!(short_rating(&m, &nan).is_nan());
+}
+
+#[test]
+fn the_signal_checks_long_first_then_short_rating_at_its_thresholds() {
+    let flat = Subscores {
+        trend: 0,
+        momentum: 0,
+        volume: 0,
+        volatility: 0,
+        oscillator: 0,
         breakout: 0,
         risk: 1.0,
     };
-    assert_eq!(tech_rating(&worst), -17.0);
-    assert_eq!(signal(-17.0, &worst), Signal::Short);
-    assert_eq!(signal(-22.0, &worst), Signal::StrongShort);
+    let m = |trend, momentum| ShortSubscores {
+        trend,
+        momentum,
+        oscillator: 0,
+        breakout: 0,
+    };
+    let sig = |sr: f64, ms: ShortSubscores| signal(0.0, &flat, sr, &ms);
+    assert_eq!(sig(22.0, m(2, 1)), Signal::StrongShort);
+    assert_eq!(sig(21.99, m(2, 1)), Signal::Short);
+    assert_eq!(
+        sig(22.0, m(1, 1)),
+        Signal::Short,
+        "Strong Short needs Trend_s ≥ 2"
+    );
+    assert_eq!(sig(22.0, m(2, 0)), Signal::Short, "and Momentum_s ≥ 1");
+    assert_eq!(sig(16.0, m(1, -3)), Signal::Short);
+    assert_eq!(sig(15.99, m(3, 3)), Signal::Avoid);
+    assert_eq!(sig(30.0, m(0, 3)), Signal::Avoid, "Short needs Trend_s ≥ 1");
+    assert_eq!(sig(f64::NAN, m(3, 3)), Signal::Avoid);
+    // TechRating alone no longer signals a short, however low.
+    assert_eq!(
+        signal(
+            -30.0,
+            &Subscores {
+                trend: -3,
+                momentum: -3,
+                ..flat
+            },
+            0.0,
+            &m(3, 3)
+        ),
+        Signal::Avoid
+    );
+    // The long side wins when both qualify.
+    let long = Subscores {
+        trend: 2,
+        momentum: 1,
+        ..flat
+    };
+    assert_eq!(signal(22.0, &long, 30.0, &m(3, 3)), Signal::StrongLong);
+    assert_eq!(
+        signal(16.0, &Subscores { trend: 1, ..flat }, 30.0, &m(3, 3)),
+        Signal::Long
+    );
 }
 
 #[test]
@@ -276,7 +494,9 @@ fn very_short_series_do_not_panic_and_leave_undefined_features_nan() {
         assert_eq!(f.atr_pct_14.is_nan(), n < 15, "{n}");
         assert_eq!(f.macd_hist.is_nan(), n < 34, "{n}");
         assert!(f.sma_50.is_nan() && f.sma_200.is_nan());
+        assert_eq!(f.pct_from_low20.is_nan(), n < 20, "{n}");
         assert_eq!(s.tech_rating.is_nan(), n < 15, "{n}");
+        assert_eq!(s.short_rating.is_nan(), n < 15, "{n}");
         if n < 15 {
             assert_eq!((s.signal, s.plan), (Signal::Avoid, None));
         }
@@ -291,6 +511,8 @@ fn very_short_series_do_not_panic_and_leave_undefined_features_nan() {
 fn fields_read_the_matching_subscore() {
     let s = score(&falling(), &Settings::default());
     assert_eq!(s.field(Field::TechRating), s.tech_rating);
+    assert_eq!(s.field(Field::ShortRating), s.short_rating);
+    assert_eq!(Field::from_name("short_rating"), Some(Field::ShortRating));
     assert_eq!(s.field(Field::Signal), -1.0);
     assert_eq!(s.field(Field::TrendScore), s.subscores.trend as f64);
     assert_eq!(s.field(Field::MomentumScore), s.subscores.momentum as f64);
