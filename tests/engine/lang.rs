@@ -1020,3 +1020,20 @@ fn true_and_false_are_constant_conditions() {
         "a condition is not a number"
     );
 }
+
+/// Regression (found by the `lang_compile` fuzz target): `İ` is a Unicode
+/// letter whose lower case is two characters, so a name holding it printed
+/// as text that did not parse back. Names are ASCII (every TA-Lib name is);
+/// any other letter is an unexpected character with its span.
+#[test]
+fn regression_a_non_ascii_letter_in_a_name_is_an_unexpected_character() {
+    let err = compile_err("close > smaİ(close, 20)");
+    assert!(
+        err.to_string().contains("unexpected character `İ` at 1:12"),
+        "{err}"
+    );
+    assert_eq!(
+        compile("CLOSE > SMA(close, 20)").display(),
+        compile("close > sma(close, 20)").display()
+    );
+}

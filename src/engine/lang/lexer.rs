@@ -157,10 +157,10 @@ pub fn lex(src: &str, part: Part) -> Result<Vec<Token>, LangError> {
                     ))
                 }
             }
-        } else if c.is_alphabetic() || c == '_' {
+        } else if c.is_ascii_alphabetic() || c == '_' {
             let mut end = start;
             while let Some(&(i, ch)) = chars.peek() {
-                if ch.is_alphanumeric() || ch == '_' {
+                if ch.is_ascii_alphanumeric() || ch == '_' {
                     end = i + ch.len_utf8();
                     bump(&mut chars);
                 } else {

@@ -336,7 +336,7 @@ impl Parser<'_> {
                 }
             }
             Tok::Ident(name) => {
-                let lower = name.to_lowercase();
+                let lower = name.to_ascii_lowercase();
                 if KEYWORDS.contains(&lower.as_str()) {
                     return Err(self.err(t.span, keyword_here(&lower, t.span)));
                 }
