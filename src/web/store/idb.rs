@@ -144,12 +144,7 @@ impl IdbBackend {
             requests.push((value, meta));
         }
         settle(tx, OP).await?;
-        let metas_read = requests.iter().filter(|r| r.1.is_some()).count();
-        self.count(|c| {
-            c.read_transactions += 1;
-            c.meta_records_read += metas_read;
-        });
-        requests
+        let found: Vec<Option<RawEntry>> = requests
             .into_iter()
             .map(|(value, meta)| {
                 let value = value.result().map_err(|e| js_error(OP, &e))?;
@@ -169,7 +164,13 @@ impl IdbBackend {
                     .map(|a| a.to_vec());
                 Ok(Some(RawEntry { bytes, meta }))
             })
-            .collect()
+            .collect::<Result<_, StoreError>>()?;
+        let metas_read = found.iter().flatten().filter(|r| r.meta.is_some()).count();
+        self.count(|c| {
+            c.read_transactions += 1;
+            c.meta_records_read += metas_read;
+        });
+        Ok(found)
     }
 
     /// Deletes `deletes` and stores `put` (bars and metadata), in one

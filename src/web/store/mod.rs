@@ -399,7 +399,7 @@ impl BarStore {
                     }));
                 }
                 Err(why) => {
-                    web_sys::console::warn_1(&format!("bar cache: dropping it: {why}").into());
+                    web_sys::console::warn_1(&format!("bar cache: dropped {why}").into());
                     self.dropped.set(self.dropped.get() + 1);
                     drop_ids.push(id);
                     out.push(None);
@@ -485,7 +485,9 @@ impl BarStore {
         // The browser's quota is smaller than ours: make room and try once more.
         let more: Vec<(String, EntryMeta)> = {
             let mut index = self.index.borrow_mut();
-            let free = (index.total_bytes() / 4).max(meta.bytes);
+            // A quarter of what the other entries hold, and at least room for this one.
+            let others = index.total_bytes().saturating_sub(meta.bytes);
+            let free = (others / 4).max(meta.bytes);
             index
                 .least_recent(free, id)
                 .into_iter()
