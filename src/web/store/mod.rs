@@ -271,6 +271,8 @@ impl BarStore {
     pub async fn open_named(db_name: &str) -> BarStore {
         match BarStore::try_open_named(db_name).await {
             Ok(store) => store,
+            // The status line shows the reason after "memory cache".
+            Err(StoreError::Unavailable(reason)) => BarStore::in_memory(&reason),
             Err(why) => BarStore::in_memory(&why.to_string()),
         }
     }
