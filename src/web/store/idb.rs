@@ -129,17 +129,28 @@ impl IdbBackend {
         with_meta: &[bool],
     ) -> Result<Vec<Option<RawEntry>>, StoreError> {
         const OP: &str = "reading bars";
-        let tx = self.transaction(&[BARS_STORE, META_STORE], IdbTransactionMode::Readonly, OP)?;
+        // Without metadata to read, the transaction leaves the metadata store
+        // out of its scope, so it never waits behind a write of last uses.
+        let any_meta = with_meta.iter().any(|&m| m);
+        let scope: &[&str] = if any_meta {
+            &[BARS_STORE, META_STORE]
+        } else {
+            &[BARS_STORE]
+        };
+        let tx = self.transaction(scope, IdbTransactionMode::Readonly, OP)?;
         let bars = object_store(&tx, BARS_STORE, OP)?;
-        let meta = object_store(&tx, META_STORE, OP)?;
+        let meta = if any_meta {
+            Some(object_store(&tx, META_STORE, OP)?)
+        } else {
+            None
+        };
         let mut requests = Vec::with_capacity(ids.len());
         for (id, &want_meta) in ids.iter().zip(with_meta) {
             let key = JsValue::from_str(id);
             let value = bars.get(&key).map_err(|e| js_error(OP, &e))?;
-            let meta = if want_meta {
-                Some(meta.get(&key).map_err(|e| js_error(OP, &e))?)
-            } else {
-                None
+            let meta = match &meta {
+                Some(store) if want_meta => Some(store.get(&key).map_err(|e| js_error(OP, &e))?),
+                _ => None,
             };
             requests.push((value, meta));
         }
