@@ -1,18 +1,24 @@
 //! The IndexedDB bar cache in headless Chromium: round trip through a real
-//! database, misses, corrupt and old-schema entries dropped, an older database
-//! version upgraded, stats and clear, the memory fallback, save times for the
-//! freshness rule, last-use marks and least-recently-used eviction under a
-//! quota (both backends).
+//! database, misses, corrupt and old-schema entries dropped, older database
+//! versions upgraded (entries keyed without an endpoint dropped), stats and
+//! clear, the bounded memory fallback, save times for the freshness rule,
+//! endpoints in the key, the in-memory LRU index (read once, matching
+//! `cache_policy::Lru`), batched last-use writes, least-recently-used
+//! eviction under a quota, typed errors by DOMException name, and a read
+//! benchmark after a reopen.
 #![cfg(target_arch = "wasm32")]
 
 use std::future::IntoFuture;
 
 use idb::{Factory, ObjectStoreParams, TransactionMode};
+use technic::data::cache_policy::{Lru, LruEntry};
 use technic::data::codec::{self, CodecError, SCHEMA_VERSION};
 use technic::data::synthetic;
 use technic::engine::Bars;
+use technic::web::store::index::{EntryMeta, LruIndex};
 use technic::web::store::{
-    BarStore, CacheKey, CacheStats, StoreKind, BARS_STORE, DB_VERSION, META_STORE,
+    fnv1a_64, time_reload_and_read, BarStore, CacheKey, CacheStats, StoreError, StoreKind,
+    BARS_STORE, DB_VERSION, META_STORE, TOUCH_BATCH_LIMIT,
 };
 use wasm_bindgen::JsValue;
 use wasm_bindgen_test::*;
@@ -95,7 +101,7 @@ async fn bars_round_trip_through_indexeddb() {
     let store = BarStore::open_named(&name).await;
     assert_eq!(store.kind(), &StoreKind::IndexedDb);
 
-    let key = CacheKey::daily("sample", "SYN00003");
+    let key = CacheKey::daily("sample", "", "SYN00003");
     let original = bars(3, 500);
     store.put(&key, &original).await.expect("put");
     assert_eq!(store.get(&key).await.expect("get"), Some(original.clone()));
@@ -123,7 +129,7 @@ async fn bars_round_trip_through_indexeddb() {
     let shorter = bars(3, 120);
     store.put(&key, &shorter).await.expect("overwrite");
     assert_eq!(store.get(&key).await.unwrap(), Some(shorter));
-    let other = CacheKey::daily("synthetic-100", "SYN00003");
+    let other = CacheKey::daily("synthetic-100", "", "SYN00003");
     assert_eq!(store.get(&other).await.unwrap(), None);
 
     // A second connection (a reload) sees the same entry.
@@ -141,7 +147,7 @@ async fn a_missing_key_is_a_miss() {
     let store = BarStore::open_named(&name).await;
     assert_eq!(store.kind(), &StoreKind::IndexedDb);
     assert_eq!(
-        store.get(&CacheKey::daily("sample", "NOPE")).await,
+        store.get(&CacheKey::daily("sample", "", "NOPE")).await,
         Ok(None)
     );
     assert_eq!(store.dropped_entries(), 0);
@@ -151,10 +157,10 @@ async fn a_missing_key_is_a_miss() {
 async fn a_corrupt_entry_is_dropped_and_is_a_miss() {
     let name = fresh("corrupt").await;
     let store = BarStore::open_named(&name).await;
-    let key = CacheKey::daily("sample", "AAPL");
+    let key = CacheKey::daily("sample", "", "AAPL");
     store.put(&key, &bars(1, 50)).await.unwrap();
     store
-        .put(&CacheKey::daily("sample", "IBM"), &bars(2, 50))
+        .put(&CacheKey::daily("sample", "", "IBM"), &bars(2, 50))
         .await
         .unwrap();
 
@@ -187,7 +193,10 @@ async fn a_corrupt_entry_is_dropped_and_is_a_miss() {
     assert_eq!(store.dropped_entries(), 3);
     // The other entry was never touched.
     assert_eq!(
-        store.get(&CacheKey::daily("sample", "IBM")).await.unwrap(),
+        store
+            .get(&CacheKey::daily("sample", "", "IBM"))
+            .await
+            .unwrap(),
         Some(bars(2, 50))
     );
 }
@@ -196,7 +205,7 @@ async fn a_corrupt_entry_is_dropped_and_is_a_miss() {
 async fn an_older_schema_entry_is_dropped() {
     let name = fresh("old-schema").await;
     let store = BarStore::open_named(&name).await;
-    let key = CacheKey::daily("sample", "MSFT");
+    let key = CacheKey::daily("sample", "", "MSFT");
     store.put(&key, &bars(5, 80)).await.unwrap();
 
     // The same bars written by an older codec: schema field lowered, checksum valid.
@@ -220,7 +229,7 @@ async fn an_older_schema_entry_is_dropped() {
 #[wasm_bindgen_test]
 async fn an_older_database_version_is_upgraded_cleanly() {
     let name = fresh("old-version").await;
-    let key = CacheKey::daily("sample", "GOOG");
+    let key = CacheKey::daily("sample", "", "GOOG");
     // A version-1 database with stores of another layout, one of them named
     // like a current store and holding a JS object (not bytes) under a real key.
     {
@@ -283,7 +292,7 @@ async fn stats_count_entries_and_bytes_and_clear_empties() {
     for (i, n) in sizes.iter().enumerate() {
         store
             .put(
-                &CacheKey::daily("synthetic-100", &synthetic::symbol_name(i)),
+                &CacheKey::daily("synthetic-100", "", &synthetic::symbol_name(i)),
                 &bars(i, *n),
             )
             .await
@@ -292,7 +301,7 @@ async fn stats_count_entries_and_bytes_and_clear_empties() {
     // Overwriting an entry does not count it twice.
     store
         .put(
-            &CacheKey::daily("synthetic-100", &synthetic::symbol_name(0)),
+            &CacheKey::daily("synthetic-100", "", &synthetic::symbol_name(0)),
             &bars(0, 10),
         )
         .await
@@ -309,6 +318,7 @@ async fn stats_count_entries_and_bytes_and_clear_empties() {
     store
         .delete(&CacheKey::daily(
             "synthetic-100",
+            "",
             &synthetic::symbol_name(1),
         ))
         .await
@@ -326,6 +336,7 @@ async fn stats_count_entries_and_bytes_and_clear_empties() {
         store
             .get(&CacheKey::daily(
                 "synthetic-100",
+                "",
                 &synthetic::symbol_name(2)
             ))
             .await,
@@ -337,8 +348,11 @@ async fn stats_count_entries_and_bytes_and_clear_empties() {
 async fn empty_bars_are_never_stored() {
     let name = fresh("empty").await;
     let store = BarStore::open_named(&name).await;
-    let key = CacheKey::daily("sample", "EMPTY");
-    assert!(store.put(&key, &Bars::default()).await.is_err());
+    let key = CacheKey::daily("sample", "", "EMPTY");
+    assert_eq!(
+        store.put(&key, &Bars::default()).await,
+        Err(StoreError::NoBars { key: key.id() })
+    );
     assert_eq!(store.stats().await.unwrap().entries, 0);
     assert_eq!(raw_get(&name, BARS_STORE, &key.id()).await, None);
 }
@@ -360,9 +374,14 @@ async fn a_failed_open_falls_back_to_memory_with_a_reason() {
         panic!("expected the memory store, got {:?}", store.kind());
     };
     assert!(reason.contains("newer version"), "{reason}");
+    // Told apart by the DOMException's name (VersionError), not its message.
+    match BarStore::try_open_named(&name).await {
+        Err(e) => assert_eq!(e, StoreError::VersionTooNew),
+        Ok(_) => panic!("a newer database opened"),
+    }
 
     // The memory store behaves like the real one.
-    let key = CacheKey::daily("sample", "FB");
+    let key = CacheKey::daily("sample", "", "FB");
     assert_eq!(store.get(&key).await, Ok(None));
     store.put(&key, &bars(4, 30)).await.unwrap();
     assert_eq!(store.get(&key).await.unwrap(), Some(bars(4, 30)));
@@ -387,7 +406,7 @@ async fn a_forced_memory_store_works() {
             reason: "caching turned off".into()
         }
     );
-    let key = CacheKey::daily("sample", "IBM");
+    let key = CacheKey::daily("sample", "", "IBM");
     store.put(&key, &bars(8, 40)).await.unwrap();
     assert_eq!(store.get(&key).await.unwrap(), Some(bars(8, 40)));
     store.delete(&key).await.unwrap();
@@ -406,7 +425,7 @@ async fn both_backends(name: &str) -> Vec<BarStore> {
 #[wasm_bindgen_test]
 async fn an_entry_comes_back_with_its_save_time_and_size() {
     for store in both_backends("entry").await {
-        let key = CacheKey::daily("binance", "BTCUSDT");
+        let key = CacheKey::daily("binance", "", "BTCUSDT");
         let before = js_sys::Date::now() as i64;
         store.put(&key, &bars(1, 50)).await.unwrap();
         let after = js_sys::Date::now() as i64;
@@ -421,7 +440,7 @@ async fn an_entry_comes_back_with_its_save_time_and_size() {
         );
         assert_eq!(
             store
-                .get_entry(&CacheKey::daily("binance", "NOPE"))
+                .get_entry(&CacheKey::daily("binance", "", "NOPE"))
                 .await
                 .unwrap(),
             None
@@ -432,11 +451,11 @@ async fn an_entry_comes_back_with_its_save_time_and_size() {
 #[wasm_bindgen_test]
 async fn touch_marks_last_use_and_keeps_the_save_time() {
     for store in both_backends("touch").await {
-        let key = CacheKey::daily("url", "AAA");
+        let key = CacheKey::daily("url", "", "AAA");
         store.put(&key, &bars(2, 20)).await.unwrap();
         let entry = store.get_entry(&key).await.unwrap().unwrap();
         let later = entry.saved_at_ms as f64 + 3_600_000.0;
-        store.touch(&key, &entry, later).await.unwrap();
+        store.touch_at(&key, later);
         let listed = store.lru_entries().await.unwrap();
         assert_eq!(listed.len(), 1, "{:?}", store.kind());
         assert_eq!(listed[0].key, key.id());
@@ -444,8 +463,10 @@ async fn touch_marks_last_use_and_keeps_the_save_time() {
         assert_eq!(listed[0].size_bytes, codec::encoded_len(20) as u64);
         let again = store.get_entry(&key).await.unwrap().unwrap();
         assert_eq!(again.saved_at_ms, entry.saved_at_ms);
-        // Stats still read the rewritten metadata.
         assert_eq!(store.stats().await.unwrap().entries, 1);
+        // Touching an unknown key is ignored.
+        store.touch(&CacheKey::daily("url", "", "NOPE"));
+        assert_eq!(store.lru_entries().await.unwrap().len(), 1);
     }
 }
 
@@ -454,7 +475,7 @@ async fn the_least_recently_used_entries_are_evicted_to_fit_the_quota() {
     for store in both_backends("lru").await {
         let size = codec::encoded_len(100) as u64;
         let keys: Vec<CacheKey> = (0..4)
-            .map(|i| CacheKey::daily("url", &format!("S{i}")))
+            .map(|i| CacheKey::daily("url", "", &format!("S{i}")))
             .collect();
         // Room for three entries.
         let quota = size * 3;
@@ -464,12 +485,10 @@ async fn the_least_recently_used_entries_are_evicted_to_fit_the_quota() {
                 0
             );
         }
-        // S0 is used most recently, so S1 is the least recently used.
-        let s0 = store.get_entry(&keys[0]).await.unwrap().unwrap();
-        store
-            .touch(&keys[0], &s0, js_sys::Date::now() + 60_000.0)
-            .await
-            .unwrap();
+        // S0 is used most recently, so S1 is the least recently used (a touch
+        // in the same millisecond as a save still counts as later).
+        assert!(store.get_entry(&keys[0]).await.unwrap().is_some());
+        store.touch(&keys[0]);
         assert_eq!(
             store
                 .put_within(&keys[3], &bars(3, 100), quota)
@@ -502,10 +521,540 @@ async fn the_least_recently_used_entries_are_evicted_to_fit_the_quota() {
             0
         );
         // An entry larger than the whole quota is refused and evicts nothing.
-        assert!(store
-            .put_within(&CacheKey::daily("url", "HUGE"), &bars(5, 400), quota)
-            .await
-            .is_err());
+        assert!(matches!(
+            store
+                .put_within(&CacheKey::daily("url", "", "HUGE"), &bars(5, 400), quota)
+                .await,
+            Err(StoreError::TooLarge { .. })
+        ));
         assert_eq!(store.stats().await.unwrap().entries, 3);
     }
+}
+
+/// A metadata object as the store writes it.
+fn meta_value(bytes: usize, bars: usize, saved_at: f64, last_used: f64) -> JsValue {
+    let meta = js_sys::Object::new();
+    for (field, v) in [
+        ("bytes", bytes as f64),
+        ("bars", bars as f64),
+        ("savedAt", saved_at),
+        ("lastUsed", last_used),
+    ] {
+        js_sys::Reflect::set(&meta, &field.into(), &v.into()).unwrap();
+    }
+    meta.into()
+}
+
+/// Writes entries (the same bytes under every id, with metadata) straight
+/// into an existing database, in one transaction.
+async fn raw_seed(db_name: &str, ids: &[String], bytes: &[u8], bar_count: usize) {
+    let db = Factory::new()
+        .unwrap()
+        .open(db_name, None)
+        .unwrap()
+        .await
+        .expect("open raw");
+    let tx = db
+        .transaction(&[BARS_STORE, META_STORE], TransactionMode::ReadWrite)
+        .unwrap();
+    let value = bytes_value(bytes);
+    let now = js_sys::Date::now();
+    let meta = meta_value(bytes.len(), bar_count, now, now);
+    let bars_store = tx.object_store(BARS_STORE).unwrap();
+    let meta_store = tx.object_store(META_STORE).unwrap();
+    for id in ids {
+        let key = JsValue::from_str(id);
+        bars_store.put(&value, Some(&key)).unwrap();
+        meta_store.put(&meta, Some(&key)).unwrap();
+    }
+    assert!(tx.await.expect("raw seed").is_committed());
+    db.close();
+}
+
+#[wasm_bindgen_test]
+fn fnv1a_64_matches_the_reference_vectors() {
+    assert_eq!(fnv1a_64(b""), 0xcbf2_9ce4_8422_2325);
+    assert_eq!(fnv1a_64(b"a"), 0xaf63_dc4c_8601_ec8c);
+    assert_eq!(fnv1a_64(b"foobar"), 0x8594_4171_f739_67e8);
+}
+
+#[wasm_bindgen_test]
+fn a_key_id_holds_the_endpoint_hash_and_not_the_endpoint() {
+    let endpoint = "template=https://a.test/{symbol}.csv?apikey=SECRET;format=csv";
+    let key = CacheKey::new("url", endpoint, "AAPL", "1d");
+    let hash = format!("{:016x}", fnv1a_64(endpoint.as_bytes()));
+    assert_eq!(key.endpoint_hash(), hash);
+    assert_eq!(key.id(), format!("url|{hash}|AAPL|1d"));
+    assert_eq!(CacheKey::daily("url", endpoint, "AAPL"), key);
+    // A template may hold an API key: only its hash reaches IndexedDB.
+    assert!(!key.id().contains("SECRET"));
+    // Stable across builds: a stored key means the same after an update.
+    assert_eq!(
+        CacheKey::daily("sample", "", "AAPL").id(),
+        "sample|cbf29ce484222325|AAPL|1d"
+    );
+}
+
+#[wasm_bindgen_test]
+async fn changing_the_endpoint_never_serves_the_other_endpoints_bars() {
+    // Regression (review A): the key ignored the URL template and the
+    // service base, so another endpoint's bars were served as fresh.
+    for store in both_backends("endpoint").await {
+        let a = CacheKey::daily(
+            "url",
+            "template=https://a.test/{symbol}.csv;format=csv",
+            "AAPL",
+        );
+        let b = CacheKey::daily(
+            "url",
+            "template=https://b.test/{symbol}.csv;format=csv",
+            "AAPL",
+        );
+        store.put(&a, &bars(1, 40)).await.unwrap();
+        assert_eq!(store.get(&b).await, Ok(None), "{:?}", store.kind());
+        store.put(&b, &bars(2, 60)).await.unwrap();
+        assert_eq!(store.get(&a).await.unwrap(), Some(bars(1, 40)));
+        assert_eq!(store.get(&b).await.unwrap(), Some(bars(2, 60)));
+        assert_eq!(store.stats().await.unwrap().entries, 2);
+        // A mirror is another endpoint; another interval another entry.
+        let mirror = CacheKey::daily("binance", "base=https://mirror.test", "AAPL");
+        assert_eq!(store.get(&mirror).await, Ok(None));
+        let hourly = CacheKey::new("url", &a.endpoint, "AAPL", "1h");
+        assert_eq!(store.get(&hourly).await, Ok(None));
+    }
+}
+
+#[wasm_bindgen_test]
+async fn entries_keyed_without_an_endpoint_are_dropped_on_upgrade() {
+    // A version-2 database: the current stores, keyed `source|symbol|interval`.
+    let name = fresh("v2").await;
+    let old_id = "sample|GOOG|1d";
+    {
+        let mut request = Factory::new().unwrap().open(&name, Some(2)).unwrap();
+        request.on_upgrade_needed(|event| {
+            use idb::DatabaseEvent;
+            let db = event.database().unwrap();
+            for store in [BARS_STORE, META_STORE] {
+                db.create_object_store(store, ObjectStoreParams::new())
+                    .unwrap();
+            }
+        });
+        request
+            .into_future()
+            .await
+            .expect("create version 2")
+            .close();
+    }
+    let encoded = codec::encode(&bars(9, 64));
+    raw_seed(&name, &[old_id.to_string()], &encoded, 64).await;
+    assert!(raw_get(&name, BARS_STORE, old_id).await.is_some());
+    assert_eq!(raw_store_names(&name).await.0, 2);
+
+    let store = BarStore::try_open_named(&name).await.expect("upgraded");
+    assert_eq!(raw_store_names(&name).await.0, DB_VERSION);
+    assert_eq!(store.stats().await.unwrap(), CacheStats::default());
+    assert_eq!(store.counters().meta_records_read, 0);
+    for s in [BARS_STORE, META_STORE] {
+        assert_eq!(raw_get(&name, s, old_id).await, None, "{s}");
+    }
+    // The same symbol under the new key is a miss until refetched.
+    let key = CacheKey::daily("sample", "", "GOOG");
+    assert_eq!(store.get(&key).await, Ok(None));
+    store.put(&key, &bars(9, 64)).await.unwrap();
+    assert_eq!(store.get(&key).await.unwrap(), Some(bars(9, 64)));
+}
+
+#[wasm_bindgen_test]
+async fn puts_never_read_the_metadata_back() {
+    // Regression (review C): every `put_within` read every metadata record,
+    // O(N²) objects across the JS boundary on a cold scan.
+    let name = fresh("linear").await;
+    let store = BarStore::try_open_named(&name).await.expect("IndexedDB");
+    let opened = store.counters();
+    assert_eq!((opened.index_loads, opened.read_transactions), (1, 1));
+    let n = 2_000;
+    let kept = 1_500;
+    let size = codec::encoded_len(5) as u64;
+    let quota = size * kept as u64;
+    let key = |i: usize| CacheKey::daily("synthetic-5000", "", &synthetic::symbol_name(i));
+    let mut evicted = 0;
+    for i in 0..n {
+        evicted += store.put_within(&key(i), &bars(i, 5), quota).await.unwrap();
+    }
+    let c = store.counters();
+    assert_eq!(c.index_loads, 1, "the index is read once, at open");
+    assert_eq!(c.meta_records_read, 0);
+    assert_eq!(c.read_transactions, 1);
+    assert_eq!(
+        c.write_transactions, n,
+        "one transaction per put, evictions in it"
+    );
+    assert_eq!(evicted, n - kept);
+    assert_eq!(
+        store.stats().await.unwrap(),
+        CacheStats {
+            entries: kept,
+            bytes: quota
+        }
+    );
+    // The oldest went.
+    assert_eq!(store.get(&key(n - kept - 1)).await, Ok(None));
+    assert_eq!(
+        store.get(&key(n - kept)).await.unwrap(),
+        Some(bars(n - kept, 5))
+    );
+
+    // A reopen reads the index once, and the database agrees with it.
+    drop(store);
+    let reopened = BarStore::try_open_named(&name).await.unwrap();
+    assert_eq!(reopened.counters().meta_records_read, kept);
+    assert_eq!(
+        reopened.stats().await.unwrap(),
+        CacheStats {
+            entries: kept,
+            bytes: quota
+        }
+    );
+}
+
+#[wasm_bindgen_test]
+async fn touches_are_written_in_one_batch_and_survive_a_reopen() {
+    let name = fresh("touch-batch").await;
+    let store = BarStore::try_open_named(&name).await.unwrap();
+    let keys: Vec<CacheKey> = (0..50)
+        .map(|i| CacheKey::daily("sample", "", &format!("T{i:02}")))
+        .collect();
+    for (i, k) in keys.iter().enumerate() {
+        store.put(k, &bars(i, 10)).await.unwrap();
+    }
+    let saved = store
+        .get_entry(&keys[7])
+        .await
+        .unwrap()
+        .unwrap()
+        .saved_at_ms;
+    let before = store.counters();
+    let base = js_sys::Date::now() + 1_000_000.0;
+    // In reverse, so the last-use order differs from the key order.
+    for (i, k) in keys.iter().enumerate().rev() {
+        store.touch_at(k, base + i as f64);
+    }
+    assert_eq!(store.counters(), before, "a touch writes nothing");
+    assert_eq!(store.pending_touches(), 50);
+    assert_eq!(store.flush_touches().await, Ok(50));
+    let after = store.counters();
+    assert_eq!(after.write_transactions, before.write_transactions + 1);
+    assert_eq!(store.pending_touches(), 0);
+    assert_eq!(store.flush_touches().await, Ok(0));
+    assert_eq!(store.counters(), after, "nothing pending, nothing written");
+
+    drop(store);
+    let reopened = BarStore::try_open_named(&name).await.unwrap();
+    let listed = reopened.lru_entries().await.unwrap();
+    assert_eq!(listed.len(), 50);
+    for (i, e) in listed.iter().enumerate() {
+        assert_eq!(e.key, keys[i].id());
+        assert_eq!(e.last_used_ms, (base + i as f64) as i64);
+    }
+    // The save time is kept (the freshness rule reads it).
+    let entry = reopened.get_entry(&keys[7]).await.unwrap().unwrap();
+    assert_eq!(entry.saved_at_ms, saved);
+
+    // Touches still pending when the store is dropped go out on the way.
+    reopened.touch_at(&keys[0], base + 100.0);
+    drop(reopened);
+    let again = BarStore::try_open_named(&name).await.unwrap();
+    let listed = again.lru_entries().await.unwrap();
+    assert_eq!(listed.last().unwrap().key, keys[0].id());
+    assert_eq!(listed.last().unwrap().last_used_ms, (base + 100.0) as i64);
+}
+
+#[wasm_bindgen_test]
+async fn a_large_batch_of_touches_is_written_without_waiting_for_a_flush() {
+    let name = fresh("touch-limit").await;
+    drop(BarStore::try_open_named(&name).await.unwrap());
+    let ids: Vec<String> = (0..TOUCH_BATCH_LIMIT)
+        .map(|i| CacheKey::daily("sample", "", &format!("L{i:04}")).id())
+        .collect();
+    raw_seed(&name, &ids, &codec::encode(&bars(1, 5)), 5).await;
+
+    let store = BarStore::try_open_named(&name).await.unwrap();
+    assert_eq!(store.stats().await.unwrap().entries, TOUCH_BATCH_LIMIT);
+    let writes = store.counters().write_transactions;
+    let base = js_sys::Date::now() + 1_000_000.0;
+    for i in 0..TOUCH_BATCH_LIMIT {
+        store.touch_at(
+            &CacheKey::daily("sample", "", &format!("L{i:04}")),
+            base + i as f64,
+        );
+        let expected = if i + 1 < TOUCH_BATCH_LIMIT { i + 1 } else { 0 };
+        assert_eq!(store.pending_touches(), expected);
+    }
+    assert_eq!(store.counters().write_transactions, writes + 1);
+    drop(store);
+    let reopened = BarStore::try_open_named(&name).await.unwrap();
+    let listed = reopened.lru_entries().await.unwrap();
+    assert_eq!(listed.len(), TOUCH_BATCH_LIMIT);
+    assert!(listed
+        .iter()
+        .enumerate()
+        .all(|(i, e)| e.last_used_ms == (base + i as f64) as i64));
+}
+
+#[wasm_bindgen_test]
+fn dom_exception_names_map_to_their_variants() {
+    let op = "writing bars";
+    for (name, expected) in [
+        ("QuotaExceededError", StoreError::QuotaExceeded),
+        ("VersionError", StoreError::VersionTooNew),
+        ("AbortError", StoreError::Aborted(op.into())),
+    ] {
+        assert_eq!(StoreError::from_dom_name(op, name, "any text"), expected);
+        // A real DOMException, as the browser raises it.
+        let e = web_sys::DomException::new_with_message_and_name("any text", name).unwrap();
+        assert_eq!(StoreError::from_js(op, &e.into()), expected, "{name}");
+    }
+    assert!(matches!(
+        StoreError::from_dom_name(op, "InvalidStateError", "closed"),
+        StoreError::Unavailable(_)
+    ));
+    // The message is never consulted: only the name decides.
+    assert_eq!(
+        StoreError::from_dom_name(op, "UnknownError", "QuotaExceededError VersionError"),
+        StoreError::Db {
+            op: op.into(),
+            name: "UnknownError".into(),
+            message: "QuotaExceededError VersionError".into()
+        }
+    );
+    // Something thrown that is not an exception at all.
+    assert_eq!(
+        StoreError::from_js(op, &JsValue::from_str("boom")),
+        StoreError::Db {
+            op: op.into(),
+            name: String::new(),
+            message: "boom".into()
+        }
+    );
+}
+
+#[wasm_bindgen_test]
+async fn a_full_memory_store_refuses_a_write_as_quota_exceeded_and_stays_bounded() {
+    let size = codec::encoded_len(50) as u64;
+    let capacity = size * 4;
+    let store = BarStore::in_memory_with_capacity("test", capacity);
+    let key = |i: usize| CacheKey::daily("sample", "", &format!("M{i:02}"));
+    for i in 0..4 {
+        store.put(&key(i), &bars(i, 50)).await.unwrap();
+    }
+    // `put` evicts nothing: the full store refuses, and nothing changes.
+    assert_eq!(
+        store.put(&key(4), &bars(4, 50)).await,
+        Err(StoreError::QuotaExceeded)
+    );
+    assert_eq!(store.get(&key(4)).await, Ok(None));
+    let full = CacheStats {
+        entries: 4,
+        bytes: capacity,
+    };
+    assert_eq!(store.stats().await.unwrap(), full);
+    // `put_within` the app's (larger) quota meets the smaller capacity: it
+    // frees a quarter (least recently used first) and writes.
+    assert_eq!(
+        store.put_within(&key(4), &bars(4, 50), 1 << 40).await,
+        Ok(1)
+    );
+    assert_eq!(store.get(&key(0)).await, Ok(None));
+    assert_eq!(store.get(&key(4)).await.unwrap(), Some(bars(4, 50)));
+    // And so on: the store never holds more than its capacity.
+    for i in 5..20 {
+        store
+            .put_within(&key(i), &bars(i, 50), 1 << 40)
+            .await
+            .unwrap();
+        assert!(store.stats().await.unwrap().bytes <= capacity);
+    }
+    assert_eq!(store.stats().await.unwrap(), full);
+    // An entry that could never fit is refused, and what was there stays.
+    assert_eq!(
+        store.put_within(&key(99), &bars(1, 300), 1 << 40).await,
+        Err(StoreError::QuotaExceeded)
+    );
+    assert_eq!(store.stats().await.unwrap(), full);
+    assert!(store.get(&key(19)).await.unwrap().is_some());
+}
+
+#[wasm_bindgen_test]
+async fn concurrent_writes_never_overshoot_the_quota() {
+    for store in both_backends("concurrent").await {
+        let size = codec::encoded_len(30) as u64;
+        let quota = size * 3;
+        let keys: Vec<CacheKey> = (0..8)
+            .map(|i| CacheKey::daily("sample", "", &format!("C{i}")))
+            .collect();
+        let series: Vec<Bars> = (0..8).map(|i| bars(i, 30)).collect();
+        let writes = keys
+            .iter()
+            .zip(&series)
+            .map(|(k, b)| store.put_within(k, b, quota));
+        let results = futures::future::join_all(writes).await;
+        assert!(results.iter().all(Result::is_ok), "{results:?}");
+        assert_eq!(
+            store.stats().await.unwrap(),
+            CacheStats {
+                entries: 3,
+                bytes: quota
+            },
+            "{:?}",
+            store.kind()
+        );
+        for (i, k) in keys.iter().enumerate() {
+            assert_eq!(store.get(k).await.unwrap().is_some(), i >= 5, "{k:?}");
+        }
+    }
+}
+
+#[wasm_bindgen_test]
+async fn entries_are_read_in_one_transaction_in_key_order() {
+    let name = fresh("batch").await;
+    let store = BarStore::try_open_named(&name).await.unwrap();
+    let key = |i: usize| CacheKey::daily("sample", "", &format!("B{i}"));
+    for i in 0..5 {
+        store.put(&key(i), &bars(i, 20 + i)).await.unwrap();
+    }
+    let before = store.counters();
+    let got = store
+        .get_entries(&[key(3), key(9), key(0), key(4)])
+        .await
+        .unwrap();
+    let got: Vec<Option<Bars>> = got.into_iter().map(|e| e.map(|e| e.bars)).collect();
+    assert_eq!(
+        got,
+        vec![
+            Some(bars(3, 23)),
+            None,
+            Some(bars(0, 20)),
+            Some(bars(4, 24))
+        ]
+    );
+    let after = store.counters();
+    assert_eq!(after.read_transactions, before.read_transactions + 1);
+    assert_eq!(after.meta_records_read, before.meta_records_read);
+}
+
+#[wasm_bindgen_test]
+async fn an_entry_written_by_another_tab_is_read_with_its_save_time() {
+    let name = fresh("two-tabs").await;
+    let first = BarStore::try_open_named(&name).await.unwrap();
+    let second = BarStore::try_open_named(&name).await.unwrap();
+    let key = CacheKey::daily("sample", "", "OTHER");
+    second.put(&key, &bars(3, 33)).await.unwrap();
+    let written = second.get_entry(&key).await.unwrap().unwrap();
+    let read = first.get_entry(&key).await.unwrap().expect("a hit");
+    assert_eq!(read, written);
+    assert_eq!(first.counters().meta_records_read, 1);
+    // It joined the first store's index.
+    assert_eq!(first.stats().await.unwrap().entries, 1);
+}
+
+#[wasm_bindgen_test]
+fn the_index_evicts_exactly_as_cache_policy_lru() {
+    // xorshift64: deterministic, no dependency.
+    let mut state = 0x9e37_79b9_7f4a_7c15u64;
+    let mut next = move || {
+        state ^= state << 13;
+        state ^= state >> 7;
+        state ^= state << 17;
+        state
+    };
+    let mut index = LruIndex::new();
+    // The model lists entries in insertion/use order, as `Lru` expects.
+    let mut model: Vec<LruEntry<String>> = Vec::new();
+    let meta = |size: u64, t: i64| EntryMeta {
+        bytes: size,
+        bars: 1,
+        saved_at_ms: t as f64,
+        last_used_ms: t as f64,
+    };
+    for step in 0..5_000 {
+        let id = format!("K{}", next() % 40);
+        // Few distinct times, so ties are common.
+        let t = (next() % 30) as i64;
+        match next() % 4 {
+            0 | 1 => {
+                let size = 1 + next() % 100;
+                let quota = 300 + next() % 1_500;
+                let expected = Lru { quota_bytes: quota }.evictions(&model, &id, size);
+                let got = index.evictions(&id, size, quota);
+                assert_eq!(got, expected, "step {step}");
+                if let Ok(evict) = got {
+                    for e in &evict {
+                        index.remove(e);
+                    }
+                    model.retain(|m| !evict.contains(&m.key) && m.key != id);
+                    index.insert(id.clone(), meta(size, t));
+                    model.push(LruEntry {
+                        key: id,
+                        size_bytes: size,
+                        last_used_ms: t,
+                    });
+                }
+            }
+            2 => {
+                let known = index.touch(&id, t as f64);
+                let at = model.iter().position(|m| m.key == id);
+                assert_eq!(known, at.is_some(), "step {step}");
+                if let Some(at) = at {
+                    let mut e = model.remove(at);
+                    e.last_used_ms = t;
+                    model.push(e);
+                }
+            }
+            _ => {
+                assert_eq!(
+                    index.remove(&id).is_some(),
+                    model.iter().any(|m| m.key == id)
+                );
+                model.retain(|m| m.key != id);
+            }
+        }
+        let mut sorted = model.clone();
+        sorted.sort_by_key(|m| m.last_used_ms);
+        assert_eq!(index.entries(), sorted, "step {step}");
+        assert_eq!(
+            index.total_bytes(),
+            model.iter().map(|m| m.size_bytes).sum::<u64>()
+        );
+    }
+}
+
+#[wasm_bindgen_test]
+async fn benchmark_reading_entries_after_a_reopen() {
+    // 1,000 symbols in the suite; set TECHNIC_BENCH_SYMBOLS=5000 at build
+    // time for the figure. Counts are asserted, times only printed.
+    let n: usize = option_env!("TECHNIC_BENCH_SYMBOLS")
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(1_000);
+    let per = 300;
+    let name = fresh("bench").await;
+    drop(BarStore::try_open_named(&name).await.unwrap());
+    let keys: Vec<CacheKey> = (0..n)
+        .map(|i| CacheKey::daily("synthetic-5000", "", &synthetic::symbol_name(i)))
+        .collect();
+    let ids: Vec<String> = keys.iter().map(CacheKey::id).collect();
+    // The same bars under every key: seeding stays quick, reads decode each.
+    let encoded = codec::encode(&bars(0, per));
+    for chunk in ids.chunks(1_000) {
+        raw_seed(&name, chunk, &encoded, per).await;
+    }
+    let timing = time_reload_and_read(&name, &keys, 250).await.unwrap();
+    assert_eq!(timing.hits, n);
+    assert_eq!(timing.bars, n * per);
+    assert_eq!(timing.bytes, (n * encoded.len()) as u64);
+    console_log!(
+        "bar store: {n} symbols x {per} bars ({:.1} MB) after a reopen: open + index {:.0} ms, read + decode {:.0} ms",
+        timing.bytes as f64 / 1e6,
+        timing.open_ms,
+        timing.read_ms
+    );
 }

@@ -467,12 +467,16 @@ async fn load_all(
         calendar: feed.calendar(),
         open_session_max_age_ms: i64::from(config.refresh_minutes.max(1)) * 60_000,
     };
+    // Interim (store API change): the URL field names the endpoint for every
+    // source (template or service base); the loader rewrite builds it per source.
+    let endpoint = format!("url={}", config.url_template.trim());
+    let endpoint = endpoint.as_str();
     futures::stream::iter(symbols.iter().enumerate())
         .map(|(i, symbol)| async move {
             let loaded = if shared.control.is_stopped() {
                 Err(SymbolError::FetchFailed("stopped".into()))
             } else {
-                load_symbol(feed, &rule, store, symbol).await
+                load_symbol(feed, &rule, store, endpoint, symbol).await
             };
             (i, loaded)
         })
@@ -482,6 +486,10 @@ async fn load_all(
             futures::future::ready(())
         })
         .await;
+    // Last uses of the cache hits, in one write.
+    if let Err(why) = store.flush_touches().await {
+        web_sys::console::warn_1(&format!("bar cache: {why}").into());
+    }
 }
 
 /// One symbol: a fresh cache entry is used as it is; a stale one gets only
@@ -492,9 +500,10 @@ async fn load_symbol(
     feed: &Feed,
     rule: &FreshnessRule,
     store: &BarStore,
+    endpoint: &str,
     symbol: &str,
 ) -> Result<Loaded, SymbolError> {
-    let key = CacheKey::daily(feed.source().cache_name(), symbol);
+    let key = CacheKey::daily(feed.source().cache_name(), endpoint, symbol);
     let now = js_sys::Date::now();
     let mut cached = None;
     let mut from_ms = None;
@@ -507,7 +516,7 @@ async fn load_symbol(
         };
         match decision {
             Freshness::Fresh => {
-                let _ = store.touch(&key, &entry, now).await;
+                store.touch(&key);
                 return Ok(Loaded {
                     bars: Arc::new(entry.bars),
                     from_cache: true,

@@ -1,0 +1,725 @@
+//! The bar cache: each (source, endpoint, symbol, interval)'s bars as
+//! `data::codec` bytes, in IndexedDB ([`idb`]) or, when IndexedDB is
+//! unavailable (private mode, blocked, a newer database) or caching is off,
+//! in a bounded memory store for this page only ([`memory`]). A corrupt or
+//! old-schema entry is dropped and reported as a miss, so it is refetched.
+//! Must not be imported by `engine` or `data`; `JsValue` stays in `idb.rs`.
+//!
+//! Database [`DB_NAME`] at [`DB_VERSION`] holds two object stores, both keyed
+//! by [`CacheKey::id`]:
+//! - [`BARS_STORE`]: the codec bytes as a `Uint8Array` (bytes, not JS objects:
+//!   about 4× faster to move than structured-cloned objects);
+//! - [`META_STORE`]: a small `{ bytes, bars, savedAt, lastUsed }` object per
+//!   entry. It is read once, when the store opens, into an in-memory LRU index
+//!   ([`index::LruIndex`]); from then on sizes, save times, stats and eviction
+//!   decisions come from the index, and a write never reads metadata back.
+//!
+//! Last uses are marked in memory ([`BarStore::touch`], synchronous) and
+//! written in one transaction by [`BarStore::flush_touches`] (the loader calls
+//! it when a scan ends; a large batch, or dropping the store, flushes too).
+//!
+//! [`BarStore::put_within`] keeps the store under a byte quota: it evicts the
+//! least-recently-used entries before writing, and when the browser refuses
+//! the write anyway ([`StoreError::QuotaExceeded`]) it frees a quarter of the
+//! bytes held, least recently used first, and tries once more.
+//!
+//! Opening an older database version drops every store it had and creates the
+//! current ones (version 3 added the endpoint to the key, so entries keyed
+//! without one are dropped): this is a cache, refetching is always correct.
+
+mod idb;
+pub mod index;
+mod memory;
+
+use std::cell::{Cell, RefCell};
+
+use crate::data::cache_policy::{LruEntry, TooLarge};
+use crate::data::codec;
+use crate::engine::bars::Bars;
+
+use self::idb::{IdbBackend, RawEntry};
+use self::index::{EntryMeta, LruIndex};
+use self::memory::MemoryBackend;
+
+pub use self::memory::MEMORY_CAPACITY_BYTES;
+
+/// The default byte quota of the bar cache (decimal, like browsers' quotas).
+pub const DEFAULT_QUOTA_BYTES: u64 = 200_000_000;
+
+/// The IndexedDB database name used by the app.
+pub const DB_NAME: &str = "technic";
+/// The database layout version. Bump it when stores or keys change: an older
+/// database then has its stores dropped and recreated on open.
+/// 2: bars and metadata stores keyed `source|symbol|interval`;
+/// 3: keyed `source|endpoint-hash|symbol|interval` ([`CacheKey::id`]).
+pub const DB_VERSION: u32 = 3;
+/// Object store of codec bytes per cache key.
+pub const BARS_STORE: &str = "bars";
+/// Object store of `{ bytes, bars, savedAt, lastUsed }` per cache key.
+pub const META_STORE: &str = "meta";
+
+/// Pending last uses that trigger a write without waiting for
+/// [`BarStore::flush_touches`], so a long scan never holds an unbounded batch.
+pub const TOUCH_BATCH_LIMIT: usize = 1_000;
+
+/// Which store is in use (the status line says so).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum StoreKind {
+    IndexedDb,
+    /// IndexedDB is unavailable; bars live in memory for this page only.
+    Memory {
+        reason: String,
+    },
+}
+
+/// The cache key: what produced the bars. Two endpoints of one source (a URL
+/// template and another, a service and its mirror) never share an entry.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct CacheKey {
+    /// The source's cache name (`sample`, `url`, `binance`, …).
+    pub source: String,
+    /// What was asked of the source: "" for sample, synthetic and imported
+    /// bars, else e.g. `template=…;format=csv` or `base=…`. Only its hash is
+    /// stored (a template may hold an API key).
+    pub endpoint: String,
+    pub symbol: String,
+    pub interval: String,
+}
+
+impl CacheKey {
+    pub fn new(source: &str, endpoint: &str, symbol: &str, interval: &str) -> CacheKey {
+        CacheKey {
+            source: source.into(),
+            endpoint: endpoint.into(),
+            symbol: symbol.into(),
+            interval: interval.into(),
+        }
+    }
+
+    /// Daily bars (`1d`).
+    pub fn daily(source: &str, endpoint: &str, symbol: &str) -> CacheKey {
+        CacheKey::new(source, endpoint, symbol, "1d")
+    }
+
+    /// The endpoint's hash as 16 lowercase hex digits ([`fnv1a_64`]).
+    pub fn endpoint_hash(&self) -> String {
+        format!("{:016x}", fnv1a_64(self.endpoint.as_bytes()))
+    }
+
+    /// The IndexedDB key string: `source|endpoint-hash|symbol|interval`.
+    pub fn id(&self) -> String {
+        format!(
+            "{}|{}|{}|{}",
+            self.source,
+            self.endpoint_hash(),
+            self.symbol,
+            self.interval
+        )
+    }
+}
+
+/// FNV-1a, 64-bit: a short, stable hash of an endpoint description (stable
+/// across builds and platforms, unlike `std`'s hasher; not cryptographic,
+/// which a cache key does not need).
+pub fn fnv1a_64(bytes: &[u8]) -> u64 {
+    const OFFSET: u64 = 0xcbf2_9ce4_8422_2325;
+    const PRIME: u64 = 0x0000_0100_0000_01b3;
+    bytes
+        .iter()
+        .fold(OFFSET, |h, &b| (h ^ u64::from(b)).wrapping_mul(PRIME))
+}
+
+/// Why the store could not do something. IndexedDB failures are told apart
+/// by the DOMException's `name` ([`StoreError::from_dom_name`]), never by
+/// message text.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+#[non_exhaustive]
+pub enum StoreError {
+    /// IndexedDB cannot be used: missing, blocked by another tab, too slow
+    /// to open, closed for another tab's upgrade, or a broken database.
+    #[error("the cache is unavailable: {0}")]
+    Unavailable(String),
+    /// The browser's storage quota (or the memory store's capacity) refused
+    /// the write; nothing was written.
+    #[error("the storage quota is full")]
+    QuotaExceeded,
+    /// The database was written by a newer version of this app.
+    #[error("the cache was written by a newer version of this app")]
+    VersionTooNew,
+    /// A transaction was aborted for no reason the browser named.
+    #[error("{0}: the transaction was aborted")]
+    Aborted(String),
+    /// An entry that does not decode (it is dropped and read as a miss).
+    #[error("{key}: corrupt cache entry ({reason})")]
+    Corrupt { key: String, reason: String },
+    /// An entry larger than the whole quota: not cached.
+    #[error("{key}: {source}")]
+    TooLarge { key: String, source: TooLarge },
+    /// Empty bars could never be read back: not cached.
+    #[error("refusing to cache {key}: no bars")]
+    NoBars { key: String },
+    /// Any other IndexedDB failure, with the DOMException's name and message.
+    #[error("IndexedDB, {op}: {name}: {message}")]
+    Db {
+        op: String,
+        name: String,
+        message: String,
+    },
+}
+
+impl StoreError {
+    /// The error for a DOMException named `name` during `op`:
+    /// `QuotaExceededError`, `VersionError` and `AbortError` have their own
+    /// variants; `InvalidStateError` (a closed connection) is `Unavailable`.
+    pub fn from_dom_name(op: &str, name: &str, message: &str) -> StoreError {
+        match name {
+            "QuotaExceededError" => StoreError::QuotaExceeded,
+            "VersionError" => StoreError::VersionTooNew,
+            "AbortError" => StoreError::Aborted(op.to_string()),
+            "InvalidStateError" => {
+                StoreError::Unavailable(format!("{op}: the connection is closed ({message})"))
+            }
+            _ => StoreError::Db {
+                op: op.to_string(),
+                name: name.to_string(),
+                message: message.to_string(),
+            },
+        }
+    }
+
+    /// The error for a thrown JS value (a DOMException or anything else),
+    /// by its `name`; for the web layer and tests.
+    pub fn from_js(op: &str, error: &wasm_bindgen::JsValue) -> StoreError {
+        idb::js_error(op, error)
+    }
+}
+
+/// Entries and bytes held, for the status line.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct CacheStats {
+    pub entries: usize,
+    pub bytes: u64,
+}
+
+/// What the IndexedDB backend has done since opening (all zero for the
+/// memory store): lets tests and benchmarks check that the metadata is read
+/// once and that last uses go out in batches.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct StoreCounters {
+    /// Full reads of the metadata store (1: the index, at open).
+    pub index_loads: usize,
+    /// Metadata records read, by index loads and by reads of entries the
+    /// index did not know (written by another tab).
+    pub meta_records_read: usize,
+    pub read_transactions: usize,
+    pub write_transactions: usize,
+}
+
+/// A cache hit with what the freshness rule needs.
+#[derive(Debug, Clone, PartialEq)]
+pub struct CachedEntry {
+    pub bars: Bars,
+    /// When the entry was written (epoch ms; 0 when its metadata is missing,
+    /// which the freshness rule treats as too old to trust).
+    pub saved_at_ms: i64,
+    /// Encoded size.
+    pub bytes: u64,
+}
+
+/// What reading entries back cost ([`BarStore::time_reads`]).
+#[derive(Debug, Clone, Copy, Default, PartialEq)]
+pub struct ReadTiming {
+    pub requested: usize,
+    pub hits: usize,
+    pub bars: usize,
+    pub bytes: u64,
+    /// Opening the store and loading its index (0 when not measured).
+    pub open_ms: f64,
+    /// Reading and decoding every entry.
+    pub read_ms: f64,
+}
+
+enum Backend {
+    IndexedDb(IdbBackend),
+    Memory(MemoryBackend),
+}
+
+pub struct BarStore {
+    kind: StoreKind,
+    backend: Backend,
+    index: RefCell<LruIndex>,
+    /// Entries dropped by reads because they failed to decode.
+    dropped: Cell<usize>,
+}
+
+impl Drop for BarStore {
+    fn drop(&mut self) {
+        // Pending last uses go out before the connection closes (closing
+        // waits for issued transactions).
+        self.start_flush();
+    }
+}
+
+impl BarStore {
+    /// Opens (or creates/upgrades) the app's IndexedDB database; falls back to memory.
+    pub async fn open() -> BarStore {
+        BarStore::open_named(DB_NAME).await
+    }
+
+    /// Opens (or creates/upgrades) the database `db_name` at [`DB_VERSION`];
+    /// falls back to memory, with the reason, when that fails.
+    pub async fn open_named(db_name: &str) -> BarStore {
+        match BarStore::try_open_named(db_name).await {
+            Ok(store) => store,
+            // The status line shows the reason after "memory cache".
+            Err(StoreError::Unavailable(reason)) => BarStore::in_memory(&reason),
+            Err(why) => BarStore::in_memory(&why.to_string()),
+        }
+    }
+
+    /// Opens the database `db_name` and reads its index, or says why not.
+    pub async fn try_open_named(db_name: &str) -> Result<BarStore, StoreError> {
+        let (backend, entries) = IdbBackend::open(db_name).await?;
+        Ok(BarStore {
+            kind: StoreKind::IndexedDb,
+            backend: Backend::IndexedDb(backend),
+            index: RefCell::new(LruIndex::from_entries(entries)),
+            dropped: Cell::new(0),
+        })
+    }
+
+    /// A memory-only store (this page only) of [`MEMORY_CAPACITY_BYTES`],
+    /// e.g. when the user turned caching off.
+    pub fn in_memory(reason: &str) -> BarStore {
+        BarStore::in_memory_with_capacity(reason, MEMORY_CAPACITY_BYTES)
+    }
+
+    /// A memory-only store holding at most `capacity_bytes` of bars; a
+    /// write past it fails with [`StoreError::QuotaExceeded`], like a full
+    /// browser quota.
+    pub fn in_memory_with_capacity(reason: &str, capacity_bytes: u64) -> BarStore {
+        BarStore {
+            kind: StoreKind::Memory {
+                reason: reason.to_string(),
+            },
+            backend: Backend::Memory(MemoryBackend::new(capacity_bytes)),
+            index: RefCell::default(),
+            dropped: Cell::new(0),
+        }
+    }
+
+    pub fn kind(&self) -> &StoreKind {
+        &self.kind
+    }
+
+    /// How many entries reads have dropped as corrupt or old since opening.
+    pub fn dropped_entries(&self) -> usize {
+        self.dropped.get()
+    }
+
+    pub fn counters(&self) -> StoreCounters {
+        match &self.backend {
+            Backend::IndexedDb(db) => db.counters(),
+            Backend::Memory(_) => StoreCounters::default(),
+        }
+    }
+
+    /// The cached bars, or `None` on a miss (a corrupt entry is deleted and is a miss).
+    pub async fn get(&self, key: &CacheKey) -> Result<Option<Bars>, StoreError> {
+        Ok(self.get_entry(key).await?.map(|e| e.bars))
+    }
+
+    /// The cached bars with their save time, or `None` on a miss (a corrupt
+    /// or old-schema entry is deleted and is a miss).
+    pub async fn get_entry(&self, key: &CacheKey) -> Result<Option<CachedEntry>, StoreError> {
+        let mut found = self.get_entries(std::slice::from_ref(key)).await?;
+        Ok(found.pop().flatten())
+    }
+
+    /// Several entries in one transaction, in the order of `keys` (`None`
+    /// for a miss; corrupt entries are deleted and are misses). Much faster
+    /// than one `get_entry` per key for a warm scan; read a few hundred keys
+    /// at a time to bound the memory held at once.
+    pub async fn get_entries(
+        &self,
+        keys: &[CacheKey],
+    ) -> Result<Vec<Option<CachedEntry>>, StoreError> {
+        let ids: Vec<String> = keys.iter().map(CacheKey::id).collect();
+        let raws: Vec<Option<RawEntry>> = match &self.backend {
+            Backend::Memory(m) => m
+                .read(&ids)
+                .into_iter()
+                .map(|b| {
+                    b.map(|bytes| RawEntry {
+                        bytes: Some(bytes),
+                        meta: None,
+                    })
+                })
+                .collect(),
+            Backend::IndexedDb(db) => {
+                // Metadata only for entries the index does not know
+                // (written by another tab since this one opened).
+                let with_meta: Vec<bool> = {
+                    let index = self.index.borrow();
+                    ids.iter().map(|id| index.get(id).is_none()).collect()
+                };
+                db.read(&ids, &with_meta).await?
+            }
+        };
+
+        let mut out = Vec::with_capacity(keys.len());
+        let mut drop_ids = Vec::new();
+        for ((key, id), raw) in keys.iter().zip(ids).zip(raws) {
+            let Some(raw) = raw else {
+                // Metadata without bars (an interrupted write elsewhere): forget it.
+                if self.index.borrow().get(&id).is_some() {
+                    drop_ids.push(id);
+                }
+                out.push(None);
+                continue;
+            };
+            match decode_entry(key, &id, raw.bytes.as_deref()) {
+                Ok((bars, bytes)) => {
+                    let mut index = self.index.borrow_mut();
+                    let saved_at = match index.get(&id) {
+                        Some(m) => m.saved_at_ms,
+                        None => {
+                            let meta = raw.meta.unwrap_or(EntryMeta {
+                                bytes,
+                                bars: bars.len() as u64,
+                                saved_at_ms: 0.0,
+                                last_used_ms: 0.0,
+                            });
+                            index.insert(id, meta);
+                            meta.saved_at_ms
+                        }
+                    };
+                    out.push(Some(CachedEntry {
+                        bars,
+                        saved_at_ms: saved_at as i64,
+                        bytes,
+                    }));
+                }
+                Err(why) => {
+                    web_sys::console::warn_1(&format!("bar cache: dropped {why}").into());
+                    self.dropped.set(self.dropped.get() + 1);
+                    drop_ids.push(id);
+                    out.push(None);
+                }
+            }
+        }
+        if !drop_ids.is_empty() {
+            self.delete_ids(&drop_ids).await?;
+        }
+        Ok(out)
+    }
+
+    /// Stores complete, validated bars (never call it with a partial
+    /// response), evicting nothing: a full quota is an error. `Bars` are
+    /// validated on construction; empty bars are refused, since they could
+    /// never be read back.
+    pub async fn put(&self, key: &CacheKey, bars: &Bars) -> Result<(), StoreError> {
+        let (id, bytes, meta) = encode_entry(key, bars)?;
+        self.write_entry(&id, &bytes, meta, Vec::new(), false)
+            .await
+            .map(drop)
+    }
+
+    /// Stores complete, validated bars while keeping the whole cache within
+    /// `quota_bytes`: least-recently-used entries are evicted first (decided
+    /// from the in-memory index), and when the browser still refuses the
+    /// write (its own quota), a quarter of the bytes held (least recently
+    /// used first) go too and the write is tried once more. Returns how many
+    /// entries were evicted. An entry larger than the quota is not stored.
+    pub async fn put_within(
+        &self,
+        key: &CacheKey,
+        bars: &Bars,
+        quota_bytes: u64,
+    ) -> Result<usize, StoreError> {
+        let (id, bytes, meta) = encode_entry(key, bars)?;
+        let evict = self
+            .index
+            .borrow()
+            .evictions(&id, meta.bytes, quota_bytes)
+            .map_err(|source| StoreError::TooLarge {
+                key: id.clone(),
+                source,
+            })?;
+        self.write_entry(&id, &bytes, meta, evict, true).await
+    }
+
+    /// Writes one entry after deleting `evict`, all in one transaction. The
+    /// index is updated before the write, so writes running at the same time
+    /// see the room as taken; a write that fails changed nothing, and the
+    /// index is put back.
+    async fn write_entry(
+        &self,
+        id: &str,
+        bytes: &[u8],
+        meta: EntryMeta,
+        mut evict: Vec<String>,
+        retry_on_quota: bool,
+    ) -> Result<usize, StoreError> {
+        let mut undo = Undo {
+            id,
+            meta,
+            previous: None,
+            evicted: Vec::new(),
+        };
+        {
+            let mut index = self.index.borrow_mut();
+            undo.evicted = evict
+                .iter()
+                .filter_map(|e| Some((e.clone(), index.remove(e)?)))
+                .collect();
+            undo.previous = index.insert(id.to_string(), meta);
+        }
+        let first = self.backend_write(&evict, Some((id, bytes, meta))).await;
+        match first {
+            Ok(()) => return Ok(evict.len()),
+            Err(StoreError::QuotaExceeded) if retry_on_quota => {}
+            Err(e) => {
+                undo.apply(&mut self.index.borrow_mut());
+                return Err(e);
+            }
+        }
+        // The browser's quota is smaller than ours: make room and try once more.
+        let more: Vec<(String, EntryMeta)> = {
+            let mut index = self.index.borrow_mut();
+            // A quarter of what the other entries hold, and at least room for this one.
+            let others = index.total_bytes().saturating_sub(meta.bytes);
+            let free = (others / 4).max(meta.bytes);
+            index
+                .least_recent(free, id)
+                .into_iter()
+                .filter_map(|e| Some((e.clone(), index.remove(&e)?)))
+                .collect()
+        };
+        if more.is_empty() {
+            undo.apply(&mut self.index.borrow_mut());
+            return Err(StoreError::QuotaExceeded);
+        }
+        evict.extend(more.iter().map(|(e, _)| e.clone()));
+        undo.evicted.extend(more);
+        match self.backend_write(&evict, Some((id, bytes, meta))).await {
+            Ok(()) => Ok(evict.len()),
+            Err(e) => {
+                undo.apply(&mut self.index.borrow_mut());
+                Err(e)
+            }
+        }
+    }
+
+    async fn backend_write(
+        &self,
+        deletes: &[String],
+        put: Option<(&str, &[u8], EntryMeta)>,
+    ) -> Result<(), StoreError> {
+        match &self.backend {
+            Backend::IndexedDb(db) => db.write(deletes, put).await,
+            Backend::Memory(m) => m.write(deletes, put.map(|(id, bytes, _)| (id, bytes))),
+        }
+    }
+
+    /// Marks an entry as used now, in memory only (cheap, synchronous): the
+    /// last use reaches the database with [`BarStore::flush_touches`], or by
+    /// itself once [`TOUCH_BATCH_LIMIT`] uses are pending. An unknown key is
+    /// ignored.
+    pub fn touch(&self, key: &CacheKey) {
+        self.touch_at(key, js_sys::Date::now());
+    }
+
+    /// [`BarStore::touch`] at a given time (epoch ms).
+    pub fn touch_at(&self, key: &CacheKey, now_ms: f64) {
+        let pending = {
+            let mut index = self.index.borrow_mut();
+            index.touch(&key.id(), now_ms);
+            index.dirty_len()
+        };
+        if pending >= TOUCH_BATCH_LIMIT {
+            self.start_flush();
+        }
+    }
+
+    /// Last uses marked but not yet written.
+    pub fn pending_touches(&self) -> usize {
+        self.index.borrow().dirty_len()
+    }
+
+    /// Writes every pending last use in one transaction; returns how many.
+    /// On failure they stay pending (a later flush tries again).
+    pub async fn flush_touches(&self) -> Result<usize, StoreError> {
+        let dirty = self.index.borrow_mut().take_dirty();
+        let n = dirty.len();
+        let Backend::IndexedDb(db) = &self.backend else {
+            return Ok(n);
+        };
+        if n == 0 {
+            return Ok(0);
+        }
+        let result = match db.issue_metas(&dirty) {
+            Ok(tx) => idb::settle(tx, "writing last uses").await,
+            Err(e) => Err(e),
+        };
+        result.map(|()| n).inspect_err(|_| {
+            self.index
+                .borrow_mut()
+                .mark_dirty(dirty.into_iter().map(|(id, _)| id));
+        })
+    }
+
+    /// Issues the pending last uses without waiting for them.
+    fn start_flush(&self) {
+        let dirty = self.index.borrow_mut().take_dirty();
+        let Backend::IndexedDb(db) = &self.backend else {
+            return;
+        };
+        if dirty.is_empty() {
+            return;
+        }
+        match db.issue_metas(&dirty) {
+            Ok(tx) => idb::settle_in_background(tx, "writing last uses"),
+            Err(why) => {
+                web_sys::console::warn_1(&format!("bar cache: writing last uses: {why}").into());
+                self.index
+                    .borrow_mut()
+                    .mark_dirty(dirty.into_iter().map(|(id, _)| id));
+            }
+        }
+    }
+
+    /// Every entry's key id, size and last use (least recently used first),
+    /// from the in-memory index.
+    pub async fn lru_entries(&self) -> Result<Vec<LruEntry<String>>, StoreError> {
+        Ok(self.index.borrow().entries())
+    }
+
+    /// Removes entries by key id, in one transaction.
+    async fn delete_ids(&self, ids: &[String]) -> Result<(), StoreError> {
+        {
+            let mut index = self.index.borrow_mut();
+            for id in ids {
+                index.remove(id);
+            }
+        }
+        self.backend_write(ids, None).await
+    }
+
+    /// Removes one entry (no error when it is absent).
+    pub async fn delete(&self, key: &CacheKey) -> Result<(), StoreError> {
+        self.delete_ids(&[key.id()]).await
+    }
+
+    /// Entries and bytes held, from the in-memory index (no database read).
+    pub async fn stats(&self) -> Result<CacheStats, StoreError> {
+        let index = self.index.borrow();
+        Ok(CacheStats {
+            entries: index.len(),
+            bytes: index.total_bytes(),
+        })
+    }
+
+    pub async fn clear(&self) -> Result<(), StoreError> {
+        self.index.borrow_mut().clear();
+        match &self.backend {
+            Backend::IndexedDb(db) => db.clear().await,
+            Backend::Memory(m) => {
+                m.clear();
+                Ok(())
+            }
+        }
+    }
+
+    /// Benchmark hook: reads `keys` back in batches of `batch` (as a warm
+    /// scan would) and reports hits, bars, bytes and the time taken.
+    pub async fn time_reads(
+        &self,
+        keys: &[CacheKey],
+        batch: usize,
+    ) -> Result<ReadTiming, StoreError> {
+        let start = crate::web::time::now_ms();
+        let mut timing = ReadTiming {
+            requested: keys.len(),
+            ..ReadTiming::default()
+        };
+        for chunk in keys.chunks(batch.max(1)) {
+            for entry in self.get_entries(chunk).await?.into_iter().flatten() {
+                timing.hits += 1;
+                timing.bars += entry.bars.len();
+                timing.bytes += entry.bytes;
+            }
+        }
+        timing.read_ms = crate::web::time::now_ms() - start;
+        Ok(timing)
+    }
+}
+
+/// Benchmark hook for "after a reload": opens `db_name` (reading its index)
+/// and reads `keys` back in batches of `batch`, timing both. The store is
+/// closed afterwards.
+pub async fn time_reload_and_read(
+    db_name: &str,
+    keys: &[CacheKey],
+    batch: usize,
+) -> Result<ReadTiming, StoreError> {
+    let start = crate::web::time::now_ms();
+    let store = BarStore::try_open_named(db_name).await?;
+    let open_ms = crate::web::time::now_ms() - start;
+    let timing = store.time_reads(keys, batch).await?;
+    Ok(ReadTiming { open_ms, ..timing })
+}
+
+/// How to put the index back after a failed write.
+struct Undo<'a> {
+    id: &'a str,
+    meta: EntryMeta,
+    previous: Option<EntryMeta>,
+    evicted: Vec<(String, EntryMeta)>,
+}
+
+impl Undo<'_> {
+    fn apply(self, index: &mut LruIndex) {
+        for (id, meta) in self.evicted {
+            // Unless it was written again meanwhile.
+            if index.get(&id).is_none() {
+                index.insert(id, meta);
+            }
+        }
+        // Unless another write of the same key replaced ours meanwhile.
+        if index.get(self.id) == Some(&self.meta) {
+            match self.previous {
+                Some(previous) => index.insert(self.id.to_string(), previous),
+                None => index.remove(self.id),
+            };
+        }
+    }
+}
+
+fn encode_entry(key: &CacheKey, bars: &Bars) -> Result<(String, Vec<u8>, EntryMeta), StoreError> {
+    let id = key.id();
+    if bars.is_empty() {
+        return Err(StoreError::NoBars { key: id });
+    }
+    let bytes = codec::encode(bars);
+    let now = js_sys::Date::now();
+    let meta = EntryMeta {
+        bytes: bytes.len() as u64,
+        bars: bars.len() as u64,
+        saved_at_ms: now,
+        last_used_ms: now,
+    };
+    Ok((id, bytes, meta))
+}
+
+/// Decodes an entry's bytes (`None`: the value is not bytes at all).
+fn decode_entry(key: &CacheKey, id: &str, bytes: Option<&[u8]>) -> Result<(Bars, u64), StoreError> {
+    let corrupt = |reason: String| StoreError::Corrupt {
+        key: id.to_string(),
+        reason,
+    };
+    let bytes = bytes.ok_or_else(|| corrupt("the value is not a byte array".into()))?;
+    codec::decode(&key.symbol, bytes)
+        .map(|bars| (bars, bytes.len() as u64))
+        .map_err(|e| corrupt(e.to_string()))
+}
