@@ -51,9 +51,12 @@ printf '%-16s %8s %12s %9s %8s  %s\n' target seconds runs exec/s corpus crashes
 for t in "${targets[@]}"; do
   corpus="corpus/$t"
   mkdir -p "$corpus" "artifacts/$t"
-  if [ -d "seeds/$t" ]; then
-    cp -n seeds/"$t"/* "$corpus"/ 2>/dev/null || true
-  fi
+  # Seeds, and inputs that once failed (kept so every run replays them).
+  for d in "seeds/$t" "regressions/$t"; do
+    if [ -d "$d" ]; then
+      cp -n "$d"/* "$corpus"/ 2>/dev/null || true
+    fi
+  done
   before=$(find "artifacts/$t" -type f | wc -l)
   log="logs/$t.log"
   start=$(date +%s)
