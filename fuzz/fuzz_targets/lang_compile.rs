@@ -1,0 +1,123 @@
+//! Fuzz target: the scan language (`technic::engine::lang::parse` and
+//! `Scan::compile`, with display columns). The input is the expression, then
+//! display columns, separated by NUL bytes. Never panics; an error's span lies
+//! inside its own text on char boundaries; a compiled scan's canonical print
+//! re-parses to the same tree and print and compiles again; the compiled plan
+//! runs on a fixed synthetic series without panicking.
+#![no_main]
+
+use libfuzzer_sys::fuzz_target;
+use std::sync::OnceLock;
+use technic::data::synthetic;
+use technic::engine::lang::{self, LangError, Part, Scan};
+use technic::engine::score::Settings;
+use technic::engine::Bars;
+use technic_fuzz::check_error;
+
+/// More columns than the UI ever shows add no new code paths.
+const MAX_COLUMNS: usize = 4;
+
+fn bars() -> &'static Bars {
+    static BARS: OnceLock<Bars> = OnceLock::new();
+    BARS.get_or_init(|| synthetic::bars(7, 3, 260))
+}
+
+fn check_span(e: &LangError, expr: &str, columns: &[String]) {
+    check_error(e);
+    let text = match e.part {
+        Part::Expr => expr,
+        Part::Column(k) => columns
+            .get(k)
+            .map(String::as_str)
+            .expect("column index in range"),
+    };
+    let s = e.span;
+    assert!(s.start <= s.end, "span {s:?} runs backwards");
+    assert!(
+        s.end <= text.len(),
+        "span {s:?} ends past the text ({} bytes)",
+        text.len()
+    );
+    assert!(
+        text.is_char_boundary(s.start) && text.is_char_boundary(s.end),
+        "span {s:?} cuts a character"
+    );
+    assert!(s.line >= 1 && s.col >= 1, "span {s:?} is not 1-based");
+}
+
+/// Open bug (regressions/lang_compile/print-of-capital-dotted-i-does-not-reparse):
+/// the lexer takes any Unicode letter into a name and the parser lower-cases it
+/// with `to_lowercase`, so `İ` becomes `i\u{307}`, whose combining mark does not
+/// lex: the print of a tree with such a name does not re-parse. Every known
+/// name is ASCII, so only `parse` (never a compiled scan) is affected. While
+/// the bug is open the print check skips trees with a non-ASCII name, so the
+/// fuzzer keeps looking elsewhere; set this to false once it is fixed.
+const SKIP_NON_ASCII_NAMES: bool = true;
+
+fn has_non_ascii_name(e: &lang::ast::Expr) -> bool {
+    use lang::ast::ExprKind as K;
+    match &e.kind {
+        K::Num(_) | K::Str(_) => false,
+        K::Ident(name) => !name.is_ascii(),
+        K::Call { name, args } => !name.is_ascii() || args.iter().any(has_non_ascii_name),
+        K::Neg(x) | K::Not(x) | K::Offset { expr: x, .. } => has_non_ascii_name(x),
+        K::Binary { lhs, rhs, .. } => has_non_ascii_name(lhs) || has_non_ascii_name(rhs),
+    }
+}
+
+/// The canonical print of a parsed tree re-parses to the same tree and print.
+fn check_print(ast: &lang::ast::Expr) -> String {
+    let printed = ast.to_string();
+    if SKIP_NON_ASCII_NAMES && has_non_ascii_name(ast) {
+        return printed;
+    }
+    let again = lang::parse(&printed)
+        .unwrap_or_else(|e| panic!("canonical print {printed:?} does not re-parse: {e}"));
+    assert_eq!(&again, ast, "re-parsing {printed:?} gives another tree");
+    assert_eq!(again.to_string(), printed, "printing is not stable");
+    printed
+}
+
+fuzz_target!(|data: &[u8]| {
+    let text = String::from_utf8_lossy(data);
+    let mut parts = text.split('\0');
+    let expr = parts.next().unwrap_or_default();
+    let columns: Vec<String> = parts.take(MAX_COLUMNS).map(str::to_string).collect();
+
+    match lang::parse(expr) {
+        Ok(ast) => {
+            check_print(&ast);
+        }
+        Err(e) => check_span(&e, expr, &columns),
+    }
+
+    let scan = match Scan::compile(expr, &columns) {
+        Ok(scan) => scan,
+        Err(e) => return check_span(&e, expr, &columns),
+    };
+    let printed = check_print(scan.expr());
+    assert_eq!(scan.display(), printed);
+    let again = Scan::compile(&printed, &columns)
+        .unwrap_or_else(|e| panic!("canonical print {printed:?} does not compile: {e}"));
+    assert_eq!(again.display(), printed);
+    assert_eq!(
+        again.min_bars(),
+        scan.min_bars(),
+        "min_bars changed through the print"
+    );
+
+    let bars = bars();
+    let mut ws = scan.workspace();
+    let mut prepared = scan.prepare(bars, &mut ws, &Settings::default());
+    let last = bars.len() - 1;
+    for i in [0, last / 2, last] {
+        let cond = prepared.condition_at(i);
+        assert_eq!(prepared.matches_at(i), cond == Some(true));
+        for k in 0..columns.len() {
+            if let Some(v) = prepared.column_at(k, i) {
+                assert!(v.is_finite(), "column {k} at {i} is {v}");
+            }
+        }
+    }
+    assert!(prepared.column_at(columns.len(), last).is_none());
+});
