@@ -45,32 +45,31 @@ fn check_span(e: &LangError, expr: &str, columns: &[String]) {
     assert!(s.line >= 1 && s.col >= 1, "span {s:?} is not 1-based");
 }
 
-/// Open bug (regressions/lang_compile/print-of-capital-dotted-i-does-not-reparse):
-/// the lexer takes any Unicode letter into a name and the parser lower-cases it
-/// with `to_lowercase`, so `İ` becomes `i\u{307}`, whose combining mark does not
-/// lex: the print of a tree with such a name does not re-parse. Every known
-/// name is ASCII, so only `parse` (never a compiled scan) is affected. While
-/// the bug is open the print check skips trees with a non-ASCII name, so the
-/// fuzzer keeps looking elsewhere; set this to false once it is fixed.
-const SKIP_NON_ASCII_NAMES: bool = true;
-
-fn has_non_ascii_name(e: &lang::ast::Expr) -> bool {
+/// Names are ASCII: a non-ASCII letter is an unexpected character (the bug
+/// this target found, regressions/lang_compile/print-of-capital-dotted-i-does-not-reparse:
+/// `İ` lower-cased to `i\u{307}`, whose print did not re-parse). Any parsed
+/// name that is not ASCII is therefore a regression.
+fn assert_ascii_names(e: &lang::ast::Expr) {
     use lang::ast::ExprKind as K;
     match &e.kind {
-        K::Num(_) | K::Str(_) => false,
-        K::Ident(name) => !name.is_ascii(),
-        K::Call { name, args } => !name.is_ascii() || args.iter().any(has_non_ascii_name),
-        K::Neg(x) | K::Not(x) | K::Offset { expr: x, .. } => has_non_ascii_name(x),
-        K::Binary { lhs, rhs, .. } => has_non_ascii_name(lhs) || has_non_ascii_name(rhs),
+        K::Num(_) | K::Str(_) => {}
+        K::Ident(name) => assert!(name.is_ascii(), "non-ASCII name {name:?}"),
+        K::Call { name, args } => {
+            assert!(name.is_ascii(), "non-ASCII name {name:?}");
+            args.iter().for_each(assert_ascii_names);
+        }
+        K::Neg(x) | K::Not(x) | K::Offset { expr: x, .. } => assert_ascii_names(x),
+        K::Binary { lhs, rhs, .. } => {
+            assert_ascii_names(lhs);
+            assert_ascii_names(rhs);
+        }
     }
 }
 
 /// The canonical print of a parsed tree re-parses to the same tree and print.
 fn check_print(ast: &lang::ast::Expr) -> String {
     let printed = ast.to_string();
-    if SKIP_NON_ASCII_NAMES && has_non_ascii_name(ast) {
-        return printed;
-    }
+    assert_ascii_names(ast);
     let again = lang::parse(&printed)
         .unwrap_or_else(|e| panic!("canonical print {printed:?} does not re-parse: {e}"));
     assert_eq!(&again, ast, "re-parsing {printed:?} gives another tree");
