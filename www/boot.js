@@ -1,4 +1,9 @@
-// Technic Web loader: picks the build that this page can run.
+// Technic Web loader: picks the build that this page can run. Loaded as a
+// module file (Trunk hashes it), never inline, so the page's
+// Content-Security-Policy needs no 'unsafe-inline'. Its parameters are the JSON
+// data block `#technic-boot` that Trunk.toml's pattern_script writes (the
+// hashed names of the threaded build) and scripts/build-st.sh completes (the
+// versioned names of the single-threaded one).
 //
 // - Cross-origin isolated (COOP/COEP headers present): the threaded build, whose
 //   worker pool needs SharedArrayBuffer.
@@ -7,17 +12,27 @@
 //   hosts that cannot set headers), reloading once. If that is impossible
 //   (no service workers, or `?coi=off`), load the single-threaded build from
 //   st/; the app then says so in its status line.
-export async function boot({ base, js, wasm }) {
+const RELOADED = 'technic-coi-reloaded';
+
+async function boot() {
   const status = document.getElementById('boot-status');
-  const params = new URLSearchParams(location.search);
   try {
+    const block = document.getElementById('technic-boot');
+    if (!block) throw new Error('the page has no #technic-boot block (build with scripts/build.sh)');
+    const { base, js, wasm, stJs, stWasm } = JSON.parse(block.textContent);
+    const params = new URLSearchParams(location.search);
     if (self.crossOriginIsolated) {
+      // Isolated now: forget the one reload, so that a later hard reload (which
+      // bypasses the service worker) may reload through it again instead of
+      // falling back to one thread.
+      try { sessionStorage.removeItem(RELOADED); } catch { /* storage refused: nothing to forget */ }
       const app = await import(base + js);
       await app.default({ module_or_path: base + wasm });
       return;
     }
-    if (params.get('coi') !== 'off' && 'serviceWorker' in navigator && window.isSecureContext
-        && !sessionStorage.getItem('technic-coi-reloaded')) {
+    let reloaded = null;
+    try { reloaded = sessionStorage.getItem(RELOADED); } catch { reloaded = '1'; /* cannot guard a reload loop */ }
+    if (params.get('coi') !== 'off' && 'serviceWorker' in navigator && window.isSecureContext && !reloaded) {
       // A blocked or slow service worker must not hang the page: give it 3 s,
       // then fall through to the single-threaded build.
       const ready = (async () => {
@@ -28,16 +43,18 @@ export async function boot({ base, js, wasm }) {
       const timeout = new Promise((resolve) => setTimeout(() => resolve(null), 3000));
       const reg = await Promise.race([ready, timeout]);
       if (reg && reg.active) {
-        sessionStorage.setItem('technic-coi-reloaded', '1');
+        sessionStorage.setItem(RELOADED, '1');
         location.reload();
         return;
       }
     }
     window.__technicSingleThread = true;
-    const app = await import(base + 'st/technic-web.js');
-    await app.default({ module_or_path: base + 'st/technic-web_bg.wasm' });
+    const app = await import(base + stJs);
+    await app.default({ module_or_path: base + stWasm });
   } catch (e) {
     if (status) status.textContent = 'Technic Web could not start: ' + (e && e.message ? e.message : e);
     throw e;
   }
 }
+
+boot();

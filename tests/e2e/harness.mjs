@@ -30,26 +30,55 @@ export async function freshProfile(tag = 'profile') {
 
 /**
  * Opens a browser on `profileDir` (same dir again = a browser restart).
- * `problems` collects console errors and page errors of every page in it.
+ * `problems` collects console errors, page errors and Content-Security-Policy
+ * violations of every page in it.
+ * `longTasks: true` also records long tasks and long animation frames (with
+ * their script attribution) for the benchmark; tests never assert on times.
  */
-export async function openBrowser(profileDir, { longTasks = true } = {}) {
+export async function openBrowser(profileDir, { longTasks = false, args = [] } = {}) {
   const context = await chromium.launchPersistentContext(profileDir, {
     executablePath: CHROMIUM,
     headless: true,
-    args: CHROMIUM_ARGS,
+    args: [...CHROMIUM_ARGS, ...args],
     viewport: { width: 1280, height: 860 },
   });
   const problems = [];
   const log = [];
+  // A CSP violation is reported to the console too, but the event says which
+  // directive and URL, and also fires for reports the console folds away.
+  await context.addInitScript(() => {
+    window.__cspViolations = [];
+    document.addEventListener('securitypolicyviolation', (e) => {
+      window.__cspViolations.push(`${e.violatedDirective} ${e.blockedURI} ${e.sourceFile}:${e.lineNumber}`);
+    });
+  });
   if (longTasks) {
     // Registered before any page script so the whole page life is observed;
-    // tests reset the list right before the interval they measure.
+    // the benchmark resets the lists right before the interval it measures.
     await context.addInitScript(() => {
       window.__longTasks = [];
+      window.__longFrames = [];
       try {
         new PerformanceObserver((list) => {
           for (const e of list.getEntries()) window.__longTasks.push({ start: e.startTime, duration: e.duration, name: e.name });
         }).observe({ type: 'longtask', buffered: true });
+        new PerformanceObserver((list) => {
+          for (const e of list.getEntries()) {
+            window.__longFrames.push({
+              start: e.startTime,
+              duration: e.duration,
+              blocking: e.blockingDuration,
+              renderStart: e.renderStart,
+              styleAndLayoutStart: e.styleAndLayoutStart,
+              firstUIEventTimestamp: e.firstUIEventTimestamp,
+              scripts: e.scripts.map((s) => ({
+                invoker: s.invoker, invokerType: s.invokerType, source: s.sourceFunctionName, url: s.sourceURL,
+                start: s.startTime, duration: s.duration, forcedStyleAndLayout: s.forcedStyleAndLayoutDuration,
+                pauseDuration: s.pauseDuration,
+              })),
+            });
+          }
+        }).observe({ type: 'long-animation-frame', buffered: true });
       } catch (e) {
         window.__longTasksUnsupported = String(e);
       }
@@ -71,6 +100,11 @@ export async function openBrowser(profileDir, { longTasks = true } = {}) {
   context.pages().forEach(watch);
   const page = context.pages()[0] ?? (await context.newPage());
   return { context, page, problems, log };
+}
+
+/** CSP violations the page saw since it loaded (see openBrowser). */
+export function cspViolations(page) {
+  return page.evaluate(() => window.__cspViolations ?? ['the CSP listener was not installed']);
 }
 
 /** Loads the app and waits until the Run button is there. */
@@ -118,15 +152,89 @@ export async function shownRowCount(page) {
   return page.locator(sel('result-row')).count();
 }
 
-/** The longest main-thread task observed since `__longTasks` was last reset. */
-export async function longestTask(page) {
+/** Long tasks and long animation frames since the lists were last reset (openBrowser's `longTasks`). */
+export async function longTaskReport(page) {
   return page.evaluate(() => {
     const tasks = window.__longTasks ?? [];
-    return { count: tasks.length, longest: tasks.reduce((m, t) => Math.max(m, t.duration), 0), unsupported: window.__longTasksUnsupported ?? null };
+    const frames = window.__longFrames ?? [];
+    return {
+      count: tasks.length,
+      longest: tasks.reduce((m, t) => Math.max(m, t.duration), 0),
+      frames,
+      unsupported: window.__longTasksUnsupported ?? null,
+    };
   });
 }
 
 export function median(values) {
   const v = [...values].sort((a, b) => a - b);
   return v.length ? v[Math.floor(v.length / 2)] : NaN;
+}
+
+/**
+ * Starts recording, in the page, which animation frame each result-row
+ * insertion and result-count change happens in. Every requestAnimationFrame
+ * callback of the page marks "inside frame N" (the frame's timestamp) until a
+ * task posted from the frame runs, so DOM changes made by a frame's callbacks,
+ * and by the microtasks they queue (Leptos effects), are attributed to it;
+ * changes from any other task are "outside". Read with frameReport().
+ */
+export async function watchFrames(page) {
+  await page.evaluate(() => {
+    window.__frameWatch?.stop();
+    const w = { token: null, outside: [], rowFrames: new Set(), countChanges: new Map(), stopped: false };
+    if (!window.__rafPatched) {
+      const raf = window.requestAnimationFrame.bind(window);
+      const channel = new MessageChannel();
+      channel.port1.onmessage = () => { if (window.__frameWatch) window.__frameWatch.token = null; };
+      window.requestAnimationFrame = (cb) => raf((ts) => {
+        const fw = window.__frameWatch;
+        if (fw && fw.token !== ts) {
+          fw.token = ts;
+          channel.port2.postMessage(0);
+        }
+        cb(ts);
+      });
+      window.__rafPatched = true;
+    }
+    const countText = () => document.querySelector('[data-testid="result-count"]')?.textContent ?? '';
+    let lastCount = countText();
+    const obs = new MutationObserver((records) => {
+      let rows = false;
+      for (const r of records) {
+        for (const n of r.addedNodes) {
+          if (n.nodeType === 1 && (n.matches?.('[data-testid="result-row"]') || n.querySelector?.('[data-testid="result-row"]'))) rows = true;
+        }
+      }
+      const count = countText();
+      const counted = count !== lastCount && /[1-9]/.test(count);
+      lastCount = count;
+      if (!rows && !counted) return;
+      if (w.token === null) {
+        w.outside.push(`${rows ? 'rows' : ''}${counted ? ` count ${count}` : ''} at ${performance.now().toFixed(1)} ms`);
+        return;
+      }
+      if (rows) w.rowFrames.add(w.token);
+      if (counted) w.countChanges.set(w.token, (w.countChanges.get(w.token) ?? 0) + 1);
+    });
+    obs.observe(document.body, { childList: true, subtree: true, characterData: true });
+    w.stop = () => { obs.disconnect(); w.stopped = true; };
+    window.__frameWatch = w;
+  });
+}
+
+/** What watchFrames() saw since it started; stops the recording. */
+export async function frameReport(page) {
+  // Let the last frame's changes be delivered first.
+  await page.evaluate(() => new Promise((r) => requestAnimationFrame(() => setTimeout(r, 50))));
+  return page.evaluate(() => {
+    const w = window.__frameWatch;
+    w.stop();
+    return {
+      outside: w.outside,
+      rowFrames: w.rowFrames.size,
+      countFrames: w.countChanges.size,
+      maxCountChangesPerFrame: Math.max(0, ...w.countChanges.values()),
+    };
+  });
 }
