@@ -34,8 +34,10 @@ export async function freshProfile(tag = 'profile') {
  * violations of every page in it.
  * `longTasks: true` also records long tasks and long animation frames (with
  * their script attribution) for the benchmark; tests never assert on times.
+ * `memory: true` keeps every WebAssembly.Memory the page creates (the threaded
+ * build's shared memory is made by its JS glue) for wasmMemoryBytes().
  */
-export async function openBrowser(profileDir, { longTasks = false, args = [] } = {}) {
+export async function openBrowser(profileDir, { longTasks = false, memory = false, args = [] } = {}) {
   const context = await chromium.launchPersistentContext(profileDir, {
     executablePath: CHROMIUM,
     headless: true,
@@ -52,6 +54,18 @@ export async function openBrowser(profileDir, { longTasks = false, args = [] } =
       window.__cspViolations.push(`${e.violatedDirective} ${e.blockedURI} ${e.sourceFile}:${e.lineNumber}`);
     });
   });
+  if (memory) {
+    await context.addInitScript(() => {
+      window.__wasmMemories = [];
+      WebAssembly.Memory = new Proxy(WebAssembly.Memory, {
+        construct(target, args) {
+          const m = Reflect.construct(target, args);
+          window.__wasmMemories.push(m);
+          return m;
+        },
+      });
+    });
+  }
   if (longTasks) {
     // Registered before any page script so the whole page life is observed;
     // the benchmark resets the lists right before the interval it measures.
@@ -100,6 +114,23 @@ export async function openBrowser(profileDir, { longTasks = false, args = [] } =
   context.pages().forEach(watch);
   const page = context.pages()[0] ?? (await context.newPage());
   return { context, page, problems, log };
+}
+
+/** Bytes of the wasm memories the page created (openBrowser's `memory`). */
+export function wasmMemoryBytes(page) {
+  return page.evaluate(() => (window.__wasmMemories ?? []).reduce((n, m) => n + m.buffer.byteLength, 0));
+}
+
+/** The page's JS heap in use after a full garbage collection (CDP). */
+export async function jsHeapBytes(page) {
+  const cdp = await page.context().newCDPSession(page);
+  try {
+    await cdp.send('HeapProfiler.collectGarbage');
+    const { usedSize } = await cdp.send('Runtime.getHeapUsage');
+    return usedSize;
+  } finally {
+    await cdp.detach().catch(() => {});
+  }
 }
 
 /** CSP violations the page saw since it loaded (see openBrowser). */
