@@ -12,7 +12,17 @@
 //   hosts that cannot set headers), reloading once. If that is impossible
 //   (no service workers, or `?coi=off`), load the single-threaded build from
 //   st/; the app then says so in its status line.
-const RELOADED = 'technic-coi-reloaded';
+// The one reload through the service worker is marked in the URL, not in
+// sessionStorage: Chromium gives a page its own copy of sessionStorage when
+// COOP moves it to another browsing context group, so a flag cleared on the
+// isolated page would still be set after a hard reload.
+const MARKER = 'coi-reload';
+
+function dropMarker() {
+  const clean = new URL(location.href);
+  clean.searchParams.delete(MARKER);
+  history.replaceState(history.state, '', clean.href);
+}
 
 async function boot() {
   const status = document.getElementById('boot-status');
@@ -21,18 +31,16 @@ async function boot() {
     if (!block) throw new Error('the page has no #technic-boot block (build with scripts/build.sh)');
     const { base, js, wasm, stJs, stWasm } = JSON.parse(block.textContent);
     const params = new URLSearchParams(location.search);
+    const marked = params.has(MARKER);
     if (self.crossOriginIsolated) {
-      // Isolated now: forget the one reload, so that a later hard reload (which
-      // bypasses the service worker) may reload through it again instead of
-      // falling back to one thread.
-      try { sessionStorage.removeItem(RELOADED); } catch { /* storage refused: nothing to forget */ }
+      // Isolated: a later hard reload (which bypasses the service worker) may
+      // go through it once more instead of falling back to one thread.
+      if (marked) dropMarker();
       const app = await import(base + js);
       await app.default({ module_or_path: base + wasm });
       return;
     }
-    let reloaded = null;
-    try { reloaded = sessionStorage.getItem(RELOADED); } catch { reloaded = '1'; /* cannot guard a reload loop */ }
-    if (params.get('coi') !== 'off' && 'serviceWorker' in navigator && window.isSecureContext && !reloaded) {
+    if (params.get('coi') !== 'off' && 'serviceWorker' in navigator && window.isSecureContext && !marked) {
       // A blocked or slow service worker must not hang the page: give it 3 s,
       // then fall through to the single-threaded build.
       const ready = (async () => {
@@ -43,11 +51,17 @@ async function boot() {
       const timeout = new Promise((resolve) => setTimeout(() => resolve(null), 3000));
       const reg = await Promise.race([ready, timeout]);
       if (reg && reg.active) {
-        sessionStorage.setItem(RELOADED, '1');
-        location.reload();
+        // A navigation to another URL: after a hard reload, Chromium turns
+        // location.reload() and a navigation to the same URL into another
+        // hard reload, which bypasses the service worker again.
+        const next = new URL(location.href);
+        next.searchParams.set(MARKER, '1');
+        location.replace(next.href);
         return;
       }
     }
+    // Tried once and still not isolated (or no service worker): one thread.
+    if (marked) dropMarker();
     window.__technicSingleThread = true;
     const app = await import(base + stJs);
     await app.default({ module_or_path: base + stWasm });

@@ -203,50 +203,33 @@ export function median(values) {
 }
 
 /**
- * Starts recording, in the page, which animation frame each result-row
- * insertion and result-count change happens in. Every requestAnimationFrame
- * callback of the page marks "inside frame N" (the frame's timestamp) until a
- * task posted from the frame runs, so DOM changes made by a frame's callbacks,
- * and by the microtasks they queue (Leptos effects), are attributed to it;
- * changes from any other task are "outside". Read with frameReport().
+ * Starts counting, in the page, the frames the page renders (a
+ * requestAnimationFrame loop of its own) and the DOM batches that add result
+ * rows or change the result count (one MutationObserver delivery = one task's
+ * changes). A page that hands rows over once per frame changes the count at
+ * most once per frame, however many batches the workers send; one that
+ * renders each worker batch as it comes changes it more often than it draws
+ * frames. Read with frameReport().
  */
 export async function watchFrames(page) {
   await page.evaluate(() => {
     window.__frameWatch?.stop();
-    const w = { token: null, outside: [], rowFrames: new Set(), countChanges: new Map(), stopped: false };
-    if (!window.__rafPatched) {
-      const raf = window.requestAnimationFrame.bind(window);
-      const channel = new MessageChannel();
-      channel.port1.onmessage = () => { if (window.__frameWatch) window.__frameWatch.token = null; };
-      window.requestAnimationFrame = (cb) => raf((ts) => {
-        const fw = window.__frameWatch;
-        if (fw && fw.token !== ts) {
-          fw.token = ts;
-          channel.port2.postMessage(0);
-        }
-        cb(ts);
-      });
-      window.__rafPatched = true;
-    }
+    const w = { frames: 0, rowBatches: 0, countChanges: 0, stopped: false };
+    const loop = () => {
+      if (w.stopped) return;
+      w.frames++;
+      requestAnimationFrame(loop);
+    };
+    requestAnimationFrame(loop);
     const countText = () => document.querySelector('[data-testid="result-count"]')?.textContent ?? '';
     let lastCount = countText();
     const obs = new MutationObserver((records) => {
-      let rows = false;
-      for (const r of records) {
-        for (const n of r.addedNodes) {
-          if (n.nodeType === 1 && (n.matches?.('[data-testid="result-row"]') || n.querySelector?.('[data-testid="result-row"]'))) rows = true;
-        }
-      }
+      const rows = records.some((r) => [...r.addedNodes].some((n) => n.nodeType === 1
+        && (n.matches?.('[data-testid="result-row"]') || n.querySelector?.('[data-testid="result-row"]'))));
       const count = countText();
-      const counted = count !== lastCount && /[1-9]/.test(count);
+      if (rows) w.rowBatches++;
+      if (count !== lastCount) w.countChanges++;
       lastCount = count;
-      if (!rows && !counted) return;
-      if (w.token === null) {
-        w.outside.push(`${rows ? 'rows' : ''}${counted ? ` count ${count}` : ''} at ${performance.now().toFixed(1)} ms`);
-        return;
-      }
-      if (rows) w.rowFrames.add(w.token);
-      if (counted) w.countChanges.set(w.token, (w.countChanges.get(w.token) ?? 0) + 1);
     });
     obs.observe(document.body, { childList: true, subtree: true, characterData: true });
     w.stop = () => { obs.disconnect(); w.stopped = true; };
@@ -254,18 +237,13 @@ export async function watchFrames(page) {
   });
 }
 
-/** What watchFrames() saw since it started; stops the recording. */
+/** What watchFrames() counted since it started; stops counting. */
 export async function frameReport(page) {
   // Let the last frame's changes be delivered first.
   await page.evaluate(() => new Promise((r) => requestAnimationFrame(() => setTimeout(r, 50))));
   return page.evaluate(() => {
     const w = window.__frameWatch;
     w.stop();
-    return {
-      outside: w.outside,
-      rowFrames: w.rowFrames.size,
-      countFrames: w.countChanges.size,
-      maxCountChangesPerFrame: Math.max(0, ...w.countChanges.values()),
-    };
+    return { frames: w.frames, rowBatches: w.rowBatches, countChanges: w.countChanges };
   });
 }
