@@ -14,7 +14,7 @@ export const CHROMIUM_ARGS = [
   '--disable-background-networking', '--disable-component-update', '--disable-sync',
 ];
 
-/** Console lines known to be harmless (../shared/TOOLCHAIN.md). */
+/** Console lines known to be harmless: wasm-bindgen-rayon's init call, Chromium's note on preload integrity, rustc's atomics warning. */
 export const HARMLESS = [
   /using deprecated parameters for the initialization function/i,
   /integrity.{0,40}attribute is currently ignored for preload/i,
