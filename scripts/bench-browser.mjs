@@ -1,9 +1,17 @@
-//! The browser benchmark (a script, not a test): synthetic-5000 × 300 bars with
-//! a warm cache in headless Chromium; first-row and total ms (median after a
-//! warm-up), all workers against 1 worker, and wasm against native in one run.
+//! The browser benchmark (a script, not a test), in headless Chromium:
+//! - scan: synthetic-5000 × 300 bars in memory, first-row and total ms (median
+//!   after a warm-up), all workers against 1 worker, wasm against native;
+//! - longtasks: main-thread tasks over 50 ms during cold and warm scans (SPEC
+//!   §6: none), with the Long Animation Frames that contain them and the
+//!   scripts they ran (where a long frame comes from);
+//! - memory: the JS heap (after a forced GC) and the wasm memory over 20 scans;
+//! - idb: the real cache path, 5,000 symbols × 300 bars read from IndexedDB
+//!   after a page reload (the synthetic market written as CSV files by
+//!   `technic synth`, served from a loopback host through the `url` source):
+//!   time to all rows and cache hits (goal: under 1 s).
 //!
-//! Usage: scripts/build.sh && node scripts/bench-browser.mjs [--runs 5] [--source synthetic-5000]
-//!          [--expr '<scan>'] [--no-native] [--dist dist]
+//! Usage: scripts/build.sh && node scripts/bench-browser.mjs [--only scan,longtasks,memory,idb]
+//!          [--runs 5] [--source synthetic-5000] [--expr '<scan>'] [--no-native] [--dist dist]
 //! The default scan is `cargo bench --bench score`'s (same seed, scan and columns), so the
 //! native figures compare; the CLI line adds reading the same market from CSV files.
 
@@ -14,13 +22,15 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 import { startServer } from '../tests/e2e/server.mjs';
-import { freshProfile, openBrowser, openApp, runScan, median } from '../tests/e2e/harness.mjs';
+import {
+  freshProfile, openBrowser, openApp, runScan, setScan, median, sel, longTaskReport, jsHeapBytes, wasmMemoryBytes,
+} from '../tests/e2e/harness.mjs';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const BENCH_EXPR = 'macd_hist(12, 26, 9) > 0 and adx(14) > 20 and tech_rating >= 0';
 
 function parseArgs(argv) {
-  const o = { runs: 5, source: 'synthetic-5000', expr: BENCH_EXPR, native: true, dist: 'dist' };
+  const o = { runs: 5, source: 'synthetic-5000', expr: BENCH_EXPR, native: true, dist: 'dist', only: ['scan', 'longtasks', 'memory', 'idb'] };
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i];
     if (a === '--runs') o.runs = Number(argv[++i]);
@@ -28,6 +38,7 @@ function parseArgs(argv) {
     else if (a === '--expr') o.expr = argv[++i];
     else if (a === '--no-native') o.native = false;
     else if (a === '--dist') o.dist = argv[++i];
+    else if (a === '--only') o.only = argv[++i].split(',');
     else throw new Error(`unknown argument ${a}`);
   }
   if (!(o.runs >= 1)) throw new Error('--runs must be at least 1');
@@ -111,12 +122,7 @@ function nativeBench({ symbols }) {
 
 const fmt = (x, d = 0) => (Number.isFinite(x) ? x.toFixed(d) : 'n/a');
 
-async function main() {
-  const o = parseArgs(process.argv.slice(2));
-  const dist = path.resolve(ROOT, o.dist);
-  await fs.access(path.join(dist, 'index.html')).catch(() => {
-    throw new Error(`${dist} has no build: run scripts/build.sh first`);
-  });
+async function benchScan(o, dist) {
   const isolated = await startServer({ dir: dist, isolation: true });
   const plain = await startServer({ dir: dist, isolation: false });
   const profile = await freshProfile('bench');
@@ -181,6 +187,166 @@ async function main() {
     console.log(`native ${cli.kind}: 1 thread ${fmt(c1, 1)} ms, ${cores} threads ${fmt(cAll, 1)} ms`);
   }
   for (const n of notes) console.log(`note: ${n}`);
+}
+
+
+/** Frames and scripts of the long animation frames, summarised (largest first). */
+function describeFrames(frames) {
+  return [...frames].sort((a, b) => b.duration - a.duration).slice(0, 3).map((f) => {
+    const scripts = f.scripts.reduce((n, x) => n + x.duration, 0);
+    const renderStart = f.renderStart > 0 ? f.renderStart : f.start + f.duration;
+    const render = f.start + f.duration - renderStart;
+    // Time before rendering that no script (over 5 ms) accounts for: the page
+    // thread waiting for a core, or work the browser does not attribute.
+    const before = f.scripts.filter((x) => x.start < renderStart).reduce((n, x) => n + x.duration, 0);
+    const top = [...f.scripts].sort((a, b) => b.duration - a.duration).slice(0, 2)
+      .map((x) => `${x.invokerType} ${x.invoker || x.source || '?'} ${x.duration.toFixed(0)} ms`).join('; ');
+    return `${f.duration.toFixed(0)} ms frame at ${f.start.toFixed(0)} ms (blocking ${f.blocking.toFixed(0)}; scripts ${scripts.toFixed(0)}, rendering ${render.toFixed(0)}, unattributed ${Math.max(0, renderStart - f.start - before).toFixed(0)}${top ? `; ${top}` : ''})`;
+  });
+}
+
+/** Long tasks during cold and warm synthetic-5000 scans (the SPEC §6 figure). */
+async function benchLongTasks(o, dist) {
+  const server = await startServer({ dir: dist, isolation: true });
+  const rows = [];
+  try {
+    for (let run = 0; run < o.runs; run++) {
+      // A fresh browser each run, so the first scan generates the market (cold).
+      const profile = await freshProfile('bench-lt');
+      const b = await openBrowser(profile, { longTasks: true });
+      try {
+        await openApp(b.page, server.url);
+        for (const label of ['cold', 'warm']) {
+          await setScan(b.page, { source: 'synthetic-5000', expr: o.expr });
+          await b.page.waitForTimeout(300);
+          await b.page.evaluate(() => { window.__longTasks = []; window.__longFrames = []; });
+          const scan = await runScan(b.page, {});
+          await b.page.waitForTimeout(300);
+          const r = await longTaskReport(b.page);
+          if (r.unsupported) throw new Error(`long tasks not observable: ${r.unsupported}`);
+          rows.push({ label, run, scan, ...r });
+        }
+      } finally {
+        await b.context.close();
+        await fs.rm(profile, { recursive: true, force: true });
+      }
+    }
+  } finally {
+    await server.close();
+  }
+  console.log(`\nlong tasks (main thread, > 50 ms) during synthetic-5000 scans, ${o.runs} fresh browsers (SPEC §6: none on a warm cache)`);
+  for (const label of ['cold', 'warm']) {
+    const rs = rows.filter((r) => r.label === label);
+    const over = rs.filter((r) => r.count > 0).length;
+    console.log(`${label.padEnd(5)} runs with a long task: ${over} of ${rs.length}; longest per run (ms): ${rs.map((r) => r.longest.toFixed(0)).join(' ')}; total ms: ${rs.map((r) => Math.round(r.scan.totalMs)).join(' ')}`);
+    for (const r of rs) {
+      for (const line of describeFrames(r.frames.filter((f) => f.duration > 50))) console.log(`  ${label} run ${r.run}: ${line}`);
+    }
+  }
+}
+
+/** JS heap and wasm memory after each of 20 scans (should stay flat). */
+async function benchMemory(o, dist) {
+  const server = await startServer({ dir: dist, isolation: true });
+  const profile = await freshProfile('bench-mem');
+  const b = await openBrowser(profile, { memory: true });
+  const heap = [];
+  const wasm = [];
+  try {
+    await openApp(b.page, server.url);
+    const sources = ['synthetic-5000', 'synthetic-1000', 'sample', 'synthetic-5000'];
+    for (let i = 0; i < 20; i++) {
+      await runScan(b.page, { source: sources[i % sources.length], expr: o.expr });
+      heap.push(await jsHeapBytes(b.page));
+      wasm.push(await wasmMemoryBytes(b.page));
+    }
+  } finally {
+    await b.context.close();
+    await server.close();
+    await fs.rm(profile, { recursive: true, force: true });
+  }
+  const mb = (x) => (x / 1048576).toFixed(1);
+  console.log('\nmemory over 20 scans (synthetic-5000, synthetic-1000, sample, synthetic-5000, …), MB after each scan');
+  console.log(`JS heap (after GC): ${heap.map(mb).join(' ')}`);
+  console.log(`wasm memory:        ${wasm.map(mb).join(' ')}`);
+  console.log(`growth scan 5 → 20: JS heap ${mb(heap[19] - heap[4])} MB, wasm ${mb(wasm[19] - wasm[4])} MB`);
+}
+
+/** The progress panel's data-stage counts: {hits, fetched, failed}. */
+async function dataCounts(page) {
+  const text = (await page.locator(`${sel('progress-stage')}[data-stage="data"]`).textContent()) ?? '';
+  const num = (re) => Number(((text.match(re) ?? [])[1] ?? 'NaN').replace(/[^\d]/g, ''));
+  return { hits: num(/([\d,.\u202f\u00a0 ]+) cache hits/), fetched: num(/([\d,.\u202f\u00a0 ]+) fetched/), failed: num(/([\d,.\u202f\u00a0 ]+) failed/), text: text.trim() };
+}
+
+/** 5,000 symbols × 300 bars from IndexedDB after a reload, through the url source. */
+async function benchIndexedDb(o, dist) {
+  const symbols = 5000;
+  const dir = await fs.mkdtemp(path.join(os.tmpdir(), 'technic-idb-'));
+  // TECHNIC_CLI=path/to/technic uses a built CLI instead of `cargo run`.
+  const [cmd, pre] = process.env.TECHNIC_CLI ? [process.env.TECHNIC_CLI, []] : ['cargo', ['run', '--quiet', '--release', '--locked', '--bin', 'technic', '--']];
+  const made = spawnSync(cmd, [...pre, 'synth', '--out', dir, '--symbols', String(symbols), '--bars', '300'],
+    { cwd: ROOT, encoding: 'utf8', env: nativeEnv() });
+  if (made.status !== 0) throw new Error(`technic synth failed: ${made.stderr}`);
+  const names = (await fs.readdir(dir)).filter((f) => f.endsWith('.csv')).map((f) => f.slice(0, -4)).sort();
+  const app = await startServer({ dir: dist, isolation: true });
+  const data = await startServer({ dir, isolation: false, cors: true });
+  const profile = await freshProfile('bench-idb');
+  const b = await openBrowser(profile);
+  const results = [];
+  try {
+    const configure = async () => {
+      await b.page.selectOption(sel('source'), 'url');
+      await b.page.locator(sel('source-url')).fill(`${data.url}{symbol}.csv`);
+      // 5,000 lines: set in one input event (the driver's fill types it out).
+      await b.page.locator(sel('universe-input')).evaluate((el, text) => {
+        el.value = text;
+        el.dispatchEvent(new Event('input', { bubbles: true }));
+        el.dispatchEvent(new Event('change', { bubbles: true }));
+      }, names.join('\n'));
+      await b.page.locator(sel('scan-input')).fill(o.expr);
+    };
+    await openApp(b.page, app.url);
+    await configure();
+    data.reset();
+    const fill = await runScan(b.page, { timeout: 900_000 });
+    results.push({ label: 'first scan (network, fills IndexedDB)', scan: fill, counts: await dataCounts(b.page), requests: Object.keys(data.requests()).length });
+    for (let i = 0; i < o.runs; i++) {
+      await b.page.reload();
+      await b.page.locator(sel('run')).waitFor();
+      await configure();
+      data.reset();
+      const warm = await runScan(b.page, { timeout: 300_000 });
+      results.push({ label: `after reload #${i + 1} (IndexedDB)`, scan: warm, counts: await dataCounts(b.page), requests: Object.keys(data.requests()).length });
+    }
+    if (b.problems.length) console.log(`note: console errors: ${b.problems.slice(0, 5).join(' | ')}`);
+  } finally {
+    await b.context.close();
+    await app.close();
+    await data.close();
+    await fs.rm(profile, { recursive: true, force: true });
+    await fs.rm(dir, { recursive: true, force: true });
+  }
+  console.log(`\nIndexedDB cache path: ${symbols} symbols × 300 bars through the url source (loopback CSV host), \`${o.expr}\` (goal: all rows < 1000 ms after a reload)`);
+  for (const r of results) {
+    console.log(`${r.label.padEnd(40)} first row ${fmt(r.scan.firstRowMs, 0).padStart(6)} ms, all rows ${fmt(r.scan.totalMs, 0).padStart(6)} ms, cache hits ${r.counts.hits}, fetched ${r.counts.fetched}, failed ${r.counts.failed}, requests seen ${r.requests}`);
+  }
+  const warm = results.slice(1).map((r) => r.scan.totalMs);
+  console.log(`median all rows after a reload: ${fmt(median(warm), 0)} ms`);
+}
+
+async function main() {
+  const o = parseArgs(process.argv.slice(2));
+  const dist = path.resolve(ROOT, o.dist);
+  await fs.access(path.join(dist, 'index.html')).catch(() => {
+    throw new Error(`${dist} has no build: run scripts/build.sh first`);
+  });
+  const cores = os.availableParallelism();
+  console.log(`Technic Web browser benchmark: headless Chromium, ${cores} cores (${o.only.join(', ')})`);
+  if (o.only.includes('scan')) await benchScan(o, dist);
+  if (o.only.includes('longtasks')) await benchLongTasks(o, dist);
+  if (o.only.includes('memory')) await benchMemory(o, dist);
+  if (o.only.includes('idb')) await benchIndexedDb(o, dist);
 }
 
 main().catch((e) => {

@@ -17,8 +17,8 @@ printf '==> %s\n' "cargo fetch --locked"
 cargo fetch --locked
 printf '==> %s\n' "trunk build (dist/, then dist/st/)"
 trunk build "$@"
-test -f dist/index.html && test -f dist/st/technic-web.js || {
-  echo "trunk build finished without dist/index.html or dist/st/technic-web.js" >&2
+test -f dist/index.html && compgen -G 'dist/st/technic-web-*.js' >/dev/null || {
+  echo "trunk build finished without dist/index.html or dist/st/technic-web-<hash>.js" >&2
   exit 1
 }
 echo "built dist/ ($(du -sh dist | cut -f1))"

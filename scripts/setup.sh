@@ -2,7 +2,7 @@
 # Installs whatever is missing for building and testing the browser app, and
 # skips what is already there at the right version. Every tool comes from a
 # package registry (rustup, crates.io, npm, Debian apt): nothing else is
-# downloaded. Versions and pitfalls: ../shared/TOOLCHAIN.md.
+# downloaded. Cold install times: docs/ci-timings.md.
 # Usage: scripts/setup.sh [--no-browser | --rust-only]   (called by serve.sh, build.sh, test.sh)
 set -euo pipefail
 cd "$(dirname "$0")/.."

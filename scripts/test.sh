@@ -4,13 +4,60 @@
 # Technic values, scan language, CSV input, scan run, CLI), then the browser
 # side: wasm lints, the wasm-bindgen tests in headless Chromium (IndexedDB
 # store, worker pool), the Trunk build, and the end-to-end tests against dist/.
+# Prints how long each step took at the end, also when a step fails.
 # Usage: scripts/test.sh [--native-only]   (CI: .ci/run calls exactly this)
+#
+# Build sharing (why the steps are shaped this way): every wasm step uses the
+# release profile, the flags of .cargo/config.toml and one target directory
+# (CARGO_TARGET_DIR, default target/), so the wasm-bindgen tests and Trunk's
+# threaded build compile std and the dependencies once between them; the wasm
+# clippy shares their build scripts and proc-macros. The single-threaded build
+# (scripts/build-st.sh) needs other target features, so only its host tools
+# are shared. Native clippy (check) and native tests (dev) share build scripts
+# and proc-macros.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+export PATH="$HOME/.cargo/bin:$PWD/node_modules/.bin:$PATH"
+export TRUNK_SKIP_VERSION_CHECK=true
 
-step() { printf '\n==> %s\n' "$*"; }
+STEP_NAMES=()
+STEP_SECS=()
+STEP_STATUS=()
+current=""
+started=0
+t0=$(date +%s)
 
-step "toolchain (the nightly pinned in rust-toolchain.toml; rustup does not auto-install here)"
+finish_step() { # $1 = status of the step that is ending
+  if [ -n "$current" ]; then
+    STEP_NAMES+=("$current")
+    STEP_SECS+=($(($(date +%s) - started)))
+    STEP_STATUS+=("$1")
+    current=""
+  fi
+}
+
+step() {
+  finish_step ok
+  current="$1"
+  started=$(date +%s)
+  printf '\n==> %s\n' "$1"
+}
+
+summary() {
+  local rc=$?
+  finish_step "$([ "$rc" = 0 ] && echo ok || echo FAILED)"
+  local total=$(($(date +%s) - t0))
+  printf '\n%-58s %8s  %s\n' "step" "seconds" "result"
+  local i
+  for i in "${!STEP_NAMES[@]}"; do
+    printf '%-58s %8d  %s\n' "${STEP_NAMES[$i]}" "${STEP_SECS[$i]}" "${STEP_STATUS[$i]}"
+  done
+  printf '%-58s %8d  %s\n' "total ($(nproc) cores)" "$total" "$([ "$rc" = 0 ] && echo 'all tests passed' || echo "FAILED (exit $rc)")"
+  exit "$rc"
+}
+trap summary EXIT
+
+step "toolchain (the nightly pinned in rust-toolchain.toml)"
 if ! command -v rustup >/dev/null 2>&1; then
   echo "rustup not found: install Rust with rustup (https://rustup.rs) and rerun" >&2
   exit 1
@@ -23,62 +70,43 @@ if [ ! -f www/data/AAPL.csv ] || [ ! -f www/data/universe.json ]; then
   python3 scripts/fetch-sample-data.py
 fi
 
-step "golden fixture"
-# ../shared beside the repository (CI), else $TECHNIC_SHARED, else /work/shared
-# (the same order the golden test uses; a clone in a temporary folder has no ../shared).
-SHARED="${TECHNIC_SHARED:-../shared}"
-[ -f "$SHARED/fixtures/technic-golden.json" ] || SHARED=/work/shared
-if [ ! -f "$SHARED/fixtures/technic-golden.json" ]; then
-  echo "missing $SHARED/fixtures/technic-golden.json (the shared/ folder beside the repo, or set TECHNIC_SHARED)" >&2
-  exit 1
-fi
-
 step "cargo fmt --check"
 cargo fmt --all -- --check
 
-step "cargo clippy -D warnings"
+step "native: cargo clippy --all-targets -D warnings"
 cargo clippy --all-targets --locked -- -D warnings
 
-step "cargo test (unit, integration, CLI, doc)"
+step "native: cargo test (unit, integration, CLI, doc)"
 cargo test --locked
 
 if [ "${1:-}" = "--native-only" ]; then
-  echo
-  echo "native tests passed (browser tests skipped: --native-only)"
+  echo "native tests passed (browser tests not run: --native-only)"
   exit 0
 fi
 
-step "browser toolchain (scripts/setup.sh: installs only what is missing)"
+step "browser tools (scripts/setup.sh: installs only what is missing)"
 scripts/setup.sh
-export PATH="$HOME/.cargo/bin:$PWD/node_modules/.bin:$PATH"
-export TRUNK_SKIP_VERSION_CHECK=true
 cargo fetch --locked
 
-step "cargo clippy for wasm32 (threaded build) -D warnings"
-CARGO_UNSTABLE_BUILD_STD=panic_abort,std \
-  cargo clippy --locked --target wasm32-unknown-unknown --lib --bins -- -D warnings
+step "wasm: cargo clippy --release (threaded) -D warnings"
+cargo clippy --locked --release --target wasm32-unknown-unknown --lib --bins -- -D warnings
 
-step "wasm-bindgen tests in headless Chromium (tests/web_store.rs, tests/web_pool.rs)"
-wasm_tests=()
-for t in web_store web_pool; do
-  [ -f "tests/$t.rs" ] && wasm_tests+=(--test "$t")
-done
-if [ "${#wasm_tests[@]}" -gt 0 ]; then
-  CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_RUNNER=wasm-bindgen-test-runner \
-  CHROMEDRIVER=/usr/bin/chromedriver \
-  CARGO_UNSTABLE_BUILD_STD=panic_abort,std \
-  WASM_BINDGEN_TEST_TIMEOUT="${WASM_BINDGEN_TEST_TIMEOUT:-120}" \
-    cargo test --locked --target wasm32-unknown-unknown "${wasm_tests[@]}"
-else
-  echo "no tests/web_*.rs yet" >&2
-  exit 1
-fi
+step "wasm: wasm-bindgen tests in headless Chromium (--release)"
+# Release, like Trunk's build below, so that build reuses every compiled crate.
+CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_RUNNER=wasm-bindgen-test-runner \
+CHROMEDRIVER=/usr/bin/chromedriver \
+WASM_BINDGEN_TEST_TIMEOUT="${WASM_BINDGEN_TEST_TIMEOUT:-120}" \
+  cargo test --locked --release --target wasm32-unknown-unknown --test web_store --test web_pool
 
-step "trunk build (dist/ and the single-threaded dist/st/)"
-TECHNIC_SKIP_SETUP=1 scripts/build.sh
+step "trunk build: threaded dist/ and single-threaded dist/st/"
+st_time="$(mktemp)"
+TECHNIC_SKIP_SETUP=1 TECHNIC_ST_TIME_FILE="$st_time" scripts/build.sh
+st_secs="$(cat "$st_time" 2>/dev/null || echo 0)"
+rm -f "$st_time"
+finish_step ok
+STEP_NAMES+=("  of which the single-threaded dist/st/ (build-st.sh)")
+STEP_SECS+=("$st_secs")
+STEP_STATUS+=(ok)
 
 step "end-to-end tests in headless Chromium (tests/e2e/)"
 node --test --test-concurrency=1 tests/e2e/*.test.mjs
-
-echo
-echo "all tests passed"

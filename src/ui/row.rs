@@ -13,6 +13,8 @@ use crate::view::format::{auto, cell};
 pub fn ResultRow(row: Row, display_columns: usize) -> impl IntoView {
     let symbol = row.symbol.clone();
     let data_symbol = row.symbol.clone();
+    // Which scan drew the row: the e2e storm checks no row of another scan shows.
+    let scan = row.scan_id.to_string();
     match &row.outcome {
         Outcome::Error(e) => {
             // Rows have a fixed height (the table is virtualised), so a long
@@ -21,7 +23,7 @@ pub fn ResultRow(row: Row, display_columns: usize) -> impl IntoView {
             let tooltip = format!("{symbol}: {} — {reason}", e.kind());
             let row_tooltip = tooltip.clone();
             view! {
-                <tr class="error-row" data-testid="error-row" data-symbol=data_symbol title=row_tooltip>
+                <tr class="error-row" data-testid="error-row" data-symbol=data_symbol data-scan=scan title=row_tooltip>
                     <td class="sym">{symbol}</td>
                     <td class="reason" colspan=TECHNIC_COLUMNS.len() - 1 + display_columns title=tooltip>
                         <span class="chip error">{e.kind()}</span>
@@ -35,7 +37,7 @@ pub fn ResultRow(row: Row, display_columns: usize) -> impl IntoView {
             let numeric = |key: ColumnKey, decimals: usize| view! { <td class="num">{cell(key.value(&row), decimals)}</td> };
             let change = key_class(ColumnKey::Change.value(&row));
             view! {
-                <tr class="result-row" data-testid="result-row" data-symbol=data_symbol>
+                <tr class="result-row" data-testid="result-row" data-symbol=data_symbol data-scan=scan>
                     <td class="sym">{symbol}</td>
                     <td>
                         <SignalChip signal=m.score.signal />

@@ -1,7 +1,10 @@
 //! End-to-end checks of the built app (dist/) in Debian's Chromium, through the
 //! stable hooks only: streaming, Stop, the IndexedDB cache across a reload and a
 //! browser restart, expression errors, sorting, threads (isolated, not isolated,
-//! and the service-worker shim), the console, long tasks, and the screenshot.
+//! and the service-worker shim, also after a hard reload), rows handed to the
+//! page once per frame by the workers, the Content-Security-Policy, and the
+//! console. Times are printed, never asserted (they belong to
+//! scripts/bench-browser.mjs); a missing hook fails its test.
 //!
 //! Run: scripts/build.sh && node --test tests/e2e/   (TECHNIC_DIST overrides dist/)
 
@@ -13,12 +16,11 @@ import { fileURLToPath } from 'node:url';
 
 import { startServer } from './server.mjs';
 import {
-  freshProfile, openBrowser, openApp, runScan, setScan, lastScan, shownRowCount, longestTask, sel,
+  freshProfile, openBrowser, openApp, runScan, setScan, lastScan, shownRowCount, cspViolations, sel, watchFrames, frameReport,
 } from './harness.mjs';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 const DIST = path.resolve(ROOT, process.env.TECHNIC_DIST ?? 'dist');
-const SCREENSHOT = path.join(ROOT, 'docs', 'screenshot.png');
 const SAMPLE_SYMBOLS = ['AAPL', 'FB', 'GOOG', 'IBM', 'MSFT'];
 
 let isolated; // server with COOP/COEP
@@ -43,7 +45,10 @@ const tail = (b) => `\nconsole tail:\n${b.log.slice(-15).join('\n')}`;
 before(async () => {
   try {
     await fs.access(path.join(DIST, 'index.html'));
-    await fs.access(path.join(DIST, 'st', 'technic-web.js'));
+    const html = await fs.readFile(path.join(DIST, 'index.html'), 'utf8');
+    const st = html.match(/"stJs": "(st\/technic-web-[0-9a-f]+\.js)"/);
+    if (!st) throw new Error('index.html names no versioned st/ build');
+    await fs.access(path.join(DIST, st[1]));
   } catch {
     throw new Error(`${DIST} is missing the build (index.html and st/): run scripts/build.sh first`);
   }
@@ -61,19 +66,15 @@ after(async () => {
 test('a scan on the sample streams rows with the first row before the end', { timeout: 180_000 }, async () => {
   const b = await browser();
   await openApp(b.page, isolated.url);
-  // A preset, when the page marks its picker, must fill the editor.
+  // Choosing a preset fills the editor.
   const preset = b.page.locator(sel('preset'));
-  if (await preset.count()) {
-    const tag = await preset.first().evaluate((el) => el.tagName);
-    if (tag === 'SELECT') {
-      const values = await preset.first().locator('option').evaluateAll((os) => os.map((o) => o.value).filter(Boolean));
-      await preset.first().selectOption(values[0]);
-    } else {
-      await preset.first().click();
-    }
-    assert.ok(((await b.page.locator(sel('scan-input')).inputValue().catch(() => null)) ?? (await b.page.locator(sel('scan-input')).textContent())).trim().length > 0,
-      'choosing a preset fills the scan editor');
-  }
+  assert.equal(await preset.count(), 1, 'one preset picker (data-testid="preset")');
+  assert.equal(await preset.evaluate((el) => el.tagName), 'SELECT', 'the preset picker is a <select>');
+  const values = await preset.locator('option').evaluateAll((os) => os.map((o) => o.value).filter(Boolean));
+  assert.ok(values.length > 0, 'the preset picker offers presets');
+  await b.page.locator(sel('scan-input')).fill('');
+  await preset.selectOption(values[0]);
+  assert.ok((await b.page.locator(sel('scan-input')).inputValue()).trim().length > 0, `choosing preset ${values[0]} fills the scan editor`);
   const scan = await runScan(b.page, { source: 'sample', expr: 'close > 0' });
   assert.equal(scan.stopped, false, 'the scan ran to the end');
   assert.equal(scan.symbols, SAMPLE_SYMBOLS.length, 'the sample has five symbols');
@@ -201,16 +202,14 @@ test('an invalid expression shows the error with its span and starts nothing', {
   const text = (await error.first().textContent()) ?? '';
   assert.match(text, /smaa/, `the error names the unknown function: ${text}`);
   assert.match(text, /did you mean/i, `the error suggests a fix: ${text}`);
-  // The span: 1:9 in the message, or data-span on the error, or an underline mark in the editor.
-  const spanAttr = await error.first().getAttribute('data-span');
-  const marked = await b.page.locator('[data-testid="scan-input"] ~ * [data-span], [data-testid="error-span"], mark').count();
-  assert.ok(/1:9\b/.test(text) || spanAttr !== null || marked > 0, `the error shows where (1:9, data-span or an underline): ${text}`);
-
+  // The span: the editor underlines exactly the unknown name.
+  const span = b.page.locator(sel('error-span'));
+  assert.equal(await span.count(), 1, 'one data-testid="error-span" underlines where');
+  assert.equal(await span.textContent(), 'smaa', 'the underlined span is the unknown function');
   const before = await lastScan(b.page);
   const run = b.page.locator(sel('run'));
-  if (await run.isEnabled()) {
-    await run.click();
-  }
+  assert.equal(await run.isDisabled(), true, 'Run is disabled while the expression is invalid');
+  await run.click({ force: true }).catch(() => {});
   await b.page.locator(sel('scan-input')).press('Control+Enter');
   await b.page.waitForTimeout(1000);
   assert.deepEqual(await lastScan(b.page), before, 'no scan ended');
@@ -315,7 +314,7 @@ test('threads: the isolated page scans on every core; without isolation it scans
   assert.deepEqual(s.problems, [], `console errors${tail(s)}`);
 });
 
-test('without headers the service-worker shim makes the page isolated and threaded', { timeout: 180_000 }, async () => {
+test('without headers the service-worker shim makes the page isolated and threaded, also after a hard reload', { timeout: 180_000 }, async () => {
   const b = await browser();
   await openApp(b.page, plain.url);
   // boot.js registers coi-sw.js and reloads once; wait for the isolated page.
@@ -324,56 +323,79 @@ test('without headers the service-worker shim makes the page isolated and thread
   const scan = await runScan(b.page, { source: 'sample', expr: 'true' });
   assert.equal(scan.rows, SAMPLE_SYMBOLS.length);
   assert.ok(scan.threads > 1, `threads through the shim: ${scan.threads}`);
+
+  // A hard reload bypasses the service worker, so the page comes back without
+  // the headers; boot.js must reload through the worker again (its one-reload
+  // guard was cleared once isolated) rather than fall back to one thread.
+  const cdp = await b.context.newCDPSession(b.page);
+  await cdp.send('Page.reload', { ignoreCache: true });
+  await b.page.waitForFunction(() => self.crossOriginIsolated === true && document.querySelector('[data-testid="run"]'), null, { timeout: 30_000 });
+  const again = await runScan(b.page, { source: 'sample', expr: 'true' });
+  assert.equal(again.rows, SAMPLE_SYMBOLS.length);
+  assert.ok(again.threads > 1, `threads after a hard reload: ${again.threads}`);
+  assert.equal(await b.page.evaluate(() => window.__technicSingleThread ?? false), false, 'the threaded build runs');
   assert.deepEqual(b.problems, [], `console errors${tail(b)}`);
 });
 
-test('a synthetic-5000 scan leaves no main-thread task over 50 ms', { timeout: 180_000 }, async () => {
-  // Measure on a quiet machine: the earlier tests' browsers (kept for the
-  // console check, whose logs stay in memory) are closed first, so their
-  // processes do not compete with this page for the two cores.
-  for (const o of opened) await o.context.close().catch(() => {});
+test('a synthetic-5000 scan computes on the workers and hands rows to the page once per frame', { timeout: 180_000 }, async () => {
+  // Structural, not timed (times are scripts/bench-browser.mjs's): the engine
+  // runs in the pool's workers, and the page takes their rows at most once per
+  // frame (watchFrames in harness.mjs).
   const b = await browser();
   await openApp(b.page, isolated.url);
-  const report = [];
-  // Cold (the market is generated on the workers) and warm.
   for (const label of ['cold', 'warm']) {
     await setScan(b.page, { source: 'synthetic-5000', expr: 'true' });
-    await b.page.waitForTimeout(300); // let editor validation and layout settle
-    await b.page.evaluate(() => { window.__longTasks = []; });
+    await watchFrames(b.page);
     const scan = await runScan(b.page, {});
-    await b.page.waitForTimeout(300); // the last frame's rendering
-    const tasks = await longestTask(b.page);
-    assert.equal(tasks.unsupported, null, 'longtask entries are observable');
-    report.push(`${label}: ${scan.rows} rows in ${scan.totalMs} ms, ${tasks.count} long tasks, longest ${tasks.longest.toFixed(0)} ms`);
-    // SPEC §6 sets the bar on a warm cache. The cold scan (the market generated
-    // on both workers for ~0.8 s) is reported, not asserted: on a 2-core
-    // machine the two busy workers can starve the page for one frame (a
-    // long-animation-frame with no script over 5 ms, 50-60 ms at ~60-100 ms
-    // after Run, seen in 2 of 5 cold runs), which is the OS scheduler, not a
-    // task of ours.
-    if (label === 'warm') assert.equal(tasks.count, 0, `no task over 50 ms (${label}); longest ${tasks.longest.toFixed(0)} ms`);
+    const frames = await frameReport(b.page);
+    const workers = b.page.workers().length;
+    assert.equal(scan.stopped, false);
+    assert.equal(scan.rows, 5000, `${label}: every symbol matched \`true\``);
+    assert.ok(scan.threads > 1, `${label}: ${scan.threads} threads`);
+    assert.equal(workers, scan.threads, `${label}: one dedicated worker per thread (${workers} workers)`);
+    assert.ok(Number.isFinite(scan.computeMs) && scan.computeMs > 0, `${label}: the workers report their compute time (${scan.computeMs})`);
+    // The Run click clears the count (one change outside any frame).
+    assert.ok(frames.countChanges >= 2, `${label}: the count grew while rows streamed (${frames.countChanges} changes)`);
+    assert.ok(frames.countChanges <= frames.frames + 1, `${label}: the count changed at most once per frame (${frames.countChanges} changes in ${frames.frames} frames)`);
+    assert.ok(frames.rowBatches <= frames.frames + 1, `${label}: rows were added at most once per frame (${frames.rowBatches} batches in ${frames.frames} frames)`);
+    console.log(`# ${label}: ${frames.countChanges} count changes and ${frames.rowBatches} row batches in ${frames.frames} frames; ${workers} workers; ${scan.totalMs} ms total, ${scan.computeMs} ms compute`);
   }
-  console.log(`# long tasks — ${report.join('; ')}`);
   assert.deepEqual(b.problems, [], `console errors${tail(b)}`);
 });
 
-test('a screenshot of the app is written to docs/screenshot.png', { timeout: 120_000 }, async () => {
+test('the Content-Security-Policy is on the page and nothing breaks it', { timeout: 60_000 }, async () => {
   const b = await browser();
   await openApp(b.page, isolated.url);
-  // The first preset on the real sample, as a visitor would start.
-  await b.page.selectOption(sel('source'), 'sample');
-  const hasPreset = (await b.page.locator(`${sel('preset')} option[value="above-sma50"]`).count()) > 0;
-  if (hasPreset) await b.page.selectOption(sel('preset'), 'above-sma50');
-  const scan = await runScan(b.page, hasPreset ? {} : { expr: 'close > sma(close, 50)' });
-  assert.ok(scan.rows > 0);
-  await fs.mkdir(path.dirname(SCREENSHOT), { recursive: true });
-  await b.page.screenshot({ path: SCREENSHOT });
-  const { size } = await fs.stat(SCREENSHOT);
-  assert.ok(size > 10_000, `screenshot written (${size} bytes)`);
+  const csp = await b.page.evaluate(() => document.querySelector('meta[http-equiv="Content-Security-Policy"]')?.content ?? '');
+  assert.match(csp, /script-src 'self' 'wasm-unsafe-eval'(;|$)/, `script-src allows only this site and wasm compilation: ${csp}`);
+  assert.doesNotMatch(csp, /(^|[^-])'unsafe-eval'|script-src[^;]*'unsafe-inline'/, 'no unsafe-eval or inline scripts');
+  assert.match(csp, /object-src 'none'/);
+  assert.match(csp, /base-uri 'none'/);
+  const inline = await b.page.evaluate(() => [...document.scripts].filter((s) => !s.src && s.type !== 'application/json').length);
+  assert.equal(inline, 0, 'no inline script on the page');
+  await runScan(b.page, { source: 'synthetic-100', expr: 'true' });
+  assert.deepEqual(await cspViolations(b.page), [], 'no CSP violation while loading and scanning');
   assert.deepEqual(b.problems, [], `console errors${tail(b)}`);
+  // An inline script is refused, so the policy is in force. (This browser's
+  // console now holds the refusal: it is closed and left out of the final check.)
+  const ran = await b.page.evaluate(() => new Promise((resolve) => {
+    const script = document.createElement('script');
+    script.textContent = 'window.__inlineRan = true;';
+    document.head.append(script);
+    setTimeout(() => resolve(window.__inlineRan === true), 100);
+  }));
+  assert.equal(ran, false, 'an inline script does not run');
+  assert.ok((await cspViolations(b.page)).some((v) => /script-src/.test(v)), 'the refusal is a script-src violation');
+  await b.context.close();
+  opened.splice(opened.indexOf(b), 1);
 });
 
-test('the console has no errors on any page', () => {
+test('the console has no errors on any page, and no page saw a CSP violation', async () => {
+  const violations = [];
+  for (const b of opened) {
+    for (const page of b.context.pages()) violations.push(...(await cspViolations(page).catch(() => [])));
+  }
+  assert.deepEqual(violations, [], 'CSP violations');
   const all = opened.flatMap((b) => b.problems);
   assert.deepEqual(all, [], 'console errors or page errors in some page');
 });

@@ -4,8 +4,9 @@
 //! daily bars, or the repo's fixtures under /fixtures/), and fault injection per
 //! symbol: 5xx (optionally only the first N times), 429 with Retry-After, a
 //! hang, a truncated body, invalid JSON, a bad row, an empty answer and a stall.
-//! Every request is logged (path, query, symbol, fault, time, and whether the
-//! client went away before the response ended). No dependencies.
+//! Every request is logged (path, query, Authorization header, symbol, fault,
+//! time, and whether the client went away before the response ended).
+//! No dependencies.
 //!
 //! Usage: node tests/e2e/faults.mjs [--port 8091] [--host 127.0.0.1] [--quiet]
 //! As a module: `startFaultServer({port, host})` resolves to
@@ -185,7 +186,8 @@ export function startFaultServer({ port = 0, host = '127.0.0.1', quiet = true } 
 
   const cors = {
     'Access-Control-Allow-Origin': '*',
-    'Access-Control-Allow-Headers': '*',
+    // `*` never covers Authorization (Fetch standard): it is named.
+    'Access-Control-Allow-Headers': 'Authorization, *',
     'Access-Control-Allow-Methods': 'GET, HEAD, POST, OPTIONS',
     'Access-Control-Expose-Headers': 'Retry-After, Content-Length',
     'Cross-Origin-Resource-Policy': 'cross-origin',
@@ -323,6 +325,7 @@ export function startFaultServer({ port = 0, host = '127.0.0.1', quiet = true } 
     if (spec?.times !== undefined && seen > spec.times) spec = null; // the fault has run out
     const entry = {
       id: nextId++, method: req.method, path: url.pathname, query: Object.fromEntries(url.searchParams),
+      authorization: req.headers.authorization ?? null,
       symbol, kind: r.kind, attempt: seen, fault: spec?.type ?? null, status: null,
       time: Date.now(), endTime: null, finished: false, aborted: false, abortedAt: null,
     };

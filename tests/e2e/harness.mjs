@@ -14,7 +14,7 @@ export const CHROMIUM_ARGS = [
   '--disable-background-networking', '--disable-component-update', '--disable-sync',
 ];
 
-/** Console lines known to be harmless (../shared/TOOLCHAIN.md). */
+/** Console lines known to be harmless: wasm-bindgen-rayon's init call, Chromium's note on preload integrity, rustc's atomics warning. */
 export const HARMLESS = [
   /using deprecated parameters for the initialization function/i,
   /integrity.{0,40}attribute is currently ignored for preload/i,
@@ -30,26 +30,69 @@ export async function freshProfile(tag = 'profile') {
 
 /**
  * Opens a browser on `profileDir` (same dir again = a browser restart).
- * `problems` collects console errors and page errors of every page in it.
+ * `problems` collects console errors, page errors and Content-Security-Policy
+ * violations of every page in it.
+ * `longTasks: true` also records long tasks and long animation frames (with
+ * their script attribution) for the benchmark; tests never assert on times.
+ * `memory: true` keeps every WebAssembly.Memory the page creates (the threaded
+ * build's shared memory is made by its JS glue) for wasmMemoryBytes().
  */
-export async function openBrowser(profileDir, { longTasks = true } = {}) {
+export async function openBrowser(profileDir, { longTasks = false, memory = false, args = [] } = {}) {
   const context = await chromium.launchPersistentContext(profileDir, {
     executablePath: CHROMIUM,
     headless: true,
-    args: CHROMIUM_ARGS,
+    args: [...CHROMIUM_ARGS, ...args],
     viewport: { width: 1280, height: 860 },
   });
   const problems = [];
   const log = [];
+  // A CSP violation is reported to the console too, but the event says which
+  // directive and URL, and also fires for reports the console folds away.
+  await context.addInitScript(() => {
+    window.__cspViolations = [];
+    document.addEventListener('securitypolicyviolation', (e) => {
+      window.__cspViolations.push(`${e.violatedDirective} ${e.blockedURI} ${e.sourceFile}:${e.lineNumber}`);
+    });
+  });
+  if (memory) {
+    await context.addInitScript(() => {
+      window.__wasmMemories = [];
+      WebAssembly.Memory = new Proxy(WebAssembly.Memory, {
+        construct(target, args) {
+          const m = Reflect.construct(target, args);
+          window.__wasmMemories.push(m);
+          return m;
+        },
+      });
+    });
+  }
   if (longTasks) {
     // Registered before any page script so the whole page life is observed;
-    // tests reset the list right before the interval they measure.
+    // the benchmark resets the lists right before the interval it measures.
     await context.addInitScript(() => {
       window.__longTasks = [];
+      window.__longFrames = [];
       try {
         new PerformanceObserver((list) => {
           for (const e of list.getEntries()) window.__longTasks.push({ start: e.startTime, duration: e.duration, name: e.name });
         }).observe({ type: 'longtask', buffered: true });
+        new PerformanceObserver((list) => {
+          for (const e of list.getEntries()) {
+            window.__longFrames.push({
+              start: e.startTime,
+              duration: e.duration,
+              blocking: e.blockingDuration,
+              renderStart: e.renderStart,
+              styleAndLayoutStart: e.styleAndLayoutStart,
+              firstUIEventTimestamp: e.firstUIEventTimestamp,
+              scripts: e.scripts.map((s) => ({
+                invoker: s.invoker, invokerType: s.invokerType, source: s.sourceFunctionName, url: s.sourceURL,
+                start: s.startTime, duration: s.duration, forcedStyleAndLayout: s.forcedStyleAndLayoutDuration,
+                pauseDuration: s.pauseDuration,
+              })),
+            });
+          }
+        }).observe({ type: 'long-animation-frame', buffered: true });
       } catch (e) {
         window.__longTasksUnsupported = String(e);
       }
@@ -71,6 +114,28 @@ export async function openBrowser(profileDir, { longTasks = true } = {}) {
   context.pages().forEach(watch);
   const page = context.pages()[0] ?? (await context.newPage());
   return { context, page, problems, log };
+}
+
+/** Bytes of the wasm memories the page created (openBrowser's `memory`). */
+export function wasmMemoryBytes(page) {
+  return page.evaluate(() => (window.__wasmMemories ?? []).reduce((n, m) => n + m.buffer.byteLength, 0));
+}
+
+/** The page's JS heap in use after a full garbage collection (CDP). */
+export async function jsHeapBytes(page) {
+  const cdp = await page.context().newCDPSession(page);
+  try {
+    await cdp.send('HeapProfiler.collectGarbage');
+    const { usedSize } = await cdp.send('Runtime.getHeapUsage');
+    return usedSize;
+  } finally {
+    await cdp.detach().catch(() => {});
+  }
+}
+
+/** CSP violations the page saw since it loaded (see openBrowser). */
+export function cspViolations(page) {
+  return page.evaluate(() => window.__cspViolations ?? ['the CSP listener was not installed']);
 }
 
 /** Loads the app and waits until the Run button is there. */
@@ -118,15 +183,67 @@ export async function shownRowCount(page) {
   return page.locator(sel('result-row')).count();
 }
 
-/** The longest main-thread task observed since `__longTasks` was last reset. */
-export async function longestTask(page) {
+/** Long tasks and long animation frames since the lists were last reset (openBrowser's `longTasks`). */
+export async function longTaskReport(page) {
   return page.evaluate(() => {
     const tasks = window.__longTasks ?? [];
-    return { count: tasks.length, longest: tasks.reduce((m, t) => Math.max(m, t.duration), 0), unsupported: window.__longTasksUnsupported ?? null };
+    const frames = window.__longFrames ?? [];
+    return {
+      count: tasks.length,
+      longest: tasks.reduce((m, t) => Math.max(m, t.duration), 0),
+      frames,
+      unsupported: window.__longTasksUnsupported ?? null,
+    };
   });
 }
 
 export function median(values) {
   const v = [...values].sort((a, b) => a - b);
   return v.length ? v[Math.floor(v.length / 2)] : NaN;
+}
+
+/**
+ * Starts counting, in the page, the frames the page renders (a
+ * requestAnimationFrame loop of its own) and the DOM batches that add result
+ * rows or change the result count (one MutationObserver delivery = one task's
+ * changes). A page that hands rows over once per frame changes the count at
+ * most once per frame, however many batches the workers send; one that
+ * renders each worker batch as it comes changes it more often than it draws
+ * frames. Read with frameReport().
+ */
+export async function watchFrames(page) {
+  await page.evaluate(() => {
+    window.__frameWatch?.stop();
+    const w = { frames: 0, rowBatches: 0, countChanges: 0, stopped: false };
+    const loop = () => {
+      if (w.stopped) return;
+      w.frames++;
+      requestAnimationFrame(loop);
+    };
+    requestAnimationFrame(loop);
+    const countText = () => document.querySelector('[data-testid="result-count"]')?.textContent ?? '';
+    let lastCount = countText();
+    const obs = new MutationObserver((records) => {
+      const rows = records.some((r) => [...r.addedNodes].some((n) => n.nodeType === 1
+        && (n.matches?.('[data-testid="result-row"]') || n.querySelector?.('[data-testid="result-row"]'))));
+      const count = countText();
+      if (rows) w.rowBatches++;
+      if (count !== lastCount) w.countChanges++;
+      lastCount = count;
+    });
+    obs.observe(document.body, { childList: true, subtree: true, characterData: true });
+    w.stop = () => { obs.disconnect(); w.stopped = true; };
+    window.__frameWatch = w;
+  });
+}
+
+/** What watchFrames() counted since it started; stops counting. */
+export async function frameReport(page) {
+  // Let the last frame's changes be delivered first.
+  await page.evaluate(() => new Promise((r) => requestAnimationFrame(() => setTimeout(r, 50))));
+  return page.evaluate(() => {
+    const w = window.__frameWatch;
+    w.stop();
+    return { frames: w.frames, rowBatches: w.rowBatches, countChanges: w.countChanges };
+  });
 }

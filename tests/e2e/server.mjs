@@ -2,11 +2,11 @@
 //! headers (or none, with `--no-isolation`), `Cache-Control: no-store`, the MIME
 //! types the app needs, and a request log the tests read to count bar requests.
 //!
-//! Usage: node tests/e2e/server.mjs [--dir dist] [--port 8090] [--host 127.0.0.1] [--no-isolation]
+//! Usage: node tests/e2e/server.mjs [--dir dist] [--port 8090] [--host 127.0.0.1] [--no-isolation] [--cors]
 //! Control endpoints (never files):
 //!   GET  /__requests  → {"GET /data/AAPL.csv": 1, …} since the last reset
 //!   POST /__reset     → clears the log
-//! As a module: `startServer({dir, port, isolation})` resolves to
+//! As a module: `startServer({dir, port, isolation, cors})` resolves to
 //! `{url, port, close(), requests(), reset()}` (port 0 picks a free one).
 
 import http from 'node:http';
@@ -35,7 +35,7 @@ function mimeOf(file) {
 }
 
 /** Starts the server; resolves once it listens. */
-export function startServer({ dir = 'dist', port = 0, host = '127.0.0.1', isolation = true, quiet = true } = {}) {
+export function startServer({ dir = 'dist', port = 0, host = '127.0.0.1', isolation = true, cors = false, quiet = true } = {}) {
   const root = path.resolve(dir);
   // Counts per "METHOD /path" (query strings dropped: a bar is a bar).
   let log = new Map();
@@ -46,6 +46,11 @@ export function startServer({ dir = 'dist', port = 0, host = '127.0.0.1', isolat
       h['Cross-Origin-Opener-Policy'] = 'same-origin';
       h['Cross-Origin-Embedder-Policy'] = 'require-corp';
       h['Cross-Origin-Resource-Policy'] = 'same-origin';
+    }
+    if (cors) {
+      // A data host for another origin's page (the url source in the benchmark).
+      h['Access-Control-Allow-Origin'] = '*';
+      h['Cross-Origin-Resource-Policy'] = 'cross-origin';
     }
     return h;
   };
@@ -117,15 +122,16 @@ export function startServer({ dir = 'dist', port = 0, host = '127.0.0.1', isolat
 }
 
 function parseArgs(argv) {
-  const opts = { dir: 'dist', port: 8090, host: '127.0.0.1', isolation: true, quiet: false };
+  const opts = { dir: 'dist', port: 8090, host: '127.0.0.1', isolation: true, cors: false, quiet: false };
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i];
     if (a === '--no-isolation') opts.isolation = false;
+    else if (a === '--cors') opts.cors = true;
     else if (a === '--quiet') opts.quiet = true;
     else if (a === '--dir') opts.dir = argv[++i];
     else if (a === '--port') opts.port = Number(argv[++i]);
     else if (a === '--host') opts.host = argv[++i];
-    else throw new Error(`unknown argument ${a} (use --dir D, --port N, --host H, --no-isolation, --quiet)`);
+    else throw new Error(`unknown argument ${a} (use --dir D, --port N, --host H, --no-isolation, --cors, --quiet)`);
   }
   return opts;
 }
