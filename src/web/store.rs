@@ -70,6 +70,25 @@ pub struct CacheKey {
 }
 
 impl CacheKey {
+    /// The entry of bars produced by `source` at `endpoint` (hashed into the
+    /// key; "" for none) for `symbol` at `interval`.
+    pub fn new(source: &str, endpoint: &str, symbol: &str, interval: &str) -> CacheKey {
+        let source = if endpoint.is_empty() {
+            source.to_string()
+        } else {
+            // FNV-1a: stable across builds and browsers.
+            let hash = endpoint.bytes().fold(0xcbf2_9ce4_8422_2325u64, |h, b| {
+                (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3)
+            });
+            format!("{source}#{hash:016x}")
+        };
+        CacheKey {
+            source,
+            symbol: symbol.into(),
+            interval: interval.into(),
+        }
+    }
+
     pub fn daily(source: &str, symbol: &str) -> CacheKey {
         CacheKey {
             source: source.into(),
