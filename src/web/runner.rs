@@ -176,6 +176,8 @@ pub fn start(
     on_update: impl FnMut(ScanUpdate) + 'static,
 ) -> Result<ScanHandle, LangError> {
     watch_panics();
+    // A panic recorded before this scan is not this scan's.
+    WORKER_PANICKED.store(false, Ordering::Release);
     let started_ms = now_ms();
     let scan = Arc::new(Scan::compile(&job.expr, &job.columns)?);
     let (tx, rx) = channel();
