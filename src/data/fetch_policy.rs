@@ -15,11 +15,10 @@
 //!    [`Step::Fail`] the symbol becomes an error row and nothing is cached.
 
 use std::collections::VecDeque;
-use std::fmt;
 
 use chrono::{DateTime, NaiveDateTime};
 
-use crate::engine::run::SymbolError;
+use crate::data::formats::FormatError;
 
 /// The longest wait a `Retry-After` header can impose (10 minutes). A larger
 /// value (or a date far ahead) is clamped to this, so a bad header cannot stall
@@ -98,9 +97,10 @@ pub fn classify(outcome: &Outcome) -> Decision {
 }
 
 /// Why a symbol could not be fetched, for its error row. Messages never hold
-/// a URL (a keyed source's URL carries the key); the web layer passes network
-/// messages through [`redact`] before building [`Failure::Network`].
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+/// a URL (a keyed source's URL carries the key); the fetch layer passes
+/// network messages through [`redact`] before building [`Failure::Network`].
+/// The loader (`data::loader`) turns a failure into the symbol's error row.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
 #[non_exhaustive]
 pub enum Failure {
     #[error("HTTP {0}{reason}", reason = reason_phrase(*.0).map(|r| format!(" {r}")).unwrap_or_default())]
@@ -116,6 +116,10 @@ pub enum Failure {
     },
     #[error("rate limited by the server{}", retry_after_ms.map(|ms| format!(" (retry after {})", seconds(ms))).unwrap_or_default())]
     RateLimited { retry_after_ms: Option<u64> },
+    /// The request could not be built or was refused before it was sent (a
+    /// bad template or base, no key, a `next_url` to another host).
+    #[error("{0}")]
+    Request(FormatError),
 }
 
 impl Failure {
@@ -127,6 +131,7 @@ impl Failure {
             Failure::Network(_) => "network",
             Failure::Parse { .. } => "parse",
             Failure::RateLimited { .. } => "rate-limited",
+            Failure::Request(_) => "request",
         }
     }
 
@@ -142,18 +147,6 @@ impl Failure {
             Outcome::Timeout => Some(Failure::Timeout),
             Outcome::Network(message) => Some(Failure::Network(message)),
             Outcome::Parse { line, message } => Some(Failure::Parse { line, message }),
-        }
-    }
-}
-
-impl From<Failure> for SymbolError {
-    fn from(f: Failure) -> SymbolError {
-        match f {
-            Failure::RateLimited { retry_after_ms } => SymbolError::RateLimited {
-                retry_after_secs: retry_after_ms.map(|ms| ms as f64 / 1000.0),
-            },
-            Failure::Parse { .. } => SymbolError::Invalid(f.to_string()),
-            other => SymbolError::FetchFailed(other.to_string()),
         }
     }
 }
@@ -275,7 +268,7 @@ impl Default for RetryPolicy {
 }
 
 /// What to do after an attempt.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq)]
 pub enum Step {
     /// Use the response.
     Accept,
@@ -481,50 +474,6 @@ impl InFlight {
     }
 }
 
-/// The kinds of market-data source, with their ids in the `source` select.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub enum SourceKind {
-    Binance,
-    Coinbase,
-    Polygon,
-    TwelveData,
-    UrlTemplate,
-    Sample,
-}
-
-impl SourceKind {
-    pub const ALL: [SourceKind; 6] = [
-        SourceKind::Binance,
-        SourceKind::Coinbase,
-        SourceKind::Polygon,
-        SourceKind::TwelveData,
-        SourceKind::UrlTemplate,
-        SourceKind::Sample,
-    ];
-
-    /// The id used in the `source` select and the URL hash.
-    pub fn id(self) -> &'static str {
-        match self {
-            SourceKind::Binance => "binance",
-            SourceKind::Coinbase => "coinbase",
-            SourceKind::Polygon => "polygon",
-            SourceKind::TwelveData => "twelvedata",
-            SourceKind::UrlTemplate => "url",
-            SourceKind::Sample => "sample",
-        }
-    }
-
-    pub fn from_id(id: &str) -> Option<SourceKind> {
-        SourceKind::ALL.into_iter().find(|k| k.id() == id)
-    }
-}
-
-impl fmt::Display for SourceKind {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.id())
-    }
-}
-
 /// Everything the fetch layer needs to know about one source's limits. The
 /// user may override `per_minute` (a paid plan has higher limits).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -537,36 +486,13 @@ pub struct SourcePolicy {
 }
 
 impl SourcePolicy {
-    /// Defaults per source, below each service's documented free limit:
-    /// - Binance: 6,000 request weight per minute per IP, klines weigh 2 →
-    ///   600/min leaves room for the other tabs and the universe call.
-    /// - Coinbase Exchange public endpoints: 10 requests/s per IP → 300/min.
-    /// - Polygon free tier: 5 requests per minute.
-    /// - Twelve Data free (Basic) plan: 8 API credits per minute.
-    /// - URL template and sample: the user's own or bundled static files, no
-    ///   limit; six in flight matches a browser's HTTP/1.1 connections per host.
-    pub fn for_kind(kind: SourceKind) -> SourcePolicy {
-        let retry = RetryPolicy::default();
-        let (max_in_flight, per_minute) = match kind {
-            SourceKind::Binance => (6, Some(600)),
-            SourceKind::Coinbase => (4, Some(300)),
-            SourceKind::Polygon => (2, Some(5)),
-            SourceKind::TwelveData => (2, Some(8)),
-            SourceKind::UrlTemplate => (6, None),
-            SourceKind::Sample => (6, None),
-        };
-        let retry = match kind {
-            // Bundled files: a failure is not transient, retry once at most.
-            SourceKind::Sample => RetryPolicy {
-                max_attempts: 2,
-                ..retry
-            },
-            _ => retry,
-        };
+    /// `max_in_flight` requests at once, at most `per_minute` a minute, the
+    /// default retries.
+    pub fn new(max_in_flight: usize, per_minute: Option<u32>) -> SourcePolicy {
         SourcePolicy {
             max_in_flight,
             per_minute,
-            retry,
+            retry: RetryPolicy::default(),
         }
     }
 

@@ -6,14 +6,26 @@
 //! come through a [`BarSource`], time through a [`Clock`].
 //!
 //! Call [`run`] from a rayon pool thread or a plain thread, never from a browser
-//! main thread (it blocks until the scan is over).
+//! main thread (it blocks until the scan is over). A host that must not block
+//! (the single-threaded browser build) drives a [`Run`] itself, one time-boxed
+//! slice at a time, with a [`Queue`] that only hands out symbols whose bars
+//! are ready.
+//!
+//! Error payloads are the data layer's typed errors (`data::fetch_policy::
+//! Failure`, `data::formats::FormatError`, `data::csv::CsvError`): the engine
+//! only carries and prints them.
 
+use std::cell::Cell;
+use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::sync::atomic::{AtomicBool, AtomicU64, AtomicU8, AtomicUsize, Ordering};
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 
-use super::bars::Bars;
+use super::bars::{Bars, BarsError};
 use super::lang::Scan;
 use super::score::{Score, Settings};
+use crate::data::csv::CsvError;
+use crate::data::fetch_policy::Failure;
+use crate::data::formats::FormatError;
 
 /// Why one symbol produced no result. The scan goes on.
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
@@ -24,11 +36,19 @@ pub enum SymbolError {
     #[error("too short: the scan needs {need} bars, the symbol has {have}")]
     TooShort { need: usize, have: usize },
     #[error("invalid data: {0}")]
-    Invalid(String),
+    Invalid(InvalidData),
     #[error("fetch failed: {0}")]
-    FetchFailed(String),
+    FetchFailed(Failure),
     #[error("rate limited{}", retry_after_secs.map(|s| format!(" (retry after {s:.0} s)")).unwrap_or_default())]
     RateLimited { retry_after_secs: Option<f64> },
+    /// The computation of this symbol panicked (a bug): the scan goes on and
+    /// the symbol gets this error row instead of taking the scan down.
+    #[error("internal error: {0}")]
+    Panicked(String),
+    /// The scan was stopped before this symbol's bars arrived. Never a row:
+    /// the run drops it (a stop is not an error).
+    #[error("stopped before its bars arrived")]
+    Stopped,
 }
 
 impl SymbolError {
@@ -40,7 +60,46 @@ impl SymbolError {
             SymbolError::Invalid(_) => "invalid",
             SymbolError::FetchFailed(_) => "fetch-failed",
             SymbolError::RateLimited { .. } => "rate-limited",
+            SymbolError::Panicked(_) => "internal",
+            SymbolError::Stopped => "stopped",
         }
+    }
+}
+
+/// Bars that could not be read, with the reader's own typed error.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+#[non_exhaustive]
+pub enum InvalidData {
+    /// A service answer or a URL-template file that did not parse (the text
+    /// reads "parse error: …", as the fetch layer has always said).
+    #[error("parse error: {0}")]
+    Format(FormatError),
+    /// A CSV file the reader refused (CLI, imports).
+    #[error("{0}")]
+    Csv(CsvError),
+    /// Bars that broke a rule once put together (pages that do not join).
+    #[error("{0}")]
+    Bars(BarsError),
+    /// A file that could not be read at all.
+    #[error("{path}: {message}")]
+    File { path: String, message: String },
+}
+
+impl From<FormatError> for SymbolError {
+    fn from(e: FormatError) -> SymbolError {
+        SymbolError::Invalid(InvalidData::Format(e))
+    }
+}
+
+impl From<CsvError> for SymbolError {
+    fn from(e: CsvError) -> SymbolError {
+        SymbolError::Invalid(InvalidData::Csv(e))
+    }
+}
+
+impl From<BarsError> for SymbolError {
+    fn from(e: BarsError) -> SymbolError {
+        SymbolError::Invalid(InvalidData::Bars(e))
     }
 }
 
@@ -213,11 +272,15 @@ impl StopReason {
 }
 
 /// The stop flag, shared between the run and whoever may stop it. The first
-/// reason to stop wins.
+/// reason to stop wins. A user stop and a batch handed to the sink exclude
+/// each other (one small lock), so once [`Control::stop`] returns no batch is
+/// being handed over and none will be.
 #[derive(Debug, Default)]
 pub struct Control {
     stop: AtomicBool,
     reason: AtomicU8,
+    /// Held while a batch is handed to the sink, and by a user stop.
+    emitting: Mutex<()>,
 }
 
 impl Control {
@@ -225,8 +288,16 @@ impl Control {
         Control::default()
     }
 
-    /// Asks the run to stop; it finishes the symbols in hand and emits nothing after.
+    /// Asks the run to stop; it finishes the symbols in hand and emits nothing
+    /// after this returns (it waits for a batch being handed over, if any).
     pub fn stop(&self) {
+        if IN_SINK.with(Cell::get) {
+            // Called by the sink itself, inside the hand-over this thread
+            // holds the lock for: no other batch can start meanwhile.
+            self.stop_because(StopReason::User);
+            return;
+        }
+        let _emitting = self.emitting.lock().unwrap_or_else(|p| p.into_inner());
         self.stop_because(StopReason::User);
     }
 
@@ -244,6 +315,29 @@ impl Control {
         self.is_stopped()
             .then(|| StopReason::from_u8(self.reason.load(Ordering::Acquire)))
     }
+
+    /// Hands `rows` to `sink` unless a user or sink stop came first; the
+    /// check and the hand-over are one step under the lock [`Control::stop`]
+    /// takes. Returns whether the rows went out.
+    fn emit(&self, sink: &dyn Sink, rows: Vec<Row>) -> bool {
+        let _emitting = self.emitting.lock().unwrap_or_else(|p| p.into_inner());
+        if matches!(self.reason(), Some(StopReason::User | StopReason::Sink)) {
+            return false;
+        }
+        IN_SINK.with(|s| s.set(true));
+        let flow = sink.batch(rows);
+        IN_SINK.with(|s| s.set(false));
+        if flow == Flow::Stop {
+            self.stop_because(StopReason::Sink);
+        }
+        true
+    }
+}
+
+thread_local! {
+    /// This thread is inside `Sink::batch` (holding the emit lock), so a
+    /// stop from the sink must not take the lock again.
+    static IN_SINK: Cell<bool> = const { Cell::new(false) };
 }
 
 /// Per-stage counters, updated from real work as it happens (never from a clock).
@@ -322,6 +416,47 @@ pub struct Summary {
     pub seconds: f64,
 }
 
+/// Hands out the positions of the symbols to compute next. The plain run
+/// takes them in order ([`InOrder`]); the browser hands out the symbols whose
+/// bars have arrived, lowest position first.
+pub trait Queue: Sync {
+    /// Puts up to `max` positions into `out` (cleared first). `false` when
+    /// there is nothing to hand out (the queue is done, or, for a host that
+    /// drives the run in slices, nothing is ready now). May block until a
+    /// position is ready.
+    fn next_batch(&self, max: usize, out: &mut Vec<usize>) -> bool;
+}
+
+/// Positions `0..end` in order, `chunk` at a time from any thread.
+#[derive(Debug, Default)]
+pub struct InOrder {
+    next: AtomicUsize,
+    end: usize,
+}
+
+impl InOrder {
+    pub fn new(end: usize) -> InOrder {
+        InOrder {
+            next: AtomicUsize::new(0),
+            end,
+        }
+    }
+
+    /// Whether every position has been handed out.
+    pub fn is_done(&self) -> bool {
+        self.next.load(Ordering::Relaxed) >= self.end
+    }
+}
+
+impl Queue for InOrder {
+    fn next_batch(&self, max: usize, out: &mut Vec<usize>) -> bool {
+        out.clear();
+        let first = self.next.fetch_add(max.max(1), Ordering::Relaxed);
+        out.extend(first.min(self.end)..(first + max.max(1)).min(self.end));
+        !out.is_empty()
+    }
+}
+
 /// Runs `scan` over `symbols` in the given order on the current rayon pool.
 /// Every symbol that matches or fails becomes a row sent to `sink`; symbols
 /// that simply do not match are only counted. Returns when every worker is done
@@ -336,49 +471,39 @@ pub fn run(
     sink: &dyn Sink,
     clock: &dyn Clock,
 ) -> Summary {
-    let started = clock.now_secs();
-    progress.universe.store(symbols.len(), Ordering::Relaxed);
-    let limit = options
-        .limits
-        .max_symbols
-        .map_or(symbols.len(), |m| m.min(symbols.len()));
-    let chunk = options.chunk.max(1);
-    let next = AtomicUsize::new(0);
-    let ctx = Worker {
-        scan,
-        symbols,
-        source,
-        options,
-        control,
-        progress,
-        sink,
-        clock,
-        started,
-        limit,
-        chunk,
-        next: &next,
-        match_slots: AtomicUsize::new(0),
-    };
-    let threads = rayon::current_num_threads().max(1);
-    rayon::scope(|s| {
-        for _ in 1..threads {
-            s.spawn(|_| ctx.work());
-        }
-        ctx.work();
-    });
-    if !control.is_stopped() && limit < symbols.len() {
-        control.stop_because(StopReason::MaxSymbols);
-    }
-    progress.ranked.store(1, Ordering::Relaxed);
-    Summary {
-        scan_id: options.scan_id,
-        reason: control.reason().unwrap_or(StopReason::Completed),
-        progress: progress.snapshot(),
-        seconds: clock.now_secs() - started,
-    }
+    let run = Run::new(
+        scan, symbols, source, options, control, progress, sink, clock,
+    );
+    let queue = InOrder::new(run.limit);
+    run.on_pool(&queue);
+    run.finish()
 }
 
-struct Worker<'a> {
+/// [`run`] with the symbols handed out by `queue` (positions in `symbols`).
+pub fn run_queued(
+    scan: &Scan,
+    symbols: &[String],
+    source: &dyn BarSource,
+    queue: &dyn Queue,
+    options: &RunOptions,
+    control: &Control,
+    progress: &Progress,
+    sink: &dyn Sink,
+    clock: &dyn Clock,
+) -> Summary {
+    let run = Run::new(
+        scan, symbols, source, options, control, progress, sink, clock,
+    );
+    run.on_pool(queue);
+    run.finish()
+}
+
+/// One scan run that its host drives: [`Run::work`] from as many threads as
+/// it likes, as many times as it likes (a single-threaded host calls it once
+/// per frame with a queue that stops handing out when its time is up), then
+/// [`Run::finish`]. The time limit and the match limit count over the whole
+/// run, from [`Run::new`], not from each call.
+pub struct Run<'a> {
     scan: &'a Scan,
     symbols: &'a [String],
     source: &'a dyn BarSource,
@@ -389,33 +514,94 @@ struct Worker<'a> {
     clock: &'a dyn Clock,
     started: f64,
     limit: usize,
-    chunk: usize,
-    next: &'a AtomicUsize,
     match_slots: AtomicUsize,
 }
 
-impl Worker<'_> {
-    /// One thread's loop: take the next chunk of symbols in order, compute them,
-    /// send the chunk's rows, until the queue is empty or the run is stopped.
-    fn work(&self) {
+impl<'a> Run<'a> {
+    pub fn new(
+        scan: &'a Scan,
+        symbols: &'a [String],
+        source: &'a dyn BarSource,
+        options: &'a RunOptions,
+        control: &'a Control,
+        progress: &'a Progress,
+        sink: &'a dyn Sink,
+        clock: &'a dyn Clock,
+    ) -> Run<'a> {
+        progress.universe.store(symbols.len(), Ordering::Relaxed);
+        Run {
+            scan,
+            symbols,
+            source,
+            options,
+            control,
+            progress,
+            sink,
+            clock,
+            started: clock.now_secs(),
+            limit: options
+                .limits
+                .max_symbols
+                .map_or(symbols.len(), |m| m.min(symbols.len())),
+            match_slots: AtomicUsize::new(0),
+        }
+    }
+
+    /// Works `queue` on every thread of the current rayon pool.
+    fn on_pool(&self, queue: &dyn Queue) {
+        let threads = rayon::current_num_threads().max(1);
+        rayon::scope(|s| {
+            for _ in 1..threads {
+                s.spawn(|_| self.work(queue));
+            }
+            self.work(queue);
+        });
+    }
+
+    /// One thread's loop: take the next positions from `queue`, compute
+    /// them, send their rows, until the queue has nothing more or the run is
+    /// stopped. Positions past the symbol limit are skipped.
+    pub fn work(&self, queue: &dyn Queue) {
+        let chunk = self.options.chunk.max(1);
         let mut ws = self.scan.workspace();
         let mut rows = Vec::new();
-        'queue: loop {
-            let first = self.next.fetch_add(self.chunk, Ordering::Relaxed);
-            if first >= self.limit {
-                break;
-            }
-            for order in first..(first + self.chunk).min(self.limit) {
+        let mut batch = Vec::with_capacity(chunk);
+        'queue: while !self.control.is_stopped() && queue.next_batch(chunk, &mut batch) {
+            for &order in batch.iter().filter(|&&o| o < self.limit) {
                 if self.should_stop() {
                     break 'queue;
                 }
-                if let Some(row) = self.symbol(order, &mut ws) {
-                    rows.push(row);
+                let computed = catch_unwind(AssertUnwindSafe(|| self.symbol(order, &mut ws)));
+                match computed {
+                    Ok(row) => rows.extend(row),
+                    Err(panic) => {
+                        // The workspace may be half-written: start a fresh one.
+                        ws = self.scan.workspace();
+                        self.progress.done.fetch_add(1, Ordering::Relaxed);
+                        rows.push(self.row(
+                            order,
+                            Outcome::Error(SymbolError::Panicked(panic_text(&*panic))),
+                        ));
+                    }
                 }
             }
             self.flush(&mut rows);
         }
         self.flush(&mut rows);
+    }
+
+    /// Ends the run: the symbol-limit reason, the rank stage, the summary.
+    pub fn finish(self) -> Summary {
+        if !self.control.is_stopped() && self.limit < self.symbols.len() {
+            self.control.stop_because(StopReason::MaxSymbols);
+        }
+        self.progress.ranked.store(1, Ordering::Relaxed);
+        Summary {
+            scan_id: self.options.scan_id,
+            reason: self.control.reason().unwrap_or(StopReason::Completed),
+            progress: self.progress.snapshot(),
+            seconds: self.clock.now_secs() - self.started,
+        }
     }
 
     /// Sends the rows in hand, and counts them as emitted. After a user or sink
@@ -425,23 +611,14 @@ impl Worker<'_> {
         if rows.is_empty() {
             return;
         }
-        if matches!(
-            self.control.reason(),
-            Some(StopReason::User | StopReason::Sink)
-        ) {
-            rows.clear();
-            return;
-        }
         let errors = rows
             .iter()
             .filter(|r| matches!(r.outcome, Outcome::Error(_)))
             .count();
-        self.progress.errors.fetch_add(errors, Ordering::Relaxed);
-        self.progress
-            .matches
-            .fetch_add(rows.len() - errors, Ordering::Relaxed);
-        if self.sink.batch(std::mem::take(rows)) == Flow::Stop {
-            self.control.stop_because(StopReason::Sink);
+        let matches = rows.len() - errors;
+        if self.control.emit(self.sink, std::mem::take(rows)) {
+            self.progress.errors.fetch_add(errors, Ordering::Relaxed);
+            self.progress.matches.fetch_add(matches, Ordering::Relaxed);
         }
     }
 
@@ -458,21 +635,26 @@ impl Worker<'_> {
         false
     }
 
-    fn symbol(&self, order: usize, ws: &mut super::lang::Workspace) -> Option<Row> {
-        let symbol = &self.symbols[order];
-        let row = |outcome| Row {
+    fn row(&self, order: usize, outcome: Outcome) -> Row {
+        Row {
             scan_id: self.options.scan_id,
             order,
-            symbol: symbol.clone(),
+            symbol: self.symbols[order].clone(),
             outcome,
-        };
+        }
+    }
+
+    fn symbol(&self, order: usize, ws: &mut super::lang::Workspace) -> Option<Row> {
+        let symbol = &self.symbols[order];
         let p = self.progress;
         let loaded = match self.source.load(symbol) {
             Ok(l) => l,
+            // Not a result and not a failure: the scan is being stopped.
+            Err(SymbolError::Stopped) => return None,
             Err(e) => {
                 p.data_failed.fetch_add(1, Ordering::Relaxed);
                 p.done.fetch_add(1, Ordering::Relaxed);
-                return Some(row(Outcome::Error(e)));
+                return Some(self.row(order, Outcome::Error(e)));
             }
         };
         if loaded.from_cache {
@@ -499,9 +681,9 @@ impl Worker<'_> {
                         return None;
                     }
                 }
-                Some(row(m))
+                Some(self.row(order, m))
             }
-            e => Some(row(e)),
+            e => Some(self.row(order, e)),
         }
     }
 
@@ -537,4 +719,13 @@ impl Worker<'_> {
             bars: bars.len(),
         })))
     }
+}
+
+/// A panic's message, for its error row.
+fn panic_text(panic: &(dyn std::any::Any + Send)) -> String {
+    panic
+        .downcast_ref::<&str>()
+        .map(|s| s.to_string())
+        .or_else(|| panic.downcast_ref::<String>().cloned())
+        .unwrap_or_else(|| "the computation panicked".to_string())
 }

@@ -1,6 +1,7 @@
 //! The import panel: a drop zone and a file picker for CSV files or ZIPs of
-//! them, read in the page and parsed by `data::formats::import`, with one
-//! result row per file (accepted: symbol and bar count; rejected: why).
+//! them, read by the page and parsed by `data::formats::import` on the
+//! worker pool (the page never parses), with one result row per file
+//! (accepted: symbol and bar count; rejected: why).
 //! Importing selects the `import` source, which scans the accepted symbols.
 //! Each import replaces the previous one.
 
@@ -118,7 +119,9 @@ fn ImportResultRow(row: ImportRow) -> impl IntoView {
 }
 
 /// Reads the files, imports them, shows the results and selects the import
-/// source. Reading is async; parsing runs in one go on the page.
+/// source. Reading is async; parsing runs on the worker pool (on the page
+/// only in the single-threaded build, after a frame so "reading files…"
+/// shows).
 fn start_import(state: ScanState, picked: Vec<PickedFile>) {
     if picked.is_empty() {
         return;
@@ -139,7 +142,7 @@ fn start_import(state: ScanState, picked: Vec<PickedFile>) {
                 }),
             }
         }
-        let (mut rows, bars) = results(read);
+        let (mut rows, bars) = parse_off_page(read).await;
         rows.extend(unreadable);
         hand_over(data, bars);
         data.imports.set(rows);
@@ -148,8 +151,34 @@ fn start_import(state: ScanState, picked: Vec<PickedFile>) {
     });
 }
 
+type Parsed = (Vec<ImportRow>, Vec<(String, Arc<Bars>)>);
+
+/// Parses on the pool and awaits the answer (`rayon::spawn` + a channel),
+/// so a large ZIP never blocks the page.
+async fn parse_off_page(files: Vec<(String, Vec<u8>)>) -> Parsed {
+    if !crate::web::pool::is_threaded() {
+        crate::web::single_thread::next_frame().await;
+        return results(files);
+    }
+    let (tx, rx) = futures::channel::oneshot::channel::<Parsed>();
+    rayon::spawn(move || {
+        let _ = tx.send(results(files));
+    });
+    rx.await.unwrap_or_else(|_| {
+        (
+            vec![ImportRow {
+                file: "(import)".into(),
+                symbol: None,
+                bars: 0,
+                rejected: Some("the import stopped before it finished (a worker failed)".into()),
+            }],
+            Vec::new(),
+        )
+    })
+}
+
 /// The engine's import results as display rows, and the accepted bars.
-fn results(files: Vec<(String, Vec<u8>)>) -> (Vec<ImportRow>, Vec<(String, Arc<Bars>)>) {
+fn results(files: Vec<(String, Vec<u8>)>) -> Parsed {
     let mut rows = Vec::new();
     let mut bars = Vec::new();
     for result in import_files(files) {

@@ -77,7 +77,8 @@ pub fn inert(text: &str) -> Cow<'_, str> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::engine::run::SymbolError;
+    use crate::data::fetch_policy::Failure;
+    use crate::engine::run::{InvalidData, SymbolError};
     use crate::view::testing::{error_row, match_row};
 
     fn records(text: &str) -> Vec<Vec<String>> {
@@ -110,8 +111,11 @@ mod tests {
     #[test]
     fn an_error_reason_from_a_server_never_starts_a_formula() {
         for error in [
-            SymbolError::Invalid("-2+3 =cmd|' /C calc'!A0".into()),
-            SymbolError::FetchFailed("=cmd|' /C calc'!A0".into()),
+            SymbolError::Invalid(InvalidData::File {
+                path: "-2+3 =cmd|' /C calc'!A0".into(),
+                message: "unreadable".into(),
+            }),
+            SymbolError::FetchFailed(Failure::Network("=cmd|' /C calc'!A0".into())),
         ] {
             let rows = vec![error_row(0, "X", error.clone())];
             let out = records(&to_csv(&rows, &[0], &[]));

@@ -1,26 +1,23 @@
-//! The browser fetch layer for market data: one GET with the source's policy
-//! applied — a per-source in-flight bound and requests-per-minute limit
-//! ([`SourceGate`]), an `AbortController` per request (timeout, and the scan's
-//! Stop through [`AbortRegistry`]), retries with jittered exponential backoff
-//! and a 429's `Retry-After` pausing the whole source, all decided by
-//! `data::fetch_policy`. Every failure becomes a `Failure` whose text has
-//! the API key redacted. Page only (it uses `window.fetch`).
+//! The browser's [`Transport`] for market data: one `fetch` attempt with
+//! its request headers, an `AbortController` per request (aborted by its
+//! timeout, a `gloo-timers` timer cancelled on drop, and by the scan's Stop
+//! through [`AbortRegistry`]), a status and a whole body checked. Limits,
+//! retries and pauses are decided by `data::loader::request`. Page only
+//! (it uses `window.fetch`).
 
-use std::cell::{Cell, RefCell};
+use std::cell::RefCell;
 use std::collections::HashMap;
 use std::rc::Rc;
 
 use futures::future::{select, Either};
+use gloo_timers::future::TimeoutFuture;
 use wasm_bindgen::{JsCast, JsValue};
 use wasm_bindgen_futures::JsFuture;
 
-use crate::data::fetch_policy::{
-    self, parse_retry_after, Failure, InFlight, Outcome, RateLimiter, SourcePolicy, Step,
-};
-use crate::data::formats;
+use crate::data::fetch_policy::{parse_retry_after, Outcome};
+use crate::data::loader::{Attempt, Request, Transport};
 
-use super::sources::js_message;
-use super::time::epoch_ms;
+use super::js::js_message;
 
 /// A body this much shorter than its `Content-Length` is a truncated body.
 /// The slack exists because a cross-origin response hides `Content-Encoding`
@@ -87,180 +84,57 @@ impl AbortRegistry {
     }
 }
 
-/// One source's limits and state for a scan: its policy, rate limiter and
-/// in-flight count, the secrets to redact from messages, and a retry counter.
-pub struct SourceGate {
-    policy: SourcePolicy,
-    limiter: RefCell<RateLimiter>,
-    in_flight: RefCell<InFlight>,
-    secrets: Vec<String>,
-    retries: Cell<usize>,
-    on_retry: Box<dyn Fn()>,
+/// `window.fetch` under one scan's abort registry.
+#[derive(Clone, Default)]
+pub struct BrowserTransport {
+    pub aborts: AbortRegistry,
 }
 
-impl SourceGate {
-    /// `secrets` (the API key) are redacted from every message; `on_retry`
-    /// is called for each retry (the progress panel's counter).
-    pub fn new(
-        policy: SourcePolicy,
-        secrets: Vec<String>,
-        on_retry: impl Fn() + 'static,
-    ) -> SourceGate {
-        SourceGate {
-            limiter: RefCell::new(RateLimiter::from_policy(&policy)),
-            in_flight: RefCell::new(InFlight::new(policy.max_in_flight)),
-            policy,
-            secrets,
-            retries: Cell::new(0),
-            on_retry: Box::new(on_retry),
-        }
-    }
-
-    pub fn policy(&self) -> &SourcePolicy {
-        &self.policy
-    }
-
-    /// Retries made so far through this gate.
-    pub fn retries(&self) -> usize {
-        self.retries.get()
-    }
-
-    /// `text` without any key: `apiKey=` style parameters and the secrets themselves.
-    pub fn redact(&self, text: &str) -> String {
-        let secrets: Vec<&str> = self.secrets.iter().map(String::as_str).collect();
-        fetch_policy::redact(&formats::redact(text), &secrets)
-    }
-
-    /// A failure with its text redacted.
-    pub fn redact_failure(&self, failure: Failure) -> Failure {
-        match failure {
-            Failure::Network(m) => Failure::Network(self.redact(&m)),
-            Failure::Parse { line, message } => Failure::Parse {
-                line,
-                message: self.redact(&message),
-            },
-            other => other,
-        }
-    }
-}
-
-/// Holds one in-flight slot of a gate; gives it back when dropped (also when
-/// the request's future is dropped mid-flight).
-struct InFlightSlot<'a>(&'a SourceGate);
-
-impl Drop for InFlightSlot<'_> {
-    fn drop(&mut self) {
-        self.0.in_flight.borrow_mut().finish();
-    }
-}
-
-/// The failure a stopped scan gives its unfinished symbols.
-pub fn stopped() -> Failure {
-    Failure::Network("stopped".into())
-}
-
-/// GETs `url` under the gate's policy and returns the complete body of a 2xx
-/// answer. Retries timeouts, network errors (a truncated body included) and
-/// 5xx with jittered backoff; a 429 pauses the whole source for its
-/// `Retry-After`. Fails with the last reason once the policy gives up, or
-/// with [`stopped`] once the registry is aborted.
-pub async fn fetch_with_policy(
-    url: &str,
-    gate: &SourceGate,
-    aborts: &AbortRegistry,
-) -> Result<Vec<u8>, Failure> {
-    let retry = gate.policy.retry;
-    let mut attempts = 0u32;
-    loop {
-        let slot = acquire(gate, aborts).await.ok_or_else(stopped)?;
-        attempts += 1;
-        let result = attempt(url, retry.timeout_ms, aborts).await;
-        drop(slot);
-        let outcome = match result {
-            Ok(body) => return Ok(body),
-            Err(Attempt::Stopped) => return Err(stopped()),
-            Err(Attempt::Failed(outcome)) => outcome,
-        };
-        match retry.decide(attempts, outcome, random_u64()) {
-            // `attempt` only fails for non-2xx outcomes, so Accept is not seen.
-            Step::Accept => return Err(Failure::Network("unexpected answer".into())),
-            Step::Fail(failure) => return Err(gate.redact_failure(failure)),
-            Step::Retry {
-                wait_ms,
-                pause_source,
-            } => {
-                gate.retries.set(gate.retries.get() + 1);
-                (gate.on_retry)();
-                if pause_source {
-                    // The whole source waits; `acquire` honours the pause.
-                    let until = (epoch_ms() as u64).saturating_add(wait_ms);
-                    gate.limiter.borrow_mut().pause_until(until);
-                } else if !sleep_unless_aborted(wait_ms, aborts).await {
-                    return Err(stopped());
-                }
-            }
-        }
-    }
-}
-
-/// Waits for an in-flight slot and a rate-limit grant of the gate; `None`
-/// when the scan is stopped meanwhile.
-async fn acquire<'a>(gate: &'a SourceGate, aborts: &AbortRegistry) -> Option<InFlightSlot<'a>> {
-    loop {
-        if aborts.is_aborted() {
-            return None;
-        }
-        let wait_ms = {
-            let mut in_flight = gate.in_flight.borrow_mut();
-            if in_flight.try_start() {
-                match gate.limiter.borrow_mut().try_acquire(epoch_ms() as u64) {
-                    Ok(()) => return Some(InFlightSlot(gate)),
-                    Err(wait) => {
-                        in_flight.finish();
-                        wait
-                    }
-                }
-            } else {
-                10
+impl Transport for BrowserTransport {
+    async fn send(&self, request: &Request, timeout_ms: u64) -> Result<Vec<u8>, Attempt> {
+        let (id, controller) = self.aborts.register().ok_or(Attempt::Stopped)?;
+        let work = send(request, &controller);
+        let timeout = TimeoutFuture::new(timeout_ms.min(i32::MAX as u64) as u32);
+        let result = match select(Box::pin(work), timeout).await {
+            Either::Left((r, _timer)) => r.map_err(Attempt::Failed),
+            Either::Right(_) => {
+                controller.abort();
+                Err(Attempt::Failed(Outcome::Timeout))
             }
         };
-        // Short naps so a Stop is noticed quickly during a long pause.
-        sleep_ms(wait_ms.clamp(5, 200)).await;
-    }
-}
-
-enum Attempt {
-    Stopped,
-    Failed(Outcome),
-}
-
-/// One request with its own abort controller: a timeout aborts it, so does
-/// the registry. Ok only for a 2xx with its whole body.
-async fn attempt(url: &str, timeout_ms: u64, aborts: &AbortRegistry) -> Result<Vec<u8>, Attempt> {
-    let (id, controller) = aborts.register().ok_or(Attempt::Stopped)?;
-    let work = request(url, &controller);
-    let timeout = sleep_ms(timeout_ms);
-    let result = match select(Box::pin(work), Box::pin(timeout)).await {
-        Either::Left((r, _)) => r.map_err(Attempt::Failed),
-        Either::Right(_) => {
-            controller.abort();
-            Err(Attempt::Failed(Outcome::Timeout))
+        self.aborts.release(id);
+        if self.aborts.is_aborted() {
+            return Err(Attempt::Stopped);
         }
-    };
-    aborts.release(id);
-    if aborts.is_aborted() {
-        return Err(Attempt::Stopped);
+        result
     }
-    result
+
+    fn is_stopped(&self) -> bool {
+        self.aborts.is_aborted()
+    }
 }
 
-async fn request(url: &str, controller: &web_sys::AbortController) -> Result<Vec<u8>, Outcome> {
+async fn send(
+    request: &Request,
+    controller: &web_sys::AbortController,
+) -> Result<Vec<u8>, Outcome> {
     let net = |m: String| Outcome::Network(m);
     let window = web_sys::window().ok_or_else(|| net("no window to fetch from".into()))?;
     let init = web_sys::RequestInit::new();
     init.set_method("GET");
     init.set_signal(Some(&controller.signal()));
-    let response = JsFuture::from(window.fetch_with_str_and_init(url, &init))
+    if !request.headers.is_empty() {
+        let headers =
+            web_sys::Headers::new().map_err(|e| net(format!("headers: {}", js_message(&e))))?;
+        for (name, value) in &request.headers {
+            // The value may be a key: the message names the header only.
+            headers
+                .append(name, value)
+                .map_err(|_| net(format!("the {name} header was refused")))?;
+        }
+        init.set_headers(&headers);
+    }
+    let response = JsFuture::from(window.fetch_with_str_and_init(&request.url, &init))
         .await
         .map_err(|e| net(fetch_error_text(&e)))?;
     let response: web_sys::Response = response
@@ -287,13 +161,13 @@ async fn request(url: &str, controller: &web_sys::AbortController) -> Result<Vec
     let reading = response
         .array_buffer()
         .map_err(|e| net(format!("the body could not be read ({})", js_message(&e))))?;
-    let buffer =
-        JsFuture::from(reading)
-            .await
-            .map_err(|e| match fetch_error_text(&e).as_str() {
-                "aborted" => net("aborted".into()),
-                _ => net("the body was cut off before its end".into()),
-            })?;
+    let buffer = JsFuture::from(reading).await.map_err(|e| {
+        if is_abort(&e) {
+            net("aborted".into())
+        } else {
+            net("the body was cut off before its end".into())
+        }
+    })?;
     let body = js_sys::Uint8Array::new(&buffer).to_vec();
     if let Some(expected) = expected {
         let got = body.len() as u64;
@@ -306,61 +180,22 @@ async fn request(url: &str, controller: &web_sys::AbortController) -> Result<Vec
     Ok(body)
 }
 
+fn is_abort(e: &JsValue) -> bool {
+    js_sys::Reflect::get(e, &"name".into())
+        .ok()
+        .and_then(|n| n.as_string())
+        .is_some_and(|n| n == "AbortError")
+}
+
 /// A fetch rejection as a sentence (`TypeError: Failed to fetch` says little;
 /// name the likely causes).
 fn fetch_error_text(e: &JsValue) -> String {
-    let message = js_message(e);
-    let name = js_sys::Reflect::get(e, &"name".into())
-        .ok()
-        .and_then(|n| n.as_string())
-        .unwrap_or_default();
-    if name == "AbortError" {
+    if is_abort(e) {
         return "aborted".into();
     }
+    let message = js_message(e);
     if message.contains("Failed to fetch") {
         return "the server could not be reached (offline, refused, or blocked by CORS)".into();
     }
     message
-}
-
-/// 64 random bits for the backoff jitter.
-fn random_u64() -> u64 {
-    let hi = (js_sys::Math::random() * 4_294_967_296.0) as u64;
-    let lo = (js_sys::Math::random() * 4_294_967_296.0) as u64;
-    (hi << 32) | lo
-}
-
-/// Sleeps `ms` in short steps; false when the registry was aborted meanwhile.
-async fn sleep_unless_aborted(ms: u64, aborts: &AbortRegistry) -> bool {
-    let end = epoch_ms() + ms as f64;
-    loop {
-        if aborts.is_aborted() {
-            return false;
-        }
-        let left = end - epoch_ms();
-        if left <= 0.0 {
-            return true;
-        }
-        sleep_ms(left.min(100.0) as u64).await;
-    }
-}
-
-/// Resolves after `ms` milliseconds (`setTimeout` on the global object).
-pub async fn sleep_ms(ms: u64) {
-    let ms = ms.min(i32::MAX as u64) as i32;
-    let promise = js_sys::Promise::new(&mut |resolve, _reject| {
-        let set_timeout = js_sys::Reflect::get(&js_sys::global(), &"setTimeout".into())
-            .ok()
-            .and_then(|f| f.dyn_into::<js_sys::Function>().ok());
-        match set_timeout {
-            Some(f) => {
-                let _ = f.call2(&JsValue::UNDEFINED, &resolve, &ms.into());
-            }
-            // No timers: resolve at once rather than hang.
-            None => {
-                let _ = resolve.call0(&JsValue::UNDEFINED);
-            }
-        }
-    });
-    let _ = JsFuture::from(promise).await;
 }

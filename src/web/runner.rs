@@ -1,37 +1,32 @@
-//! The scan runner in the browser: compiles the scan, resolves the universe,
-//! loads bars (cache, then network, a bounded number of symbols at once per
-//! source, under the cache policy's freshness rule and LRU quota) on the page
-//! while the workers compute, and
-//! hands the UI one update per animation frame (new rows + progress). The page
-//! never blocks: compute runs on the rayon pool (`rayon::spawn`), and results
-//! come back over a channel drained in `requestAnimationFrame`.
-//! In the single-threaded build the same engine run is called on the page in
-//! small slices, one slice per frame.
+//! The scan handle and the per-frame drain: compiles the scan, resolves the
+//! universe, starts loading (`web::loader`) and computing (on the rayon pool,
+//! or on the page in slices: `web::single_thread`), and hands the UI one
+//! update per animation frame (new rows + progress). The page never blocks:
+//! results come back over a channel drained in `requestAnimationFrame`.
 
 use std::cell::{Cell, RefCell};
-use std::collections::HashMap;
 use std::rc::Rc;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::mpsc::{channel, Receiver, Sender, TryRecvError};
-use std::sync::{Arc, OnceLock};
-use std::time::Duration;
+use std::sync::{Arc, Mutex, Once};
 
-use futures::StreamExt;
-
-use crate::data::cache_policy::{append_tail, Freshness, FreshnessRule};
+use crate::data::fetch_policy::Failure;
+use crate::data::loader::{Feed, LoadPlan, Slots};
 use crate::engine::lang::{LangError, Scan};
 use crate::engine::run::{
-    self, BarSource, Control, Flow, Limits, Loaded, Progress, ProgressSnapshot, Row, RunOptions,
-    Sink, StopReason, Summary, SymbolError,
+    self, BarSource, Control, Flow, InOrder, Limits, Outcome, Progress, ProgressSnapshot, Row,
+    RunOptions, Sink, StopReason, Summary, SymbolError,
 };
 use crate::engine::score::Settings;
 
-use super::feeds::Feed;
-use super::fetch::AbortRegistry;
+use super::fetch::{AbortRegistry, BrowserTransport};
+use super::loader::{fill_imported, load_all, WebFeed};
 use super::pool;
-use super::sources::{self, SourceId, SyntheticSource};
-use super::store::{BarStore, CacheKey, DEFAULT_QUOTA_BYTES};
-use super::time::{now_ms, BrowserClock};
+use super::single_thread;
+use super::sources::{FetchError, SourceConfig, SourceId, SyntheticSource};
+use super::store::BarStore;
+use super::time::{now_ms, BrowserClock, WebClock};
+use super::universe::universe;
 
 /// Everything a scan needs, as the page's form describes it.
 #[derive(Debug, Clone, PartialEq)]
@@ -39,8 +34,8 @@ pub struct ScanJob {
     pub expr: String,
     pub columns: Vec<String>,
     pub source: SourceId,
-    /// Template, format, universe, key and rate settings of the chosen source.
-    pub config: sources::SourceConfig,
+    /// Template, format, base, universe, key and rate settings of the chosen source.
+    pub config: SourceConfig,
     pub settings: Settings,
     /// Keep only the newest N bars of each symbol.
     pub lookback: Option<usize>,
@@ -95,8 +90,11 @@ impl ScanHandle {
         self.state.shared.control.stop();
         self.state.user_stopped.set(true);
         // Every request in flight is aborted (the server sees it) and no new
-        // one starts.
+        // one starts; workers waiting for bars wake and end.
         self.state.aborts.abort_all();
+        if let Some(slots) = self.state.slots.borrow().as_ref() {
+            slots.close();
+        }
     }
 
     pub fn is_finished(&self) -> bool {
@@ -141,10 +139,33 @@ struct State {
     threads: usize,
     /// The abort controllers of this scan's requests.
     aborts: AbortRegistry,
+    /// The scan's slots once the universe is known (Stop wakes the workers).
+    slots: RefCell<Option<Arc<Slots>>>,
     on_update: RefCell<Box<dyn FnMut(ScanUpdate)>>,
 }
 
 static NEXT_SCAN_ID: AtomicU64 = AtomicU64::new(1);
+
+/// Set by the panic hook: with `panic=abort` on wasm a panicking worker
+/// traps and never reports, so the page ends the scan itself.
+static WORKER_PANICKED: AtomicBool = AtomicBool::new(false);
+static PANIC_MESSAGE: Mutex<Option<String>> = Mutex::new(None);
+
+/// Chains a hook that records a panic (on any thread) before the one
+/// installed at start-up runs.
+fn watch_panics() {
+    static ONCE: Once = Once::new();
+    ONCE.call_once(|| {
+        let previous = std::panic::take_hook();
+        std::panic::set_hook(Box::new(move |info| {
+            if let Ok(mut m) = PANIC_MESSAGE.try_lock() {
+                m.get_or_insert_with(|| info.to_string());
+            }
+            WORKER_PANICKED.store(true, Ordering::Release);
+            previous(info);
+        }));
+    });
+}
 
 /// Compiles and starts a scan. A bad expression (or column) is returned before
 /// anything starts. Updates arrive once per animation frame until the one that
@@ -154,6 +175,9 @@ pub fn start(
     store: Rc<BarStore>,
     on_update: impl FnMut(ScanUpdate) + 'static,
 ) -> Result<ScanHandle, LangError> {
+    watch_panics();
+    // A panic recorded before this scan is not this scan's.
+    WORKER_PANICKED.store(false, Ordering::Release);
     let started_ms = now_ms();
     let scan = Arc::new(Scan::compile(&job.expr, &job.columns)?);
     let (tx, rx) = channel();
@@ -179,6 +203,7 @@ pub fn start(
         symbols: Cell::new(0),
         threads,
         aborts: AbortRegistry::new(),
+        slots: RefCell::new(None),
         on_update: RefCell::new(Box::new(on_update)),
     });
     let options = RunOptions {
@@ -190,21 +215,21 @@ pub fn start(
     };
     let st = state.clone();
     wasm_bindgen_futures::spawn_local(async move {
-        let feed = match job.source {
-            SourceId::Synthetic(_) | SourceId::Import => None,
-            source => {
-                let counter = shared.clone();
-                Some(Feed::new(
-                    source,
-                    job.config.clone(),
-                    st.aborts.clone(),
-                    move || {
-                        counter.progress.retries.fetch_add(1, Ordering::Relaxed);
-                    },
-                ))
-            }
-        };
-        let symbols = match sources::universe(job.source, &job.config, feed.as_ref()).await {
+        let feed: Option<WebFeed> = job.source.is_fetched().then(|| {
+            let counter = shared.clone();
+            Feed::new(
+                job.source,
+                job.config.clone(),
+                BrowserTransport {
+                    aborts: st.aborts.clone(),
+                },
+                WebClock,
+                move || {
+                    counter.progress.retries.fetch_add(1, Ordering::Relaxed);
+                },
+            )
+        });
+        let symbols = match universe(job.source, &job.config, feed.as_ref()).await {
             Ok(s) => s,
             Err(e) => {
                 // No universe: the whole scan fails before it starts.
@@ -212,7 +237,7 @@ pub fn start(
                     scan_id: st.scan_id,
                     order: 0,
                     symbol: job.source.value(),
-                    outcome: run::Outcome::Error(SymbolError::FetchFailed(e.to_string())),
+                    outcome: Outcome::Error(SymbolError::FetchFailed(universe_failure(e))),
                 }]));
                 let _ = tx.send(Msg::Done(Summary {
                     scan_id: st.scan_id,
@@ -224,342 +249,133 @@ pub fn start(
             }
         };
         st.symbols.set(symbols.len());
-        st.shared
+        shared
             .progress
             .universe
             .store(symbols.len(), Ordering::Relaxed);
         let symbols = Arc::new(symbols);
-        match job.source {
-            SourceId::Synthetic(n) => {
-                let source = SyntheticSource::shared(n);
-                compute(scan, symbols, source, options, shared, tx).await;
+        if let SourceId::Synthetic(n) = job.source {
+            let source = SyntheticSource::shared(n);
+            if pool::is_threaded() {
+                on_pool(scan, symbols, source, None, options, shared, tx);
+            } else {
+                let order = InOrder::new(symbols.len());
+                let summary = single_thread::run(
+                    &scan,
+                    &symbols,
+                    source.as_ref(),
+                    &order,
+                    &options,
+                    &shared.control,
+                    &shared.progress,
+                    &ChannelSink(tx.clone()),
+                )
+                .await;
+                let _ = tx.send(Msg::Done(summary));
             }
-            _ => {
-                let slots = Arc::new(Slots::new(&symbols, shared.clone()));
-                if pool::is_threaded() {
-                    // Workers start now (this returns at once) and wait for each
-                    // symbol's bars as they land.
-                    compute(
-                        scan,
-                        symbols.clone(),
-                        slots.clone(),
-                        options,
-                        shared.clone(),
-                        tx,
-                    )
-                    .await;
-                    load_all(
-                        feed.as_ref(),
-                        &job.config,
-                        &symbols,
-                        &slots,
-                        &store,
-                        &shared,
-                    )
-                    .await;
-                } else {
-                    load_all(
-                        feed.as_ref(),
-                        &job.config,
-                        &symbols,
-                        &slots,
-                        &store,
-                        &shared,
-                    )
-                    .await;
-                    compute(scan, symbols, slots, options, shared, tx).await;
+            return;
+        }
+        let slots = Arc::new(Slots::new(&symbols));
+        st.slots.replace(Some(slots.clone()));
+        if shared.control.is_stopped() {
+            slots.close();
+        }
+        let loading = async {
+            match feed.as_ref() {
+                Some(feed) => {
+                    let plan = LoadPlan::new(job.source, &job.config);
+                    load_all(feed, &plan, &symbols, &slots, &store).await;
                 }
+                None => fill_imported(&symbols, &slots),
             }
+        };
+        if pool::is_threaded() {
+            // Workers start now (this returns at once) and take each symbol
+            // as its bars land.
+            on_pool(
+                scan,
+                symbols.clone(),
+                slots.clone(),
+                Some(slots.clone()),
+                options,
+                shared.clone(),
+                tx,
+            );
+            loading.await;
+        } else {
+            // Loading and computing interleave on the page: a slice per
+            // frame computes whatever has landed.
+            let sink = ChannelSink(tx.clone());
+            let computing = single_thread::run(
+                &scan,
+                &symbols,
+                slots.as_ref(),
+                slots.as_ref(),
+                &options,
+                &shared.control,
+                &shared.progress,
+                &sink,
+            );
+            let ((), summary) = futures::future::join(loading, computing).await;
+            let _ = tx.send(Msg::Done(summary));
         }
     });
     schedule_frame(state.clone());
     Ok(ScanHandle { state })
 }
 
-/// Runs the engine: on the pool when there is one (the page returns at once),
-/// otherwise on the page in slices of symbols, yielding a frame between slices.
-async fn compute<S: BarSource + Send + Sync + 'static>(
+/// Why the universe could not be had, as the failure its error row shows.
+fn universe_failure(e: FetchError) -> Failure {
+    match e {
+        FetchError::Status { status, .. } => Failure::HttpStatus(status),
+        FetchError::Network { url, message } => Failure::Network(format!("{url}: {message}")),
+        FetchError::Parse { url, message } => Failure::Parse {
+            line: None,
+            message: format!("{url}: {message}"),
+        },
+    }
+}
+
+/// Runs the engine on the pool (the page returns at once): symbols in order,
+/// or as `slots` hands them out.
+fn on_pool<S: BarSource + Send + Sync + 'static>(
     scan: Arc<Scan>,
     symbols: Arc<Vec<String>>,
     source: Arc<S>,
+    slots: Option<Arc<Slots>>,
     options: RunOptions,
     shared: Arc<Shared>,
     tx: Sender<Msg>,
 ) {
-    if pool::is_threaded() {
-        rayon::spawn(move || {
-            let clock = BrowserClock::default();
-            let sink = ChannelSink(tx.clone());
-            let summary = run::run(
+    rayon::spawn(move || {
+        let clock = BrowserClock::default();
+        let sink = ChannelSink(tx.clone());
+        let (control, progress) = (&shared.control, &shared.progress);
+        let summary = match &slots {
+            Some(queue) => run::run_queued(
+                &scan,
+                &symbols,
+                source.as_ref(),
+                queue.as_ref(),
+                &options,
+                control,
+                progress,
+                &sink,
+                &clock,
+            ),
+            None => run::run(
                 &scan,
                 &symbols,
                 source.as_ref(),
                 &options,
-                &shared.control,
-                &shared.progress,
+                control,
+                progress,
                 &sink,
                 &clock,
-            );
-            let _ = tx.send(Msg::Done(summary));
-        });
-        return;
-    }
-    const SLICE: usize = 64;
-    let clock = BrowserClock::default();
-    let sink = ChannelSink(tx.clone());
-    let mut summary = None;
-    for (k, slice) in symbols.chunks(SLICE).enumerate() {
-        if shared.control.is_stopped() {
-            break;
-        }
-        let slice_opts = RunOptions {
-            limits: remaining(&options.limits, &shared.progress),
-            ..options.clone()
+            ),
         };
-        let slice_progress = Progress::default();
-        let s = run::run(
-            &scan,
-            slice,
-            source.as_ref(),
-            &slice_opts,
-            &shared.control,
-            &slice_progress,
-            &OffsetSink {
-                inner: &sink,
-                offset: k * SLICE,
-            },
-            &clock,
-        );
-        add_progress(&shared.progress, &slice_progress.snapshot());
-        summary = Some(s);
-        next_frame().await;
-    }
-    let mut s = summary.unwrap_or(Summary {
-        scan_id: options.scan_id,
-        reason: StopReason::Completed,
-        progress: ProgressSnapshot::default(),
-        seconds: 0.0,
+        let _ = tx.send(Msg::Done(summary));
     });
-    s.progress = shared.progress.snapshot();
-    if let Some(r) = shared.control.reason() {
-        s.reason = r;
-    }
-    let _ = tx.send(Msg::Done(s));
-}
-
-/// Limits left for the next slice of a single-threaded run.
-fn remaining(limits: &Limits, progress: &Progress) -> Limits {
-    let p = progress.snapshot();
-    Limits {
-        max_matches: limits.max_matches.map(|m| m.saturating_sub(p.matches)),
-        max_symbols: limits.max_symbols.map(|m| m.saturating_sub(p.done)),
-        max_seconds: limits.max_seconds,
-    }
-}
-
-fn add_progress(total: &Progress, slice: &ProgressSnapshot) {
-    let add = |a: &std::sync::atomic::AtomicUsize, v: usize| {
-        a.fetch_add(v, Ordering::Relaxed);
-    };
-    add(&total.cache_hits, slice.cache_hits);
-    add(&total.fetched, slice.fetched);
-    add(&total.data_failed, slice.data_failed);
-    total.bytes.fetch_add(slice.bytes, Ordering::Relaxed);
-    add(&total.retries, slice.retries);
-    add(&total.done, slice.done);
-    add(&total.matches, slice.matches);
-    add(&total.errors, slice.errors);
-}
-
-/// Shifts row positions of a slice back to the whole universe's order.
-struct OffsetSink<'a> {
-    inner: &'a ChannelSink,
-    offset: usize,
-}
-
-impl Sink for OffsetSink<'_> {
-    fn batch(&self, mut rows: Vec<Row>) -> Flow {
-        rows.iter_mut().for_each(|r| r.order += self.offset);
-        self.inner.batch(rows)
-    }
-}
-
-/// Resolves on the next animation frame.
-async fn next_frame() {
-    let (tx, rx) = futures::channel::oneshot::channel::<()>();
-    leptos::prelude::request_animation_frame(move || {
-        let _ = tx.send(());
-    });
-    let _ = rx.await;
-}
-
-/// Bars for fetched sources: the page fills one slot per symbol (from the
-/// cache or the network) in scan order; a worker asking for a symbol waits for
-/// its slot. Only the page writes, so setting a slot never blocks the page.
-struct Slots {
-    index: HashMap<String, usize>,
-    slots: Vec<OnceLock<Result<Loaded, SymbolError>>>,
-    shared: Arc<Shared>,
-}
-
-impl Slots {
-    fn new(symbols: &[String], shared: Arc<Shared>) -> Slots {
-        Slots {
-            index: symbols
-                .iter()
-                .enumerate()
-                .map(|(i, s)| (s.clone(), i))
-                .collect(),
-            slots: symbols.iter().map(|_| OnceLock::new()).collect(),
-            shared,
-        }
-    }
-
-    fn fill(&self, i: usize, value: Result<Loaded, SymbolError>) {
-        let _ = self.slots[i].set(value);
-    }
-}
-
-impl BarSource for Slots {
-    fn load(&self, symbol: &str) -> Result<Loaded, SymbolError> {
-        let i = *self.index.get(symbol).ok_or(SymbolError::NoData)?;
-        loop {
-            if let Some(v) = self.slots[i].get() {
-                return v.clone();
-            }
-            if self.shared.control.is_stopped() {
-                return Err(SymbolError::FetchFailed("stopped".into()));
-            }
-            // Workers may wait; the page never does.
-            std::thread::park_timeout(Duration::from_millis(2));
-        }
-    }
-}
-
-/// Loads every symbol's bars: imported files from the page's memory; fetched
-/// sources through the cache policy, up to the source's in-flight bound at
-/// once (symbols start in scan order; each slot is filled as its symbol
-/// completes, and the workers wait per slot). Nothing from a failed, partial
-/// or unparsable response is cached.
-async fn load_all(
-    feed: Option<&Feed>,
-    config: &sources::SourceConfig,
-    symbols: &[String],
-    slots: &Slots,
-    store: &BarStore,
-    shared: &Shared,
-) {
-    let Some(feed) = feed else {
-        // Imported files (the only non-synthetic source without a feed).
-        for (i, symbol) in symbols.iter().enumerate() {
-            let loaded = sources::imported_bars(symbol)
-                .map(|bars| Loaded {
-                    bars,
-                    from_cache: true,
-                    bytes: 0,
-                })
-                .ok_or(SymbolError::NoData);
-            slots.fill(i, loaded);
-        }
-        return;
-    };
-    let rule = FreshnessRule {
-        calendar: feed.calendar(),
-        open_session_max_age_ms: i64::from(config.refresh_minutes.max(1)) * 60_000,
-    };
-    // Interim (store API change): the URL field names the endpoint for every
-    // source (template or service base); the loader rewrite builds it per source.
-    let endpoint = format!("url={}", config.url_template.trim());
-    let endpoint = endpoint.as_str();
-    futures::stream::iter(symbols.iter().enumerate())
-        .map(|(i, symbol)| async move {
-            let loaded = if shared.control.is_stopped() {
-                Err(SymbolError::FetchFailed("stopped".into()))
-            } else {
-                load_symbol(feed, &rule, store, endpoint, symbol).await
-            };
-            (i, loaded)
-        })
-        .buffer_unordered(feed.max_in_flight())
-        .for_each(|(i, loaded)| {
-            slots.fill(i, loaded);
-            futures::future::ready(())
-        })
-        .await;
-    // Last uses of the cache hits, in one write.
-    if let Err(why) = store.flush_touches().await {
-        web_sys::console::warn_1(&format!("bar cache: {why}").into());
-    }
-}
-
-/// One symbol: a fresh cache entry is used as it is; a stale one gets only
-/// its missing tail (sources that take a date range) or is refetched whole;
-/// a miss is fetched whole. Complete, validated bars are then cached within
-/// the quota (least-recently-used entries evicted).
-async fn load_symbol(
-    feed: &Feed,
-    rule: &FreshnessRule,
-    store: &BarStore,
-    endpoint: &str,
-    symbol: &str,
-) -> Result<Loaded, SymbolError> {
-    let key = CacheKey::daily(feed.source().cache_name(), endpoint, symbol);
-    let now = js_sys::Date::now();
-    let mut cached = None;
-    let mut from_ms = None;
-    // A store error is a miss: the network is always correct.
-    if let Ok(Some(entry)) = store.get_entry(&key).await {
-        let decision = match entry.bars.time().last() {
-            None => Freshness::Refetch,
-            Some(_) if feed.is_immutable() => Freshness::Fresh,
-            Some(&last) => rule.decide(last, entry.saved_at_ms, now as i64),
-        };
-        match decision {
-            Freshness::Fresh => {
-                store.touch(&key);
-                return Ok(Loaded {
-                    bars: Arc::new(entry.bars),
-                    from_cache: true,
-                    bytes: 0,
-                });
-            }
-            Freshness::NeedsTail { from_ms: from } if feed.supports_range() => {
-                from_ms = Some(from);
-                cached = Some(entry);
-            }
-            // The URL template cannot ask for a range: refetch it whole.
-            _ => {}
-        }
-    }
-    let fetched = feed.load(symbol, from_ms).await?;
-    let mut bytes = fetched.bytes;
-    let bars = match (cached, fetched.bars) {
-        (Some(entry), Some(tail)) => match append_tail(&entry.bars, &tail, feed.calendar()) {
-            Ok(merged) => merged,
-            Err(why) => {
-                // A tail that does not join (a gap, a rewrite): start over.
-                web_sys::console::warn_1(
-                    &format!("bar cache: {symbol}: {why}; refetching the whole series").into(),
-                );
-                let whole = feed.load(symbol, None).await?;
-                bytes += whole.bytes;
-                whole.bars.ok_or(SymbolError::NoData)?
-            }
-        },
-        // Nothing new since the save (a holiday): the cached bars stand, and
-        // are saved again so the entry counts as checked now.
-        (Some(entry), None) => entry.bars,
-        (None, Some(bars)) => bars,
-        (None, None) => return Err(SymbolError::NoData),
-    };
-    if let Err(why) = store.put_within(&key, &bars, DEFAULT_QUOTA_BYTES).await {
-        web_sys::console::warn_1(&format!("bar cache: {symbol} not cached: {why}").into());
-    }
-    Ok(Loaded {
-        bars: Arc::new(bars),
-        from_cache: false,
-        bytes,
-    })
 }
 
 fn schedule_frame(state: Rc<State>) {
@@ -595,20 +411,42 @@ fn tick(state: &State) -> bool {
         rows.clear();
     }
     rows.retain(|r| r.scan_id == state.scan_id);
+    // A worker that panicked (trapped) never reports: end the scan with an
+    // error row that says so, and stop the rest.
+    let crashed = done.is_none() && !user_stopped && WORKER_PANICKED.load(Ordering::Acquire);
+    if crashed {
+        state.shared.control.stop();
+        state.aborts.abort_all();
+        if let Some(slots) = state.slots.borrow().as_ref() {
+            slots.close();
+        }
+        let message = PANIC_MESSAGE
+            .try_lock()
+            .ok()
+            .and_then(|mut m| m.take())
+            .unwrap_or_else(|| "a worker crashed".into());
+        WORKER_PANICKED.store(false, Ordering::Release);
+        rows.push(Row {
+            scan_id: state.scan_id,
+            order: usize::MAX,
+            symbol: "(scan)".into(),
+            outcome: Outcome::Error(SymbolError::Panicked(message)),
+        });
+    }
     if !rows.is_empty() && state.first_row_ms.get().is_none() {
         state.first_row_ms.set(Some(now - state.started_ms));
     }
     let errors = rows
         .iter()
-        .filter(|r| matches!(r.outcome, run::Outcome::Error(_)))
+        .filter(|r| matches!(r.outcome, Outcome::Error(_)))
         .count();
     state.errors.set(state.errors.get() + errors);
     state.rows.set(state.rows.get() + rows.len() - errors);
     let progress = state.shared.progress.snapshot();
-    let finished = if user_stopped || done.is_some() {
+    let finished = if user_stopped || crashed || done.is_some() {
         state.finished.set(true);
         state.rx.borrow_mut().take();
-        let reason = if user_stopped {
+        let reason = if user_stopped || crashed {
             StopReason::User
         } else {
             done.as_ref().map_or(StopReason::Completed, |s| s.reason)
@@ -617,7 +455,7 @@ fn tick(state: &State) -> bool {
             reason,
             first_row_ms: state.first_row_ms.get(),
             total_ms: now - state.started_ms,
-            compute_ms: if user_stopped {
+            compute_ms: if user_stopped || crashed {
                 None
             } else {
                 done.as_ref().map(|s| s.seconds * 1000.0)

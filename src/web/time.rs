@@ -40,3 +40,24 @@ pub fn epoch_ms() -> f64 {
         .and_then(|p| p.dyn_into::<web_sys::Performance>().ok())
         .map_or_else(js_sys::Date::now, |p| p.time_origin() + p.now())
 }
+
+/// The loader's clock on the page: epoch time, `gloo-timers` sleeps
+/// (cancelled when dropped), `Math.random` for the backoff jitter.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct WebClock;
+
+impl crate::data::loader::Clock for WebClock {
+    fn now_ms(&self) -> i64 {
+        epoch_ms() as i64
+    }
+
+    fn sleep(&self, ms: u64) -> impl std::future::Future<Output = ()> {
+        gloo_timers::future::TimeoutFuture::new(ms.min(i32::MAX as u64) as u32)
+    }
+
+    fn random_u64(&self) -> u64 {
+        let hi = (js_sys::Math::random() * 4_294_967_296.0) as u64;
+        let lo = (js_sys::Math::random() * 4_294_967_296.0) as u64;
+        (hi << 32) | lo
+    }
+}

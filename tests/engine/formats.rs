@@ -414,10 +414,7 @@ fn polygon_pages_follow_next_url_and_delayed_is_an_answer() {
     let p1 = polygon::parse_aggregates("AAPL", &fixture("polygon/aggs_AAPL_page1.json")).unwrap();
     let next = p1.next_url.as_deref().unwrap();
     assert!(next.contains("cursor=bGltaXQ9MiZzb3J0PWFzYw"));
-    assert_eq!(
-        polygon::next_page_url(next, KEY).unwrap(),
-        format!("{next}&apiKey={KEY}")
-    );
+    assert_eq!(polygon::next_page_url(polygon::BASE, next).unwrap(), next);
     let p2 = polygon::parse_aggregates("AAPL", &fixture("polygon/aggs_AAPL_page2.json")).unwrap();
     assert_eq!(p2.next_url, None);
     let whole = polygon::parse_aggregates("AAPL", &fixture("polygon/aggs_AAPL.json")).unwrap();
@@ -469,25 +466,46 @@ fn polygon_error_statuses_give_the_service_message() {
 
 #[test]
 fn polygon_url_asks_for_adjusted_ascending_daily_aggregates() {
-    let url = polygon::aggregates_url(polygon::BASE, "aapl", JAN1, JAN1 + 30 * DAY, KEY).unwrap();
+    let url = polygon::aggregates_url(polygon::BASE, "aapl", JAN1, JAN1 + 30 * DAY).unwrap();
     assert_eq!(
         url,
-        format!("https://api.polygon.io/v2/aggs/ticker/AAPL/range/1/day/2024-01-01/2024-01-31?adjusted=true&sort=asc&limit=50000&apiKey={KEY}")
+        "https://api.polygon.io/v2/aggs/ticker/AAPL/range/1/day/2024-01-01/2024-01-31?adjusted=true&sort=asc&limit=50000"
+    );
+    assert_eq!(
+        polygon::auth_header(polygon::BASE, KEY).unwrap(),
+        ("Authorization", format!("Bearer {KEY}"))
     );
     message_with(
-        &polygon::aggregates_url(polygon::BASE, "AAPL", JAN1, JAN1, " ").unwrap_err(),
+        &polygon::auth_header(polygon::BASE, " ").unwrap_err(),
         &["no API key"],
     );
     message_with(
-        &polygon::aggregates_url(polygon::BASE, "AAPL", JAN1 + DAY, JAN1, KEY).unwrap_err(),
+        &polygon::aggregates_url(polygon::BASE, "AAPL", JAN1 + DAY, JAN1).unwrap_err(),
         &["before it starts"],
     );
-    // A key the server echoed in next_url is replaced, not doubled.
+    // A key the server echoed in next_url is dropped (the key goes in a header).
     let echoed = "https://api.polygon.io/v2/x?cursor=abc&apiKey=old";
     assert_eq!(
-        polygon::next_page_url(echoed, KEY).unwrap(),
-        format!("https://api.polygon.io/v2/x?cursor=abc&apiKey={KEY}")
+        polygon::next_page_url(polygon::BASE, echoed).unwrap(),
+        "https://api.polygon.io/v2/x?cursor=abc"
     );
+}
+
+/// Regression (review §3B): a server-supplied `next_url` to another origin
+/// was followed with the key.
+#[test]
+fn polygon_next_url_is_followed_on_the_base_origin_only() {
+    for other in [
+        "https://evil.example/v2/x?cursor=1",
+        "http://api.polygon.io/v2/x",
+        "https://api.polygon.io:8443/v2/x",
+        "https://api.polygon.io.evil.example/v2/x",
+    ] {
+        let e = polygon::next_page_url(polygon::BASE, other).unwrap_err();
+        message_with(&e, &["another host", "not followed"]);
+    }
+    assert!(polygon::next_page_url("http://127.0.0.1:9", "http://127.0.0.1:9/v2/n").is_ok());
+    assert!(polygon::next_page_url("http://127.0.0.1:9", "http://127.0.0.1:10/v2/n").is_err());
 }
 
 // ---- Twelve Data ----
@@ -584,14 +602,21 @@ fn twelvedata_bad_values_are_named_by_their_index_as_sent() {
 }
 
 #[test]
-fn twelvedata_url_asks_for_daily_utc_values_with_the_key() {
-    let url =
-        twelvedata::time_series_url(twelvedata::BASE, "aapl", JAN1, JAN1 + 4 * DAY, KEY).unwrap();
+fn twelvedata_url_asks_for_daily_utc_values_and_the_key_goes_in_a_header() {
+    let url = twelvedata::time_series_url(twelvedata::BASE, "aapl", JAN1, JAN1 + 4 * DAY).unwrap();
     assert_eq!(
         url,
-        format!("https://api.twelvedata.com/time_series?symbol=AAPL&interval=1day&start_date=2024-01-01&end_date=2024-01-05&outputsize=5000&timezone=UTC&apikey={KEY}")
+        "https://api.twelvedata.com/time_series?symbol=AAPL&interval=1day&start_date=2024-01-01&end_date=2024-01-05&outputsize=5000&timezone=UTC"
     );
-    let eur = twelvedata::time_series_url(twelvedata::BASE, "EUR/USD", JAN1, JAN1, KEY).unwrap();
+    assert_eq!(
+        twelvedata::auth_header(twelvedata::BASE, KEY).unwrap(),
+        ("Authorization", format!("apikey {KEY}"))
+    );
+    message_with(
+        &twelvedata::auth_header(twelvedata::BASE, "").unwrap_err(),
+        &["no API key"],
+    );
+    let eur = twelvedata::time_series_url(twelvedata::BASE, "EUR/USD", JAN1, JAN1).unwrap();
     assert!(eur.contains("symbol=EUR%2FUSD"));
 }
 
@@ -600,9 +625,9 @@ fn twelvedata_url_asks_for_daily_utc_values_with_the_key() {
 #[test]
 fn redact_removes_the_key_from_every_url_builder_output() {
     let urls = [
-        polygon::aggregates_url(polygon::BASE, "AAPL", JAN1, JAN1 + DAY, KEY).unwrap(),
-        polygon::next_page_url("https://api.polygon.io/v2/x?cursor=c", KEY).unwrap(),
-        twelvedata::time_series_url(twelvedata::BASE, "AAPL", JAN1, JAN1 + DAY, KEY).unwrap(),
+        polygon::aggregates_url(polygon::BASE, "AAPL", JAN1, JAN1 + DAY).unwrap(),
+        polygon::next_page_url(polygon::BASE, "https://api.polygon.io/v2/x?cursor=c").unwrap(),
+        twelvedata::time_series_url(twelvedata::BASE, "AAPL", JAN1, JAN1 + DAY).unwrap(),
         binance::KlinesRequest::daily(binance::DATA_API_BASE, "BTCUSDT")
             .url()
             .unwrap(),
@@ -625,8 +650,8 @@ fn redact_removes_the_key_from_every_url_builder_output() {
         assert_eq!(r.replace("REDACTED", KEY), *url);
     }
     assert!(
-        urls[0].contains(KEY) && urls[2].contains(KEY),
-        "builders do carry the key"
+        !urls[0].contains(KEY) && !urls[1].contains(KEY) && !urls[2].contains(KEY),
+        "keyed services' URLs never carry the key (it goes in a header)"
     );
 }
 
@@ -635,20 +660,15 @@ fn no_error_message_repeats_a_key() {
     let base_with_key = format!("https://api.polygon.io?apiKey={KEY}&x=1");
     let errors = [
         // Builders refusing a base, symbol or range that carries a key.
-        polygon::aggregates_url("ftp://x?apiKey=sEcReT-kEy_123", "AAPL", JAN1, JAN1, KEY)
+        polygon::aggregates_url("ftp://x?apiKey=sEcReT-kEy_123", "AAPL", JAN1, JAN1).unwrap_err(),
+        polygon::aggregates_url(&base_with_key, "AAPL", JAN1 + DAY, JAN1).unwrap_err(),
+        polygon::aggregates_url(&base_with_key, " ", JAN1, JAN1).unwrap_err(),
+        polygon::next_page_url(polygon::BASE, &format!("nonsense?apiKey={KEY}")).unwrap_err(),
+        polygon::next_page_url(polygon::BASE, &format!("https://evil.example/?apiKey={KEY}"))
             .unwrap_err(),
-        polygon::aggregates_url(&base_with_key, "AAPL", JAN1 + DAY, JAN1, KEY).unwrap_err(),
-        polygon::aggregates_url(&base_with_key, " ", JAN1, JAN1, KEY).unwrap_err(),
-        polygon::next_page_url(&format!("nonsense?apiKey={KEY}"), KEY).unwrap_err(),
-        twelvedata::time_series_url(
-            &format!("https://h/?apikey={KEY}"),
-            "AAPL",
-            JAN1 + DAY,
-            JAN1,
-            KEY,
-        )
-        .unwrap_err(),
-        twelvedata::time_series_url(&format!("ws://h/?apikey={KEY}"), "AAPL", JAN1, JAN1, KEY)
+        twelvedata::time_series_url(&format!("https://h/?apikey={KEY}"), "AAPL", JAN1 + DAY, JAN1)
+            .unwrap_err(),
+        twelvedata::time_series_url(&format!("ws://h/?apikey={KEY}"), "AAPL", JAN1, JAN1)
             .unwrap_err(),
         expand_template(&format!("http://h/data.csv?apikey={KEY}"), "AAPL").unwrap_err(),
         expand_template(&format!("file:///{{symbol}}?APIKEY={KEY}"), "AAPL").unwrap_err(),
@@ -807,6 +827,62 @@ fn a_corrupt_zip_is_one_rejection_and_the_other_files_still_import() {
     assert!(results[2].is_accepted());
     assert_eq!(results[2].symbol.as_deref(), Some("AAPL"));
     assert!(matches!(results[3].outcome, Err(ImportError::NotCsv)));
+}
+
+/// Regression (review §3E): the limits were 256 MiB a member and 1 GiB in
+/// all, as large as the whole wasm heap, so a big archive aborted the page.
+#[test]
+fn zip_limits_stay_well_under_the_wasm_heap() {
+    use technic::data::formats::import::{MAX_MEMBER_BYTES, MAX_ZIP_BYTES, MAX_ZIP_MEMBERS};
+    const WASM_HEAP: u64 = 1 << 30;
+    const { assert!(MAX_MEMBER_BYTES <= WASM_HEAP / 16) };
+    const { assert!(MAX_ZIP_BYTES <= WASM_HEAP / 4) };
+    const { assert!(MAX_ZIP_MEMBERS <= 50_000) };
+}
+
+#[test]
+fn a_huge_archive_is_refused_with_a_result_naming_it_never_an_abort() {
+    use technic::data::formats::import::{import_files_within, ImportLimits};
+    let aapl = fixture("import/AAPL.csv");
+    let big = vec![b'x'; 4_000];
+    let limits = ImportLimits {
+        member_bytes: 3_000,
+        zip_bytes: 2 * aapl.len() as u64 + 100,
+        zip_members: 5,
+    };
+    // One member past the member limit: that member is refused, by name.
+    let archive = zip_of(&[("AAPL.csv", &aapl), ("big/HUGE.csv", &big)]);
+    let roomy = ImportLimits {
+        zip_bytes: 100_000,
+        ..limits
+    };
+    let r = import_files_within(vec![("a.zip".into(), archive)], &roomy);
+    assert!(r[0].is_accepted());
+    assert_eq!(r[1].file, "a.zip/big/HUGE.csv");
+    assert_eq!(r[1].outcome, Err(ImportError::TooLarge { limit: 3_000 }));
+    // The total spent: the archive is named, the rest not read.
+    let archive = zip_of(&[("A.csv", &aapl), ("B.csv", &aapl), ("C.csv", &aapl)]);
+    let r = import_files_within(vec![("b.zip".into(), archive)], &limits);
+    assert_eq!(r.len(), 3);
+    assert!(r[0].is_accepted() && r[1].is_accepted());
+    assert_eq!(r[2].file, "b.zip");
+    let why = r[2].outcome.as_ref().unwrap_err().to_string();
+    assert!(why.contains("in all") && why.contains("not read"), "{why}");
+    // Too many members: one result for the archive, nothing inflated.
+    let many: Vec<(String, Vec<u8>)> = (0..6)
+        .map(|i| (format!("S{i}.csv"), aapl.clone()))
+        .collect();
+    let refs: Vec<(&str, &[u8])> = many
+        .iter()
+        .map(|(n, b)| (n.as_str(), b.as_slice()))
+        .collect();
+    let r = import_files_within(vec![("c.zip".into(), zip_of(&refs))], &limits);
+    assert_eq!(r.len(), 1);
+    assert_eq!(r[0].file, "c.zip");
+    assert_eq!(
+        r[0].outcome,
+        Err(ImportError::TooManyMembers { count: 6, limit: 5 })
+    );
 }
 
 #[test]

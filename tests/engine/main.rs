@@ -14,6 +14,9 @@ mod formats;
 mod golden;
 /// The scan language: parse, print, check, errors with spans, evaluation.
 mod lang;
+/// The bar loader with fake store, transport and clock: cache decisions,
+/// cache identity, retries, the 429 pause, stop, and where keys go.
+mod loader;
 /// SMA, EMA, WMA, DEMA, TEMA, KAMA, rolling highest/lowest/sum, ROC, MOM,
 /// STDDEV, BBANDS, LINEARREG(_SLOPE) against the `ta-lib` crate.
 mod oracle_averages;

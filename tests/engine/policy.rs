@@ -11,8 +11,9 @@ use technic::data::cache_policy::{
 };
 use technic::data::fetch_policy::{
     classify, parse_retry_after, Decision, Failure, InFlight, Outcome, RateLimiter, RetryPolicy,
-    SourceKind, SourcePolicy, Step, MAX_RETRY_AFTER_MS,
+    Step, MAX_RETRY_AFTER_MS,
 };
+use technic::data::loader::SourceId;
 use technic::engine::bars::{Bars, Columns};
 use technic::engine::run::SymbolError;
 
@@ -146,35 +147,32 @@ fn a_429_without_retry_after_backs_off_and_still_pauses_the_source() {
 
 #[test]
 fn failures_become_error_rows_of_the_right_kind() {
+    use technic::data::loader::FetchError;
+    let row = |f: Failure| SymbolError::from(FetchError::Failed(f));
     let rows: Vec<SymbolError> = vec![
-        Failure::HttpStatus(500).into(),
-        Failure::Timeout.into(),
-        Failure::Parse {
-            line: Some(3),
-            message: "x".into(),
-        }
-        .into(),
-        Failure::RateLimited {
+        row(Failure::HttpStatus(500)),
+        row(Failure::Timeout),
+        row(Failure::RateLimited {
             retry_after_ms: Some(2_500),
-        }
-        .into(),
+        }),
+        SymbolError::from(FetchError::Stopped),
     ];
     let kinds: Vec<&str> = rows.iter().map(|r| r.kind()).collect();
     assert_eq!(
         kinds,
-        ["fetch-failed", "fetch-failed", "invalid", "rate-limited"]
+        ["fetch-failed", "fetch-failed", "rate-limited", "stopped"]
     );
     assert_eq!(
         rows[0].to_string(),
         "fetch failed: HTTP 500 Internal Server Error"
     );
+    assert_eq!(rows[0], SymbolError::FetchFailed(Failure::HttpStatus(500)));
     assert_eq!(
         rows[1].to_string(),
         "fetch failed: timed out (no response in time)"
     );
-    assert!(rows[2].to_string().contains("parse error at line 3"));
     assert_eq!(
-        rows[3],
+        rows[2],
         SymbolError::RateLimited {
             retry_after_secs: Some(2.5)
         }
@@ -431,7 +429,7 @@ fn a_pause_and_a_full_window_combine_to_the_later_slot() {
 
 #[test]
 fn an_unlimited_source_grants_everything_but_still_honours_a_pause() {
-    let mut rl = RateLimiter::from_policy(&SourcePolicy::for_kind(SourceKind::UrlTemplate));
+    let mut rl = RateLimiter::from_policy(&SourceId::Url.policy());
     for _ in 0..10_000 {
         assert_eq!(rl.try_acquire(0), Ok(()));
     }
@@ -442,7 +440,7 @@ fn an_unlimited_source_grants_everything_but_still_honours_a_pause() {
 
 #[test]
 fn in_flight_requests_are_bounded_per_source() {
-    let policy = SourcePolicy::for_kind(SourceKind::Polygon);
+    let policy = SourceId::Polygon.policy();
     let mut slots = InFlight::new(policy.max_in_flight);
     for _ in 0..policy.max_in_flight {
         assert!(slots.try_start());
@@ -458,22 +456,24 @@ fn in_flight_requests_are_bounded_per_source() {
 
 #[test]
 fn source_defaults_respect_each_free_tier() {
-    let per_min = |k| SourcePolicy::for_kind(k).per_minute;
-    assert_eq!(per_min(SourceKind::Polygon), Some(5));
-    assert_eq!(per_min(SourceKind::TwelveData), Some(8));
-    assert!(per_min(SourceKind::Binance).is_some());
-    assert!(per_min(SourceKind::Coinbase).is_some());
-    assert_eq!(per_min(SourceKind::UrlTemplate), None);
-    assert_eq!(per_min(SourceKind::Sample), None);
-    for kind in SourceKind::ALL {
-        let p = SourcePolicy::for_kind(kind);
-        assert!(p.max_in_flight >= 1 && p.retry.max_attempts >= 1, "{kind}");
-        assert!(p.retry.max_delay_ms >= p.retry.base_delay_ms, "{kind}");
-        assert_eq!(SourceKind::from_id(kind.id()), Some(kind));
+    let per_min = |s: SourceId| s.policy().per_minute;
+    assert_eq!(per_min(SourceId::Polygon), Some(5));
+    assert_eq!(per_min(SourceId::TwelveData), Some(8));
+    assert!(per_min(SourceId::Binance).is_some());
+    assert!(per_min(SourceId::Coinbase).is_some());
+    assert_eq!(per_min(SourceId::Url), None);
+    assert_eq!(per_min(SourceId::Sample), None);
+    for source in SourceId::ALL {
+        let p = source.policy();
+        assert!(
+            p.max_in_flight >= 1 && p.retry.max_attempts >= 1,
+            "{source:?}"
+        );
+        assert!(p.retry.max_delay_ms >= p.retry.base_delay_ms, "{source:?}");
+        assert_eq!(SourceId::parse(&source.value()), Some(source));
     }
-    assert_eq!(SourceKind::from_id("url"), Some(SourceKind::UrlTemplate));
-    assert_eq!(SourceKind::from_id("nope"), None);
-    let paid = SourcePolicy::for_kind(SourceKind::Polygon).with_per_minute(Some(100));
+    assert_eq!(SourceId::Sample.policy().retry.max_attempts, 2);
+    let paid = SourceId::Polygon.policy().with_per_minute(Some(100));
     assert_eq!(paid.per_minute, Some(100));
 }
 

@@ -4,6 +4,7 @@
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Mutex;
 
+use technic::data::fetch_policy::Failure;
 use technic::engine::bars::{Bars, Columns};
 use technic::engine::lang::Scan;
 use technic::engine::run::{
@@ -36,7 +37,7 @@ fn symbols(n: usize) -> Vec<String> {
 /// Bars for `S0007` etc. (seeded by the number); `BAD*` fails, `SHORT*` has 5 bars.
 fn source(symbol: &str) -> Result<Loaded, SymbolError> {
     if symbol.starts_with("BAD") {
-        return Err(SymbolError::FetchFailed("HTTP 503".into()));
+        return Err(SymbolError::FetchFailed(Failure::HttpStatus(503)));
     }
     let n = if symbol.starts_with("SHORT") { 5 } else { 120 };
     let seed = symbol
@@ -170,7 +171,9 @@ fn failing_and_short_symbols_become_error_rows_and_the_scan_goes_on() {
     assert_eq!(errors.len(), 2);
     for r in errors {
         match (&r.symbol[..], &r.outcome) {
-            ("BAD1", Outcome::Error(e)) => assert_eq!(e.to_string(), "fetch failed: HTTP 503"),
+            ("BAD1", Outcome::Error(e)) => {
+                assert_eq!(e.to_string(), "fetch failed: HTTP 503 Service Unavailable")
+            }
             ("SHORT1", Outcome::Error(e)) => {
                 assert_eq!(e, &SymbolError::TooShort { need: 20, have: 5 });
                 assert!(e.to_string().contains("needs 20 bars"), "{e}");
@@ -399,4 +402,233 @@ fn lookback_keeps_only_the_newest_bars() {
         panic!("expected a match")
     };
     assert_eq!(m.bars, 30);
+}
+
+/// A clock the test sets by hand (seconds).
+struct Manual(AtomicU64);
+
+impl Clock for Manual {
+    fn now_secs(&self) -> f64 {
+        self.0.load(Ordering::Relaxed) as f64
+    }
+}
+
+/// Hands out one position per call (a slice of one symbol), then says
+/// "nothing ready" until the next slice.
+struct OnePerSlice {
+    next: AtomicU64,
+    handed_this_slice: std::sync::atomic::AtomicBool,
+}
+
+impl run::Queue for OnePerSlice {
+    fn next_batch(&self, _max: usize, out: &mut Vec<usize>) -> bool {
+        out.clear();
+        if self.handed_this_slice.swap(true, Ordering::Relaxed) {
+            return false;
+        }
+        out.push(self.next.fetch_add(1, Ordering::Relaxed) as usize);
+        true
+    }
+}
+
+/// Regression (review §3F): the single-threaded build restarted the time
+/// limit for every slice, so `max_seconds` never fired there.
+#[test]
+fn a_run_driven_in_slices_counts_its_time_limit_from_its_start() {
+    let sink = Collect::default();
+    let options = RunOptions {
+        limits: Limits {
+            max_seconds: Some(10.0),
+            ..Limits::default()
+        },
+        chunk: 1,
+        ..RunOptions::default()
+    };
+    let (control, progress) = (Control::new(), Progress::default());
+    let syms = symbols(100);
+    let clock = Manual(AtomicU64::new(0));
+    let compiled = scan("true");
+    let r = run::Run::new(
+        &compiled, &syms, &source, &options, &control, &progress, &sink, &clock,
+    );
+    let queue = OnePerSlice {
+        next: AtomicU64::new(0),
+        handed_this_slice: Default::default(),
+    };
+    // Each slice takes 3 s of wall time: the limit is crossed in slice 4.
+    for _ in 0..10 {
+        queue.handed_this_slice.store(false, Ordering::Relaxed);
+        r.work(&queue);
+        clock.0.fetch_add(3, Ordering::Relaxed);
+    }
+    let summary = r.finish();
+    assert_eq!(summary.reason, StopReason::MaxSeconds);
+    assert_eq!(
+        progress.snapshot().done,
+        4,
+        "slices at 0, 3, 6, 9 s ran; 12 s did not"
+    );
+    assert_eq!(summary.seconds, 30.0);
+}
+
+#[test]
+fn a_queue_decides_the_order_symbols_are_computed_in() {
+    struct Reverse(std::sync::Mutex<Vec<usize>>);
+    impl run::Queue for Reverse {
+        fn next_batch(&self, _max: usize, out: &mut Vec<usize>) -> bool {
+            out.clear();
+            out.extend(self.0.lock().unwrap().pop());
+            !out.is_empty()
+        }
+    }
+    let sink = Collect::default();
+    let syms = symbols(5);
+    let (control, progress, clock) = (Control::new(), Progress::default(), SystemClock::default());
+    let pool = rayon::ThreadPoolBuilder::new()
+        .num_threads(1)
+        .build()
+        .unwrap();
+    let queue = Reverse(std::sync::Mutex::new((0..5).collect()));
+    pool.install(|| {
+        run::run_queued(
+            &scan("true"),
+            &syms,
+            &source,
+            &queue,
+            &RunOptions {
+                chunk: 1,
+                ..RunOptions::default()
+            },
+            &control,
+            &progress,
+            &sink,
+            &clock,
+        )
+    });
+    let orders: Vec<usize> = sink
+        .rows
+        .into_inner()
+        .unwrap()
+        .iter()
+        .map(|r| r.order)
+        .collect();
+    assert_eq!(orders, [4, 3, 2, 1, 0]);
+}
+
+/// Regression (review §3F): a panic on a worker left the scan running with
+/// no end; now the symbol is an error row and the scan completes.
+#[test]
+fn a_panic_while_computing_a_symbol_is_its_error_row_and_the_scan_completes() {
+    let boom = |symbol: &str| -> Result<Loaded, SymbolError> {
+        if symbol == "S0003" {
+            panic!("kaboom in {symbol}");
+        }
+        source(symbol)
+    };
+    let sink = Collect::default();
+    let syms = symbols(8);
+    let (control, progress, clock) = (Control::new(), Progress::default(), SystemClock::default());
+    let pool = rayon::ThreadPoolBuilder::new()
+        .num_threads(2)
+        .build()
+        .unwrap();
+    let summary = pool.install(|| {
+        run::run(
+            &scan("true"),
+            &syms,
+            &boom,
+            &RunOptions::default(),
+            &control,
+            &progress,
+            &sink,
+            &clock,
+        )
+    });
+    assert_eq!(summary.reason, StopReason::Completed);
+    let rows = sink.rows.into_inner().unwrap();
+    assert_eq!(rows.len(), 8, "every symbol has its row");
+    let bad = rows.iter().find(|r| r.symbol == "S0003").unwrap();
+    match &bad.outcome {
+        Outcome::Error(e @ SymbolError::Panicked(m)) => {
+            assert!(m.contains("kaboom in S0003"), "{m}");
+            assert_eq!(e.kind(), "internal");
+        }
+        other => panic!("expected a panic row, got {other:?}"),
+    }
+    assert_eq!(progress.snapshot().done, 8);
+}
+
+/// Regression (review §3F): `flush` read the stop reason and then handed
+/// the batch over, so a stop in between still let a batch out. Now a user
+/// stop waits for a batch in hand-over and none starts after it returns.
+#[test]
+fn no_batch_reaches_the_sink_after_stop_returns() {
+    use std::sync::atomic::AtomicBool;
+    struct Watch {
+        stopped: AtomicBool,
+        late: AtomicU64,
+        control: std::sync::Arc<Control>,
+        batches: AtomicU64,
+    }
+    impl Sink for Watch {
+        fn batch(&self, _rows: Vec<Row>) -> Flow {
+            if self.stopped.load(Ordering::SeqCst) {
+                self.late.fetch_add(1, Ordering::SeqCst);
+            }
+            // Stop from another thread while this batch is being handed over.
+            if self.batches.fetch_add(1, Ordering::SeqCst) == 3 {
+                let control = self.control.clone();
+                let stopper = std::thread::spawn(move || control.stop());
+                std::thread::sleep(std::time::Duration::from_millis(20));
+                assert!(
+                    !stopper.is_finished(),
+                    "stop waits for the batch in hand-over"
+                );
+                // `stopped` is raised by the stopper only after stop() returns.
+                let _ = stopper;
+            }
+            Flow::Continue
+        }
+    }
+    let control = std::sync::Arc::new(Control::new());
+    let sink = Watch {
+        stopped: AtomicBool::new(false),
+        late: AtomicU64::new(0),
+        control: control.clone(),
+        batches: AtomicU64::new(0),
+    };
+    let syms = symbols(400);
+    let (progress, clock) = (Progress::default(), SystemClock::default());
+    let pool = rayon::ThreadPoolBuilder::new()
+        .num_threads(4)
+        .build()
+        .unwrap();
+    let compiled = scan("true");
+    let options = RunOptions {
+        chunk: 1,
+        ..RunOptions::default()
+    };
+    pool.install(|| {
+        rayon::scope(|s| {
+            s.spawn(|_| {
+                run::run(
+                    &compiled, &syms, &source, &options, &control, &progress, &sink, &clock,
+                );
+            });
+            // Once stop() has returned, mark it: any batch after that is late.
+            s.spawn(|_| {
+                while !control.is_stopped() {
+                    std::thread::yield_now();
+                }
+                control.stop(); // returns once no batch is in hand-over
+                sink.stopped.store(true, Ordering::SeqCst);
+            });
+        });
+    });
+    assert_eq!(
+        sink.late.load(Ordering::SeqCst),
+        0,
+        "a batch came after stop returned"
+    );
+    assert_eq!(control.reason(), Some(StopReason::User));
 }

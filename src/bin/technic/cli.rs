@@ -14,8 +14,8 @@ use clap::{Parser, Subcommand, ValueEnum};
 use technic::data::csv::read_bars;
 use technic::engine::lang::{LangError, Part, Scan};
 use technic::engine::run::{
-    self, BarSource, Control, Flow, Limits, Loaded, Outcome, Progress, Row, RunOptions, Sink,
-    SymbolError, SystemClock,
+    self, BarSource, Control, Flow, InvalidData, Limits, Loaded, Outcome, Progress, Row,
+    RunOptions, Sink, SymbolError, SystemClock,
 };
 use technic::engine::score::Settings;
 
@@ -169,9 +169,13 @@ struct CsvFiles {
 impl BarSource for CsvFiles {
     fn load(&self, symbol: &str) -> Result<Loaded, SymbolError> {
         let path = self.paths.get(symbol).ok_or(SymbolError::NoData)?;
-        let bytes = std::fs::read(path)
-            .map_err(|e| SymbolError::Invalid(format!("{}: {e}", path.display())))?;
-        let bars = read_bars(symbol, &bytes).map_err(|e| SymbolError::Invalid(e.to_string()))?;
+        let bytes = std::fs::read(path).map_err(|e| {
+            SymbolError::Invalid(InvalidData::File {
+                path: path.display().to_string(),
+                message: e.to_string(),
+            })
+        })?;
+        let bars = read_bars(symbol, &bytes).map_err(SymbolError::from)?;
         Ok(Loaded {
             bars: std::sync::Arc::new(bars),
             from_cache: false,

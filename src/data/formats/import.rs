@@ -13,7 +13,11 @@
 //! - In a ZIP, folders are fine; directories, `__MACOSX/` and dot files
 //!   (any path part starting with `.`) are skipped silently. A corrupt ZIP is
 //!   one rejected result naming it; a corrupt member only rejects itself.
-//!   Members inflate to at most 256 MiB each and 1 GiB in all (ZIP bombs).
+//!   Limits well under the browser's 1 GiB wasm heap (parsed bars take
+//!   several times the text they come from): members inflate to at most
+//!   64 MiB each and 256 MiB in all, and an archive holds at most 20,000
+//!   members. Past a limit the file (or the rest of the archive) is refused
+//!   with a result naming it; nothing is allocated past it (ZIP bombs).
 //! - A symbol imported twice keeps its first file; the later one is rejected.
 //! - One bad file never affects the others; nothing here panics.
 
@@ -23,9 +27,29 @@ use std::collections::HashMap;
 use std::io::{Cursor, Read};
 
 /// The most one ZIP member may inflate to.
-pub const MAX_MEMBER_BYTES: u64 = 256 << 20;
+pub const MAX_MEMBER_BYTES: u64 = 64 << 20;
 /// The most one ZIP may inflate to in all.
-pub const MAX_ZIP_BYTES: u64 = 1 << 30;
+pub const MAX_ZIP_BYTES: u64 = 256 << 20;
+/// The most members one ZIP may hold.
+pub const MAX_ZIP_MEMBERS: usize = 20_000;
+
+/// How much an import may inflate (see the module doc; tests use small ones).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ImportLimits {
+    pub member_bytes: u64,
+    pub zip_bytes: u64,
+    pub zip_members: usize,
+}
+
+impl Default for ImportLimits {
+    fn default() -> Self {
+        ImportLimits {
+            member_bytes: MAX_MEMBER_BYTES,
+            zip_bytes: MAX_ZIP_BYTES,
+            zip_members: MAX_ZIP_MEMBERS,
+        }
+    }
+}
 
 /// Why one file (or one symbol of a long file) was not imported.
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
@@ -42,6 +66,10 @@ pub enum ImportError {
     Member { message: String },
     #[error("the file inflates to more than {limit} bytes")]
     TooLarge { limit: u64 },
+    #[error("the ZIP holds {count} members, more than the {limit} an import takes")]
+    TooManyMembers { count: usize, limit: usize },
+    #[error("the ZIP inflates to more than {limit} bytes in all: the rest of it was not read")]
+    ArchiveTooLarge { limit: u64 },
     #[error("the file name gives no symbol")]
     NoSymbol,
     #[error("{symbol} was already imported from {first_file}")]
@@ -73,10 +101,18 @@ impl ImportResult {
 /// in input order (a ZIP's members in archive order, a long file's symbols
 /// in first-seen order).
 pub fn import_files(files: Vec<(String, Vec<u8>)>) -> Vec<ImportResult> {
+    import_files_within(files, &ImportLimits::default())
+}
+
+/// [`import_files`] under the given limits.
+pub fn import_files_within(
+    files: Vec<(String, Vec<u8>)>,
+    limits: &ImportLimits,
+) -> Vec<ImportResult> {
     let mut out = Vec::new();
     for (name, bytes) in files {
         match kind(&name) {
-            Kind::Zip => import_zip(&name, &bytes, &mut out),
+            Kind::Zip => import_zip(&name, &bytes, limits, &mut out),
             Kind::Csv => import_csv(&name, &bytes, &mut out),
             Kind::Other => out.push(reject(&name, None, ImportError::NotCsv)),
         }
@@ -164,7 +200,7 @@ fn skipped_member(path: &str) -> bool {
             .any(|part| part == "__MACOSX" || part.starts_with('.'))
 }
 
-fn import_zip(file: &str, bytes: &[u8], out: &mut Vec<ImportResult>) {
+fn import_zip(file: &str, bytes: &[u8], limits: &ImportLimits, out: &mut Vec<ImportResult>) {
     let mut archive = match zip::ZipArchive::new(Cursor::new(bytes)) {
         Ok(a) => a,
         Err(e) => {
@@ -178,13 +214,24 @@ fn import_zip(file: &str, bytes: &[u8], out: &mut Vec<ImportResult>) {
             return;
         }
     };
+    if archive.len() > limits.zip_members {
+        out.push(reject(
+            file,
+            None,
+            ImportError::TooManyMembers {
+                count: archive.len(),
+                limit: limits.zip_members,
+            },
+        ));
+        return;
+    }
     let names: Vec<String> = (0..archive.len())
         .map(|i| match archive.name_for_index(i) {
             Some(Ok(n)) => n.into_owned(),
             _ => format!("member {i}"),
         })
         .collect();
-    let mut budget = MAX_ZIP_BYTES;
+    let mut budget = limits.zip_bytes;
     for (i, member) in names.iter().enumerate() {
         if skipped_member(member) {
             continue;
@@ -197,11 +244,32 @@ fn import_zip(file: &str, bytes: &[u8], out: &mut Vec<ImportResult>) {
                 continue;
             }
         }
-        let limit = MAX_MEMBER_BYTES.min(budget);
+        if budget == 0 {
+            out.push(reject(
+                file,
+                None,
+                ImportError::ArchiveTooLarge {
+                    limit: limits.zip_bytes,
+                },
+            ));
+            return;
+        }
+        let limit = limits.member_bytes.min(budget);
         match read_member(&mut archive, i, limit) {
             Ok(data) => {
                 budget = budget.saturating_sub(data.len() as u64);
                 import_csv(&shown, &data, out);
+            }
+            Err(ImportError::TooLarge { .. }) if limit < limits.member_bytes => {
+                // The member would fit on its own: the archive's total is spent.
+                out.push(reject(
+                    file,
+                    None,
+                    ImportError::ArchiveTooLarge {
+                        limit: limits.zip_bytes,
+                    },
+                ));
+                return;
             }
             Err(e) => out.push(reject(&shown, symbol_from_file_name(member), e)),
         }
@@ -219,6 +287,11 @@ fn read_member(
     let entry = archive.by_index(index).map_err(|e| member_error(&e))?;
     if entry.is_dir() {
         return Ok(Vec::new());
+    }
+    // A declared size past the limit is refused before inflating anything
+    // (a lying header is still cut off by `take` below).
+    if entry.size() > limit {
+        return Err(ImportError::TooLarge { limit });
     }
     let mut data = Vec::new();
     entry

@@ -132,6 +132,75 @@ impl FormatError {
         }
     }
 
+    /// The error with every occurrence of each secret (an API key) in its
+    /// texts replaced by `•••`: a service may echo the key in its message.
+    /// CSV errors quote the user's own files and are kept as they are.
+    pub fn redact_secrets(self, secrets: &[&str]) -> FormatError {
+        let r = |s: String| crate::data::fetch_policy::redact(&s, secrets);
+        match self {
+            FormatError::Json {
+                service,
+                symbol,
+                line,
+                column,
+                message,
+            } => FormatError::Json {
+                service,
+                symbol,
+                line,
+                column,
+                message: r(message),
+            },
+            FormatError::Shape {
+                service,
+                symbol,
+                path,
+                message,
+            } => FormatError::Shape {
+                service,
+                symbol,
+                path,
+                message: r(message),
+            },
+            FormatError::Value {
+                service,
+                symbol,
+                path,
+                expected,
+                text,
+            } => FormatError::Value {
+                service,
+                symbol,
+                path,
+                expected,
+                text: r(text),
+            },
+            FormatError::Service {
+                service,
+                symbol,
+                code,
+                status,
+                message,
+            } => FormatError::Service {
+                service,
+                symbol,
+                code,
+                status: status.map(r),
+                message: r(message),
+            },
+            FormatError::Request {
+                service,
+                url,
+                message,
+            } => FormatError::Request {
+                service,
+                url: r(url),
+                message: r(message),
+            },
+            other => other,
+        }
+    }
+
     pub(crate) fn service_error(
         service: Service,
         symbol: &str,

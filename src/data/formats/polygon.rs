@@ -1,8 +1,9 @@
 //! Polygon aggregates v2 (`/v2/aggs/ticker/{sym}/range/1/day/{from}/{to}`):
 //! `{"results":[{"t","o","h","l","c","v",..}],"status","resultsCount","next_url"}`
-//! into `Bars`, its error shapes, paging through `next_url`, and the URL
-//! builders (which carry the user's key: see [`super::redact`]). No I/O, no
-//! browser crate.
+//! into `Bars`, its error shapes, paging through `next_url` (on the
+//! configured base's origin only), the URL builders and the `Authorization`
+//! header that carries the user's key (never the URL). No I/O, no browser
+//! crate.
 //!
 //! `status` `OK` and `DELAYED` (a free plan's 15-minute delay) are answers;
 //! anything else (`ERROR`, `NOT_AUTHORIZED`, `NOT_FOUND`) or an `error`
@@ -55,8 +56,8 @@ struct Aggregate {
 #[derive(Debug, Clone, PartialEq)]
 pub struct AggregatesPage {
     pub bars: Bars,
-    /// The next page's URL as sent (without the key: add it with
-    /// [`next_page_url`]); `None` on the last page.
+    /// The next page's URL as sent (check it with [`next_page_url`]);
+    /// `None` on the last page.
     pub next_url: Option<String>,
 }
 
@@ -107,52 +108,55 @@ pub fn parse_aggregates(symbol: &str, body: &[u8]) -> Result<AggregatesPage, For
 
 /// The daily aggregates URL for `symbol` from `from` to `to` (epoch ms,
 /// taken as their UTC dates, both included), adjusted, ascending, a full
-/// page, with the key. Errors never show the key.
-pub fn aggregates_url(
-    base: &str,
-    symbol: &str,
-    from: i64,
-    to: i64,
-    api_key: &str,
-) -> Result<String, FormatError> {
+/// page. The key is not in it: it goes in [`auth_header`].
+pub fn aggregates_url(base: &str, symbol: &str, from: i64, to: i64) -> Result<String, FormatError> {
     let base = base.trim().trim_end_matches('/');
     check_base(Service::Polygon, base)?;
     let symbol = check_symbol(Service::Polygon, base, symbol)?.to_ascii_uppercase();
     let (from_date, to_date) = date_range(Service::Polygon, base, from, to)?;
-    let key = check_key(base, api_key)?;
     Ok(format!(
-        "{base}/v2/aggs/ticker/{}/range/1/day/{from_date}/{to_date}?adjusted=true&sort=asc&limit={MAX_LIMIT}&apiKey={}",
+        "{base}/v2/aggs/ticker/{}/range/1/day/{from_date}/{to_date}?adjusted=true&sort=asc&limit={MAX_LIMIT}",
         encode_component(&symbol),
-        encode_component(key)
     ))
 }
 
-/// The URL for a page's `next_url`, with the key added (Polygon does not
-/// repeat it). Errors show the URL redacted.
-pub fn next_page_url(next_url: &str, api_key: &str) -> Result<String, FormatError> {
-    let url = next_url.trim();
-    check_base(Service::Polygon, url)?;
-    let key = check_key(url, api_key)?;
-    // Drop any key the server echoed back, then add ours once.
-    let without_key = strip_key(url);
-    let sep = if without_key.contains('?') { '&' } else { '?' };
-    Ok(format!(
-        "{without_key}{sep}apiKey={}",
-        encode_component(key)
-    ))
-}
-
-fn check_key<'a>(url: &str, api_key: &'a str) -> Result<&'a str, FormatError> {
+/// The request header that carries the key (`Authorization: Bearer <key>`,
+/// which Polygon accepts in place of the `apiKey` parameter). An empty key
+/// is an error naming the (redacted) base.
+pub fn auth_header(base: &str, api_key: &str) -> Result<(&'static str, String), FormatError> {
     let key = api_key.trim();
     if key.is_empty() {
-        Err(FormatError::request(
+        return Err(FormatError::request(
             Service::Polygon,
-            url,
+            base,
             "no API key (enter one in the source settings)",
-        ))
-    } else {
-        Ok(key)
+        ));
     }
+    Ok(("Authorization", format!("Bearer {key}")))
+}
+
+/// The URL of the page the server named in `next_url`, followed only on the
+/// configured `base`'s origin (scheme, host and port): a server must not
+/// send the key elsewhere. Any key parameter the server echoed back is
+/// dropped (the key goes in [`auth_header`]). Errors show URLs redacted.
+pub fn next_page_url(base: &str, next_url: &str) -> Result<String, FormatError> {
+    let next = next_url.trim();
+    check_base(Service::Polygon, next)?;
+    let parsed = url::Url::parse(next)
+        .map_err(|e| FormatError::request(Service::Polygon, next, format!("next_url: {e}")))?;
+    let home = url::Url::parse(base.trim())
+        .map_err(|e| FormatError::request(Service::Polygon, base, format!("base: {e}")))?;
+    if parsed.origin() != home.origin() {
+        return Err(FormatError::request(
+            Service::Polygon,
+            next,
+            format!(
+                "next_url leaves the configured base {} (another host): not followed, the key is not sent",
+                home.origin().ascii_serialization()
+            ),
+        ));
+    }
+    Ok(strip_key(next))
 }
 
 /// `url` without any `apiKey=` parameter.

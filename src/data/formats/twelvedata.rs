@@ -1,8 +1,8 @@
 //! Twelve Data `time_series`: `{"meta":{..},"values":[{"datetime","open",
 //! "high","low","close","volume"}],"status":"ok"}` (values newest first, all
 //! strings) into `Bars`, its error shape `{"code":401,"message":..,
-//! "status":"error"}`, and the URL builder (which carries the user's
-//! `apikey`: see [`super::redact`]). No I/O, no browser crate.
+//! "status":"error"}`, the URL builder and the `Authorization` header that
+//! carries the user's key (never the URL). No I/O, no browser crate.
 //!
 //! Datetimes are `YYYY-MM-DD` or `YYYY-MM-DD HH:MM:SS`, read as UTC (the URL
 //! asks for `timezone=UTC`). A missing `volume` (forex, indices) is 0.
@@ -140,19 +140,28 @@ fn datetime(r: &Reader<'_>, cell: Option<&Cell>, path: &str) -> Result<i64, Form
 }
 
 /// The daily `time_series` URL for `symbol` from `from` to `to` (epoch ms,
-/// as UTC dates), a full page, UTC times, with the key. Errors never show
-/// the key.
+/// as UTC dates), a full page, UTC times. The key is not in it: it goes in
+/// [`auth_header`].
 pub fn time_series_url(
     base: &str,
     symbol: &str,
     from: i64,
     to: i64,
-    api_key: &str,
 ) -> Result<String, FormatError> {
     let base = base.trim().trim_end_matches('/');
     check_base(Service::TwelveData, base)?;
     let symbol = check_symbol(Service::TwelveData, base, symbol)?.to_ascii_uppercase();
     let (start, end) = date_range(Service::TwelveData, base, from, to)?;
+    Ok(format!(
+        "{base}/time_series?symbol={}&interval=1day&start_date={start}&end_date={end}&outputsize={MAX_OUTPUT_SIZE}&timezone=UTC",
+        encode_component(&symbol),
+    ))
+}
+
+/// The request header that carries the key (`Authorization: apikey <key>`,
+/// which Twelve Data accepts in place of the `apikey` parameter). An empty
+/// key is an error naming the (redacted) base.
+pub fn auth_header(base: &str, api_key: &str) -> Result<(&'static str, String), FormatError> {
     let key = api_key.trim();
     if key.is_empty() {
         return Err(FormatError::request(
@@ -161,9 +170,5 @@ pub fn time_series_url(
             "no API key (enter one in the source settings)",
         ));
     }
-    Ok(format!(
-        "{base}/time_series?symbol={}&interval=1day&start_date={start}&end_date={end}&outputsize={MAX_OUTPUT_SIZE}&timezone=UTC&apikey={}",
-        encode_component(&symbol),
-        encode_component(key)
-    ))
+    Ok(("Authorization", format!("apikey {key}")))
 }

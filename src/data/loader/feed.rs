@@ -1,19 +1,22 @@
-//! Per-source loading of one symbol's daily bars over the network, through
-//! the fetch layer (`web::fetch`): the URL template, the bundled sample,
-//! Binance klines (paged, with the main host as a fallback), Coinbase candles
-//! (300-day pages, newest first), Polygon aggregates (`next_url` paging) and
-//! Twelve Data time series. Parsing is `data::formats`; a response that does
-//! not parse is an error with its position, never bars. Page only.
+//! One symbol's daily bars from one service, over a [`Transport`]: the URL
+//! template, the bundled sample, Binance klines (paged, with the main host
+//! as a fallback when the data host cannot be reached), Coinbase candles
+//! (300-day pages, newest first), Polygon aggregates (`next_url` paging, on
+//! the configured base's origin only) and Twelve Data time series. Keys go
+//! in an `Authorization` header where the service accepts one, never in a
+//! URL. Parsing is `data::formats`; a response that does not parse is an
+//! error row with its position, never bars.
 
-use crate::data::cache_policy::{Calendar, DAY_MS};
+use super::request::{fetch, FetchError, Gate, Request, Transport};
+use super::source::{SourceConfig, SourceId};
+use super::symbol::Fetcher;
+use super::Clock;
+use crate::data::cache_policy::DAY_MS;
 use crate::data::csv::read_bars;
-use crate::data::fetch_policy::{Failure, SourceKind, SourcePolicy};
+use crate::data::fetch_policy::Failure;
 use crate::data::formats::{self, binance, coinbase, polygon, twelvedata, FormatError};
 use crate::engine::bars::{Bars, Columns};
 use crate::engine::run::SymbolError;
-
-use super::fetch::{fetch_with_policy, AbortRegistry, SourceGate};
-use super::sources::{sample_url, SourceConfig, SourceId};
 
 /// History asked for when nothing is cached (days back from today):
 /// Coinbase takes four 300-candle pages, Twelve Data one page.
@@ -25,7 +28,7 @@ const POLYGON_HISTORY_DAYS: i64 = 730;
 const MAX_PAGES: usize = 50;
 
 /// What one symbol's load brought.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct Fetched {
     /// `None` only for a tail request that found no new bars (a holiday, or
     /// nothing published yet): the cached bars stand.
@@ -34,35 +37,47 @@ pub struct Fetched {
     pub bytes: u64,
 }
 
-/// One fetched source for one scan: its configuration, its gate (limits,
-/// retries, redaction) and the scan's abort registry.
-pub struct Feed {
-    source: SourceId,
-    config: SourceConfig,
-    gate: SourceGate,
-    aborts: AbortRegistry,
+impl From<FetchError> for SymbolError {
+    fn from(e: FetchError) -> SymbolError {
+        match e {
+            FetchError::Stopped => SymbolError::Stopped,
+            FetchError::Failed(Failure::RateLimited { retry_after_ms }) => {
+                SymbolError::RateLimited {
+                    retry_after_secs: retry_after_ms.map(|ms| ms as f64 / 1000.0),
+                }
+            }
+            FetchError::Failed(f) => SymbolError::FetchFailed(f),
+        }
+    }
 }
 
-impl Feed {
+/// One fetched source for one scan: its configuration, its gate (limits,
+/// retries, redaction), the transport and the clock.
+pub struct Feed<T, C> {
+    source: SourceId,
+    config: SourceConfig,
+    gate: Gate,
+    transport: T,
+    clock: C,
+}
+
+impl<T: Transport, C: Clock> Feed<T, C> {
     /// `on_retry` is called for each retried request (the progress counter).
     pub fn new(
         source: SourceId,
         config: SourceConfig,
-        aborts: AbortRegistry,
+        transport: T,
+        clock: C,
         on_retry: impl Fn() + 'static,
-    ) -> Feed {
-        let policy = policy_for(source, &config);
-        let secrets = config
-            .api_key
-            .iter()
-            .filter(|k| !k.trim().is_empty())
-            .map(|k| k.trim().to_string())
-            .collect();
+    ) -> Feed<T, C> {
+        let policy = source.policy_with(&config);
+        let secrets = config.api_key.iter().cloned().collect();
         Feed {
             source,
-            gate: SourceGate::new(policy, secrets, on_retry),
+            gate: Gate::new(policy, secrets, on_retry),
             config,
-            aborts,
+            transport,
+            clock,
         }
     }
 
@@ -70,12 +85,16 @@ impl Feed {
         self.source
     }
 
-    pub fn aborts(&self) -> &AbortRegistry {
-        &self.aborts
+    pub fn config(&self) -> &SourceConfig {
+        &self.config
     }
 
-    pub fn gate(&self) -> &SourceGate {
+    pub fn gate(&self) -> &Gate {
         &self.gate
+    }
+
+    pub fn transport(&self) -> &T {
+        &self.transport
     }
 
     /// How many symbols load at once (the source's in-flight bound).
@@ -83,71 +102,31 @@ impl Feed {
         self.gate.policy().max_in_flight.max(1)
     }
 
-    /// Which days have a session: every day for crypto, weekdays otherwise.
-    pub fn calendar(&self) -> Calendar {
-        match self.source {
-            SourceId::Binance | SourceId::Coinbase => Calendar::Crypto,
-            _ => Calendar::Weekdays,
-        }
-    }
-
-    /// Whether the source can be asked for a date range (a tail); the URL
-    /// template and the sample cannot, so a stale entry is refetched whole.
-    pub fn supports_range(&self) -> bool {
-        matches!(
-            self.source,
-            SourceId::Binance | SourceId::Coinbase | SourceId::Polygon | SourceId::TwelveData
-        )
-    }
-
-    /// Whether a cached entry never goes stale (the bundled sample never changes).
-    pub fn is_immutable(&self) -> bool {
-        self.source == SourceId::Sample
-    }
-
-    /// The API base: the service's host, or a stand-in server when the URL
-    /// field holds a plain base (no `{symbol}`), as the loopback tests do.
-    fn base(&self, default: &str) -> String {
-        let t = self.config.url_template.trim();
-        if !t.is_empty() && !t.contains("{symbol}") {
-            t.trim_end_matches('/').to_string()
-        } else {
-            default.to_string()
-        }
-    }
-
-    fn key(&self) -> &str {
-        self.config.api_key.as_deref().unwrap_or("").trim()
-    }
-
-    async fn get(&self, url: &str) -> Result<Vec<u8>, SymbolError> {
-        fetch_with_policy(url, &self.gate, &self.aborts)
+    async fn get(&self, request: &Request) -> Result<Vec<u8>, SymbolError> {
+        fetch(request, &self.gate, &self.transport, &self.clock)
             .await
             .map_err(SymbolError::from)
     }
 
-    /// A response that did not parse: an error row with the position.
+    /// A response that did not parse: an error row with the position, no key.
     fn parse_error(&self, e: FormatError) -> SymbolError {
-        let failure = Failure::Parse {
-            line: None,
-            message: e.to_string(),
-        };
-        self.gate.redact_failure(failure).into()
+        e.redact_secrets(&self.gate.secrets()).into()
     }
 
-    /// A request that could not even be built (bad template, no key).
+    /// A request that could not be built (bad template or base, no key, a
+    /// `next_url` to another host).
     fn request_error(&self, e: FormatError) -> SymbolError {
-        SymbolError::FetchFailed(self.gate.redact(&e.to_string()))
+        SymbolError::FetchFailed(Failure::Request(e.redact_secrets(&self.gate.secrets())))
     }
 
     /// Loads `symbol`'s bars: from `from_ms` on when given (a tail; sources
     /// without ranges load everything), else the whole history.
     pub async fn load(&self, symbol: &str, from_ms: Option<i64>) -> Result<Fetched, SymbolError> {
-        let from_ms = from_ms.filter(|_| self.supports_range());
+        let from_ms = from_ms.filter(|_| self.source.supports_range());
         match self.source {
             SourceId::Url => self.load_template(symbol).await,
             SourceId::Sample => {
-                let body = self.get(&sample_url(symbol)).await?;
+                let body = self.get(&Request::get(sample_url(symbol))).await?;
                 let bars = read_bars(symbol, &body).map_err(|e| self.parse_error(e.into()))?;
                 Ok(whole(bars, &body))
             }
@@ -162,7 +141,7 @@ impl Feed {
     async fn load_template(&self, symbol: &str) -> Result<Fetched, SymbolError> {
         let url = formats::expand_template(&self.config.url_template, symbol)
             .map_err(|e| self.request_error(e))?;
-        let body = self.get(&url).await?;
+        let body = self.get(&Request::get(url)).await?;
         let bars = self
             .config
             .format
@@ -176,19 +155,14 @@ impl Feed {
         symbol: &str,
         from_ms: Option<i64>,
     ) -> Result<Fetched, SymbolError> {
-        let overridden = self.base(binance::DATA_API_BASE);
-        if overridden != binance::DATA_API_BASE {
-            return self.binance_klines(&overridden, symbol, from_ms).await;
+        let base = self.config.base_or(binance::DATA_API_BASE);
+        if base != binance::DATA_API_BASE {
+            return self.binance_klines(&base, symbol, from_ms).await;
         }
-        match self
-            .binance_klines(binance::DATA_API_BASE, symbol, from_ms)
-            .await
-        {
+        match self.binance_klines(&base, symbol, from_ms).await {
             // The data host unreachable (blocked, down): the main host serves
             // the same klines.
-            Err(SymbolError::FetchFailed(m))
-                if m.contains("network error") && !self.aborts.is_aborted() =>
-            {
+            Err(SymbolError::FetchFailed(Failure::Network(_))) if !self.transport.is_stopped() => {
                 self.binance_klines(binance::API_BASE, symbol, from_ms)
                     .await
             }
@@ -208,7 +182,7 @@ impl Feed {
         let mut bytes = 0u64;
         loop {
             let url = request.url().map_err(|e| self.request_error(e))?;
-            let body = self.get(&url).await?;
+            let body = self.get(&Request::get(url)).await?;
             bytes += body.len() as u64;
             let page = match binance::parse_klines(symbol, &body) {
                 Ok(page) => page,
@@ -235,8 +209,8 @@ impl Feed {
         symbol: &str,
         from_ms: Option<i64>,
     ) -> Result<Fetched, SymbolError> {
-        let base = self.base(coinbase::BASE);
-        let now = js_sys::Date::now() as i64;
+        let base = self.config.base_or(coinbase::BASE);
+        let now = self.clock.now_ms();
         let from = from_ms.unwrap_or(now - HISTORY_DAYS * DAY_MS);
         let mut pages = Vec::new();
         let mut bytes = 0u64;
@@ -245,7 +219,7 @@ impl Feed {
         for range in coinbase::page_ranges(from, now).into_iter().rev() {
             let url =
                 coinbase::candles_url(&base, symbol, range).map_err(|e| self.request_error(e))?;
-            let body = self.get(&url).await?;
+            let body = self.get(&Request::get(url)).await?;
             bytes += body.len() as u64;
             let page = coinbase::parse_candles(symbol, &body).map_err(|e| self.parse_error(e))?;
             let empty = page.is_empty();
@@ -271,15 +245,19 @@ impl Feed {
         symbol: &str,
         from_ms: Option<i64>,
     ) -> Result<Fetched, SymbolError> {
-        let base = self.base(polygon::BASE);
-        let now = js_sys::Date::now() as i64;
+        let base = self.config.base_or(polygon::BASE);
+        let now = self.clock.now_ms();
         let from = from_ms.unwrap_or(now - POLYGON_HISTORY_DAYS * DAY_MS);
-        let mut url = polygon::aggregates_url(&base, symbol, from, now, self.key())
-            .map_err(|e| self.request_error(e))?;
+        let (name, value) =
+            polygon::auth_header(&base, self.config.key()).map_err(|e| self.request_error(e))?;
+        let mut url =
+            polygon::aggregates_url(&base, symbol, from, now).map_err(|e| self.request_error(e))?;
         let mut pages = Vec::new();
         let mut bytes = 0u64;
         loop {
-            let body = self.get(&url).await?;
+            let body = self
+                .get(&Request::get(url.clone()).with_header(name, value.clone()))
+                .await?;
             bytes += body.len() as u64;
             let page = match polygon::parse_aggregates(symbol, &body) {
                 Ok(page) => page,
@@ -289,8 +267,10 @@ impl Feed {
             pages.push(page.bars);
             match page.next_url {
                 Some(next) if pages.len() < MAX_PAGES => {
-                    url = polygon::next_page_url(&next, self.key())
-                        .map_err(|e| self.request_error(e))?;
+                    // The server names the next page; the key goes with it
+                    // only to the base the user configured.
+                    url =
+                        polygon::next_page_url(&base, &next).map_err(|e| self.request_error(e))?;
                 }
                 _ => break,
             }
@@ -306,12 +286,16 @@ impl Feed {
         symbol: &str,
         from_ms: Option<i64>,
     ) -> Result<Fetched, SymbolError> {
-        let base = self.base(twelvedata::BASE);
-        let now = js_sys::Date::now() as i64;
+        let base = self.config.base_or(twelvedata::BASE);
+        let now = self.clock.now_ms();
         let from = from_ms.unwrap_or(now - HISTORY_DAYS * DAY_MS);
-        let url = twelvedata::time_series_url(&base, symbol, from, now, self.key())
+        let (name, value) =
+            twelvedata::auth_header(&base, self.config.key()).map_err(|e| self.request_error(e))?;
+        let url = twelvedata::time_series_url(&base, symbol, from, now)
             .map_err(|e| self.request_error(e))?;
-        let body = self.get(&url).await?;
+        let body = self
+            .get(&Request::get(url).with_header(name, value))
+            .await?;
         match twelvedata::parse_time_series(symbol, &body) {
             Ok(bars) => Ok(whole(bars, &body)),
             Err(FormatError::Empty { .. }) if from_ms.is_some() => Ok(Fetched {
@@ -322,48 +306,45 @@ impl Feed {
         }
     }
 
-    /// Binance's top `binance_top` USDT pairs by 24-hour quote volume.
+    /// Binance's top `binance_top` USDT pairs by 24-hour quote volume (the
+    /// data host, then the main host when the data host fails).
     pub async fn binance_top_pairs(&self) -> Result<Vec<String>, SymbolError> {
         let n = self.config.binance_top.max(1);
-        let overridden = self.base(binance::DATA_API_BASE);
-        let mut bases = vec![overridden.clone()];
-        if overridden == binance::DATA_API_BASE {
+        let base = self.config.base_or(binance::DATA_API_BASE);
+        let mut bases = vec![base.clone()];
+        if base == binance::DATA_API_BASE {
             bases.push(binance::API_BASE.to_string());
         }
         let mut last = SymbolError::NoData;
         for base in bases {
             let url = binance::ticker_24hr_url(&base).map_err(|e| self.request_error(e))?;
-            match self.get(&url).await {
+            match self.get(&Request::get(url)).await {
                 Ok(body) => {
                     return binance::top_usdt_pairs(&body, n)
                         .map(|pairs| pairs.into_iter().map(|t| t.symbol).collect())
                         .map_err(|e| self.parse_error(e));
                 }
+                Err(SymbolError::Stopped) => return Err(SymbolError::Stopped),
                 Err(e) => last = e,
-            }
-            if self.aborts.is_aborted() {
-                break;
             }
         }
         Err(last)
     }
 }
 
-/// The source's limits with the user's requests-per-minute override.
-pub fn policy_for(source: SourceId, config: &SourceConfig) -> SourcePolicy {
-    let kind = match source {
-        SourceId::Binance => SourceKind::Binance,
-        SourceId::Coinbase => SourceKind::Coinbase,
-        SourceId::Polygon => SourceKind::Polygon,
-        SourceId::TwelveData => SourceKind::TwelveData,
-        SourceId::Url => SourceKind::UrlTemplate,
-        SourceId::Sample | SourceId::Synthetic(_) | SourceId::Import => SourceKind::Sample,
-    };
-    let policy = SourcePolicy::for_kind(kind);
-    match config.per_minute {
-        Some(n) if n > 0 => policy.with_per_minute(Some(n)),
-        _ => policy,
+impl<T: Transport, C: Clock> Fetcher for Feed<T, C> {
+    fn fetch(
+        &self,
+        symbol: &str,
+        from_ms: Option<i64>,
+    ) -> impl std::future::Future<Output = Result<Fetched, SymbolError>> {
+        self.load(symbol, from_ms)
     }
+}
+
+/// The URL of a bundled sample symbol's CSV (relative to the page).
+pub fn sample_url(symbol: &str) -> String {
+    format!("data/{symbol}.csv")
 }
 
 fn whole(bars: Bars, body: &[u8]) -> Fetched {
@@ -398,7 +379,5 @@ fn concat(symbol: &str, mut pages: Vec<Bars>) -> Result<Option<Bars>, SymbolErro
             );
         }
     }
-    Bars::new(symbol, cols)
-        .map(Some)
-        .map_err(|e| SymbolError::Invalid(e.to_string()))
+    Ok(Some(Bars::new(symbol, cols)?))
 }

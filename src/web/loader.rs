@@ -1,0 +1,119 @@
+//! The loader's real parts, wired: the IndexedDB [`BarStore`] behind the
+//! loader's store trait (entries keyed by source, endpoint, symbol and
+//! interval), `fetch` as the transport, the page's clock; and the loop that
+//! loads a scan's symbols (imported files from memory, fetched sources up to
+//! their in-flight bound, in scan order) into the workers' slots. Every
+//! decision is in `data::loader`; this file only connects.
+
+use futures::StreamExt;
+
+use crate::data::loader::{self, load_symbol, EntryKey, Feed, LoadPlan, Slots};
+use crate::engine::bars::Bars;
+use crate::engine::run::{Loaded, SymbolError};
+
+use super::fetch::BrowserTransport;
+use super::sources::imported_bars;
+use super::store::{BarStore, CacheKey, CachedEntry, StoreError, DEFAULT_QUOTA_BYTES};
+use super::time::WebClock;
+
+/// A service feed as the page runs it.
+pub type WebFeed = Feed<BrowserTransport, WebClock>;
+
+fn cache_key(key: &EntryKey) -> CacheKey {
+    CacheKey::new(&key.source, &key.endpoint, &key.symbol, &key.interval)
+}
+
+impl loader::CachedBars for CachedEntry {
+    fn bars(&self) -> &Bars {
+        &self.bars
+    }
+    fn saved_at_ms(&self) -> i64 {
+        self.saved_at_ms
+    }
+    fn into_bars(self) -> Bars {
+        self.bars
+    }
+}
+
+impl loader::BarStore for BarStore {
+    type Entry = CachedEntry;
+    type Error = StoreError;
+
+    async fn get(&self, key: &EntryKey) -> Result<Option<CachedEntry>, StoreError> {
+        self.get_entry(&cache_key(key)).await
+    }
+
+    async fn put(&self, key: &EntryKey, bars: &Bars) -> Result<(), StoreError> {
+        self.put_within(&cache_key(key), bars, DEFAULT_QUOTA_BYTES)
+            .await
+            .map(|_evicted| ())
+    }
+
+    /// Marks the entry's last use in memory only; `load_all` writes the
+    /// scan's marks in one transaction when it ends (`flush_touches`).
+    async fn touch(
+        &self,
+        key: &EntryKey,
+        _entry: &CachedEntry,
+        now_ms: i64,
+    ) -> Result<(), StoreError> {
+        self.touch_at(&cache_key(key), now_ms as f64);
+        Ok(())
+    }
+}
+
+fn warn(note: String) {
+    web_sys::console::warn_1(&note.into());
+}
+
+/// Fills every slot with an imported symbol's bars, then closes the slots.
+pub fn fill_imported(symbols: &[String], slots: &Slots) {
+    for (i, symbol) in symbols.iter().enumerate() {
+        let loaded = imported_bars(symbol)
+            .map(|bars| Loaded {
+                bars,
+                from_cache: true,
+                bytes: 0,
+            })
+            .ok_or(SymbolError::NoData);
+        slots.fill(i, loaded);
+    }
+    slots.close();
+}
+
+/// Loads every symbol through the cache and the feed, up to the source's
+/// in-flight bound at once (symbols start in scan order; each slot is filled
+/// as its symbol completes and wakes a worker), then closes the slots. A
+/// stop ends it early: unfilled slots read as stopped, never as errors.
+pub async fn load_all(
+    feed: &WebFeed,
+    plan: &LoadPlan,
+    symbols: &[String],
+    slots: &Slots,
+    store: &BarStore,
+) {
+    let clock = WebClock;
+    let stopped = || feed.transport().aborts.is_aborted();
+    futures::stream::iter(symbols.iter().enumerate())
+        .take_while(|_| futures::future::ready(!stopped()))
+        .map(|(i, symbol)| {
+            let clock = &clock;
+            async move {
+                let loaded = load_symbol(store, feed, clock, plan, symbol, &warn).await;
+                (i, loaded)
+            }
+        })
+        .buffer_unordered(feed.max_in_flight())
+        .for_each(|(i, loaded)| {
+            if !matches!(loaded, Err(SymbolError::Stopped)) {
+                slots.fill(i, loaded);
+            }
+            futures::future::ready(())
+        })
+        .await;
+    slots.close();
+    // One write transaction for the scan's last-use marks (not one per hit).
+    if let Err(e) = store.flush_touches().await {
+        warn(format!("cache: last-use times not saved: {e}"));
+    }
+}
