@@ -111,8 +111,7 @@ pub fn source_config(form: &ScanForm) -> Result<SourceConfig, String> {
     // never carries this one's key.
     if has_base(source) {
         if let Some(base) = data.bases.with(|b| b.for_scan(source.cache_name()))? {
-            // The feeds read a template without `{symbol}` as the service's base.
-            config.url_template = base;
+            config.base = base;
         }
     }
     if source.needs_key() {

@@ -88,20 +88,16 @@ impl Default for SourceConfig {
 }
 
 impl SourceConfig {
-    /// The service base to use for `source`: the form's base for that
-    /// service, else the service's public host (`default`). A URL field
-    /// holding a plain base (no `{symbol}`) is read as the base too, as the
-    /// form did before each service had its own base field.
+    /// The service base to use: the form's base for the chosen service,
+    /// else the service's public host (`default`). Only `base` is read: the
+    /// URL source's template is never taken for a keyed service's host, so a
+    /// key goes only where its own service's field points.
     pub fn base_or(&self, default: &str) -> String {
         let own = self.base.trim();
-        if !own.is_empty() {
-            return own.trim_end_matches('/').to_string();
-        }
-        let t = self.url_template.trim();
-        if !t.is_empty() && !t.contains("{symbol}") {
-            t.trim_end_matches('/').to_string()
-        } else {
+        if own.is_empty() {
             default.to_string()
+        } else {
+            own.trim_end_matches('/').to_string()
         }
     }
 
@@ -298,6 +294,10 @@ mod tests {
             c.endpoint(SourceId::Url),
             "template=http://a/{symbol}.csv;format=csv"
         );
+        assert_eq!(c.endpoint(SourceId::Polygon), "base=https://api.polygon.io");
+        // Regression (issue 7): a plain URL in the template field is not a
+        // keyed service's host.
+        c.url_template = "http://127.0.0.1:9".into();
         assert_eq!(c.endpoint(SourceId::Polygon), "base=https://api.polygon.io");
         c.base = "http://127.0.0.1:9/".into();
         assert_eq!(c.endpoint(SourceId::Polygon), "base=http://127.0.0.1:9");
