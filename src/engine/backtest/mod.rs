@@ -34,6 +34,7 @@ use chrono::{Datelike, NaiveDate};
 use rayon::prelude::*;
 
 use super::bars::Bars;
+use super::indicators::atr;
 use super::lang::Scan;
 use super::score::{trade_plan, Settings, Side};
 pub use market::{RegimeSeries, RegimeSource, REGIME_LABELS};
@@ -299,8 +300,10 @@ pub fn backtest(
     let runs: Vec<SymbolRun> = order
         .par_iter()
         .map_init(
-            || (scan.workspace(), Vec::new()),
-            |(ws, codes), (symbol, bars)| run_symbol(scan, symbol, bars, ws, codes, opts, &regimes),
+            || (scan.workspace(), Vec::new(), Vec::new()),
+            |(ws, codes, atr_14), (symbol, bars)| {
+                run_symbol(scan, symbol, bars, ws, (codes, atr_14), opts, &regimes)
+            },
         )
         .collect();
 
@@ -372,7 +375,7 @@ fn run_symbol(
     symbol: &str,
     bars: &Bars,
     ws: &mut super::lang::Workspace,
-    codes: &mut Vec<u8>,
+    (codes, atr_14): (&mut Vec<u8>, &mut Vec<f64>),
     opts: &Options,
     regimes: &RegimeSeries,
 ) -> SymbolRun {
@@ -389,6 +392,8 @@ fn run_symbol(
     let mut years = YearOf::new();
     let (from, to) = (opts.from.unwrap_or(i64::MIN), opts.to.unwrap_or(i64::MAX));
     let mut prep = scan.prepare(bars, ws, &opts.settings);
+    // ATR(14) for the plans, computed once per symbol on its first signal.
+    atr_14.clear();
     let mut was_true = false;
     for t in 0..n {
         let cond = prep.condition_at(t);
@@ -428,20 +433,16 @@ fn run_symbol(
             .map(|&h| (t + h < n).then(|| close[t + h] / open[t + 1] - 1.0))
             .collect();
         let plan = {
-            let f = prep.score_at(t).features;
-            let c = close[t];
+            if atr_14.is_empty() {
+                atr_14.resize(n, f64::NAN);
+                atr(bars.high(), bars.low(), close, 14, atr_14);
+            }
+            let (c, f) = (close[t], plan_inputs(bars, t, atr_14));
             let extreme = match opts.side {
                 Side::Long => bars.low()[t],
                 Side::Short => bars.high()[t],
             };
-            trade_plan(
-                opts.side,
-                c,
-                extreme,
-                c * f.atr_pct_14,
-                f.dollar_vol_20,
-                &opts.settings,
-            )
+            trade_plan(opts.side, c, extreme, c * f.0, f.1, &opts.settings)
         };
         out.signals.push(SignalRecord {
             symbol: symbol.to_string(),
@@ -454,6 +455,22 @@ fn run_symbol(
         });
     }
     out
+}
+
+/// The score's two plan inputs at bar `t` (SPEC §2.4): ATR(14) ÷ close and
+/// the 20-bar mean of close × volume, computed as `score::features_at` does
+/// (same kernel, same summation order, so the plan is identical) but without
+/// the rest of the score, which costs O(t) per call: a per-signal score made
+/// the backtest of `rsi(14) < 30` about four times slower (benches/backtest.rs).
+fn plan_inputs(bars: &Bars, t: usize, atr_14: &[f64]) -> (f64, f64) {
+    let (close, volume) = (bars.close(), bars.volume());
+    let atr_pct = atr_14[t] / close[t];
+    let dollar_vol_20 = if t + 1 >= 20 {
+        (t + 1 - 20..=t).map(|j| close[j] * volume[j]).sum::<f64>() / 20.0
+    } else {
+        f64::NAN
+    };
+    (atr_pct, dollar_vol_20)
 }
 
 fn make_group(key: String, group: &[&SignalRecord], opts: &Options, base: &Sums) -> Group {
@@ -650,4 +667,42 @@ fn notes(
             .to_string(),
     );
     notes
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::engine::bars::Columns;
+    use crate::engine::score::score_at;
+
+    #[test]
+    fn plan_inputs_equal_the_scores_features_exactly() {
+        let mut c = Columns::default();
+        for i in 0..300 {
+            let x = i as f64;
+            let close = 50.0 + 10.0 * (x / 17.0).sin() + x / 30.0;
+            let open = close * (1.0 + 0.01 * (x / 5.0).cos());
+            c.push(
+                i,
+                open,
+                open.max(close) * 1.02,
+                open.min(close) * 0.97,
+                close,
+                1000.0 + x,
+            );
+        }
+        let bars = Bars::new("T", c).unwrap();
+        let mut atr_14 = vec![f64::NAN; bars.len()];
+        atr(bars.high(), bars.low(), bars.close(), 14, &mut atr_14);
+        for t in [0, 13, 14, 19, 20, 150, 299] {
+            let f = score_at(&bars, t, &Settings::default()).features;
+            let (a, d) = plan_inputs(&bars, t, &atr_14);
+            assert_eq!(a.to_bits(), f.atr_pct_14.to_bits(), "atr at {t}");
+            assert_eq!(
+                d.to_bits(),
+                f.dollar_vol_20.to_bits(),
+                "dollar volume at {t}"
+            );
+        }
+    }
 }
