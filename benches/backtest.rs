@@ -36,6 +36,15 @@ fn main() {
     let total: usize = bars.iter().map(Bars::len).sum();
     let scan = Scan::compile(&expr, &[]).expect("the benchmark expression compiles");
     let opts = Options::default();
+    // The equal-weighted index the regime is read from (sequential, part of
+    // every backtest without a benchmark symbol), timed on its own.
+    let start = Instant::now();
+    let index = backtest::RegimeSeries::equal_weighted(&bars.iter().collect::<Vec<_>>());
+    println!(
+        "{{\"name\":\"backtest.regime_index_s\",\"symbols\":{n},\"bars\":{len},\"seconds\":{:.3},\"source\":{:?}}}",
+        start.elapsed().as_secs_f64(),
+        index.source.describe()
+    );
     for threads in [1, all] {
         let pool = rayon::ThreadPoolBuilder::new()
             .num_threads(threads)

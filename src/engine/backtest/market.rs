@@ -3,8 +3,6 @@
 //! one, else from an equal-weighted index of the universe built here. Imports
 //! the bars and the score's regime only.
 
-use std::collections::HashMap;
-
 use crate::engine::bars::{Bars, Columns};
 use crate::engine::score::{regime_at, RegimeTrend};
 
@@ -69,28 +67,36 @@ impl RegimeSeries {
     }
 
     /// The equal-weighted index of `universe` (in the given order, so the
-    /// float sums are the same on every run).
+    /// float sums are the same on every run). Times are the union of the
+    /// symbols' times, built by merging sorted columns (most symbols share
+    /// one calendar, which is a plain comparison); this replaced a hash map
+    /// that took 0.36 s on 5,000 × 2,520 bars (benches/backtest.rs).
     pub fn equal_weighted(universe: &[&Bars]) -> RegimeSeries {
-        let mut acc: HashMap<i64, (f64, u32)> = HashMap::new();
+        let mut times: Vec<i64> = Vec::new();
         for bars in universe {
-            let (time, close) = (bars.time(), bars.close());
-            for i in 1..bars.len() {
-                let e = acc.entry(time[i]).or_insert((0.0, 0));
-                e.0 += close[i] / close[i - 1] - 1.0;
-                e.1 += 1;
-            }
-            if let Some(&t0) = time.first() {
-                acc.entry(t0).or_insert((0.0, 0));
+            if bars.time() != times.as_slice() {
+                times = union_sorted(&times, bars.time());
             }
         }
-        let mut times: Vec<i64> = acc.keys().copied().collect();
-        times.sort_unstable();
+        let mut sum = vec![0.0; times.len()];
+        let mut count = vec![0u32; times.len()];
+        for bars in universe {
+            let (time, close) = (bars.time(), bars.close());
+            let mut k = 0;
+            for i in 1..bars.len() {
+                // Every time of every symbol is in `times`, so this stops on it.
+                while times[k] < time[i] {
+                    k += 1;
+                }
+                sum[k] += close[i] / close[i - 1] - 1.0;
+                count[k] += 1;
+            }
+        }
         let mut cols = Columns::with_capacity(times.len());
         let mut level = 100.0;
-        for t in &times {
-            let (sum, n) = acc[t];
-            if n > 0 {
-                level *= 1.0 + sum / f64::from(n);
+        for ((t, s), n) in times.iter().zip(&sum).zip(&count) {
+            if *n > 0 {
+                level *= 1.0 + s / f64::from(*n);
             }
             // A level that has fallen to 0 would make every later return
             // undefined; it stays at the smallest positive value instead.
@@ -129,5 +135,62 @@ impl RegimeSeries {
             }
             out.push(if k == 0 { 2 } else { self.code[k - 1] });
         }
+    }
+}
+
+/// The sorted union of two sorted, duplicate-free time columns.
+fn union_sorted(a: &[i64], b: &[i64]) -> Vec<i64> {
+    let mut out = Vec::with_capacity(a.len().max(b.len()));
+    let (mut i, mut j) = (0, 0);
+    while i < a.len() && j < b.len() {
+        match a[i].cmp(&b[j]) {
+            std::cmp::Ordering::Less => {
+                out.push(a[i]);
+                i += 1;
+            }
+            std::cmp::Ordering::Greater => {
+                out.push(b[j]);
+                j += 1;
+            }
+            std::cmp::Ordering::Equal => {
+                out.push(a[i]);
+                i += 1;
+                j += 1;
+            }
+        }
+    }
+    out.extend_from_slice(&a[i..]);
+    out.extend_from_slice(&b[j..]);
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn closes(times: &[i64], closes: &[f64]) -> Bars {
+        let mut c = Columns::default();
+        for (&t, &x) in times.iter().zip(closes) {
+            c.push(t, x, x, x, x, 1.0);
+        }
+        Bars::new("T", c).unwrap()
+    }
+
+    #[test]
+    fn union_keeps_every_time_once_in_order() {
+        assert_eq!(union_sorted(&[1, 3, 5], &[2, 3, 6]), vec![1, 2, 3, 5, 6]);
+        assert_eq!(union_sorted(&[], &[4]), vec![4]);
+    }
+
+    #[test]
+    fn the_index_averages_the_returns_of_the_symbols_trading_at_each_time() {
+        let a = closes(&[1, 2, 3], &[10.0, 11.0, 12.1]);
+        let b = closes(&[2, 3, 4], &[20.0, 18.0, 18.0]);
+        let ew = RegimeSeries::equal_weighted(&[&a, &b]);
+        assert_eq!(ew.time, vec![1, 2, 3, 4]);
+        assert_eq!(ew.source, RegimeSource::EqualWeighted(2));
+        // Too short for any regime but sideways, low volatility.
+        assert!(ew.code.iter().all(|&c| c == 2));
+        assert_eq!(ew.code_at(0), 2);
     }
 }
