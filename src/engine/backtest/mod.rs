@@ -25,6 +25,7 @@
 //! each symbol's work is sequential and its results merged in symbol order.
 
 pub mod market;
+pub mod params;
 pub mod stats;
 pub mod trade;
 
