@@ -688,3 +688,204 @@ fn cli_rejects_a_bad_expression_and_bad_options_with_a_message() {
         assert!(err.contains(says), "{all:?}: {err}");
     }
 }
+
+mod walk_forward {
+    //! `optimize`: the split rule, no look-ahead across the split, the choice
+    //! of the best value, and the `technic optimize` JSON keys.
+
+    use super::*;
+    use technic::engine::backtest::split_index;
+    use technic::engine::backtest::walk::{optimize, Metric, WalkOptions};
+
+    fn refs(u: &[(String, Bars)]) -> Vec<(&str, &Bars)> {
+        u.iter().map(|(s, b)| (s.as_str(), b)).collect()
+    }
+
+    fn head(u: &[(String, Bars)], f: f64) -> Vec<(String, Bars)> {
+        u.iter()
+            .map(|(s, b)| {
+                let k = split_index(b.len(), f);
+                let mut c = Columns::default();
+                for i in 0..k {
+                    c.push(
+                        b.time()[i],
+                        b.open()[i],
+                        b.high()[i],
+                        b.low()[i],
+                        b.close()[i],
+                        b.volume()[i],
+                    );
+                }
+                (s.clone(), Bars::new(s, c).unwrap())
+            })
+            .collect()
+    }
+
+    #[test]
+    fn in_sample_signals_end_before_the_split_and_out_of_sample_start_at_it() {
+        let universe = sample_bars();
+        let opts = WalkOptions {
+            horizon: 10,
+            min_signals: 10,
+            ..WalkOptions::default()
+        };
+        let r = optimize("rsi(14) < {25, 30}", &refs(&universe), &opts).unwrap();
+        assert_eq!(r.grid.len(), 2);
+        // In sample = the backtest of the plain scan on bars cut at the split,
+        // so a signal counts only when bar t+10 is before the split.
+        let cut = head(&universe, 0.7);
+        let bt = Options {
+            horizons: vec![10],
+            ..Options::default()
+        };
+        let plain = run("rsi(14) < 30", &cut, &bt);
+        assert_eq!(r.grid[1].expr, "rsi(14) < 30");
+        assert_eq!(r.grid[1].in_sample, plain.horizons[0]);
+        for s in &plain.signals {
+            let n = universe
+                .iter()
+                .find(|(x, _)| *x == s.symbol)
+                .unwrap()
+                .1
+                .len();
+            if s.returns[0].is_some() {
+                assert!(s.index + 10 < split_index(n, 0.7));
+            }
+        }
+        // Out of sample: the chosen value's signals at or after each split.
+        let best = r.best.as_ref().expect("a value is chosen");
+        let chosen = &r.grid[best.index];
+        let full = run(&chosen.expr, &universe, &bt);
+        let want = full
+            .signals
+            .iter()
+            .filter(|s| {
+                let n = universe
+                    .iter()
+                    .find(|(x, _)| *x == s.symbol)
+                    .unwrap()
+                    .1
+                    .len();
+                s.index >= split_index(n, 0.7) && s.returns[0].is_some()
+            })
+            .count();
+        assert_eq!(best.out_of_sample.signals, want);
+        assert!(want > 0);
+    }
+
+    #[test]
+    fn changing_bars_after_the_split_never_changes_the_in_sample_grid() {
+        let universe = sample_bars();
+        let opts = WalkOptions::default();
+        let a = optimize("rsi(14) < {20..40 step 10}", &refs(&universe), &opts).unwrap();
+        let changed: Vec<(String, Bars)> = universe
+            .iter()
+            .map(|(s, b)| {
+                let k = split_index(b.len(), 0.7);
+                let mut c = Columns::default();
+                for i in 0..b.len() {
+                    let f = if i >= k { 3.0 } else { 1.0 };
+                    c.push(
+                        b.time()[i],
+                        b.open()[i] * f,
+                        b.high()[i] * f,
+                        b.low()[i] * f,
+                        b.close()[i] * f,
+                        b.volume()[i],
+                    );
+                }
+                (s.clone(), Bars::new(s, c).unwrap())
+            })
+            .collect();
+        let b = optimize("rsi(14) < {20..40 step 10}", &refs(&changed), &opts).unwrap();
+        assert_eq!(a.grid, b.grid);
+    }
+
+    #[test]
+    fn the_best_value_has_the_highest_metric_among_those_with_enough_signals() {
+        let universe = sample_bars();
+        for (metric, min) in [
+            (Metric::Excess, 30),
+            (Metric::WinPct, 100),
+            (Metric::Mean, 1),
+        ] {
+            let opts = WalkOptions {
+                metric,
+                min_signals: min,
+                ..WalkOptions::default()
+            };
+            let r = optimize("rsi(14) < {20..40 step 5}", &refs(&universe), &opts).unwrap();
+            let eligible: Vec<f64> = r
+                .grid
+                .iter()
+                .filter(|p| p.in_sample.signals >= min)
+                .filter_map(|p| p.metric)
+                .collect();
+            let best = r.best.expect("eligible values exist");
+            let chosen = &r.grid[best.index];
+            assert!(chosen.in_sample.signals >= min);
+            assert!(eligible.iter().all(|&m| m <= chosen.metric.unwrap()));
+        }
+        let none = WalkOptions {
+            min_signals: 1_000_000,
+            ..WalkOptions::default()
+        };
+        assert!(optimize("rsi(14) < {20, 30}", &refs(&universe), &none)
+            .unwrap()
+            .best
+            .is_none());
+        assert!(optimize("rsi(14) < 30", &refs(&universe), &none).is_err());
+        let bad = optimize(
+            "rsi(14) < {20, 30} and sma(close, {0, 5}) > 1",
+            &refs(&universe),
+            &none,
+        );
+        assert!(bad.unwrap_err().to_string().contains("does not compile"));
+    }
+
+    #[test]
+    fn cli_optimize_json_has_the_contract_keys_and_range_errors_point_at_the_range() {
+        let data = repo_root().join("www/data");
+        let d = data.to_str().unwrap();
+        let out = technic(&[
+            "optimize",
+            "--data",
+            d,
+            "--expr",
+            "close > sma(close, {20, 50})",
+            "--horizon",
+            "10",
+            "--metric",
+            "excess",
+            "--split",
+            "0.7",
+            "--min-signals",
+            "30",
+            "--format",
+            "json",
+        ]);
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+        let grid = v["grid"].as_array().unwrap();
+        assert_eq!(grid.len(), 2);
+        for p in grid {
+            assert!(p["value"].is_number());
+            assert_eq!(p["inSample"]["h"], 10);
+            assert!(p["inSample"].get("excess").is_some());
+        }
+        for key in ["value", "inSample", "outOfSample"] {
+            assert!(v["best"].get(key).is_some(), "best has no `{key}`");
+        }
+        let out = technic(&["optimize", "--data", d, "--expr", "rsi(14) < {40..20}"]);
+        assert_eq!(out.status.code(), Some(2));
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert!(
+            err.contains("backwards") && err.contains("          ^^^^^^^^"),
+            "{err}"
+        );
+    }
+}

@@ -1,9 +1,11 @@
-//! `technic backtest`: the CLI glue over `engine::backtest` — reads the CSVs,
+//! `technic backtest` and `technic optimize`: the CLI glue over `engine::backtest` — reads the CSVs,
 //! parses the options, prints JSON or a table. The figures are the engine's;
 //! nothing here computes a statistic. Native only (clap, anyhow).
 //!
 //! `technic backtest --data <dir|files> --expr '<scan>' [--horizons 1,5,10,20] [--hold 20]
 //! [--side long|short] [--from DATE] [--to DATE] [--format json|table]`
+//! `technic optimize --data … --expr '<scan with ranges>' [--horizon 10] [--metric excess]
+//! [--split 0.7] [--min-signals 30] [--format json|table]`
 
 use std::io::Write;
 use std::path::PathBuf;
@@ -15,6 +17,8 @@ use rayon::prelude::*;
 use serde_json::{json, Map, Value};
 
 use technic::data::csv::read_bars;
+use technic::engine::backtest::params::{format_value, ParamScan, RangeError};
+use technic::engine::backtest::walk::{self, Metric, WalkOptions, WalkReport};
 use technic::engine::backtest::{self, HorizonStats, Options, PlanStats, Report};
 use technic::engine::lang::Scan;
 use technic::engine::score::{Settings, Side};
@@ -126,37 +130,16 @@ pub fn run(args: BacktestArgs) -> Result<()> {
             ..Settings::default()
         },
         benchmark: args.benchmark.clone(),
+        after_fraction: None,
     };
     let paths = find_csvs(&args.data)?;
     if paths.is_empty() {
         bail!("--data: no *.csv files found");
     }
-    let mut pool = rayon::ThreadPoolBuilder::new();
-    if let Some(n) = args.threads {
-        if n == 0 {
-            bail!("--threads must be at least 1");
-        }
-        pool = pool.num_threads(n);
-    }
-    let pool = pool.build().context("starting the worker threads")?;
+    let pool = pool(args.threads)?;
     let (report, skipped) = pool.install(|| -> Result<(Report, Vec<String>)> {
-        let loaded: Vec<(String, Result<Bars, String>)> = paths
-            .par_iter()
-            .map(|(symbol, path)| {
-                let bars = std::fs::read(path)
-                    .map_err(|e| format!("{}: {e}", path.display()))
-                    .and_then(|b| read_bars(symbol, &b).map_err(|e| e.to_string()));
-                (symbol.clone(), bars)
-            })
-            .collect();
-        let mut skipped = Vec::new();
-        let mut universe = Vec::new();
-        for (symbol, bars) in &loaded {
-            match bars {
-                Ok(b) => universe.push((symbol.as_str(), b)),
-                Err(e) => skipped.push(format!("{symbol}: {e}")),
-            }
-        }
+        let (loaded, skipped) = load(&paths);
+        let universe: Vec<(&str, &Bars)> = loaded.iter().map(|(s, b)| (s.as_str(), b)).collect();
         let report = backtest::backtest(&scan, &universe, &opts)?;
         Ok((report, skipped))
     })?;
@@ -174,6 +157,40 @@ pub fn run(args: BacktestArgs) -> Result<()> {
         Format::Table => print_table(&mut out, &report, skipped.len())?,
     }
     Ok(())
+}
+
+/// Reads every CSV (in parallel on the current pool); unreadable files are
+/// returned as messages, not errors, so one bad file does not stop the run.
+fn load(paths: &std::collections::BTreeMap<String, PathBuf>) -> (Vec<(String, Bars)>, Vec<String>) {
+    let loaded: Vec<(String, Result<Bars, String>)> = paths
+        .par_iter()
+        .map(|(symbol, path)| {
+            let bars = std::fs::read(path)
+                .map_err(|e| format!("{}: {e}", path.display()))
+                .and_then(|b| read_bars(symbol, &b).map_err(|e| e.to_string()));
+            (symbol.clone(), bars)
+        })
+        .collect();
+    let mut skipped = Vec::new();
+    let mut universe = Vec::new();
+    for (symbol, bars) in loaded {
+        match bars {
+            Ok(b) => universe.push((symbol, b)),
+            Err(e) => skipped.push(format!("{symbol}: {e}")),
+        }
+    }
+    (universe, skipped)
+}
+
+fn pool(threads: Option<usize>) -> Result<rayon::ThreadPool> {
+    let mut pool = rayon::ThreadPoolBuilder::new();
+    if let Some(n) = threads {
+        if n == 0 {
+            bail!("--threads must be at least 1");
+        }
+        pool = pool.num_threads(n);
+    }
+    pool.build().context("starting the worker threads")
 }
 
 fn num(v: Option<f64>) -> Value {
@@ -380,6 +397,202 @@ fn print_table(out: &mut impl Write, r: &Report, skipped: usize) -> Result<()> {
             out,
             "note: {skipped} file(s) skipped as unreadable (listed on stderr)"
         )?;
+    }
+    Ok(())
+}
+
+#[derive(clap::Args)]
+pub struct OptimizeArgs {
+    /// Folders (searched recursively for *.csv) or CSV files; the file stem is the symbol.
+    #[arg(long, required = true, num_args = 1..)]
+    data: Vec<PathBuf>,
+    /// A scan with parameter ranges, e.g. 'rsi(14) < {20..40 step 5}' or 'close > sma(close, {20, 50})'.
+    #[arg(long)]
+    expr: String,
+    /// The horizon (bars) the figures and the metric are taken at.
+    #[arg(long, default_value_t = 10)]
+    horizon: usize,
+    /// What "best" means: excess, mean, win, expectancy.
+    #[arg(long, default_value = "excess")]
+    metric: String,
+    /// Fraction of each symbol's bars in sample.
+    #[arg(long, default_value_t = 0.7)]
+    split: f64,
+    /// Fewest in-sample signals a value needs to be chosen.
+    #[arg(long, default_value_t = 30)]
+    min_signals: usize,
+    #[arg(long, default_value_t = backtest::DEFAULT_HOLD)]
+    hold: usize,
+    #[arg(long, value_enum, default_value = "long")]
+    side: SideArg,
+    #[arg(long, value_enum, default_value = "table")]
+    format: Format,
+    #[arg(long)]
+    threads: Option<usize>,
+}
+
+/// The range error with the text and a caret line under its span.
+fn explain_range(e: &RangeError, expr: &str) -> String {
+    let pad = expr.get(..e.start).map_or(0, |p| p.chars().count());
+    let width = expr
+        .get(e.start..e.end)
+        .map_or(1, |p| p.chars().count().max(1));
+    format!(
+        "--expr: {}\n  {expr}\n  {}{}",
+        e.message,
+        " ".repeat(pad),
+        "^".repeat(width)
+    )
+}
+
+fn value_json(values: &[f64]) -> Value {
+    match values {
+        [v] => num(Some(*v)),
+        vs => vs.iter().map(|v| num(Some(*v))).collect(),
+    }
+}
+
+pub fn optimize(args: OptimizeArgs) -> Result<()> {
+    let Some(metric) = Metric::from_name(&args.metric) else {
+        bail!(
+            "--metric `{}`: expected excess, mean, win or expectancy",
+            args.metric
+        );
+    };
+    if args.horizon == 0 {
+        bail!("--horizon must be at least 1 bar");
+    }
+    if args.hold == 0 {
+        bail!("--hold must be at least 1 bar");
+    }
+    if let Err(e) = ParamScan::parse(&args.expr) {
+        bail!(explain_range(&e, &args.expr));
+    }
+    let opts = WalkOptions {
+        horizon: args.horizon,
+        metric,
+        split: args.split,
+        min_signals: args.min_signals,
+        base: Options {
+            hold: args.hold,
+            side: match args.side {
+                SideArg::Long => Side::Long,
+                SideArg::Short => Side::Short,
+            },
+            ..Options::default()
+        },
+    };
+    let paths = find_csvs(&args.data)?;
+    if paths.is_empty() {
+        bail!("--data: no *.csv files found");
+    }
+    let pool = pool(args.threads)?;
+    let (report, skipped) = pool.install(|| -> Result<(WalkReport, Vec<String>)> {
+        let (loaded, skipped) = load(&paths);
+        let universe: Vec<(&str, &Bars)> = loaded.iter().map(|(s, b)| (s.as_str(), b)).collect();
+        Ok((walk::optimize(&args.expr, &universe, &opts)?, skipped))
+    })?;
+    let mut stderr = std::io::stderr().lock();
+    for s in &skipped {
+        writeln!(stderr, "technic: skipped {s}")?;
+    }
+    let mut out = std::io::stdout().lock();
+    let mut notes = vec![format!(
+        "walk-forward: each symbol's first {:.0}% of bars in sample (signals count only when their horizon ends before the split), the rest out of sample",
+        100.0 * args.split
+    )];
+    if report.best.is_none() {
+        notes.push(format!(
+            "no value had {} in-sample signals and a defined {}: nothing chosen",
+            args.min_signals, args.metric
+        ));
+    }
+    match args.format {
+        Format::Json => {
+            let grid: Vec<Value> = report
+                .grid
+                .iter()
+                .map(|p| {
+                    json!({
+                        "value": value_json(&p.values),
+                        "expr": p.expr,
+                        "metric": num(p.metric),
+                        "inSample": horizon_json(&p.in_sample),
+                        "inSamplePlan": plan_json(&p.in_sample_plan, false),
+                    })
+                })
+                .collect();
+            let best = report.best.as_ref().map_or(Value::Null, |b| {
+                let p = &report.grid[b.index];
+                json!({
+                    "value": value_json(&p.values),
+                    "expr": p.expr,
+                    "inSample": horizon_json(&p.in_sample),
+                    "outOfSample": horizon_json(&b.out_of_sample),
+                    "inSamplePlan": plan_json(&p.in_sample_plan, false),
+                    "outOfSamplePlan": plan_json(&b.out_of_sample_plan, false),
+                })
+            });
+            let v = json!({
+                "horizon": args.horizon,
+                "metric": args.metric,
+                "split": args.split,
+                "minSignals": args.min_signals,
+                "notes": notes,
+                "grid": grid,
+                "best": best,
+            });
+            serde_json::to_writer_pretty(&mut out, &v)?;
+            writeln!(out)?;
+        }
+        Format::Table => {
+            let mut rows = vec![std::iter::once("value")
+                .chain(HEADER)
+                .map(String::from)
+                .collect::<Vec<_>>()];
+            for p in &report.grid {
+                let key = p
+                    .values
+                    .iter()
+                    .map(|v| format_value(*v))
+                    .collect::<Vec<_>>()
+                    .join(",");
+                rows.extend(horizon_rows(Some(&key), std::slice::from_ref(&p.in_sample)));
+            }
+            writeln!(out, "in sample:")?;
+            table(&mut out, &rows)?;
+            if let Some(b) = &report.best {
+                let p = &report.grid[b.index];
+                let key = p
+                    .values
+                    .iter()
+                    .map(|v| format_value(*v))
+                    .collect::<Vec<_>>()
+                    .join(",");
+                let mut rows = vec![std::iter::once("best")
+                    .chain(HEADER)
+                    .map(String::from)
+                    .collect::<Vec<_>>()];
+                rows.extend(horizon_rows(
+                    Some(&format!("{key} in")),
+                    std::slice::from_ref(&p.in_sample),
+                ));
+                rows.extend(horizon_rows(
+                    Some(&format!("{key} out")),
+                    std::slice::from_ref(&b.out_of_sample),
+                ));
+                writeln!(
+                    out,
+                    "\nchosen by {} (at least {} signals):",
+                    args.metric, args.min_signals
+                )?;
+                table(&mut out, &rows)?;
+            }
+            writeln!(out)?;
+            for n in &notes {
+                writeln!(out, "note: {n}")?;
+            }
+        }
     }
     Ok(())
 }

@@ -39,6 +39,8 @@ enum Command {
     Synth(SynthArgs),
     /// Backtest a scan over the history of every symbol (signals, forward returns, trade plan).
     Backtest(crate::backtest::BacktestArgs),
+    /// Walk-forward search over parameter ranges in the scan ({20..40 step 5}, {20, 50}).
+    Optimize(crate::backtest::OptimizeArgs),
 }
 
 #[derive(clap::Args)]
@@ -108,6 +110,7 @@ pub fn main() {
         Command::Scan(args) => scan(args),
         Command::Synth(args) => synth(args),
         Command::Backtest(args) => crate::backtest::run(args),
+        Command::Optimize(args) => crate::backtest::optimize(args),
     };
     if let Err(e) = result {
         // A closed pipe (`technic … | head`) is the reader's choice, not an error.

@@ -28,6 +28,7 @@ pub mod market;
 pub mod params;
 pub mod stats;
 pub mod trade;
+pub mod walk;
 
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -65,6 +66,15 @@ pub struct Options {
     pub settings: Settings,
     /// The benchmark symbol the regime is read from when the universe has it.
     pub benchmark: String,
+    /// Keep only signals (and baseline bars) at or after each symbol's bar
+    /// `split_index(len, f)`: the out-of-sample part of a walk-forward split.
+    pub after_fraction: Option<f64>,
+}
+
+/// The first bar of the later part when a history of `len` bars is split at
+/// fraction `f` (0–1) of its bars.
+pub fn split_index(len: usize, f: f64) -> usize {
+    ((len as f64 * f.clamp(0.0, 1.0)).floor() as usize).min(len)
 }
 
 impl Default for Options {
@@ -77,6 +87,7 @@ impl Default for Options {
             to: None,
             settings: Settings::default(),
             benchmark: "SPY".to_string(),
+            after_fraction: None,
         }
     }
 }
@@ -410,6 +421,7 @@ fn run_symbol(
     regimes.codes_for(time, codes);
     let mut years = YearOf::new();
     let (from, to) = (opts.from.unwrap_or(i64::MIN), opts.to.unwrap_or(i64::MAX));
+    let first = opts.after_fraction.map_or(0, |f| split_index(n, f));
     let mut prep = scan.prepare(bars, ws, &opts.settings);
     // ATR(14) for the plans, computed once per symbol on its first signal.
     atr_14.clear();
@@ -418,7 +430,7 @@ fn run_symbol(
         let cond = prep.condition_at(t);
         let starts_run = cond == Some(true) && !was_true;
         was_true = cond == Some(true);
-        if cond.is_none() || time[t] < from || time[t] > to {
+        if cond.is_none() || time[t] < from || time[t] > to || t < first {
             continue;
         }
         let year = years.at(time[t]);
