@@ -4,6 +4,7 @@
 //! (CSV, service formats, the cache codec, fetch and cache policies) lives
 //! beside it in `crate::data`.
 
+pub mod backtest;
 pub mod bars;
 pub mod indicators;
 pub mod lang;

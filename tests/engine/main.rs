@@ -2,6 +2,9 @@
 
 mod common;
 
+/// The backtest: signals and statistics against a TA-Lib reference, look-ahead,
+/// trade rules, and the `technic backtest` JSON contract.
+mod backtest;
 /// The `technic` CLI contract.
 mod cli;
 /// The bar cache's byte format: round trip, schema version, checksum, corruption.

@@ -37,6 +37,10 @@ enum Command {
     /// Write the deterministic synthetic market (the web app's `synthetic-N` sources) as one
     /// CSV per symbol, for benchmarks and demos. Synthetic: not real prices.
     Synth(SynthArgs),
+    /// Backtest a scan over the history of every symbol (signals, forward returns, trade plan).
+    Backtest(crate::backtest::BacktestArgs),
+    /// Walk-forward search over parameter ranges in the scan ({20..40 step 5}, {20, 50}).
+    Optimize(crate::backtest::OptimizeArgs),
 }
 
 #[derive(clap::Args)]
@@ -105,6 +109,8 @@ pub fn main() {
     let result = match cli.command {
         Command::Scan(args) => scan(args),
         Command::Synth(args) => synth(args),
+        Command::Backtest(args) => crate::backtest::run(args),
+        Command::Optimize(args) => crate::backtest::optimize(args),
     };
     if let Err(e) = result {
         // A closed pipe (`technic … | head`) is the reader's choice, not an error.
@@ -293,7 +299,7 @@ fn sort_rows(rows: &mut Matches, key: &str, columns: &[String]) -> Result<()> {
 
 /// Every `*.csv` under the given folders (recursively) or the given files,
 /// keyed by file stem. Two files with one stem are an error.
-fn find_csvs(inputs: &[PathBuf]) -> Result<BTreeMap<String, PathBuf>> {
+pub(crate) fn find_csvs(inputs: &[PathBuf]) -> Result<BTreeMap<String, PathBuf>> {
     let mut found = BTreeMap::new();
     for input in inputs {
         if input.is_dir() {
@@ -363,7 +369,7 @@ fn add(path: &Path, found: &mut BTreeMap<String, PathBuf>) -> Result<()> {
 }
 
 /// The error with the offending text and a caret line under its span.
-fn explain(e: &LangError, expr: &str, columns: &[String]) -> String {
+pub(crate) fn explain(e: &LangError, expr: &str, columns: &[String]) -> String {
     let (what, text) = match e.part {
         Part::Expr => ("--expr".to_string(), expr),
         Part::Column(k) => (

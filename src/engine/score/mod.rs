@@ -682,7 +682,7 @@ fn round_cents(x: f64) -> f64 {
 /// The plan of SPEC §2.4 for `side` (Short mirrors Long: `extreme` is the
 /// bar's low for a long, its high for a short). `None` unless the ATR in
 /// dollars is positive and finite.
-fn trade_plan(
+pub fn trade_plan(
     side: Side,
     close: f64,
     extreme: f64,

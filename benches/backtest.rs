@@ -1,0 +1,68 @@
+//! Benchmark: the backtest of `rsi(14) < 30` over a synthetic universe
+//! (default 5,000 symbols × 2,520 bars, issue 8), in bars per second on 1
+//! thread and on all threads. Prints one JSON line per figure.
+//!
+//! `cargo bench --bench backtest`. Options (env): BENCH_SYMBOLS (5000),
+//! BENCH_BARS (2520), BENCH_ROUNDS (3), BENCH_EXPR. Bars are generated before
+//! timing (synthetic: not real prices).
+
+use std::time::Instant;
+
+use rayon::prelude::*;
+use technic::data::synthetic;
+use technic::engine::backtest::{self, Options};
+use technic::engine::bars::Bars;
+use technic::engine::lang::Scan;
+
+fn env(name: &str, default: usize) -> usize {
+    std::env::var(name)
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(default)
+}
+
+fn main() {
+    let n = env("BENCH_SYMBOLS", 5000);
+    let len = env("BENCH_BARS", 2520);
+    let rounds = env("BENCH_ROUNDS", 3).max(1);
+    let expr = std::env::var("BENCH_EXPR").unwrap_or_else(|_| "rsi(14) < 30".to_string());
+    let all = std::thread::available_parallelism().map_or(1, |p| p.get());
+    let bars: Vec<Bars> = (0..n)
+        .into_par_iter()
+        .map(|i| synthetic::bars(7, i, len))
+        .collect();
+    let names: Vec<String> = (0..n).map(synthetic::symbol_name).collect();
+    let universe: Vec<(&str, &Bars)> = names.iter().map(String::as_str).zip(&bars).collect();
+    let total: usize = bars.iter().map(Bars::len).sum();
+    let scan = Scan::compile(&expr, &[]).expect("the benchmark expression compiles");
+    let opts = Options::default();
+    // The equal-weighted index the regime is read from (sequential, part of
+    // every backtest without a benchmark symbol), timed on its own.
+    let start = Instant::now();
+    let index = backtest::RegimeSeries::equal_weighted(&bars.iter().collect::<Vec<_>>());
+    println!(
+        "{{\"name\":\"backtest.regime_index_s\",\"symbols\":{n},\"bars\":{len},\"seconds\":{:.3},\"source\":{:?}}}",
+        start.elapsed().as_secs_f64(),
+        index.source.describe()
+    );
+    for threads in [1, all] {
+        let pool = rayon::ThreadPoolBuilder::new()
+            .num_threads(threads)
+            .build()
+            .expect("a thread pool");
+        let mut best = f64::INFINITY;
+        let mut signals = 0;
+        for _ in 0..rounds {
+            let start = Instant::now();
+            let report = pool
+                .install(|| backtest::backtest(&scan, &universe, &opts))
+                .expect("the backtest runs");
+            best = best.min(start.elapsed().as_secs_f64());
+            signals = report.signals.len();
+        }
+        println!(
+            "{{\"name\":\"backtest.bars_per_s\",\"threads\":{threads},\"symbols\":{n},\"bars\":{len},\"expr\":{expr:?},\"signals\":{signals},\"seconds\":{best:.3},\"bars_per_s\":{:.0}}}",
+            total as f64 / best
+        );
+    }
+}

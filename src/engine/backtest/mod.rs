@@ -1,0 +1,746 @@
+//! The backtest of a scan over history (SPEC §2.7): signals at every bar of
+//! every symbol from the scan's compiled plan (computed once per symbol, then
+//! evaluated bar by bar), forward returns against the universe's baseline,
+//! the trade plan's outcome per signal, and the figures by year and by market
+//! regime. Engine only: must not import any browser crate, files or the CLI.
+//!
+//! Definitions (the contract the tests check):
+//! - A **signal** is the first bar t of each run of consecutive bars where the
+//!   scan is true; an undefined condition counts as not true. Runs are found
+//!   on the whole history; `from`/`to` then keep the signals whose bar t is
+//!   inside the window.
+//! - Entry is open[t+1]; the return at horizon h is close[t+h] / open[t+1] − 1,
+//!   counted only when bar t+h exists.
+//! - The **baseline** at h is the same return at every bar where the scan is
+//!   defined (true or false), of the same symbols, in the same window.
+//! - Sums run in a fixed order so every figure is the same on every run and
+//!   thread count: signals are ordered by (symbol, time); the baseline is the
+//!   sum over symbols (by name) of each symbol's sum over its bars (in time
+//!   order), divided by the count.
+//! - See [`stats`] for the quantile (linear, as numpy's default), the profit
+//!   factor and the 95% interval (cluster-robust by signal date), and
+//!   [`trade`] for the trade rules.
+//!
+//! Symbols run in parallel on the current rayon pool (the outer loop only);
+//! each symbol's work is sequential and its results merged in symbol order.
+
+pub mod market;
+pub mod params;
+pub mod stats;
+pub mod trade;
+pub mod walk;
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use chrono::{Datelike, NaiveDate};
+use rayon::prelude::*;
+
+use super::bars::Bars;
+use super::indicators::atr;
+use super::lang::Scan;
+use super::score::{trade_plan, Settings, Side};
+pub use market::{RegimeSeries, RegimeSource, REGIME_LABELS};
+pub use trade::{Exit, Outcome, Trade};
+
+/// Default forward horizons, in bars.
+pub const DEFAULT_HORIZONS: [usize; 4] = [1, 5, 10, 20];
+/// Default number of bars a trade is held at most.
+pub const DEFAULT_HOLD: usize = 20;
+/// Fewer signals than this at a horizon earns a sample-size note.
+pub const FEW_SIGNALS: usize = 30;
+
+/// What to backtest and how.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Options {
+    /// Forward horizons in bars (each ≥ 1), reported in this order.
+    pub horizons: Vec<usize>,
+    /// Bars a trade is held at most (≥ 1).
+    pub hold: usize,
+    /// Long, or short (the plan mirrored).
+    pub side: Side,
+    /// Keep signals (and baseline bars) at or after this time (epoch ms).
+    pub from: Option<i64>,
+    /// Keep signals (and baseline bars) at or before this time (epoch ms).
+    pub to: Option<i64>,
+    /// The trade plan's settings (only R matters to the outcome).
+    pub settings: Settings,
+    /// The benchmark symbol the regime is read from when the universe has it.
+    pub benchmark: String,
+    /// Keep only signals (and baseline bars) at or after each symbol's bar
+    /// `split_index(len, f)`: the out-of-sample part of a walk-forward split.
+    pub after_fraction: Option<f64>,
+}
+
+/// The first bar of the later part when a history of `len` bars is split at
+/// fraction `f` (0–1) of its bars.
+pub fn split_index(len: usize, f: f64) -> usize {
+    ((len as f64 * f.clamp(0.0, 1.0)).floor() as usize).min(len)
+}
+
+impl Default for Options {
+    fn default() -> Self {
+        Options {
+            horizons: DEFAULT_HORIZONS.to_vec(),
+            hold: DEFAULT_HOLD,
+            side: Side::Long,
+            from: None,
+            to: None,
+            settings: Settings::default(),
+            benchmark: "SPY".to_string(),
+            after_fraction: None,
+        }
+    }
+}
+
+/// A backtest that cannot run, and why.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+#[non_exhaustive]
+pub enum BacktestError {
+    #[error("no symbols to backtest")]
+    NoSymbols,
+    #[error("no horizons: give at least one, e.g. 1,5,10,20")]
+    NoHorizons,
+    #[error("horizon {0} is not a number of bars ≥ 1")]
+    BadHorizon(usize),
+    #[error("the holding period must be at least 1 bar")]
+    BadHold,
+    #[error("the window is empty: from ({from}) is after to ({to})")]
+    EmptyWindow { from: i64, to: i64 },
+    #[error("symbol {0} appears twice")]
+    DuplicateSymbol(String),
+}
+
+/// One signal and what followed it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct SignalRecord {
+    pub symbol: String,
+    /// Bar index of the signal in its symbol's bars.
+    pub index: usize,
+    /// The signal bar's time (epoch ms).
+    pub time: i64,
+    /// Calendar year (UTC) of the signal bar.
+    pub year: i32,
+    /// Regime code at the signal (index into [`REGIME_LABELS`]).
+    pub regime: u8,
+    /// Return at each horizon of the options (`None` past the data's end).
+    pub returns: Vec<Option<f64>>,
+    pub trade: Outcome,
+}
+
+/// The figures of one horizon over a set of signals.
+#[derive(Debug, Clone, PartialEq)]
+pub struct HorizonStats {
+    pub h: usize,
+    /// Signals whose bar t+h exists.
+    pub signals: usize,
+    /// Distinct symbols among them.
+    pub symbols: usize,
+    /// Distinct signal dates (the interval's clusters).
+    pub dates: usize,
+    /// Percent (0–100) of returns above 0.
+    pub win_pct: Option<f64>,
+    pub mean: Option<f64>,
+    pub median: Option<f64>,
+    pub p25: Option<f64>,
+    pub p75: Option<f64>,
+    pub profit_factor: Option<f64>,
+    pub baseline_mean: Option<f64>,
+    /// Bars in the baseline.
+    pub baseline_count: usize,
+    /// mean − baseline mean.
+    pub excess: Option<f64>,
+    /// 95% interval of the mean, cluster-robust by signal date.
+    pub ci95: Option<(f64, f64)>,
+}
+
+/// One point of the cumulative R curve (trades in signal-time order).
+#[derive(Debug, Clone, PartialEq)]
+pub struct CurvePoint {
+    pub time: i64,
+    pub symbol: String,
+    pub r: f64,
+    pub cum_r: f64,
+}
+
+/// The trade plan's outcome over a set of signals.
+#[derive(Debug, Clone, PartialEq)]
+pub struct PlanStats {
+    pub side: Side,
+    pub hold: usize,
+    /// Trades taken and closed.
+    pub trades: usize,
+    pub wins: usize,
+    pub win_pct: Option<f64>,
+    pub avg_r: Option<f64>,
+    /// Mean return per trade as a fraction of the entry (the same trades as
+    /// `avg_r`, in price terms rather than risk units).
+    pub expectancy: Option<f64>,
+    /// Largest fall of cumulative R from a running peak (starting at 0), ≥ 0.
+    pub max_drawdown_r: Option<f64>,
+    pub exits: BTreeMap<&'static str, usize>,
+    pub no_plan: usize,
+    pub no_entry: usize,
+    pub opened_outside: usize,
+    pub unfinished: usize,
+    pub curve: Vec<CurvePoint>,
+}
+
+/// Figures of one group of signals (a year or a regime).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Group {
+    pub key: String,
+    pub signals: usize,
+    pub horizons: Vec<HorizonStats>,
+    pub plan: PlanStats,
+}
+
+/// The whole backtest.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Report {
+    pub horizons: Vec<HorizonStats>,
+    pub plan: PlanStats,
+    pub by_year: Vec<Group>,
+    pub by_regime: Vec<Group>,
+    /// Every signal, ordered by (symbol, time).
+    pub signals: Vec<SignalRecord>,
+    pub regime_source: RegimeSource,
+    pub symbols: usize,
+    /// Bars of all symbols (the work done).
+    pub bars: usize,
+    /// Survivorship and sample-size statements, for the reader.
+    pub notes: Vec<String>,
+}
+
+/// Sum and count of returns per horizon.
+#[derive(Debug, Clone, Default)]
+struct Sums(Vec<(f64, usize)>);
+
+impl Sums {
+    fn new(k: usize) -> Sums {
+        Sums(vec![(0.0, 0); k])
+    }
+    fn add_all(&mut self, other: &Sums) {
+        for (a, b) in self.0.iter_mut().zip(&other.0) {
+            a.0 += b.0;
+            a.1 += b.1;
+        }
+    }
+}
+
+/// One symbol's share of the backtest.
+struct SymbolRun {
+    signals: Vec<SignalRecord>,
+    base: Sums,
+    base_year: Vec<(i32, Sums)>,
+    base_regime: Vec<Sums>,
+}
+
+/// Calendar-year lookup that recomputes only when a bar crosses a year end.
+struct YearOf {
+    year: i32,
+    start: i64,
+    end: i64,
+}
+
+impl YearOf {
+    fn new() -> YearOf {
+        YearOf {
+            year: 0,
+            start: 1,
+            end: 0,
+        }
+    }
+    fn at(&mut self, ms: i64) -> i32 {
+        if ms < self.start || ms >= self.end {
+            let y = chrono::DateTime::from_timestamp_millis(ms).map_or(1970, |d| d.year());
+            let ms_of = |y: i32| {
+                NaiveDate::from_ymd_opt(y, 1, 1)
+                    .and_then(|d| d.and_hms_opt(0, 0, 0))
+                    .map(|d| d.and_utc().timestamp_millis())
+            };
+            self.year = y;
+            // Outside chrono's range the cache is disabled (start > end).
+            match (ms_of(y), ms_of(y + 1)) {
+                (Some(s), Some(e)) => (self.start, self.end) = (s, e),
+                _ => (self.start, self.end) = (1, 0),
+            }
+        }
+        self.year
+    }
+}
+
+/// Calendar year (UTC) of an epoch-ms time.
+pub fn year_of(ms: i64) -> i32 {
+    YearOf::new().at(ms)
+}
+
+/// Runs the backtest of `scan` over `universe` (symbol, bars) on the current
+/// rayon pool.
+pub fn backtest(
+    scan: &Scan,
+    universe: &[(&str, &Bars)],
+    opts: &Options,
+) -> Result<Report, BacktestError> {
+    if universe.is_empty() {
+        return Err(BacktestError::NoSymbols);
+    }
+    if opts.horizons.is_empty() {
+        return Err(BacktestError::NoHorizons);
+    }
+    if let Some(&h) = opts.horizons.iter().find(|&&h| h == 0) {
+        return Err(BacktestError::BadHorizon(h));
+    }
+    if opts.hold == 0 {
+        return Err(BacktestError::BadHold);
+    }
+    if let (Some(from), Some(to)) = (opts.from, opts.to) {
+        if from > to {
+            return Err(BacktestError::EmptyWindow { from, to });
+        }
+    }
+    let mut order: Vec<(&str, &Bars)> = universe.to_vec();
+    order.sort_by(|a, b| a.0.cmp(b.0));
+    if let Some(w) = order.windows(2).find(|w| w[0].0 == w[1].0) {
+        return Err(BacktestError::DuplicateSymbol(w[0].0.to_string()));
+    }
+
+    let regimes = match order.iter().find(|(s, _)| *s == opts.benchmark) {
+        Some((s, bars)) => RegimeSeries::from_bars(RegimeSource::Benchmark(s.to_string()), bars),
+        None => RegimeSeries::equal_weighted(&order.iter().map(|(_, b)| *b).collect::<Vec<_>>()),
+    };
+
+    let runs: Vec<SymbolRun> = order
+        .par_iter()
+        .map_init(
+            || (scan.workspace(), Vec::new(), Vec::new()),
+            |(ws, codes, atr_14), (symbol, bars)| {
+                run_symbol(scan, symbol, bars, ws, (codes, atr_14), opts, &regimes)
+            },
+        )
+        .collect();
+
+    let k = opts.horizons.len();
+    let mut base = Sums::new(k);
+    let mut base_year: BTreeMap<i32, Sums> = BTreeMap::new();
+    let mut base_regime: Vec<Sums> = vec![Sums::new(k); REGIME_LABELS.len()];
+    let mut signals = Vec::new();
+    for run in runs {
+        base.add_all(&run.base);
+        for (y, s) in &run.base_year {
+            base_year
+                .entry(*y)
+                .or_insert_with(|| Sums::new(k))
+                .add_all(s);
+        }
+        for (acc, s) in base_regime.iter_mut().zip(&run.base_regime) {
+            acc.add_all(s);
+        }
+        signals.extend(run.signals);
+    }
+
+    let all: Vec<&SignalRecord> = signals.iter().collect();
+    let ((horizons, plan), (by_year, by_regime)) = rayon::join(
+        || (horizon_table(&all, opts, &base), plan_stats(&all, opts)),
+        || {
+            rayon::join(
+                || by_year(&signals, opts, &base_year),
+                || by_regime(&signals, opts, &base_regime),
+            )
+        },
+    );
+
+    let notes = notes(&order, &signals, &horizons, &regimes.source);
+    Ok(Report {
+        horizons,
+        plan,
+        by_year,
+        by_regime,
+        signals,
+        regime_source: regimes.source,
+        symbols: order.len(),
+        bars: order.iter().map(|(_, b)| b.len()).sum(),
+        notes,
+    })
+}
+
+fn by_year(
+    signals: &[SignalRecord],
+    opts: &Options,
+    base_year: &BTreeMap<i32, Sums>,
+) -> Vec<Group> {
+    let k = opts.horizons.len();
+    let years: BTreeSet<i32> = signals.iter().map(|s| s.year).collect();
+    years
+        .into_par_iter()
+        .map(|y| {
+            let group: Vec<&SignalRecord> = signals.iter().filter(|s| s.year == y).collect();
+            let b = base_year.get(&y).cloned().unwrap_or_else(|| Sums::new(k));
+            make_group(y.to_string(), &group, opts, &b)
+        })
+        .collect()
+}
+
+fn by_regime(signals: &[SignalRecord], opts: &Options, base_regime: &[Sums]) -> Vec<Group> {
+    (0..REGIME_LABELS.len())
+        .into_par_iter()
+        .filter_map(|code| {
+            let group: Vec<&SignalRecord> = signals
+                .iter()
+                .filter(|s| usize::from(s.regime) == code)
+                .collect();
+            (!group.is_empty()).then(|| {
+                make_group(
+                    REGIME_LABELS[code].to_string(),
+                    &group,
+                    opts,
+                    &base_regime[code],
+                )
+            })
+        })
+        .collect()
+}
+
+fn run_symbol(
+    scan: &Scan,
+    symbol: &str,
+    bars: &Bars,
+    ws: &mut super::lang::Workspace,
+    (codes, atr_14): (&mut Vec<u8>, &mut Vec<f64>),
+    opts: &Options,
+    regimes: &RegimeSeries,
+) -> SymbolRun {
+    let k = opts.horizons.len();
+    let mut out = SymbolRun {
+        signals: Vec::new(),
+        base: Sums::new(k),
+        base_year: Vec::new(),
+        base_regime: vec![Sums::new(k); REGIME_LABELS.len()],
+    };
+    let (time, open, close) = (bars.time(), bars.open(), bars.close());
+    let n = bars.len();
+    regimes.codes_for(time, codes);
+    let mut years = YearOf::new();
+    let (from, to) = (opts.from.unwrap_or(i64::MIN), opts.to.unwrap_or(i64::MAX));
+    let first = opts.after_fraction.map_or(0, |f| split_index(n, f));
+    let mut prep = scan.prepare(bars, ws, &opts.settings);
+    // ATR(14) for the plans, computed once per symbol on its first signal.
+    atr_14.clear();
+    let mut was_true = false;
+    for t in 0..n {
+        let cond = prep.condition_at(t);
+        let starts_run = cond == Some(true) && !was_true;
+        was_true = cond == Some(true);
+        if cond.is_none() || time[t] < from || time[t] > to || t < first {
+            continue;
+        }
+        let year = years.at(time[t]);
+        let regime = codes[t];
+        if t + 1 < n {
+            let entry = open[t + 1];
+            if out.base_year.last().map(|(y, _)| *y) != Some(year) {
+                out.base_year.push((year, Sums::new(k)));
+            }
+            for (j, &h) in opts.horizons.iter().enumerate() {
+                if t + h < n {
+                    let r = close[t + h] / entry - 1.0;
+                    out.base.0[j].0 += r;
+                    out.base.0[j].1 += 1;
+                    if let Some((_, s)) = out.base_year.last_mut() {
+                        s.0[j].0 += r;
+                        s.0[j].1 += 1;
+                    }
+                    let s = &mut out.base_regime[usize::from(regime)].0[j];
+                    s.0 += r;
+                    s.1 += 1;
+                }
+            }
+        }
+        if !starts_run {
+            continue;
+        }
+        let returns = opts
+            .horizons
+            .iter()
+            .map(|&h| (t + h < n).then(|| close[t + h] / open[t + 1] - 1.0))
+            .collect();
+        let plan = {
+            if atr_14.is_empty() {
+                atr_14.resize(n, f64::NAN);
+                atr(bars.high(), bars.low(), close, 14, atr_14);
+            }
+            let (c, f) = (close[t], plan_inputs(bars, t, atr_14));
+            let extreme = match opts.side {
+                Side::Long => bars.low()[t],
+                Side::Short => bars.high()[t],
+            };
+            trade_plan(opts.side, c, extreme, c * f.0, f.1, &opts.settings)
+        };
+        out.signals.push(SignalRecord {
+            symbol: symbol.to_string(),
+            index: t,
+            time: time[t],
+            year,
+            regime,
+            returns,
+            trade: trade::simulate(bars, t, plan.as_ref(), opts.hold),
+        });
+    }
+    out
+}
+
+/// The score's two plan inputs at bar `t` (SPEC §2.4): ATR(14) ÷ close and
+/// the 20-bar mean of close × volume, computed as `score::features_at` does
+/// (same kernel, same summation order, so the plan is identical) but without
+/// the rest of the score, which costs O(t) per call: a per-signal score made
+/// the backtest of `rsi(14) < 30` about four times slower (benches/backtest.rs).
+fn plan_inputs(bars: &Bars, t: usize, atr_14: &[f64]) -> (f64, f64) {
+    let (close, volume) = (bars.close(), bars.volume());
+    let atr_pct = atr_14[t] / close[t];
+    let dollar_vol_20 = if t + 1 >= 20 {
+        (t + 1 - 20..=t).map(|j| close[j] * volume[j]).sum::<f64>() / 20.0
+    } else {
+        f64::NAN
+    };
+    (atr_pct, dollar_vol_20)
+}
+
+fn make_group(key: String, group: &[&SignalRecord], opts: &Options, base: &Sums) -> Group {
+    let mut plan = plan_stats(group, opts);
+    // The curve is reported once, for all signals.
+    plan.curve.clear();
+    Group {
+        key,
+        signals: group.len(),
+        horizons: horizon_table(group, opts, base),
+        plan,
+    }
+}
+
+fn horizon_table(signals: &[&SignalRecord], opts: &Options, base: &Sums) -> Vec<HorizonStats> {
+    opts.horizons
+        .iter()
+        .enumerate()
+        .map(|(j, &h)| horizon_stats(signals, j, h, base.0[j]))
+        .collect()
+}
+
+/// The figures at horizon `h` (the options' `j`-th) over `signals`, ordered
+/// by (symbol, time) as the report's signals are.
+pub fn horizon_stats(
+    signals: &[&SignalRecord],
+    j: usize,
+    h: usize,
+    (base_sum, base_n): (f64, usize),
+) -> HorizonStats {
+    let mut values = Vec::new();
+    let mut times = Vec::new();
+    // Signals come grouped by symbol (ordered by symbol, then time), so a
+    // change of name is a new symbol; a set of names cost a third of the
+    // sequential merge on 170k signals (benches/backtest.rs).
+    let (mut symbols, mut last) = (0, None);
+    for s in signals {
+        if let Some(Some(r)) = s.returns.get(j) {
+            values.push(*r);
+            times.push(s.time);
+            if last != Some(s.symbol.as_str()) {
+                symbols += 1;
+                last = Some(s.symbol.as_str());
+            }
+        }
+    }
+    let n = values.len();
+    let mut dates = times.clone();
+    dates.sort_unstable();
+    dates.dedup();
+    let cluster: Vec<usize> = times
+        .iter()
+        .map(|t| dates.partition_point(|d| d < t))
+        .collect();
+    let mean = (n > 0).then(|| values.iter().sum::<f64>() / n as f64);
+    let mut sorted = values.clone();
+    sorted.sort_by(f64::total_cmp);
+    let baseline_mean = (base_n > 0).then(|| base_sum / base_n as f64);
+    HorizonStats {
+        h,
+        signals: n,
+        symbols,
+        dates: dates.len(),
+        win_pct: (n > 0)
+            .then(|| 100.0 * values.iter().filter(|&&r| r > 0.0).count() as f64 / n as f64),
+        mean,
+        median: stats::quantile_sorted(&sorted, 0.5),
+        p25: stats::quantile_sorted(&sorted, 0.25),
+        p75: stats::quantile_sorted(&sorted, 0.75),
+        profit_factor: stats::profit_factor(&values),
+        baseline_mean,
+        baseline_count: base_n,
+        excess: mean.zip(baseline_mean).map(|(m, b)| m - b),
+        ci95: stats::cluster_ci95(&values, &cluster, dates.len()),
+    }
+}
+
+/// The trade plan's figures over `signals` (ordered by symbol, then time);
+/// trades are taken in signal-time order (then symbol) for the R curve and
+/// its drawdown.
+pub fn plan_stats(signals: &[&SignalRecord], opts: &Options) -> PlanStats {
+    let mut p = PlanStats {
+        side: opts.side,
+        hold: opts.hold,
+        trades: 0,
+        wins: 0,
+        win_pct: None,
+        avg_r: None,
+        expectancy: None,
+        max_drawdown_r: None,
+        exits: BTreeMap::new(),
+        no_plan: 0,
+        no_entry: 0,
+        opened_outside: 0,
+        unfinished: 0,
+        curve: Vec::new(),
+    };
+    let mut closed: Vec<(&SignalRecord, &Trade)> = Vec::new();
+    for s in signals {
+        match &s.trade {
+            Outcome::Closed(t) => closed.push((s, t)),
+            Outcome::NoPlan => p.no_plan += 1,
+            Outcome::NoEntry => p.no_entry += 1,
+            Outcome::OpenedOutside => p.opened_outside += 1,
+            Outcome::Unfinished => p.unfinished += 1,
+        }
+    }
+    // Stable, and `signals` is ordered by (symbol, time): equal times stay in
+    // symbol order without comparing names.
+    closed.sort_by_key(|c| c.0.time);
+    let n = closed.len();
+    p.trades = n;
+    if n == 0 {
+        return p;
+    }
+    let (mut cum, mut peak, mut dd, mut sum_ret) = (0.0f64, 0.0f64, 0.0f64, 0.0);
+    for (s, t) in &closed {
+        cum += t.r;
+        peak = peak.max(cum);
+        dd = dd.max(peak - cum);
+        sum_ret += t.ret;
+        if t.r > 0.0 {
+            p.wins += 1;
+        }
+        *p.exits.entry(t.exit_reason.label()).or_insert(0) += 1;
+        p.curve.push(CurvePoint {
+            time: s.time,
+            symbol: s.symbol.clone(),
+            r: t.r,
+            cum_r: cum,
+        });
+    }
+    p.win_pct = Some(100.0 * p.wins as f64 / n as f64);
+    p.avg_r = Some(cum / n as f64);
+    p.expectancy = Some(sum_ret / n as f64);
+    p.max_drawdown_r = Some(dd);
+    p
+}
+
+fn notes(
+    order: &[(&str, &Bars)],
+    signals: &[SignalRecord],
+    horizons: &[HorizonStats],
+    regime: &RegimeSource,
+) -> Vec<String> {
+    let mut notes = Vec::new();
+    let last = order
+        .iter()
+        .filter_map(|(_, b)| b.time().last().copied())
+        .max();
+    let ended_early: Vec<&str> = order
+        .iter()
+        .filter(|(_, b)| b.time().last().copied() < last)
+        .map(|(s, _)| *s)
+        .collect();
+    let n = order.len();
+    let plural = |k: usize| if k == 1 { "" } else { "s" };
+    let last_date = last
+        .and_then(chrono::DateTime::from_timestamp_millis)
+        .map(|d| d.format("%Y-%m-%d").to_string())
+        .unwrap_or_default();
+    if ended_early.is_empty() {
+        notes.push(format!(
+            "{n} symbol{}, all with bars up to the last date {last_date} (survivorship: a universe of symbols that still trade leaves out those that were delisted, so results lean optimistic)",
+            plural(n)
+        ));
+    } else {
+        notes.push(format!(
+            "{n} symbol{}; {} stop before the last date {last_date} ({}); the rest still trade (survivorship: delisted symbols not in the data are missing)",
+            plural(n),
+            ended_early.len(),
+            ended_early.iter().take(5).copied().collect::<Vec<_>>().join(", ")
+        ));
+    }
+    let with = signals
+        .iter()
+        .map(|s| s.symbol.as_str())
+        .collect::<BTreeSet<_>>()
+        .len();
+    notes.push(format!(
+        "{} signal{} from {with} of {n} symbol{}",
+        signals.len(),
+        plural(signals.len()),
+        plural(n)
+    ));
+    for h in horizons {
+        if h.signals < FEW_SIGNALS {
+            notes.push(format!(
+                "h={}: only {} signal{} on {} date{}; treat the figures as anecdotes",
+                h.h,
+                h.signals,
+                plural(h.signals),
+                h.dates,
+                plural(h.dates)
+            ));
+        }
+    }
+    notes.push(format!("regime from the {}", regime.describe()));
+    notes.push(
+        "95% intervals are cluster-robust by signal date (signals on one date are not independent); overlap across nearby dates is not modelled"
+            .to_string(),
+    );
+    notes
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::engine::bars::Columns;
+    use crate::engine::score::score_at;
+
+    #[test]
+    fn plan_inputs_equal_the_scores_features_exactly() {
+        let mut c = Columns::default();
+        for i in 0..300 {
+            let x = i as f64;
+            let close = 50.0 + 10.0 * (x / 17.0).sin() + x / 30.0;
+            let open = close * (1.0 + 0.01 * (x / 5.0).cos());
+            c.push(
+                i,
+                open,
+                open.max(close) * 1.02,
+                open.min(close) * 0.97,
+                close,
+                1000.0 + x,
+            );
+        }
+        let bars = Bars::new("T", c).unwrap();
+        let mut atr_14 = vec![f64::NAN; bars.len()];
+        atr(bars.high(), bars.low(), bars.close(), 14, &mut atr_14);
+        for t in [0, 13, 14, 19, 20, 150, 299] {
+            let f = score_at(&bars, t, &Settings::default()).features;
+            let (a, d) = plan_inputs(&bars, t, &atr_14);
+            assert_eq!(a.to_bits(), f.atr_pct_14.to_bits(), "atr at {t}");
+            assert_eq!(
+                d.to_bits(),
+                f.dollar_vol_20.to_bits(),
+                "dollar volume at {t}"
+            );
+        }
+    }
+}
