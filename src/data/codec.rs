@@ -1,7 +1,7 @@
 //! Bars to bytes and back, for the bar cache: little-endian binary columns with
 //! a magic, a schema version and a checksum, so a corrupt or old entry is
 //! detected and dropped instead of trusted. Pure Rust; the IndexedDB store
-//! (src/web/store.rs) only moves these bytes.
+//! (src/web/store/) only moves these bytes.
 //!
 //! Layout (all little-endian):
 //!
