@@ -25,11 +25,8 @@ const DIST = path.resolve(ROOT, process.env.TECHNIC_DIST ?? 'dist');
 const FIXTURES = path.join(ROOT, 'tests', 'fixtures');
 const EXPR = 'close > 0';
 
-// Where the loader sends a keyed service's API key: 'query' (the service's
-// documented query parameter) or 'header' (`Authorization: Bearer <key>` for
-// Polygon, `Authorization: apikey <key>` for Twelve Data). The one line to
-// switch when the loader moves keys into the header.
-const KEY_IN = 'query';
+// Where the loader sends a keyed service's API key: only in the
+// Authorization header (Polygon `Bearer <key>`, Twelve Data `apikey <key>`).
 const KEY_HEADER = { polygon: (k) => `Bearer ${k}`, twelvedata: (k) => `apikey ${k}` };
 
 let app; // dist/ with COOP/COEP
@@ -438,19 +435,14 @@ function keyCarriers(log, key) {
   }));
 }
 
-/** Asserts the key reached the server only where KEY_IN says, on every data request. */
+/** Asserts the key reached the server only in the Authorization header, on every data request. */
 function assertKeyCarried(source, log, key) {
   const seen = keyCarriers(log, key);
   assert.ok(seen.length > 0, `${source}: the server saw data requests`);
   for (const r of seen) {
     assert.equal(r.path, false, `${source} ${r.symbol}: the key is not in the path`);
-    if (KEY_IN === 'header') {
-      assert.equal(r.authorization, KEY_HEADER[source](key), `${source} ${r.symbol}: the key is in the Authorization header`);
-      assert.equal(r.query, false, `${source} ${r.symbol}: the key is not in the query string`);
-    } else {
-      assert.equal(r.query, true, `${source} ${r.symbol}: the key is in the query string`);
-      assert.equal(r.authorization, null, `${source} ${r.symbol}: no Authorization header`);
-    }
+    assert.equal(r.authorization, KEY_HEADER[source](key), `${source} ${r.symbol}: the key is in the Authorization header`);
+    assert.equal(r.query, false, `${source} ${r.symbol}: the key is not in the query string`);
   }
 }
 
