@@ -508,6 +508,30 @@ fn polygon_next_url_is_followed_on_the_base_origin_only() {
     assert!(polygon::next_page_url("http://127.0.0.1:9", "http://127.0.0.1:10/v2/n").is_err());
 }
 
+/// Regression (found by the json_polygon fuzz target): an empty user part
+/// (`https://@api.polygon.io/…`) is the base's origin, but `fetch` refuses a
+/// URL with credentials; the next page is followed in its normalised form,
+/// and a next_url with a user or password is not followed at all.
+#[test]
+fn polygon_next_url_is_followed_in_normalised_form_and_never_with_credentials() {
+    assert_eq!(
+        polygon::next_page_url(polygon::BASE, "https://@api.polygon.io/v2/x?cursor=c").unwrap(),
+        "https://api.polygon.io/v2/x?cursor=c"
+    );
+    assert_eq!(
+        polygon::next_page_url(polygon::BASE, "https://API.Polygon.io/v2/x").unwrap(),
+        "https://api.polygon.io/v2/x"
+    );
+    for with_user in [
+        "https://user@api.polygon.io/v2/x",
+        "https://user:pw@api.polygon.io/v2/x",
+        "https://:pw@api.polygon.io/v2/x",
+    ] {
+        let e = polygon::next_page_url(polygon::BASE, with_user).unwrap_err();
+        message_with(&e, &["credentials", "not followed"]);
+    }
+}
+
 // ---- Twelve Data ----
 
 #[test]

@@ -156,7 +156,17 @@ pub fn next_page_url(base: &str, next_url: &str) -> Result<String, FormatError> 
             ),
         ));
     }
-    Ok(strip_key(next))
+    if !parsed.username().is_empty() || parsed.password().is_some() {
+        return Err(FormatError::request(
+            Service::Polygon,
+            next,
+            "next_url carries credentials: not followed",
+        ));
+    }
+    // The parsed form, not the text: `https://@api.polygon.io/…` (an empty
+    // user part, found by the json_polygon fuzz target) is the base's origin
+    // but is a URL `fetch` refuses; its normalised form is not.
+    Ok(strip_key(parsed.as_str()))
 }
 
 /// `url` without any `apiKey=` parameter.
