@@ -306,6 +306,26 @@ impl fmt::Display for Format {
     }
 }
 
+/// The `Authorization` header that carries a keyed service's `api_key` under
+/// `scheme` (`Bearer` for Polygon, `apikey` for Twelve Data), so the key never
+/// stands in a URL. An empty key is an error naming the (redacted) base.
+pub(crate) fn authorization(
+    service: Service,
+    base: &str,
+    api_key: &str,
+    scheme: &str,
+) -> Result<(&'static str, String), FormatError> {
+    let key = api_key.trim();
+    if key.is_empty() {
+        return Err(FormatError::request(
+            service,
+            base,
+            "no API key (enter one in the source settings)",
+        ));
+    }
+    Ok(("Authorization", format!("{scheme} {key}")))
+}
+
 /// Fills a URL template such as `http://host/data/{symbol}.csv` for one
 /// symbol (percent-encoded). The template must contain `{symbol}` and start
 /// with `http://` or `https://`; errors show the template redacted.

@@ -124,15 +124,7 @@ pub fn aggregates_url(base: &str, symbol: &str, from: i64, to: i64) -> Result<St
 /// which Polygon accepts in place of the `apiKey` parameter). An empty key
 /// is an error naming the (redacted) base.
 pub fn auth_header(base: &str, api_key: &str) -> Result<(&'static str, String), FormatError> {
-    let key = api_key.trim();
-    if key.is_empty() {
-        return Err(FormatError::request(
-            Service::Polygon,
-            base,
-            "no API key (enter one in the source settings)",
-        ));
-    }
-    Ok(("Authorization", format!("Bearer {key}")))
+    super::authorization(Service::Polygon, base, api_key, "Bearer")
 }
 
 /// The URL of the page the server named in `next_url`, followed only on the

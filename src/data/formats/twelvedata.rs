@@ -162,13 +162,5 @@ pub fn time_series_url(
 /// which Twelve Data accepts in place of the `apikey` parameter). An empty
 /// key is an error naming the (redacted) base.
 pub fn auth_header(base: &str, api_key: &str) -> Result<(&'static str, String), FormatError> {
-    let key = api_key.trim();
-    if key.is_empty() {
-        return Err(FormatError::request(
-            Service::TwelveData,
-            base,
-            "no API key (enter one in the source settings)",
-        ));
-    }
-    Ok(("Authorization", format!("apikey {key}")))
+    super::authorization(Service::TwelveData, base, api_key, "apikey")
 }
