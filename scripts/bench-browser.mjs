@@ -319,8 +319,9 @@ async function benchIndexedDb(o, dist) {
       const warm = await runScan(b.page, { timeout: 300_000 });
       results.push({ label: `after reload #${i + 1} (IndexedDB)`, scan: warm, counts: await dataCounts(b.page), requests: Object.keys(data.requests()).length });
     }
-    if (b.problems.length) console.log(`note: console errors: ${b.problems.slice(0, 5).join(' | ')}`);
   } finally {
+    // Also when a scan never ended: the page's errors say why.
+    if (b.problems.length) console.log(`note: console errors: ${b.problems.slice(0, 5).join(' | ')}`);
     await b.context.close();
     await app.close();
     await data.close();

@@ -10,5 +10,6 @@ pub mod indicators;
 pub mod lang;
 pub mod run;
 pub mod score;
+pub mod sync;
 
 pub use bars::{Bars, BarsError};

@@ -23,6 +23,7 @@ use std::sync::{Arc, Mutex};
 use super::bars::{Bars, BarsError};
 use super::lang::Scan;
 use super::score::{Score, Settings};
+use super::sync::lock_without_parking;
 use crate::data::csv::CsvError;
 use crate::data::fetch_policy::Failure;
 use crate::data::formats::FormatError;
@@ -297,7 +298,8 @@ impl Control {
             self.stop_because(StopReason::User);
             return;
         }
-        let _emitting = self.emitting.lock().unwrap_or_else(|p| p.into_inner());
+        // The page calls this: it must not park (see `super::sync`).
+        let _emitting = lock_without_parking(&self.emitting);
         self.stop_because(StopReason::User);
     }
 

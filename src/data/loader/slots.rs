@@ -6,13 +6,15 @@
 //! while later ones are ready. Plain `std`: tested natively.
 //!
 //! The page only ever holds the lock for a push and a notify (as rayon's own
-//! wake-ups do), never while waiting: the browser's main thread must not block.
+//! wake-ups do), and takes it without parking (`engine::sync`): a contended
+//! `lock` on the browser's main thread traps, and the scan never ended.
 
 use std::cmp::Reverse;
 use std::collections::{BinaryHeap, HashMap};
 use std::sync::{Condvar, Mutex, MutexGuard, OnceLock};
 
 use crate::engine::run::{BarSource, Loaded, Queue, SymbolError};
+use crate::engine::sync::lock_without_parking;
 
 /// One scan's slots (see the module doc).
 pub struct Slots {
@@ -54,8 +56,9 @@ impl Slots {
         self.values.is_empty()
     }
 
+    /// The lock as the page takes it (never parks; see `engine::sync`).
     fn state(&self) -> MutexGuard<'_, State> {
-        self.state.lock().unwrap_or_else(|p| p.into_inner())
+        lock_without_parking(&self.state)
     }
 
     /// Fills position `i` (a second fill is ignored) and wakes a worker.
@@ -112,7 +115,8 @@ fn take(state: &mut State, max: usize, out: &mut Vec<usize>) -> bool {
 impl Queue for Slots {
     fn next_batch(&self, max: usize, out: &mut Vec<usize>) -> bool {
         out.clear();
-        let mut state = self.state();
+        // Workers only: they may park, and the condvar needs a real wait.
+        let mut state = self.state.lock().unwrap_or_else(|p| p.into_inner());
         loop {
             if take(&mut state, max, out) {
                 return true;
