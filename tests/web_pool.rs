@@ -105,3 +105,38 @@ async fn several_jobs_in_flight_all_answer() {
     let expected: Vec<u64> = (0..16u64).map(|k| (0..=k * 1000).sum()).collect();
     assert_eq!(answers, expected);
 }
+
+/// Regression: a contended `Mutex::lock` on the page's thread parks it with
+/// `Atomics.wait`, which traps on a browser's main thread, so a warm
+/// 5,000-symbol scan that filled slots while a worker held their lock never
+/// ended. The page takes shared locks with `lock_without_parking`: here a
+/// worker holds the lock for a while and the page takes it meanwhile.
+#[wasm_bindgen_test]
+async fn the_page_takes_a_lock_a_worker_holds_without_trapping() {
+    use std::sync::atomic::{AtomicBool, Ordering};
+    use std::sync::{Arc, Mutex};
+    use technic::engine::sync::lock_without_parking;
+
+    started_pool().await;
+    let shared = Arc::new(Mutex::new(0u32));
+    let held = Arc::new(AtomicBool::new(false));
+    let worker = {
+        let (shared, held) = (shared.clone(), held.clone());
+        on_pool(move || {
+            let mut guard = shared.lock().unwrap();
+            held.store(true, Ordering::Release);
+            // A worker may park: its sleep is an Atomics.wait, allowed off the page.
+            std::thread::sleep(std::time::Duration::from_millis(200));
+            *guard = 7;
+        })
+    };
+    let page = async {
+        while !held.load(Ordering::Acquire) {
+            gloo_timers::future::TimeoutFuture::new(1).await;
+        }
+        // Contended now: `shared.lock()` here would trap.
+        *lock_without_parking(&shared)
+    };
+    let ((), seen) = futures::join!(worker, page);
+    assert_eq!(seen, 7, "the page got the lock only after the worker let go");
+}
