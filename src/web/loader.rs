@@ -132,26 +132,6 @@ fn warn(note: String) {
     web_sys::console::warn_1(&note.into());
 }
 
-/// The order symbols are loaded in: those the cache holds first, in key
-/// order (so each read-ahead chunk is one key range, which the store reads
-/// with two `getAll` requests instead of one `get` per symbol), then the
-/// rest in scan order. Slots are filled in any order; workers take the
-/// lowest ready scan position first.
-fn read_order(store: &BarStore, plan: &LoadPlan, symbols: &[String]) -> Vec<usize> {
-    let keys: Vec<CacheKey> = symbols.iter().map(|s| cache_key(&plan.key(s))).collect();
-    let mut held: Vec<(String, usize)> = Vec::new();
-    let mut rest: Vec<usize> = Vec::new();
-    for (i, key) in keys.iter().enumerate() {
-        if store.holds(key) {
-            held.push((key.id(), i));
-        } else {
-            rest.push(i);
-        }
-    }
-    held.sort_unstable();
-    held.into_iter().map(|(_, i)| i).chain(rest).collect()
-}
-
 /// Fills every slot with an imported symbol's bars, then closes the slots.
 pub fn fill_imported(symbols: &[String], slots: &Slots) {
     for (i, symbol) in symbols.iter().enumerate() {
@@ -180,23 +160,21 @@ pub async fn load_all(
 ) {
     let clock = WebClock;
     let stopped = || feed.transport().aborts.is_aborted();
-    let order = read_order(store, plan, symbols);
     // Chunks of READ_AHEAD symbols: one batch read from the cache each, then
     // up to the source's in-flight bound at once within the chunk.
-    for chunk in order.chunks(READ_AHEAD) {
+    for (c, chunk) in symbols.chunks(READ_AHEAD).enumerate() {
         if stopped() {
             break;
         }
-        let names: Vec<String> = chunk.iter().map(|&i| symbols[i].clone()).collect();
-        let ahead = ReadAhead::read(store, plan, &names).await;
+        let ahead = ReadAhead::read(store, plan, chunk).await;
         let ahead = &ahead;
-        futures::stream::iter(chunk.iter().copied().zip(names.iter()))
+        futures::stream::iter(chunk.iter().enumerate())
             .take_while(|_| futures::future::ready(!stopped()))
             .map(|(i, symbol)| {
                 let clock = &clock;
                 async move {
                     let loaded = load_symbol(ahead, feed, clock, plan, symbol, &warn).await;
-                    (i, loaded)
+                    (c * READ_AHEAD + i, loaded)
                 }
             })
             .buffer_unordered(feed.max_in_flight())

@@ -251,45 +251,6 @@ impl IdbBackend {
         settle(tx, OP).await
     }
 
-    /// Every entry with an id in `lo..=hi`, in key order: the ids and the
-    /// bytes (`None` for a value that is not a byte array), two `getAll`
-    /// requests in one transaction. Where the requested ids are most of the
-    /// ids in their range, this is several times faster than one `get` per
-    /// id (Chromium answers each request separately).
-    pub(super) async fn read_range(
-        &self,
-        lo: &str,
-        hi: &str,
-    ) -> Result<Vec<(String, Option<Vec<u8>>)>, StoreError> {
-        const OP: &str = "reading bars by key range";
-        let tx = self.transaction(&[BARS_STORE], IdbTransactionMode::Readonly, OP)?;
-        let bars = object_store(&tx, BARS_STORE, OP)?;
-        let range = web_sys::IdbKeyRange::bound(&JsValue::from_str(lo), &JsValue::from_str(hi))
-            .map_err(|e| js_error(OP, &e))?;
-        let keys = bars
-            .get_all_keys_with_key(&range)
-            .map_err(|e| js_error(OP, &e))?;
-        let values = bars
-            .get_all_with_key(&range)
-            .map_err(|e| js_error(OP, &e))?;
-        settle(tx, OP).await?;
-        let keys = result_array(&keys, OP)?;
-        let values = result_array(&values, OP)?;
-        self.count(|c| {
-            c.read_transactions += 1;
-            c.range_reads += 1;
-        });
-        // Both lists come in key order from one transaction.
-        Ok(keys
-            .iter()
-            .zip(values.iter())
-            .filter_map(|(k, v)| {
-                let bytes = v.dyn_into::<js_sys::Uint8Array>().ok().map(|a| a.to_vec());
-                Some((k.as_string()?, bytes))
-            })
-            .collect())
-    }
-
     fn transaction(
         &self,
         stores: &[&str],

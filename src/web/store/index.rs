@@ -80,14 +80,6 @@ impl LruIndex {
         self.slots.get(id).map(|s| &s.meta)
     }
 
-    /// How many ids lie in `lo..=hi` (string order).
-    pub fn count_between(&self, lo: &str, hi: &str) -> usize {
-        self.slots
-            .keys()
-            .filter(|id| id.as_str() >= lo && id.as_str() <= hi)
-            .count()
-    }
-
     /// Adds or replaces an entry (its metadata is written with it, so it is
     /// not dirty); it becomes the most recent among equal last-use times.
     /// Returns the entry it replaced.

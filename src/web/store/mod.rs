@@ -32,7 +32,6 @@ pub mod index;
 mod memory;
 
 use std::cell::{Cell, RefCell};
-use std::collections::HashMap;
 
 use crate::data::cache_policy::{LruEntry, TooLarge};
 use crate::data::codec;
@@ -62,14 +61,6 @@ pub const META_STORE: &str = "meta";
 /// Pending last uses that trigger a write without waiting for
 /// [`BarStore::flush_touches`], so a long scan never holds an unbounded batch.
 pub const TOUCH_BATCH_LIMIT: usize = 1_000;
-
-/// Fewest known ids a read does by key range (below it, one `get` each costs
-/// less than reading a range).
-const RANGE_READ_MIN: usize = 8;
-
-/// A range read may bring back at most this many times the entries asked
-/// for (the rest of the range is other symbols' entries, read and dropped).
-const RANGE_READ_WASTE: usize = 2;
 
 /// Which store is in use (the status line says so).
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -222,8 +213,6 @@ pub struct StoreCounters {
     pub meta_records_read: usize,
     pub read_transactions: usize,
     pub write_transactions: usize,
-    /// Reads done by key range (`getAll`) rather than one `get` per id.
-    pub range_reads: usize,
 }
 
 /// A cache hit with what the freshness rule needs.
@@ -367,7 +356,15 @@ impl BarStore {
                     })
                 })
                 .collect(),
-            Backend::IndexedDb(db) => self.read_idb(db, &ids).await?,
+            Backend::IndexedDb(db) => {
+                // Metadata only for entries the index does not know
+                // (written by another tab since this one opened).
+                let with_meta: Vec<bool> = {
+                    let index = self.index.borrow();
+                    ids.iter().map(|id| index.get(id).is_none()).collect()
+                };
+                db.read(&ids, &with_meta).await?
+            }
         };
 
         let mut out = Vec::with_capacity(keys.len());
@@ -415,69 +412,6 @@ impl BarStore {
             self.delete_ids(&drop_ids).await?;
         }
         Ok(out)
-    }
-
-    /// The raw entries of `ids` from IndexedDB. Ids the index knows are read
-    /// by key range when they are most of the index's ids between the lowest
-    /// and highest of them (a chunk of one endpoint's symbols in key order,
-    /// as the loader asks for them): two `getAll` requests instead of one
-    /// `get` per id. Otherwise, and for ids the index does not know (written
-    /// by another tab since this one opened; read with their metadata), one
-    /// `get` each, all in one transaction.
-    async fn read_idb(
-        &self,
-        db: &IdbBackend,
-        ids: &[String],
-    ) -> Result<Vec<Option<RawEntry>>, StoreError> {
-        let with_meta: Vec<bool> = {
-            let index = self.index.borrow();
-            ids.iter().map(|id| index.get(id).is_none()).collect()
-        };
-        let known = || {
-            ids.iter()
-                .zip(&with_meta)
-                .filter(|(_, &unknown)| !unknown)
-                .map(|(id, _)| id.as_str())
-        };
-        let (count, lo, hi) = (known().count(), known().min(), known().max());
-        let range = match (lo, hi) {
-            (Some(lo), Some(hi)) if count >= RANGE_READ_MIN => {
-                let spanned = self.index.borrow().count_between(lo, hi);
-                (spanned <= RANGE_READ_WASTE * count).then(|| (lo.to_string(), hi.to_string()))
-            }
-            _ => None,
-        };
-        let Some((lo, hi)) = range else {
-            return db.read(ids, &with_meta).await;
-        };
-        let found: HashMap<String, Option<Vec<u8>>> =
-            db.read_range(&lo, &hi).await?.into_iter().collect();
-        let unknown: Vec<String> = ids
-            .iter()
-            .zip(&with_meta)
-            .filter(|(_, &unknown)| unknown)
-            .map(|(id, _)| id.clone())
-            .collect();
-        let mut unknown_read = if unknown.is_empty() {
-            Vec::new()
-        } else {
-            db.read(&unknown, &vec![true; unknown.len()]).await?
-        }
-        .into_iter();
-        Ok(ids
-            .iter()
-            .zip(&with_meta)
-            .map(|(id, &unknown)| {
-                if unknown {
-                    unknown_read.next().flatten()
-                } else {
-                    found.get(id).map(|bytes| RawEntry {
-                        bytes: bytes.clone(),
-                        meta: None,
-                    })
-                }
-            })
-            .collect())
     }
 
     /// Stores complete, validated bars (never call it with a partial
@@ -592,11 +526,6 @@ impl BarStore {
     /// last use reaches the database with [`BarStore::flush_touches`], or by
     /// itself once [`TOUCH_BATCH_LIMIT`] uses are pending. An unknown key is
     /// ignored.
-    /// Whether the store holds an entry under `key` (by its index: no read).
-    pub fn holds(&self, key: &CacheKey) -> bool {
-        self.index.borrow().get(&key.id()).is_some()
-    }
-
     pub fn touch(&self, key: &CacheKey) {
         self.touch_at(key, js_sys::Date::now());
     }
