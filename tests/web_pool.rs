@@ -138,5 +138,8 @@ async fn the_page_takes_a_lock_a_worker_holds_without_trapping() {
         *lock_without_parking(&shared)
     };
     let ((), seen) = futures::join!(worker, page);
-    assert_eq!(seen, 7, "the page got the lock only after the worker let go");
+    assert_eq!(
+        seen, 7,
+        "the page got the lock only after the worker let go"
+    );
 }

@@ -14,6 +14,7 @@ use idb::{Factory, ObjectStoreParams, TransactionMode};
 use technic::data::cache_policy::{Lru, LruEntry};
 use technic::data::codec::{self, CodecError, SCHEMA_VERSION};
 use technic::data::synthetic;
+use technic::engine::bars::Columns;
 use technic::engine::Bars;
 use technic::web::store::index::{EntryMeta, LruIndex};
 use technic::web::store::{
@@ -37,8 +38,33 @@ async fn fresh(name: &str) -> String {
     name
 }
 
+/// Bars whose prices and volumes are not short decimals (the market's
+/// cents scaled by a factor with a long mantissa), so the codec stores them
+/// raw and every entry of `n` bars has the same size, [`entry_size`]: the
+/// quotas below are counted in entries.
 fn bars(index: usize, n: usize) -> Bars {
-    synthetic::bars(7, index, n)
+    let b = synthetic::bars(7, index, n);
+    let f = |v: &[f64]| -> Vec<f64> { v.iter().map(|x| x * 1.000_000_123_456_789).collect() };
+    let cols = Columns {
+        time: b.time().to_vec(),
+        open: f(b.open()),
+        high: f(b.high()),
+        low: f(b.low()),
+        close: f(b.close()),
+        volume: f(b.volume()),
+    };
+    Bars::new(&synthetic::symbol_name(index), cols).expect("scaled bars stay valid")
+}
+
+/// The stored size of an entry of `n` [`bars`] (the same for every index).
+fn entry_size(n: usize) -> usize {
+    let size = codec::encode(&bars(0, n)).len();
+    assert_eq!(
+        codec::encode(&bars(3, n)).len(),
+        size,
+        "raw entries differ in size"
+    );
+    size
 }
 
 /// Writes `value` under `id` into `store` directly, bypassing `BarStore`.
@@ -121,7 +147,7 @@ async fn bars_round_trip_through_indexeddb() {
             .as_f64()
             .unwrap()
     };
-    assert_eq!(field("bytes") as usize, codec::encoded_len(500));
+    assert_eq!(field("bytes") as usize, entry_size(500));
     assert_eq!(field("bars"), 500.0);
     assert!(field("savedAt") > 1.6e12 && field("lastUsed") >= field("savedAt"));
 
@@ -306,7 +332,7 @@ async fn stats_count_entries_and_bytes_and_clear_empties() {
         )
         .await
         .unwrap();
-    let expected_bytes: usize = sizes.iter().map(|&n| codec::encoded_len(n)).sum();
+    let expected_bytes: usize = sizes.iter().map(|&n| entry_size(n)).sum();
     assert_eq!(
         store.stats().await.unwrap(),
         CacheStats {
@@ -327,7 +353,7 @@ async fn stats_count_entries_and_bytes_and_clear_empties() {
     assert_eq!(after_delete.entries, 2);
     assert_eq!(
         after_delete.bytes as usize,
-        expected_bytes - codec::encoded_len(250)
+        expected_bytes - entry_size(250)
     );
 
     store.clear().await.unwrap();
@@ -389,7 +415,7 @@ async fn a_failed_open_falls_back_to_memory_with_a_reason() {
         store.stats().await.unwrap(),
         CacheStats {
             entries: 1,
-            bytes: codec::encoded_len(30) as u64
+            bytes: entry_size(30) as u64
         }
     );
     assert!(store.put(&key, &Bars::default()).await.is_err());
@@ -431,7 +457,7 @@ async fn an_entry_comes_back_with_its_save_time_and_size() {
         let after = js_sys::Date::now() as i64;
         let entry = store.get_entry(&key).await.unwrap().expect("a hit");
         assert_eq!(entry.bars, bars(1, 50));
-        assert_eq!(entry.bytes, codec::encoded_len(50) as u64);
+        assert_eq!(entry.bytes, entry_size(50) as u64);
         assert!(
             (before..=after).contains(&entry.saved_at_ms),
             "{before} <= {} <= {after} ({:?})",
@@ -460,7 +486,7 @@ async fn touch_marks_last_use_and_keeps_the_save_time() {
         assert_eq!(listed.len(), 1, "{:?}", store.kind());
         assert_eq!(listed[0].key, key.id());
         assert_eq!(listed[0].last_used_ms, later as i64);
-        assert_eq!(listed[0].size_bytes, codec::encoded_len(20) as u64);
+        assert_eq!(listed[0].size_bytes, entry_size(20) as u64);
         let again = store.get_entry(&key).await.unwrap().unwrap();
         assert_eq!(again.saved_at_ms, entry.saved_at_ms);
         assert_eq!(store.stats().await.unwrap().entries, 1);
@@ -473,7 +499,7 @@ async fn touch_marks_last_use_and_keeps_the_save_time() {
 #[wasm_bindgen_test]
 async fn the_least_recently_used_entries_are_evicted_to_fit_the_quota() {
     for store in both_backends("lru").await {
-        let size = codec::encoded_len(100) as u64;
+        let size = entry_size(100) as u64;
         let keys: Vec<CacheKey> = (0..4)
             .map(|i| CacheKey::daily("url", "", &format!("S{i}")))
             .collect();
@@ -674,7 +700,7 @@ async fn puts_never_read_the_metadata_back() {
     assert_eq!((opened.index_loads, opened.read_transactions), (1, 1));
     let n = 2_000;
     let kept = 1_500;
-    let size = codec::encoded_len(5) as u64;
+    let size = entry_size(5) as u64;
     let quota = size * kept as u64;
     let key = |i: usize| CacheKey::daily("synthetic-5000", "", &synthetic::symbol_name(i));
     let mut evicted = 0;
@@ -840,7 +866,7 @@ fn dom_exception_names_map_to_their_variants() {
 
 #[wasm_bindgen_test]
 async fn a_full_memory_store_refuses_a_write_as_quota_exceeded_and_stays_bounded() {
-    let size = codec::encoded_len(50) as u64;
+    let size = entry_size(50) as u64;
     let capacity = size * 4;
     let store = BarStore::in_memory_with_capacity("test", capacity);
     let key = |i: usize| CacheKey::daily("sample", "", &format!("M{i:02}"));
@@ -887,7 +913,7 @@ async fn a_full_memory_store_refuses_a_write_as_quota_exceeded_and_stays_bounded
 #[wasm_bindgen_test]
 async fn concurrent_writes_never_overshoot_the_quota() {
     for store in both_backends("concurrent").await {
-        let size = codec::encoded_len(30) as u64;
+        let size = entry_size(30) as u64;
         let quota = size * 3;
         let keys: Vec<CacheKey> = (0..8)
             .map(|i| CacheKey::daily("sample", "", &format!("C{i}")))
@@ -1035,7 +1061,9 @@ async fn benchmark_reading_entries_after_a_reopen() {
     let n: usize = option_env!("TECHNIC_BENCH_SYMBOLS")
         .and_then(|v| v.parse().ok())
         .unwrap_or(1_000);
-    let per = 300;
+    let per: usize = option_env!("TECHNIC_BENCH_BARS")
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(300);
     let name = fresh("bench").await;
     drop(BarStore::try_open_named(&name).await.unwrap());
     let keys: Vec<CacheKey> = (0..n)
@@ -1043,7 +1071,8 @@ async fn benchmark_reading_entries_after_a_reopen() {
         .collect();
     let ids: Vec<String> = keys.iter().map(CacheKey::id).collect();
     // The same bars under every key: seeding stays quick, reads decode each.
-    let encoded = codec::encode(&bars(0, per));
+    // The market's own bars (cents, whole volumes), as a service's are.
+    let encoded = codec::encode(&synthetic::bars(7, 0, per));
     for chunk in ids.chunks(1_000) {
         raw_seed(&name, chunk, &encoded, per).await;
     }
