@@ -16,7 +16,15 @@ OUT="$STAGE/st"
 # .cargo/config.toml for wasm32 only, so std and the crates are built again
 # without atomics, beside (not over) the threaded ones.
 TARGET_DIR="${CARGO_TARGET_DIR:-target}"
+#
+# No LTO and more codegen units: this build compiles every crate again in
+# each CI run, and so it takes about half the time; wasm-opt -O3 below still
+# optimises the whole module (scan speed side by side: node
+# scripts/bench-browser.mjs --only scan). Set through the environment rather
+# than a profile of its own, so the host tools stay shared (a named profile
+# builds them again in its own directory).
 RUSTFLAGS="-C target-feature=+bulk-memory,+mutable-globals,+simd128" \
+CARGO_PROFILE_RELEASE_LTO=false CARGO_PROFILE_RELEASE_CODEGEN_UNITS=16 \
   cargo build --release --locked --offline --target wasm32-unknown-unknown --bin technic-web
 WASM="$TARGET_DIR/wasm32-unknown-unknown/release/technic-web.wasm"
 rm -rf "$OUT"

@@ -10,11 +10,16 @@
 # Build sharing (why the steps are shaped this way): every wasm step uses the
 # release profile, the flags of .cargo/config.toml and one target directory
 # (CARGO_TARGET_DIR, default target/), so the wasm-bindgen tests and Trunk's
-# threaded build compile std and the dependencies once between them; the wasm
-# clippy shares their build scripts and proc-macros. The single-threaded build
-# (scripts/build-st.sh) needs other target features, so only its host tools
-# are shared. Native clippy (check) and native tests (dev) share build scripts
-# and proc-macros.
+# threaded build compile std and the dependencies once between them. The
+# single-threaded build (scripts/build-st.sh) needs other target features, so
+# it compiles everything again, in the cheaper `release-st` profile.
+#
+# Clippy rides on the builds the tests need anyway: clippy-driver is a rustc
+# driver, and set as cargo's workspace wrapper (what `cargo clippy` itself does
+# before running `cargo check`) it lints this package's crates while compiling
+# them for real. The same lints and `-D warnings` as `cargo clippy`, without a
+# second check build of every dependency in another profile (that was 91 s
+# native and 142 s wasm on 2 cores: docs/ci-timings.md).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export PATH="$HOME/.cargo/bin:$PWD/node_modules/.bin:$PATH"
@@ -73,11 +78,17 @@ fi
 step "cargo fmt --check"
 cargo fmt --all -- --check
 
-step "native: cargo clippy --all-targets -D warnings"
-cargo clippy --all-targets --locked -- -D warnings
+# `cargo clippy -- -D warnings`, as a wrapper around any cargo build.
+with_lints() {
+  RUSTC_WORKSPACE_WRAPPER="$(rustup which clippy-driver)" \
+  CLIPPY_ARGS="-D__CLIPPY_HACKERY__warnings__CLIPPY_HACKERY__" "$@"
+}
+
+step "native: build every target with clippy's lints (-D warnings)"
+with_lints cargo test --locked --all-targets --no-run
 
 step "native: cargo test (unit, integration, CLI, doc)"
-cargo test --locked
+with_lints cargo test --locked
 
 if [ "${1:-}" = "--native-only" ]; then
   echo "native tests passed (browser tests not run: --native-only)"
@@ -88,15 +99,17 @@ step "browser tools (scripts/setup.sh: installs only what is missing)"
 scripts/setup.sh
 cargo fetch --locked
 
-step "wasm: cargo clippy --release (threaded) -D warnings"
-cargo clippy --locked --release --target wasm32-unknown-unknown --lib --bins -- -D warnings
+step "wasm: the app and its browser tests built with clippy's lints (--release)"
+# Release, like Trunk's build below, so that build reuses every compiled
+# dependency (the app's own crate is compiled again there, without clippy).
+with_lints cargo build --locked --release --target wasm32-unknown-unknown --lib --bin technic-web
+with_lints cargo test --locked --release --target wasm32-unknown-unknown --test web_store --test web_pool --no-run
 
-step "wasm: wasm-bindgen tests in headless Chromium (--release)"
-# Release, like Trunk's build below, so that build reuses every compiled crate.
+step "wasm: wasm-bindgen tests in headless Chromium"
 CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_RUNNER=wasm-bindgen-test-runner \
 CHROMEDRIVER=/usr/bin/chromedriver \
 WASM_BINDGEN_TEST_TIMEOUT="${WASM_BINDGEN_TEST_TIMEOUT:-120}" \
-  cargo test --locked --release --target wasm32-unknown-unknown --test web_store --test web_pool
+  with_lints cargo test --locked --release --target wasm32-unknown-unknown --test web_store --test web_pool
 
 step "trunk build: threaded dist/ and single-threaded dist/st/"
 st_time="$(mktemp)"
