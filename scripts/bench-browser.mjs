@@ -319,7 +319,8 @@ async function benchIndexedDb(o, dist) {
       }, names.join('\n'));
       await b.page.locator(sel('scan-input')).fill(o.expr);
     };
-    await openApp(b.page, app.url);
+    // TECHNIC_BENCH_QUERY=?threads=1 and the like: the same path with another pool.
+    await openApp(b.page, `${app.url}${process.env.TECHNIC_BENCH_QUERY ?? ''}`);
     await configure();
     data.reset();
     const fill = await runScan(b.page, { timeout: 900_000 });
