@@ -25,14 +25,17 @@
 //! each symbol's work is sequential and its results merged in symbol order.
 
 pub mod market;
+mod notes;
 pub mod params;
+pub mod path;
+pub mod progress;
 pub mod stats;
 pub mod trade;
 pub mod walk;
+mod year;
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use chrono::{Datelike, NaiveDate};
 use rayon::prelude::*;
 
 use super::bars::Bars;
@@ -40,7 +43,12 @@ use super::indicators::atr;
 use super::lang::Scan;
 use super::score::{trade_plan, Settings, Side};
 pub use market::{RegimeSeries, RegimeSource, REGIME_LABELS};
+use notes::notes;
+pub use path::AveragePath;
+pub use progress::{Ended, Watch};
 pub use trade::{Exit, Outcome, Trade};
+pub use year::year_of;
+use year::YearOf;
 
 /// Default forward horizons, in bars.
 pub const DEFAULT_HORIZONS: [usize; 4] = [1, 5, 10, 20];
@@ -108,6 +116,10 @@ pub enum BacktestError {
     EmptyWindow { from: i64, to: i64 },
     #[error("symbol {0} appears twice")]
     DuplicateSymbol(String),
+    /// Stopped through its [`Watch`] (only [`backtest`] reports it this way;
+    /// [`backtest_watched`] returns [`Ended::Stopped`]).
+    #[error("the backtest was stopped")]
+    Stopped,
 }
 
 /// One signal and what followed it.
@@ -233,45 +245,10 @@ struct SymbolRun {
     base: Sums,
     base_year: Vec<(i32, Sums)>,
     base_regime: Vec<Sums>,
-}
-
-/// Calendar-year lookup that recomputes only when a bar crosses a year end.
-struct YearOf {
-    year: i32,
-    start: i64,
-    end: i64,
-}
-
-impl YearOf {
-    fn new() -> YearOf {
-        YearOf {
-            year: 0,
-            start: 1,
-            end: 0,
-        }
-    }
-    fn at(&mut self, ms: i64) -> i32 {
-        if ms < self.start || ms >= self.end {
-            let y = chrono::DateTime::from_timestamp_millis(ms).map_or(1970, |d| d.year());
-            let ms_of = |y: i32| {
-                NaiveDate::from_ymd_opt(y, 1, 1)
-                    .and_then(|d| d.and_hms_opt(0, 0, 0))
-                    .map(|d| d.and_utc().timestamp_millis())
-            };
-            self.year = y;
-            // Outside chrono's range the cache is disabled (start > end).
-            match (ms_of(y), ms_of(y + 1)) {
-                (Some(s), Some(e)) => (self.start, self.end) = (s, e),
-                _ => (self.start, self.end) = (1, 0),
-            }
-        }
-        self.year
-    }
-}
-
-/// Calendar year (UTC) of an epoch-ms time.
-pub fn year_of(ms: i64) -> i32 {
-    YearOf::new().at(ms)
+    /// Sums of the return at each bar offset 1..=path_len after a signal's
+    /// entry, and after every baseline bar's.
+    path_signals: Sums,
+    path_base: Sums,
 }
 
 /// Runs the backtest of `scan` over `universe` (symbol, bars) on the current
@@ -281,6 +258,23 @@ pub fn backtest(
     universe: &[(&str, &Bars)],
     opts: &Options,
 ) -> Result<Report, BacktestError> {
+    match backtest_watched(scan, universe, opts, 0, &Watch::new())? {
+        Ended::Done { report, .. } => Ok(*report),
+        // Nobody else holds this watch, so nothing can have stopped it.
+        Ended::Stopped { .. } => Err(BacktestError::Stopped),
+    }
+}
+
+/// [`backtest`] with per-symbol progress and a stop (both through `watch`,
+/// checked between symbols), and the average path after a signal and of the
+/// baseline at every bar offset `1..=path_len` (0: none).
+pub fn backtest_watched(
+    scan: &Scan,
+    universe: &[(&str, &Bars)],
+    opts: &Options,
+    path_len: usize,
+    watch: &Watch,
+) -> Result<Ended, BacktestError> {
     if universe.is_empty() {
         return Err(BacktestError::NoSymbols);
     }
@@ -309,23 +303,46 @@ pub fn backtest(
         None => RegimeSeries::equal_weighted(&order.iter().map(|(_, b)| *b).collect::<Vec<_>>()),
     };
 
-    let runs: Vec<SymbolRun> = order
+    watch.set_total(order.len());
+    let runs: Vec<Option<SymbolRun>> = order
         .par_iter()
         .map_init(
             || (scan.workspace(), Vec::new(), Vec::new()),
             |(ws, codes, atr_14), (symbol, bars)| {
-                run_symbol(scan, symbol, bars, ws, (codes, atr_14), opts, &regimes)
+                if watch.is_stopped() {
+                    return None;
+                }
+                let run = run_symbol(
+                    scan,
+                    symbol,
+                    bars,
+                    ws,
+                    (codes, atr_14),
+                    (opts, path_len),
+                    &regimes,
+                );
+                watch.symbol_done();
+                Some(run)
             },
         )
         .collect();
+    if watch.is_stopped() {
+        return Ok(Ended::Stopped {
+            done: watch.done(),
+            total: order.len(),
+        });
+    }
+    let runs = runs.into_iter().flatten();
 
     let k = opts.horizons.len();
     let mut base = Sums::new(k);
     let mut base_year: BTreeMap<i32, Sums> = BTreeMap::new();
     let mut base_regime: Vec<Sums> = vec![Sums::new(k); REGIME_LABELS.len()];
     let mut signals = Vec::new();
+    let mut path = AveragePath::new(path_len);
     for run in runs {
         base.add_all(&run.base);
+        path.add(&run.path_signals.0, &run.path_base.0);
         for (y, s) in &run.base_year {
             base_year
                 .entry(*y)
@@ -350,7 +367,7 @@ pub fn backtest(
     );
 
     let notes = notes(&order, &signals, &horizons, &regimes.source);
-    Ok(Report {
+    let report = Report {
         horizons,
         plan,
         by_year,
@@ -360,6 +377,10 @@ pub fn backtest(
         symbols: order.len(),
         bars: order.iter().map(|(_, b)| b.len()).sum(),
         notes,
+    };
+    Ok(Ended::Done {
+        report: Box::new(report),
+        path,
     })
 }
 
@@ -406,7 +427,7 @@ fn run_symbol(
     bars: &Bars,
     ws: &mut super::lang::Workspace,
     (codes, atr_14): (&mut Vec<u8>, &mut Vec<f64>),
-    opts: &Options,
+    (opts, path_len): (&Options, usize),
     regimes: &RegimeSeries,
 ) -> SymbolRun {
     let k = opts.horizons.len();
@@ -415,6 +436,8 @@ fn run_symbol(
         base: Sums::new(k),
         base_year: Vec::new(),
         base_regime: vec![Sums::new(k); REGIME_LABELS.len()],
+        path_signals: Sums::new(path_len),
+        path_base: Sums::new(path_len),
     };
     let (time, open, close) = (bars.time(), bars.open(), bars.close());
     let n = bars.len();
@@ -453,6 +476,10 @@ fn run_symbol(
                     s.0 += r;
                     s.1 += 1;
                 }
+            }
+            path::add_returns(&mut out.path_base.0, close, t, entry);
+            if starts_run {
+                path::add_returns(&mut out.path_signals.0, close, t, entry);
             }
         }
         if !starts_run {
@@ -639,72 +666,6 @@ pub fn plan_stats(signals: &[&SignalRecord], opts: &Options) -> PlanStats {
     p.expectancy = Some(sum_ret / n as f64);
     p.max_drawdown_r = Some(dd);
     p
-}
-
-fn notes(
-    order: &[(&str, &Bars)],
-    signals: &[SignalRecord],
-    horizons: &[HorizonStats],
-    regime: &RegimeSource,
-) -> Vec<String> {
-    let mut notes = Vec::new();
-    let last = order
-        .iter()
-        .filter_map(|(_, b)| b.time().last().copied())
-        .max();
-    let ended_early: Vec<&str> = order
-        .iter()
-        .filter(|(_, b)| b.time().last().copied() < last)
-        .map(|(s, _)| *s)
-        .collect();
-    let n = order.len();
-    let plural = |k: usize| if k == 1 { "" } else { "s" };
-    let last_date = last
-        .and_then(chrono::DateTime::from_timestamp_millis)
-        .map(|d| d.format("%Y-%m-%d").to_string())
-        .unwrap_or_default();
-    if ended_early.is_empty() {
-        notes.push(format!(
-            "{n} symbol{}, all with bars up to the last date {last_date} (survivorship: a universe of symbols that still trade leaves out those that were delisted, so results lean optimistic)",
-            plural(n)
-        ));
-    } else {
-        notes.push(format!(
-            "{n} symbol{}; {} stop before the last date {last_date} ({}); the rest still trade (survivorship: delisted symbols not in the data are missing)",
-            plural(n),
-            ended_early.len(),
-            ended_early.iter().take(5).copied().collect::<Vec<_>>().join(", ")
-        ));
-    }
-    let with = signals
-        .iter()
-        .map(|s| s.symbol.as_str())
-        .collect::<BTreeSet<_>>()
-        .len();
-    notes.push(format!(
-        "{} signal{} from {with} of {n} symbol{}",
-        signals.len(),
-        plural(signals.len()),
-        plural(n)
-    ));
-    for h in horizons {
-        if h.signals < FEW_SIGNALS {
-            notes.push(format!(
-                "h={}: only {} signal{} on {} date{}; treat the figures as anecdotes",
-                h.h,
-                h.signals,
-                plural(h.signals),
-                h.dates,
-                plural(h.dates)
-            ));
-        }
-    }
-    notes.push(format!("regime from the {}", regime.describe()));
-    notes.push(
-        "95% intervals are cluster-robust by signal date (signals on one date are not independent); overlap across nearby dates is not modelled"
-            .to_string(),
-    );
-    notes
 }
 
 #[cfg(test)]
