@@ -275,34 +275,7 @@ pub fn backtest_watched(
     path_len: usize,
     watch: &Watch,
 ) -> Result<Ended, BacktestError> {
-    if universe.is_empty() {
-        return Err(BacktestError::NoSymbols);
-    }
-    if opts.horizons.is_empty() {
-        return Err(BacktestError::NoHorizons);
-    }
-    if let Some(&h) = opts.horizons.iter().find(|&&h| h == 0) {
-        return Err(BacktestError::BadHorizon(h));
-    }
-    if opts.hold == 0 {
-        return Err(BacktestError::BadHold);
-    }
-    if let (Some(from), Some(to)) = (opts.from, opts.to) {
-        if from > to {
-            return Err(BacktestError::EmptyWindow { from, to });
-        }
-    }
-    let mut order: Vec<(&str, &Bars)> = universe.to_vec();
-    order.sort_by(|a, b| a.0.cmp(b.0));
-    if let Some(w) = order.windows(2).find(|w| w[0].0 == w[1].0) {
-        return Err(BacktestError::DuplicateSymbol(w[0].0.to_string()));
-    }
-
-    let regimes = match order.iter().find(|(s, _)| *s == opts.benchmark) {
-        Some((s, bars)) => RegimeSeries::from_bars(RegimeSource::Benchmark(s.to_string()), bars),
-        None => RegimeSeries::equal_weighted(&order.iter().map(|(_, b)| *b).collect::<Vec<_>>()),
-    };
-
+    let Prepared { order, regimes } = prepare(universe, opts)?;
     watch.set_total(order.len());
     let runs: Vec<Option<SymbolRun>> = order
         .par_iter()
@@ -332,8 +305,64 @@ pub fn backtest_watched(
             total: order.len(),
         });
     }
-    let runs = runs.into_iter().flatten();
+    Ok(aggregate(
+        &order,
+        regimes,
+        runs.into_iter().flatten(),
+        opts,
+        path_len,
+    ))
+}
 
+/// The checked, ordered universe and its regime series.
+struct Prepared<'a> {
+    order: Vec<(&'a str, &'a Bars)>,
+    regimes: RegimeSeries,
+}
+
+fn prepare<'a>(
+    universe: &[(&'a str, &'a Bars)],
+    opts: &Options,
+) -> Result<Prepared<'a>, BacktestError> {
+    if universe.is_empty() {
+        return Err(BacktestError::NoSymbols);
+    }
+    if opts.horizons.is_empty() {
+        return Err(BacktestError::NoHorizons);
+    }
+    if let Some(&h) = opts.horizons.iter().find(|&&h| h == 0) {
+        return Err(BacktestError::BadHorizon(h));
+    }
+    if opts.hold == 0 {
+        return Err(BacktestError::BadHold);
+    }
+    if let (Some(from), Some(to)) = (opts.from, opts.to) {
+        if from > to {
+            return Err(BacktestError::EmptyWindow { from, to });
+        }
+    }
+    let mut order: Vec<(&str, &Bars)> = universe.to_vec();
+    order.sort_by(|a, b| a.0.cmp(b.0));
+    if let Some(w) = order.windows(2).find(|w| w[0].0 == w[1].0) {
+        return Err(BacktestError::DuplicateSymbol(w[0].0.to_string()));
+    }
+
+    let regimes = match order.iter().find(|(s, _)| *s == opts.benchmark) {
+        Some((s, bars)) => RegimeSeries::from_bars(RegimeSource::Benchmark(s.to_string()), bars),
+        None => RegimeSeries::equal_weighted(&order.iter().map(|(_, b)| *b).collect::<Vec<_>>()),
+    };
+
+    Ok(Prepared { order, regimes })
+}
+
+/// Merges the symbols' runs (in symbol order) into the report and the path.
+fn aggregate(
+    order: &[(&str, &Bars)],
+    regimes: RegimeSeries,
+    runs: impl Iterator<Item = SymbolRun>,
+    opts: &Options,
+    path_len: usize,
+) -> Ended {
     let k = opts.horizons.len();
     let mut base = Sums::new(k);
     let mut base_year: BTreeMap<i32, Sums> = BTreeMap::new();
@@ -366,7 +395,7 @@ pub fn backtest_watched(
         },
     );
 
-    let notes = notes(&order, &signals, &horizons, &regimes.source);
+    let notes = notes(order, &signals, &horizons, &regimes.source);
     let report = Report {
         horizons,
         plan,
@@ -378,10 +407,10 @@ pub fn backtest_watched(
         bars: order.iter().map(|(_, b)| b.len()).sum(),
         notes,
     };
-    Ok(Ended::Done {
+    Ended::Done {
         report: Box::new(report),
         path,
-    })
+    }
 }
 
 fn by_year(

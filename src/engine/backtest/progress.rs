@@ -5,7 +5,10 @@
 
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 
-use super::{AveragePath, Report};
+use super::{aggregate, prepare, run_symbol, Options, Prepared, SymbolRun};
+use super::{AveragePath, BacktestError, Report};
+use crate::engine::bars::Bars;
+use crate::engine::lang::{Scan, Workspace};
 
 /// Shared between the backtest and whoever watches it.
 #[derive(Debug, Default)]
@@ -59,6 +62,89 @@ pub enum Ended {
     Stopped { done: usize, total: usize },
 }
 
+/// A backtest run a few symbols at a time on the calling thread, for a host
+/// that must not block (the single-threaded page runs one slice per frame).
+/// The same symbols in the same order as [`super::backtest_watched`], so the
+/// same report.
+pub struct Stepper<'a> {
+    scan: &'a Scan,
+    opts: &'a Options,
+    path_len: usize,
+    prepared: Prepared<'a>,
+    runs: Vec<SymbolRun>,
+    ws: Workspace,
+    codes: Vec<u8>,
+    atr_14: Vec<f64>,
+}
+
+impl<'a> Stepper<'a> {
+    /// Checks the input and builds the regime series (the one step over the
+    /// whole universe at once).
+    pub fn new(
+        scan: &'a Scan,
+        universe: &[(&'a str, &'a Bars)],
+        opts: &'a Options,
+        path_len: usize,
+    ) -> Result<Stepper<'a>, BacktestError> {
+        Ok(Stepper {
+            scan,
+            opts,
+            path_len,
+            prepared: prepare(universe, opts)?,
+            runs: Vec::new(),
+            ws: scan.workspace(),
+            codes: Vec::new(),
+            atr_14: Vec::new(),
+        })
+    }
+
+    pub fn total(&self) -> usize {
+        self.prepared.order.len()
+    }
+
+    pub fn done(&self) -> usize {
+        self.runs.len()
+    }
+
+    /// Runs up to `max` more symbols; returns whether any are left.
+    pub fn step(&mut self, max: usize) -> bool {
+        let start = self.runs.len();
+        let end = (start + max).min(self.total());
+        for &(symbol, bars) in &self.prepared.order[start..end] {
+            let run = run_symbol(
+                self.scan,
+                symbol,
+                bars,
+                &mut self.ws,
+                (&mut self.codes, &mut self.atr_14),
+                (self.opts, self.path_len),
+                &self.prepared.regimes,
+            );
+            self.runs.push(run);
+        }
+        self.runs.len() < self.total()
+    }
+
+    /// The report, once every symbol is done; stopped otherwise.
+    pub fn finish(self) -> Ended {
+        let total = self.total();
+        if self.runs.len() < total {
+            return Ended::Stopped {
+                done: self.runs.len(),
+                total,
+            };
+        }
+        let Prepared { order, regimes } = self.prepared;
+        aggregate(
+            &order,
+            regimes,
+            self.runs.into_iter(),
+            self.opts,
+            self.path_len,
+        )
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::super::{backtest, backtest_watched, Options};
@@ -110,6 +196,25 @@ mod tests {
         assert_eq!(ended, Ended::Stopped { done: 0, total: 5 });
         // Bad input is still an error, stopped or not.
         assert!(backtest_watched(&scan, &[], &Options::default(), 5, &watch).is_err());
+    }
+
+    #[test]
+    fn stepping_gives_the_parallel_report_and_stopping_early_is_stopped() {
+        let (names, bars) = market(7);
+        let u: Vec<(&str, &Bars)> = names.iter().map(String::as_str).zip(&bars).collect();
+        let scan = Scan::compile("rsi(14) < 35", &[]).unwrap();
+        let opts = Options::default();
+        let whole = backtest_watched(&scan, &u, &opts, 10, &Watch::new()).unwrap();
+        let mut stepper = Stepper::new(&scan, &u, &opts, 10).unwrap();
+        let mut steps = 0;
+        while stepper.step(3) {
+            steps += 1;
+        }
+        assert_eq!((steps, stepper.done()), (2, 7));
+        assert_eq!(stepper.finish(), whole);
+        let mut early = Stepper::new(&scan, &u, &opts, 10).unwrap();
+        early.step(2);
+        assert_eq!(early.finish(), Ended::Stopped { done: 2, total: 7 });
     }
 
     #[test]
