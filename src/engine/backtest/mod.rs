@@ -45,7 +45,7 @@ use super::score::{trade_plan, Settings, Side};
 pub use market::{RegimeSeries, RegimeSource, REGIME_LABELS};
 use notes::notes;
 pub use path::AveragePath;
-pub use progress::{Ended, Watch};
+pub use progress::{Ended, Stepper, Watch};
 pub use trade::{Exit, Outcome, Trade};
 pub use year::year_of;
 use year::YearOf;

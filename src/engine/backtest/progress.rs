@@ -42,6 +42,12 @@ impl Watch {
         self.total.load(Ordering::Relaxed)
     }
 
+    /// Sets the count of symbols done, for a host that runs a [`Stepper`]
+    /// and reports its progress through the same watch.
+    pub fn set_done(&self, n: usize) {
+        self.done.store(n, Ordering::Relaxed);
+    }
+
     pub(super) fn set_total(&self, n: usize) {
         self.total.store(n, Ordering::Relaxed);
     }
