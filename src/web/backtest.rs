@@ -18,7 +18,9 @@ use rayon::prelude::*;
 use crate::data::loader::{Feed, LoadPlan, Slots};
 use crate::data::synthetic;
 use crate::engine::backtest::walk::{optimize, WalkError, WalkOptions, WalkReport};
-use crate::engine::backtest::{backtest_watched, AveragePath, Ended, Options, Report, Stepper, Watch};
+use crate::engine::backtest::{
+    backtest_watched, AveragePath, Ended, Options, Report, Stepper, Watch,
+};
 use crate::engine::bars::Bars;
 use crate::engine::lang::{LangError, Scan};
 use crate::engine::run::BarSource;
