@@ -6,7 +6,9 @@
 
 use serde_json::{json, Value};
 
+use crate::engine::backtest::params::{format_value, ParamScan};
 use crate::engine::backtest::{HorizonStats, Outcome, PlanStats, Report, SignalRecord};
+use crate::engine::lang::{LangError, Part, Scan, Span};
 
 use super::export::inert;
 
@@ -212,6 +214,96 @@ fn signal_record(s: &SignalRecord) -> Vec<String> {
     rec
 }
 
+/// Most bars a horizon may ask for on the page.
+pub const MAX_HORIZON: usize = 500;
+
+/// The horizons field ("1, 5, 10, 20"): whole numbers 1–500, in the order
+/// given, duplicates dropped; empty means the defaults.
+pub fn parse_horizons(text: &str) -> Result<Vec<usize>, String> {
+    let mut out = Vec::new();
+    for part in text.split([',', ' ', ';']).filter(|p| !p.trim().is_empty()) {
+        match part.trim().parse::<usize>() {
+            Ok(h) if (1..=MAX_HORIZON).contains(&h) => {
+                if !out.contains(&h) {
+                    out.push(h);
+                }
+            }
+            _ => {
+                return Err(format!(
+                    "Horizons: `{}` is not a whole number of bars from 1 to {MAX_HORIZON}",
+                    part.trim()
+                ))
+            }
+        }
+    }
+    if out.is_empty() {
+        out = crate::engine::backtest::DEFAULT_HORIZONS.to_vec();
+    }
+    Ok(out)
+}
+
+/// The span `start..end` of `text` with its 1-based line and column.
+fn span_in(text: &str, start: usize, end: usize) -> Span {
+    let start = start.min(text.len());
+    let before = text.get(..start).unwrap_or("");
+    let line = 1 + before.matches('\n').count();
+    let col = 1 + before.rsplit('\n').next().map_or(0, |l| l.chars().count());
+    Span::new(start, end.min(text.len()).max(start), line, col)
+}
+
+/// What the scan editor says about parameter ranges in `expr`: `None` when
+/// it has none (the scan compiles as usual); a bad range with its span; or,
+/// for good ranges, that a scan needs plain values (Run stays off, the
+/// Optimise panel runs them), underlining the first range.
+pub fn range_check(expr: &str) -> Option<LangError> {
+    let err = |start, end, message: String| LangError {
+        part: Part::Expr,
+        span: span_in(expr, start, end),
+        message,
+    };
+    match ParamScan::parse(expr) {
+        Err(e) => Some(err(e.start, e.end, e.message)),
+        Ok(p) if p.is_empty() => None,
+        Ok(p) => {
+            let (start, end) = p.spans()[0];
+            let first = p.grid().into_iter().next().unwrap_or_default();
+            Some(match Scan::compile(&p.expr(&first), &[]) {
+                Err(e) => err(start, end, format!("with {{…}} = {}: {}", values_text(&first), e.message)),
+                Ok(_) => err(
+                    start,
+                    end,
+                    "a parameter range: Optimise searches it; a scan needs a plain value (\"use this value\" after a search)".into(),
+                ),
+            })
+        }
+    }
+}
+
+/// Why the Optimise panel cannot run `expr`, if it cannot.
+pub fn optimize_blocker(expr: &str) -> Option<String> {
+    match ParamScan::parse(expr) {
+        Err(e) => Some(format!("{} (at {}..{})", e.message, e.start, e.end)),
+        Ok(p) if p.is_empty() => {
+            Some("add a parameter range to the scan, e.g. rsi(14) < {20..40 step 5}".into())
+        }
+        Ok(p) => {
+            let first = p.grid().into_iter().next().unwrap_or_default();
+            Scan::compile(&p.expr(&first), &[])
+                .err()
+                .map(|e| format!("with {} the scan does not compile: {}", values_text(&first), e.message))
+        }
+    }
+}
+
+/// A grid point's values as the table shows them ("20", "20 · 50").
+pub fn values_text(values: &[f64]) -> String {
+    values
+        .iter()
+        .map(|v| format_value(*v))
+        .collect::<Vec<_>>()
+        .join(" · ")
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -320,6 +412,34 @@ mod tests {
             first.returns[0],
             "a return is a plain number"
         );
+    }
+
+    #[test]
+    fn ranges_in_the_editor_are_errors_with_their_span() {
+        assert_eq!(range_check("rsi(14) < 30"), None);
+        let bad = range_check("rsi(14) < {40..20}").unwrap();
+        assert_eq!((bad.span.start, bad.span.end), (10, 18));
+        assert!(bad.message.contains("backwards"));
+        let good = range_check("close > 1 and\nrsi(14) < {20..40 step 5}").unwrap();
+        assert_eq!((good.span.start, good.span.end), (24, 39));
+        assert_eq!((good.span.line, good.span.col), (2, 11));
+        assert!(good.message.contains("Optimise"));
+        let wrong = range_check("rsi({2, 3}, 14) < 30").unwrap();
+        assert!(wrong.message.starts_with("with {…} = 2:"), "{}", wrong.message);
+        assert_eq!(optimize_blocker("rsi(14) < {20..40 step 5}"), None);
+        assert!(optimize_blocker("rsi(14) < 30").unwrap().contains("add a parameter range"));
+        assert!(optimize_blocker("rsi(14) < {40..20}").unwrap().contains("at 10..18"));
+        assert_eq!(values_text(&[20.0, 0.5]), "20 · 0.5");
+    }
+
+    #[test]
+    fn horizons_parse_in_order_and_name_a_bad_one() {
+        assert_eq!(parse_horizons("1, 5,10 20").unwrap(), vec![1, 5, 10, 20]);
+        assert_eq!(parse_horizons("").unwrap(), vec![1, 5, 10, 20]);
+        assert_eq!(parse_horizons("20,5,20").unwrap(), vec![20, 5]);
+        assert!(parse_horizons("5, 0").unwrap_err().contains("`0`"));
+        assert!(parse_horizons("5, x").unwrap_err().contains("`x`"));
+        assert!(parse_horizons("501").is_err());
     }
 
     #[test]

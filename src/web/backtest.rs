@@ -88,10 +88,10 @@ pub struct Progress {
 #[derive(Debug, Clone)]
 pub enum Outcome {
     Backtest {
-        report: Box<Report>,
+        report: Arc<Report>,
         path: AveragePath,
     },
-    Optimize(Box<WalkReport>),
+    Optimize(Arc<WalkReport>),
     /// Stopped from the page (a value, not an error).
     Stopped {
         done: usize,
@@ -428,7 +428,10 @@ async fn compute(
                 step_on_page(&scan, &universe, opts, path_len, watch, emit).await
             };
             match ended {
-                Ok(Ended::Done { report, path }) => Outcome::Backtest { report, path },
+                Ok(Ended::Done { report, path }) => Outcome::Backtest {
+                    report: Arc::from(report),
+                    path,
+                },
                 Ok(Ended::Stopped { done, total }) => Outcome::Stopped { done, total },
                 Err(e) => Outcome::Failed(e.to_string()),
             }
@@ -469,7 +472,7 @@ async fn compute(
                 Some(run())
             };
             match result {
-                Some(Ok(report)) => Outcome::Optimize(Box::new(report)),
+                Some(Ok(report)) => Outcome::Optimize(Arc::new(report)),
                 Some(Err(e)) => Outcome::Failed(e.to_string()),
                 None => Outcome::Stopped {
                     done: 0,
