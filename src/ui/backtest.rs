@@ -69,7 +69,10 @@ impl PanelRun {
             (true, _) => format!("{stage} · {:.1} s", p.elapsed_ms / 1000.0),
             (false, Some(f)) => match &f.outcome {
                 Outcome::Stopped { done, total } => {
-                    format!("stopped after {done} of {total} symbols · {:.1} s", f.total_ms / 1000.0)
+                    format!(
+                        "stopped after {done} of {total} symbols · {:.1} s",
+                        f.total_ms / 1000.0
+                    )
                 }
                 Outcome::Failed(why) => format!("failed: {why}"),
                 _ => format!("completed in {:.2} s", f.total_ms / 1000.0),

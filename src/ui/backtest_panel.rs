@@ -191,7 +191,12 @@ fn PlanSummary(report: Arc<Report>) -> impl IntoView {
 }
 
 /// A small SVG chart of `lines` (first line in the accent colour).
-fn chart(lines: Lines, testid: &'static str, label: String, fmt: fn(f64) -> String) -> impl IntoView {
+fn chart(
+    lines: Lines,
+    testid: &'static str,
+    label: String,
+    fmt: fn(f64) -> String,
+) -> impl IntoView {
     let (lo, hi) = lines.range;
     view! {
         <svg class="chart" data-testid=testid role="img" aria-label=label

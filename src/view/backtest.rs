@@ -288,9 +288,13 @@ pub fn optimize_blocker(expr: &str) -> Option<String> {
         }
         Ok(p) => {
             let first = p.grid().into_iter().next().unwrap_or_default();
-            Scan::compile(&p.expr(&first), &[])
-                .err()
-                .map(|e| format!("with {} the scan does not compile: {}", values_text(&first), e.message))
+            Scan::compile(&p.expr(&first), &[]).err().map(|e| {
+                format!(
+                    "with {} the scan does not compile: {}",
+                    values_text(&first),
+                    e.message
+                )
+            })
         }
     }
 }
@@ -425,10 +429,18 @@ mod tests {
         assert_eq!((good.span.line, good.span.col), (2, 11));
         assert!(good.message.contains("Optimise"));
         let wrong = range_check("rsi({2, 3}, 14) < 30").unwrap();
-        assert!(wrong.message.starts_with("with {…} = 2:"), "{}", wrong.message);
+        assert!(
+            wrong.message.starts_with("with {…} = 2:"),
+            "{}",
+            wrong.message
+        );
         assert_eq!(optimize_blocker("rsi(14) < {20..40 step 5}"), None);
-        assert!(optimize_blocker("rsi(14) < 30").unwrap().contains("add a parameter range"));
-        assert!(optimize_blocker("rsi(14) < {40..20}").unwrap().contains("at 10..18"));
+        assert!(optimize_blocker("rsi(14) < 30")
+            .unwrap()
+            .contains("add a parameter range"));
+        assert!(optimize_blocker("rsi(14) < {40..20}")
+            .unwrap()
+            .contains("at 10..18"));
         assert_eq!(values_text(&[20.0, 0.5]), "20 · 0.5");
     }
 
