@@ -35,12 +35,15 @@ pub struct PanelRun {
     pub progress: RwSignal<Progress>,
     pub finished: RwSignal<Option<Arc<Finished>>>,
     pub refused: RwSignal<Option<String>>,
+    /// The Optimise panel's run (its progress is per search, not per symbol).
+    search: bool,
     handle: StoredValue<Option<Handle>, LocalStorage>,
 }
 
 impl PanelRun {
-    fn new() -> PanelRun {
+    fn new(search: bool) -> PanelRun {
         PanelRun {
+            search,
             current: RwSignal::new(None),
             running: RwSignal::new(false),
             progress: RwSignal::new(Progress::default()),
@@ -62,6 +65,7 @@ impl PanelRun {
         let stage = match p.stage {
             Stage::Universe => "finding the symbols".to_string(),
             Stage::Loading => format!("bars {} / {}", p.loaded, p.total),
+            Stage::Computing if self.search => format!("searching the grid on {} symbols", p.total),
             Stage::Computing => format!("symbols {} / {}", p.computed, p.total),
             Stage::Done => String::new(),
         };
@@ -113,8 +117,8 @@ pub fn use_lab() -> Lab {
 pub fn BacktestPanels() -> impl IntoView {
     let lab = Lab {
         synthetic_bars: RwSignal::new(2520),
-        backtest: PanelRun::new(),
-        optimize: PanelRun::new(),
+        backtest: PanelRun::new(false),
+        optimize: PanelRun::new(true),
     };
     provide_context(lab);
     view! {
@@ -224,6 +228,9 @@ pub fn start(state: ScanState, lab: Lab, panel: PanelRun, task: Task) {
             panel.handle.set_value(Some(handle));
             panel.running.set(true);
             panel.refused.set(None);
+            // The last result (and the bars it holds) goes now, not when the
+            // next one lands: two synthetic markets at once may not fit.
+            panel.finished.set(None);
             panel.progress.set(Progress::default());
         }
         Err(e) => panel.refused.set(Some(e.message)),

@@ -37,6 +37,12 @@ use super::universe::universe;
 /// Most bars per symbol the synthetic market is generated with for a backtest.
 pub const MAX_SYNTHETIC_BARS: usize = 2520;
 
+/// Most bars a backtest holds (48 bytes each, in a 1 GB wasm memory shared
+/// with everything else): synthetic-5000 × 2,520 bars (12.6 M) fits.
+pub const MAX_BARS_BACKTEST: usize = 13_000_000;
+/// The search also copies each symbol's in-sample part.
+pub const MAX_BARS_OPTIMIZE: usize = 7_000_000;
+
 /// How long one slice of the single-threaded build may compute.
 const SLICE_MS: f64 = 8.0;
 
@@ -246,6 +252,7 @@ async fn load(
     if let SourceId::Synthetic(n) = job.source {
         counters.total.store(n, Ordering::Relaxed);
         let len = job.synthetic_bars.clamp(1, MAX_SYNTHETIC_BARS);
+        too_many_bars(&job.task, n * len)?;
         let market = synthetic_market(n, len, &st.watch, counters, emit).await;
         return Ok((market, Vec::new()));
     }
@@ -290,6 +297,12 @@ async fn load(
     };
     futures::future::select(Box::pin(loading), Box::pin(watching)).await;
     counters.loaded.store(slots.filled(), Ordering::Relaxed);
+    let bars: usize = symbols
+        .iter()
+        .filter_map(|s| slots.load(s).ok())
+        .map(|l| l.bars.len())
+        .sum();
+    too_many_bars(&job.task, bars)?;
     let mut had = Vec::with_capacity(symbols.len());
     let mut failed = Vec::new();
     for symbol in symbols.iter() {
@@ -300,6 +313,20 @@ async fn load(
         }
     }
     Ok((Arc::new(had), failed))
+}
+
+/// Refuses a run whose bars would not fit in the page's memory.
+fn too_many_bars(task: &Task, bars: usize) -> Result<(), String> {
+    let (limit, what) = match task {
+        Task::Backtest(_) => (MAX_BARS_BACKTEST, "a backtest"),
+        Task::Optimize(_) => (MAX_BARS_OPTIMIZE, "a search (it copies the in-sample bars)"),
+    };
+    if bars > limit {
+        return Err(format!(
+            "{bars} bars are more than {what} can hold in the page's memory ({limit}): choose fewer bars per symbol or fewer symbols"
+        ));
+    }
+    Ok(())
 }
 
 /// The synthetic market at `len` bars per symbol, kept for the next run of
