@@ -89,10 +89,11 @@ for (const [name, server] of [['the workers', () => isolated], ['the single-thre
   test(`the panel on the sample equals the CLI on the same data (${name})`, { timeout: 180_000 }, async () => {
     const want = cli(['backtest', '--data', 'www/data', '--expr', EXPR, '--format', 'json']);
     const b = await browser();
-    await openApp(b.page, server().url);
-    if (server() === plain) {
-      await b.page.locator(sel('status')).filter({ hasText: 'single-threaded' }).waitFor({ timeout: 30_000 });
-    }
+    // ?coi=off: no service-worker shim, so the plain server gets the single-threaded build.
+    await openApp(b.page, server() === plain ? `${plain.url}?coi=off` : server().url);
+    const status = await b.page.locator(sel('status')).textContent();
+    if (server() === plain) assert.match(status, /single[- ]thread/i, `the single-threaded build runs: "${status}"`);
+    else assert.doesNotMatch(status, /single[- ]thread/i, `the threaded build runs: "${status}"`);
     await setScan(b.page, { source: 'sample', expr: EXPR });
     const got = await runBacktest(b.page);
     assert.equal(got.signals, want.signals.length, 'signal count equals the CLI');
@@ -152,6 +153,36 @@ test('Stop mid-run on a long synthetic backtest ends it as stopped; the page sta
   assert.match(await progress.textContent(), /stopped after \d+ of 5000 symbols/);
   assert.equal(await b.page.locator(sel('backtest-table')).count(), 0, 'no table from a stopped run');
   console.log(`# stopped at "${before}" → "${await progress.textContent()}"`);
+
+  // Stop while the engine computes (bars already in memory): clicked from
+  // inside the page the moment a symbol is done, so the driver's round trip
+  // cannot let the run finish first.
+  await setScan(b.page, { source: 'synthetic-1000', expr: EXPR });
+  const warm = await runBacktest(b.page);
+  assert.equal(warm.stopped, false, 'synthetic-1000 × 2,520 completes');
+  await b.page.evaluate(() => {
+    window.__technicLastBacktest = undefined;
+    window.__e2eStoppedAt = null;
+    const el = document.querySelector('[data-testid="backtest-progress"]');
+    const obs = new MutationObserver(() => {
+      const m = el.dataset.state === 'running' && el.textContent.match(/symbols (\d+) \/ 1000/);
+      if (m && Number(m[1]) > 0 && window.__e2eStoppedAt === null) {
+        window.__e2eStoppedAt = el.textContent;
+        document.querySelector('[data-testid="backtest-stop"]').click();
+        obs.disconnect();
+      }
+    });
+    obs.observe(el, { childList: true, subtree: true, characterData: true, attributes: true });
+  });
+  await b.page.locator(sel('backtest-run')).click();
+  await b.page.waitForFunction(() => window.__technicLastBacktest !== undefined, null, { timeout: 60_000 });
+  const mid = await b.page.evaluate(() => ({ hook: window.__technicLastBacktest, at: window.__e2eStoppedAt }));
+  assert.ok(mid.at, 'Stop was clicked while symbols were being computed');
+  assert.equal(mid.hook.stopped, true, `stopped while computing: ${JSON.stringify(mid)}`);
+  const text = await progress.textContent();
+  const done = Number(text.match(/stopped after (\d+) of 1000 symbols/)?.[1]);
+  assert.ok(done > 0 && done < 1000, `stopped part-way through the symbols: "${text}"`);
+  console.log(`# stopped while computing at "${mid.at}" → "${text}"`);
 
   // The page still answers, and a new run completes.
   await setScan(b.page, { source: 'synthetic-100', expr: EXPR });
