@@ -372,10 +372,9 @@ async fn synthetic_market(
                 .collect();
             let _ = tx.send(market);
         });
-        match wait(&rx, || emit(Stage::Loading, None)).await {
-            Some(market) => market,
-            None => Vec::new(),
-        }
+        wait(&rx, || emit(Stage::Loading, None))
+            .await
+            .unwrap_or_default()
     } else {
         let mut market = Vec::with_capacity(n);
         while market.len() < n && !watch.is_stopped() {
