@@ -100,11 +100,26 @@ pub fn path_chart(path: &AveragePath, frame: Frame) -> Lines {
     lines(&[&sig, &base], frame)
 }
 
-/// The cumulative R after each trade, from 0 before the first.
+/// Most points a drawn line has: 170,000 trades as one polyline made the
+/// page stall for seconds, and a chart 480 units wide cannot show more.
+pub const MAX_POINTS: usize = 1200;
+
+/// The cumulative R after each trade, from 0 before the first; a long curve
+/// is drawn through every k-th trade (and the last), at most [`MAX_POINTS`].
 pub fn r_curve(curve: &[CurvePoint], frame: Frame) -> Lines {
-    let ys: Vec<Option<f64>> = std::iter::once(Some(0.0))
-        .chain(curve.iter().map(|c| Some(c.cum_r)))
+    let stride = curve.len().div_ceil(MAX_POINTS).max(1);
+    let mut ys: Vec<Option<f64>> = std::iter::once(Some(0.0))
+        .chain(
+            curve
+                .iter()
+                .skip(stride - 1)
+                .step_by(stride)
+                .map(|c| Some(c.cum_r)),
+        )
         .collect();
+    if curve.len() % stride != 0 {
+        ys.extend(curve.last().map(|c| Some(c.cum_r)));
+    }
     lines(&[&ys], frame)
 }
 
@@ -189,6 +204,30 @@ mod tests {
         assert!((z - parse(&l.lines[1])[0].1).abs() < 0.1);
         for (x, y) in parse(&l.lines[1]) {
             assert!((0.0..=CHART.w).contains(&x) && (0.0..=CHART.h).contains(&y));
+        }
+    }
+
+    #[test]
+    fn a_long_r_curve_is_thinned_but_ends_at_the_last_trade() {
+        let point = |i: usize| CurvePoint {
+            time: i as i64,
+            symbol: "T".into(),
+            r: 1.0,
+            cum_r: (i + 1) as f64,
+        };
+        let short: Vec<CurvePoint> = (0..10).map(point).collect();
+        assert_eq!(parse(&r_curve(&short, CHART).lines[0]).len(), 11);
+        for n in [MAX_POINTS * 3, MAX_POINTS * 3 + 7] {
+            let long: Vec<CurvePoint> = (0..n).map(point).collect();
+            let l = r_curve(&long, CHART);
+            let pts = parse(&l.lines[0]);
+            assert!(pts.len() <= MAX_POINTS + 2, "{} points", pts.len());
+            assert_eq!(
+                l.range,
+                (0.0, n as f64),
+                "the last trade's cumulative R is the top"
+            );
+            assert_eq!(pts.last().unwrap().1, CHART.pad);
         }
     }
 

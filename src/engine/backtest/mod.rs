@@ -247,8 +247,8 @@ struct SymbolRun {
     base_regime: Vec<Sums>,
     /// Sums of the return at each bar offset 1..=path_len after a signal's
     /// entry, and after every baseline bar's.
-    path_signals: Sums,
-    path_base: Sums,
+    path_signals: path::PathSums,
+    path_base: path::PathSums,
 }
 
 /// Runs the backtest of `scan` over `universe` (symbol, bars) on the current
@@ -371,7 +371,7 @@ fn aggregate(
     let mut path = AveragePath::new(path_len);
     for run in runs {
         base.add_all(&run.base);
-        path.add(&run.path_signals.0, &run.path_base.0);
+        path.add(&run.path_signals, &run.path_base);
         for (y, s) in &run.base_year {
             base_year
                 .entry(*y)
@@ -465,8 +465,8 @@ fn run_symbol(
         base: Sums::new(k),
         base_year: Vec::new(),
         base_regime: vec![Sums::new(k); REGIME_LABELS.len()],
-        path_signals: Sums::new(path_len),
-        path_base: Sums::new(path_len),
+        path_signals: path::PathSums::new(path_len),
+        path_base: path::PathSums::new(path_len),
     };
     let (time, open, close) = (bars.time(), bars.open(), bars.close());
     let n = bars.len();
@@ -506,9 +506,9 @@ fn run_symbol(
                     s.1 += 1;
                 }
             }
-            path::add_returns(&mut out.path_base.0, close, t, entry);
+            out.path_base.add(close, t, entry);
             if starts_run {
-                path::add_returns(&mut out.path_signals.0, close, t, entry);
+                out.path_signals.add(close, t, entry);
             }
         }
         if !starts_run {

@@ -38,13 +38,13 @@ impl AveragePath {
     }
 
     /// Adds one symbol's sums (signals, baseline) and updates the means.
-    pub(super) fn add(&mut self, signals: &[(f64, usize)], baseline: &[(f64, usize)]) {
+    pub(super) fn add(&mut self, signals: &PathSums, baseline: &PathSums) {
+        let (sc, bc) = (signals.counts(), baseline.counts());
         for k in 0..self.sums.len() {
-            let (s, b) = (signals[k], baseline[k]);
-            self.sums[k].0 += s.0;
-            self.sums[k].1 += b.0;
-            self.signal_counts[k] += s.1;
-            self.baseline_counts[k] += b.1;
+            self.sums[k].0 += signals.sum[k];
+            self.sums[k].1 += baseline.sum[k];
+            self.signal_counts[k] += sc[k];
+            self.baseline_counts[k] += bc[k];
             let mean = |sum: f64, n: usize| (n > 0).then(|| sum / n as f64);
             self.signals[k] = mean(self.sums[k].0, self.signal_counts[k]);
             self.baseline[k] = mean(self.sums[k].1, self.baseline_counts[k]);
@@ -52,13 +52,47 @@ impl AveragePath {
     }
 }
 
-/// Adds close[t+k] / entry − 1 to `sums[k − 1]` for every offset k whose bar
-/// exists.
-pub(super) fn add_returns(sums: &mut [(f64, usize)], close: &[f64], t: usize, entry: f64) {
-    let last = close.len().saturating_sub(t + 1).min(sums.len());
-    for (k, s) in sums.iter_mut().take(last).enumerate() {
-        s.0 += close[t + 1 + k] / entry - 1.0;
-        s.1 += 1;
+/// One symbol's sums at each offset, and how far each added bar reached,
+/// kept so the per-bar work is one multiply-add per offset (vectorised) and
+/// one increment: on every baseline bar it is H more returns, and as H
+/// divisions and H counters it cost 20–40% of the backtest of `rsi(14) < 30`
+/// over 5,000 × 2,520 bars (benches/backtest.rs).
+#[derive(Debug, Clone, Default)]
+pub(super) struct PathSums {
+    sum: Vec<f64>,
+    /// `reach[m]`: bars added with exactly m offsets inside the data.
+    reach: Vec<usize>,
+}
+
+impl PathSums {
+    pub(super) fn new(len: usize) -> PathSums {
+        PathSums {
+            sum: vec![0.0; len],
+            reach: vec![0; len + 1],
+        }
+    }
+
+    /// Adds close[t+k] / entry − 1 at every offset k whose bar exists (as
+    /// close × (1 / entry), which may differ from the division in the last
+    /// bit).
+    pub(super) fn add(&mut self, close: &[f64], t: usize, entry: f64) {
+        let m = close.len().saturating_sub(t + 1).min(self.sum.len());
+        let inv = 1.0 / entry;
+        for (s, c) in self.sum[..m].iter_mut().zip(&close[t + 1..t + 1 + m]) {
+            *s += c * inv - 1.0;
+        }
+        self.reach[m] += 1;
+    }
+
+    /// Bars counted at each offset: those that reached past it.
+    fn counts(&self) -> Vec<usize> {
+        let mut out = vec![0; self.sum.len()];
+        let mut beyond = 0;
+        for k in (0..self.sum.len()).rev() {
+            beyond += self.reach[k + 1];
+            out[k] = beyond;
+        }
+        out
     }
 }
 
@@ -69,13 +103,16 @@ mod tests {
     #[test]
     fn offsets_past_the_end_are_not_counted() {
         let close = [10.0, 11.0, 12.0, 9.0];
-        let mut sums = vec![(0.0, 0); 5];
-        add_returns(&mut sums, &close, 1, 10.0);
-        assert_eq!(sums[0], (12.0 / 10.0 - 1.0, 1));
-        assert_eq!(sums[1], (9.0 / 10.0 - 1.0, 1));
-        assert_eq!(sums[2], (0.0, 0));
-        let mut none = vec![(0.0, 0); 3];
-        add_returns(&mut none, &close, 3, 10.0);
-        assert!(none.iter().all(|s| s.1 == 0));
+        let mut sums = PathSums::new(5);
+        sums.add(&close, 1, 10.0);
+        assert!((sums.sum[0] - 0.2).abs() < 1e-15);
+        assert!((sums.sum[1] + 0.1).abs() < 1e-15);
+        assert_eq!(sums.counts(), [1, 1, 0, 0, 0]);
+        assert_eq!(sums.sum[2], 0.0);
+        sums.add(&close, 0, 10.0);
+        assert_eq!(sums.counts(), [2, 2, 1, 0, 0]);
+        let mut none = PathSums::new(3);
+        none.add(&close, 3, 10.0);
+        assert_eq!(none.counts(), [0, 0, 0]);
     }
 }
