@@ -371,6 +371,8 @@ async function benchBacktest(o, dist) {
     console.log(`\nbacktest: \`${expr}\` over synthetic-${symbols} × ${bars} bars (${runs[0].signals} signals), Backtest panel on the workers (${threads.trim()})`);
     console.log('ms = Backtest click to __technicLastBacktest (window hook), cold = bars generated on the workers, warm = bars kept from the previous run');
     console.log(`cold: ${fmt(runs[0].totalMs)} ms; warm: ${warm.map((m) => fmt(m)).join(', ')} ms; median warm ${fmt(median(warm))} ms = ${fmt(total / (median(warm) / 1000) / 1e6, 1)} M bars/s (goal: warm < 2000 ms)`);
+    const engine = runs.slice(1).map((r) => r.computeMs);
+    console.log(`engine alone on the workers (computeMs): ${engine.map((m) => fmt(m)).join(', ')} ms; median ${fmt(median(engine))} ms = ${fmt(total / (median(engine) / 1000) / 1e6, 1)} M bars/s`);
     if (b.problems.length) console.log(`note: console errors: ${b.problems.slice(0, 5).join(' | ')}`);
   } finally {
     await b.context.close().catch(() => {});

@@ -216,7 +216,7 @@ pub fn start(state: ScanState, lab: Lab, panel: PanelRun, task: Task) {
                     Outcome::Backtest { report, .. } => Some(report),
                     _ => None,
                 };
-                publish_last_backtest(report, f.total_ms);
+                publish_last_backtest(report, f.total_ms, f.compute_ms);
             }
             panel.finished.set(Some(Arc::new(f)));
             panel.running.set(false);
@@ -239,11 +239,11 @@ pub fn start(state: ScanState, lab: Lab, panel: PanelRun, task: Task) {
 
 /// Sets `window.__technicLastBacktest = {signals, horizons, totalMs}` (best
 /// effort: a refused property set only loses the hook).
-fn publish_last_backtest(report: Option<&Report>, total_ms: f64) {
+fn publish_last_backtest(report: Option<&Report>, total_ms: f64, compute_ms: Option<f64>) {
     let Some(window) = web_sys::window() else {
         return;
     };
-    if let Ok(value) = js_sys::JSON::parse(&last_backtest_json(report, total_ms)) {
+    if let Ok(value) = js_sys::JSON::parse(&last_backtest_json(report, total_ms, compute_ms)) {
         let _ = js_sys::Reflect::set(&window, &JsValue::from_str("__technicLastBacktest"), &value);
     }
 }

@@ -150,19 +150,26 @@ pub fn horizon_json(h: &HorizonStats) -> Value {
 }
 
 /// `window.__technicLastBacktest` as JSON text: `{signals, horizons,
-/// totalMs}` (plus `stopped`); a stopped run has no signals or horizons.
-pub fn last_backtest_json(report: Option<&Report>, total_ms: f64) -> String {
+/// totalMs}` (plus `stopped`, and `computeMs`: the engine's own time on the
+/// workers); a stopped run has no signals or horizons.
+pub fn last_backtest_json(
+    report: Option<&Report>,
+    total_ms: f64,
+    compute_ms: Option<f64>,
+) -> String {
     let v = match report {
         Some(r) => json!({
             "signals": r.signals.len(),
             "horizons": r.horizons.iter().map(horizon_json).collect::<Vec<_>>(),
             "totalMs": num(Some(total_ms)),
+            "computeMs": num(compute_ms),
             "stopped": false,
         }),
         None => json!({
             "signals": Value::Null,
             "horizons": [],
             "totalMs": num(Some(total_ms)),
+            "computeMs": Value::Null,
             "stopped": true,
         }),
     };
@@ -351,9 +358,11 @@ mod tests {
     fn the_hook_carries_the_clis_keys_for_every_horizon() {
         let r = report("AAA");
         assert!(!r.signals.is_empty(), "the fixture must signal");
-        let v: Value = serde_json::from_str(&last_backtest_json(Some(&r), 12.5)).unwrap();
+        let v: Value =
+            serde_json::from_str(&last_backtest_json(Some(&r), 12.5, Some(3.0))).unwrap();
         assert_eq!(v["signals"], r.signals.len());
         assert_eq!(v["totalMs"], 12.5);
+        assert_eq!(v["computeMs"], 3.0);
         let hs = v["horizons"].as_array().unwrap();
         assert_eq!(
             hs.iter()
@@ -378,7 +387,7 @@ mod tests {
             assert!(hs[0].get(key).is_some(), "missing {key}");
         }
         assert_eq!(hs[0]["mean"].as_f64(), r.horizons[0].mean);
-        let stopped: Value = serde_json::from_str(&last_backtest_json(None, 3.0)).unwrap();
+        let stopped: Value = serde_json::from_str(&last_backtest_json(None, 3.0, None)).unwrap();
         assert_eq!(stopped["stopped"], true);
         assert!(stopped["horizons"].as_array().unwrap().is_empty());
     }

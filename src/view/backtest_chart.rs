@@ -117,7 +117,7 @@ pub fn r_curve(curve: &[CurvePoint], frame: Frame) -> Lines {
                 .map(|c| Some(c.cum_r)),
         )
         .collect();
-    if curve.len() % stride != 0 {
+    if !curve.len().is_multiple_of(stride) {
         ys.extend(curve.last().map(|c| Some(c.cum_r)));
     }
     lines(&[&ys], frame)

@@ -31,7 +31,7 @@ use super::pool;
 use super::single_thread::next_frame;
 use super::sources::{SourceConfig, SourceId, SYNTHETIC_SEED};
 use super::store::BarStore;
-use super::time::{now_ms, WebClock};
+use super::time::{epoch_ms, now_ms, WebClock};
 use super::universe::universe;
 
 /// Most bars per symbol the synthetic market is generated with for a backtest.
@@ -111,6 +111,9 @@ pub struct Finished {
     pub outcome: Outcome,
     /// Wall time from the Run click (ms).
     pub total_ms: f64,
+    /// The engine's own time (ms), on the workers' clock; `None` when it did
+    /// not run to the end.
+    pub compute_ms: Option<f64>,
     /// The bars the run used.
     pub universe: Universe,
     /// Symbols whose bars could not be had, with why.
@@ -205,12 +208,14 @@ pub fn start(
                 let finished = Finished {
                     outcome: Outcome::Failed(message),
                     total_ms: now_ms() - started,
+                    compute_ms: None,
                     universe: Arc::new(Vec::new()),
                     failed: Vec::new(),
                 };
                 return emit(Stage::Done, Some(finished));
             }
         };
+        let compute_ms = Arc::new(Mutex::new(None));
         let outcome = if st.watch.is_stopped() {
             Outcome::Stopped {
                 done: 0,
@@ -222,9 +227,19 @@ pub fn start(
                 None => "no symbols".into(),
             })
         } else {
-            compute(scan, &job, universe.clone(), &st.watch, &mut emit).await
+            compute(
+                scan,
+                &job,
+                universe.clone(),
+                &st.watch,
+                &compute_ms,
+                &mut emit,
+            )
+            .await
         };
+        let compute_ms = *compute_ms.lock().unwrap_or_else(|p| p.into_inner());
         let finished = Finished {
+            compute_ms: compute_ms.filter(|_| matches!(outcome, Outcome::Backtest { .. })),
             outcome,
             total_ms: now_ms() - started,
             universe,
@@ -413,6 +428,7 @@ async fn compute(
     job: &Job,
     universe: Universe,
     watch: &Arc<Watch>,
+    compute_ms: &Arc<Mutex<Option<f64>>>,
     emit: &mut impl FnMut(Stage, Option<Finished>),
 ) -> Outcome {
     match (&job.task, scan) {
@@ -421,11 +437,14 @@ async fn compute(
             let ended = if pool::is_threaded() {
                 let (tx, rx) = channel();
                 let (opts, on_pool) = (opts.clone(), watch.clone());
-                let u = universe.clone();
+                let (u, took) = (universe.clone(), compute_ms.clone());
                 rayon::spawn(move || {
+                    let t0 = epoch_ms();
                     let refs: Vec<(&str, &Bars)> =
                         u.iter().map(|(s, b)| (s.as_str(), b.as_ref())).collect();
-                    let _ = tx.send(backtest_watched(&scan, &refs, &opts, path_len, &on_pool));
+                    let r = backtest_watched(&scan, &refs, &opts, path_len, &on_pool);
+                    *took.lock().unwrap_or_else(|p| p.into_inner()) = Some(epoch_ms() - t0);
+                    let _ = tx.send(r);
                 });
                 // Stop ends the wait at once; the workers end at their next symbol.
                 let stopped = watch.clone();
@@ -451,7 +470,10 @@ async fn compute(
                     next_frame().await;
                 }
             } else {
-                step_on_page(&scan, &universe, opts, path_len, watch, emit).await
+                let t0 = epoch_ms();
+                let r = step_on_page(&scan, &universe, opts, path_len, watch, emit).await;
+                *compute_ms.lock().unwrap_or_else(|p| p.into_inner()) = Some(epoch_ms() - t0);
+                r
             };
             match ended {
                 Ok(Ended::Done { report, path }) => Outcome::Backtest {
