@@ -65,7 +65,10 @@ impl PanelRun {
         let stage = match p.stage {
             Stage::Universe => "finding the symbols".to_string(),
             Stage::Loading => format!("bars {} / {}", p.loaded, p.total),
-            Stage::Computing if self.search => format!("searching the grid on {} symbols", p.total),
+            Stage::Computing if self.search => format!(
+                "grid points {} / {} on {} symbols",
+                p.computed, p.steps, p.total
+            ),
             Stage::Computing => format!("symbols {} / {}", p.computed, p.total),
             Stage::Done => String::new(),
         };
@@ -73,8 +76,13 @@ impl PanelRun {
             (true, _) => format!("{stage} · {:.1} s", p.elapsed_ms / 1000.0),
             (false, Some(f)) => match &f.outcome {
                 Outcome::Stopped { done, total } => {
+                    let what = if self.search {
+                        "grid points"
+                    } else {
+                        "symbols"
+                    };
                     format!(
-                        "stopped after {done} of {total} symbols · {:.1} s",
+                        "stopped after {done} of {total} {what} · {:.1} s",
                         f.total_ms / 1000.0
                     )
                 }

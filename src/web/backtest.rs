@@ -17,7 +17,7 @@ use rayon::prelude::*;
 
 use crate::data::loader::{Feed, LoadPlan, Slots};
 use crate::data::synthetic;
-use crate::engine::backtest::walk::{optimize, WalkError, WalkOptions, WalkReport};
+use crate::engine::backtest::walk::{optimize_watched, WalkError, WalkOptions, WalkReport};
 use crate::engine::backtest::{
     backtest_watched, AveragePath, Ended, Options, Report, Stepper, Watch,
 };
@@ -79,14 +79,16 @@ pub enum Stage {
     Done,
 }
 
-/// Per-frame progress: symbols had (bars loaded or generated), failed, and
-/// symbols computed, of `total`.
+/// Per-frame progress: symbols had (bars loaded or generated) of `total`,
+/// and symbols (or grid points) computed of `steps`.
 #[derive(Debug, Clone, Copy, PartialEq, Default)]
 pub struct Progress {
     pub stage: Stage,
     pub total: usize,
     pub loaded: usize,
     pub computed: usize,
+    /// What `computed` counts to: symbols (a backtest) or grid points (a search).
+    pub steps: usize,
     pub elapsed_ms: f64,
 }
 
@@ -190,6 +192,7 @@ pub fn start(
                 total: counters.total.load(Ordering::Relaxed),
                 loaded: counters.loaded.load(Ordering::Relaxed),
                 computed: st.watch.done(),
+                steps: st.watch.total(),
                 elapsed_ms: now_ms() - started,
             };
             if finished.is_some() {
@@ -487,13 +490,14 @@ async fn compute(
         (Task::Optimize(opts), _) => {
             let run = {
                 let (opts, expr, u) = (opts.clone(), job.expr.clone(), universe.clone());
+                let watch = watch.clone();
                 move || {
                     let refs: Vec<(&str, &Bars)> =
                         u.iter().map(|(s, b)| (s.as_str(), b.as_ref())).collect();
-                    optimize(&expr, &refs, &opts)
+                    optimize_watched(&expr, &refs, &opts, &watch)
                 }
             };
-            let result: Option<Result<WalkReport, WalkError>> = if pool::is_threaded() {
+            let result: Option<Result<Option<WalkReport>, WalkError>> = if pool::is_threaded() {
                 let (tx, rx) = channel();
                 rayon::spawn(move || {
                     let _ = tx.send(run());
@@ -520,11 +524,12 @@ async fn compute(
                 Some(run())
             };
             match result {
-                Some(Ok(report)) => Outcome::Optimize(Arc::new(report)),
+                Some(Ok(Some(report))) => Outcome::Optimize(Arc::new(report)),
                 Some(Err(e)) => Outcome::Failed(e.to_string()),
-                None => Outcome::Stopped {
-                    done: 0,
-                    total: universe.len(),
+                // Counted in grid points, as its progress is.
+                Some(Ok(None)) | None => Outcome::Stopped {
+                    done: watch.done(),
+                    total: watch.total(),
                 },
             }
         }

@@ -259,3 +259,41 @@ test('optimise: the grid appears, the chosen value is the CLI\'s, and "use this 
   assert.equal(await b.page.locator(sel('backtest-run')).isDisabled(), false, 'and can be backtested');
   assert.deepEqual(b.problems, [], `console errors${tail(b)}`);
 });
+
+test('Stop mid-search ends the walk-forward search between grid points; a new search works', { timeout: 240_000 }, async () => {
+  const b = await browser();
+  await openApp(b.page, isolated.url);
+  await setScan(b.page, { source: 'synthetic-1000', expr: 'rsi(14) < {10..60 step 1}' });
+  await b.page.selectOption(sel('backtest-bars'), '1260');
+  await b.page.evaluate(() => {
+    window.__e2eStoppedAt = null;
+    const el = document.querySelector('[data-testid="optimize-progress"]');
+    const obs = new MutationObserver(() => {
+      const m = el.dataset.state === 'running' && el.textContent.match(/grid points (\d+) \/ 51/);
+      if (m && Number(m[1]) > 0 && window.__e2eStoppedAt === null) {
+        window.__e2eStoppedAt = el.textContent;
+        document.querySelector('[data-testid="optimize-stop"]').click();
+        obs.disconnect();
+      }
+    });
+    obs.observe(el, { childList: true, subtree: true, characterData: true, attributes: true });
+  });
+  await b.page.locator(sel('optimize-run')).click({ timeout: 30_000 });
+  const progress = b.page.locator(sel('optimize-progress'));
+  await b.page.waitForFunction(() => document.querySelector('[data-testid="optimize-progress"]')?.dataset.state === 'stopped', null, { timeout: 120_000 });
+  const at = await b.page.evaluate(() => window.__e2eStoppedAt);
+  assert.ok(at, 'Stop was clicked while grid points were being computed');
+  const text = await progress.textContent();
+  const done = Number(text.match(/stopped after (\d+) of 51 grid points/)?.[1]);
+  assert.ok(done > 0 && done < 51, `stopped part-way through the grid: "${text}"`);
+  assert.equal(await b.page.locator(sel('optimize-grid')).count(), 0, 'no grid from a stopped search');
+  console.log(`# search stopped at "${at}" → "${text}"`);
+
+  await setScan(b.page, { source: 'sample', expr: 'rsi(14) < {25, 35}' });
+  await b.page.locator(sel('optimize-min-signals')).fill('5');
+  await b.page.locator(sel('optimize-run')).click({ timeout: 30_000 });
+  await b.page.locator(sel('optimize-grid')).waitFor({ timeout: 60_000 });
+  assert.equal(await b.page.locator(sel('optimize-point')).count(), 2, 'the next search completes');
+  assert.equal(await progress.getAttribute('data-state'), 'completed');
+  assert.deepEqual(b.problems, [], `console errors${tail(b)}`);
+});
