@@ -24,6 +24,7 @@
 //! Symbols run in parallel on the current rayon pool (the outer loop only);
 //! each symbol's work is sequential and its results merged in symbol order.
 
+mod groups;
 pub mod market;
 mod notes;
 pub mod params;
@@ -34,7 +35,7 @@ pub mod trade;
 pub mod walk;
 mod year;
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeMap;
 
 use rayon::prelude::*;
 
@@ -42,6 +43,7 @@ use super::bars::Bars;
 use super::indicators::atr;
 use super::lang::Scan;
 use super::score::{trade_plan, Settings, Side};
+use groups::{by_regime, by_year};
 pub use market::{RegimeSeries, RegimeSource, REGIME_LABELS};
 use notes::notes;
 pub use path::AveragePath;
@@ -413,43 +415,6 @@ fn aggregate(
     }
 }
 
-fn by_year(
-    signals: &[SignalRecord],
-    opts: &Options,
-    base_year: &BTreeMap<i32, Sums>,
-) -> Vec<Group> {
-    let k = opts.horizons.len();
-    let years: BTreeSet<i32> = signals.iter().map(|s| s.year).collect();
-    years
-        .into_par_iter()
-        .map(|y| {
-            let group: Vec<&SignalRecord> = signals.iter().filter(|s| s.year == y).collect();
-            let b = base_year.get(&y).cloned().unwrap_or_else(|| Sums::new(k));
-            make_group(y.to_string(), &group, opts, &b)
-        })
-        .collect()
-}
-
-fn by_regime(signals: &[SignalRecord], opts: &Options, base_regime: &[Sums]) -> Vec<Group> {
-    (0..REGIME_LABELS.len())
-        .into_par_iter()
-        .filter_map(|code| {
-            let group: Vec<&SignalRecord> = signals
-                .iter()
-                .filter(|s| usize::from(s.regime) == code)
-                .collect();
-            (!group.is_empty()).then(|| {
-                make_group(
-                    REGIME_LABELS[code].to_string(),
-                    &group,
-                    opts,
-                    &base_regime[code],
-                )
-            })
-        })
-        .collect()
-}
-
 fn run_symbol(
     scan: &Scan,
     symbol: &str,
@@ -558,18 +523,6 @@ fn plan_inputs(bars: &Bars, t: usize, atr_14: &[f64]) -> (f64, f64) {
         f64::NAN
     };
     (atr_pct, dollar_vol_20)
-}
-
-fn make_group(key: String, group: &[&SignalRecord], opts: &Options, base: &Sums) -> Group {
-    let mut plan = plan_stats(group, opts);
-    // The curve is reported once, for all signals.
-    plan.curve.clear();
-    Group {
-        key,
-        signals: group.len(),
-        horizons: horizon_table(group, opts, base),
-        plan,
-    }
 }
 
 fn horizon_table(signals: &[&SignalRecord], opts: &Options, base: &Sums) -> Vec<HorizonStats> {
