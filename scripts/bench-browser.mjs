@@ -8,9 +8,13 @@
 //! - idb: the real cache path, 5,000 symbols × 300 bars read from IndexedDB
 //!   after a page reload (the synthetic market written as CSV files by
 //!   `technic synth`, served from a loopback host through the `url` source):
-//!   time to all rows and cache hits (goal: under 1 s).
+//!   time to all rows and cache hits (goal: under 1 s);
+//! - backtest (only when asked for): the Backtest panel's `rsi(14) < 30` over
+//!   synthetic-5000 × 2,520 bars on the workers, cold (bars generated) and
+//!   warm (bars kept in memory), in ms and bars/s (goal: warm under 2 s),
+//!   beside `cargo bench --bench backtest` (native, 1 thread and all).
 //!
-//! Usage: scripts/build.sh && node scripts/bench-browser.mjs [--only scan,longtasks,memory,idb]
+//! Usage: scripts/build.sh && node scripts/bench-browser.mjs [--only scan,longtasks,memory,idb,backtest]
 //!          [--runs 5] [--source synthetic-5000] [--expr '<scan>'] [--no-native] [--dist dist]
 //! The default scan is `cargo bench --bench score`'s (same seed, scan and columns), so the
 //! native figures compare; the CLI line adds reading the same market from CSV files.
@@ -350,6 +354,52 @@ async function benchIndexedDb(o, dist) {
   console.log(`median all rows after a reload: ${fmt(median(warm), 0)} ms`);
 }
 
+/** `cargo bench --bench backtest`: ms and bars/s natively, per thread count. */
+function nativeBacktest() {
+  const r = spawnSync('cargo', ['bench', '--locked', '--bench', 'backtest'], {
+    cwd: ROOT, encoding: 'utf8', maxBuffer: 1 << 26, env: { ...nativeEnv(), BENCH_ROUNDS: '3' },
+  });
+  if (r.status !== 0) throw new Error(`cargo bench --bench backtest failed:\n${r.stderr.slice(-2000)}`);
+  return r.stdout.split('\n').filter((l) => l.startsWith('{')).map((l) => JSON.parse(l)).filter((j) => j.name === 'backtest.bars_per_s');
+}
+
+async function benchBacktest(o, dist) {
+  const [symbols, bars, expr] = [5000, 2520, 'rsi(14) < 30'];
+  const server = await startServer({ dir: dist, isolation: true });
+  const b = await openBrowser(await freshProfile('bench-backtest'));
+  const runs = [];
+  try {
+    await openApp(b.page, server.url);
+    await setScan(b.page, { source: `synthetic-${symbols}`, expr });
+    await b.page.selectOption(sel('backtest-bars'), String(bars));
+    for (let i = 0; i < Math.max(2, o.runs); i++) {
+      await b.page.evaluate(() => { window.__technicLastBacktest = undefined; });
+      await b.page.locator(sel('backtest-run')).click({ timeout: 60_000 });
+      await b.page.waitForFunction(() => window.__technicLastBacktest !== undefined, null, { timeout: 600_000, polling: 20 });
+      const r = await b.page.evaluate(() => window.__technicLastBacktest);
+      if (r.stopped) throw new Error(`the backtest did not complete: ${await b.page.locator(sel('backtest-progress')).textContent()}`);
+      runs.push(r);
+    }
+    const threads = await b.page.locator(sel('status-workers')).textContent();
+    const warm = runs.slice(1).map((r) => r.totalMs);
+    const total = symbols * bars;
+    console.log(`\nbacktest: \`${expr}\` over synthetic-${symbols} × ${bars} bars (${runs[0].signals} signals), Backtest panel on the workers (${threads.trim()})`);
+    console.log('ms = Backtest click to __technicLastBacktest (window hook), cold = bars generated on the workers, warm = bars kept from the previous run');
+    console.log(`cold: ${fmt(runs[0].totalMs)} ms; warm: ${warm.map((m) => fmt(m)).join(', ')} ms; median warm ${fmt(median(warm))} ms = ${fmt(total / (median(warm) / 1000) / 1e6, 1)} M bars/s (goal: warm < 2000 ms)`);
+    const engine = runs.slice(1).map((r) => r.computeMs);
+    console.log(`engine alone on the workers (computeMs): ${engine.map((m) => fmt(m)).join(', ')} ms; median ${fmt(median(engine))} ms = ${fmt(total / (median(engine) / 1000) / 1e6, 1)} M bars/s`);
+    if (b.problems.length) console.log(`note: console errors: ${b.problems.slice(0, 5).join(' | ')}`);
+  } finally {
+    await b.context.close().catch(() => {});
+    await server.close();
+  }
+  if (o.native) {
+    for (const n of nativeBacktest()) {
+      console.log(`native (cargo bench --bench backtest), ${n.threads} thread(s): ${fmt(n.seconds * 1000)} ms = ${fmt(n.bars_per_s / 1e6, 1)} M bars/s, ${n.signals} signals`);
+    }
+  }
+}
+
 async function main() {
   const o = parseArgs(process.argv.slice(2));
   const dist = path.resolve(ROOT, o.dist);
@@ -362,6 +412,7 @@ async function main() {
   if (o.only.includes('longtasks')) await benchLongTasks(o, dist);
   if (o.only.includes('memory')) await benchMemory(o, dist);
   if (o.only.includes('idb')) await benchIndexedDb(o, dist);
+  if (o.only.includes('backtest')) await benchBacktest(o, dist);
 }
 
 main().catch((e) => {

@@ -12,6 +12,7 @@ use crate::web::pool;
 use crate::web::sources::SourceId;
 use crate::web::store::BarStore;
 
+use super::backtest::BacktestPanels;
 use super::control::{refresh_cache, run_scan, stop_scan};
 use super::controls::RunControls;
 use super::editor::ScanEditor;
@@ -60,6 +61,7 @@ pub fn App() -> impl IntoView {
             </div>
             <ProgressPanel />
             <ResultsTable />
+            <BacktestPanels />
             <StatusLine />
         </div>
     }

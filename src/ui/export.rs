@@ -41,7 +41,7 @@ pub fn ExportButton() -> impl IntoView {
 }
 
 /// Hands `text` to the browser as a file download.
-fn download(name: &str, text: &str) {
+pub(super) fn download(name: &str, text: &str) {
     let parts = js_sys::Array::of1(&wasm_bindgen::JsValue::from_str(text));
     let opts = web_sys::BlobPropertyBag::new();
     opts.set_type("text/csv;charset=utf-8");

@@ -4,6 +4,8 @@
 //! the CSV text live in `crate::view`, where they are tested natively.
 
 mod app;
+mod backtest;
+mod backtest_panel;
 mod code_field;
 mod control;
 mod controls;
@@ -13,6 +15,7 @@ mod files;
 mod hooks;
 mod import;
 mod keys;
+mod optimize;
 mod presets;
 mod progress;
 mod row;

@@ -157,8 +157,12 @@ impl ScanState {
                 .api_key
                 .set(super::keys::load(source).unwrap_or_default());
         });
+        // Parameter ranges (`{20..40 step 5}`) are the Optimise panel's: the
+        // editor underlines a bad one, or says a scan needs plain values.
         let check = Memo::new(move |_| {
-            Scan::compile(&form.expr.read(), &column_list(&form.columns.read())).err()
+            let expr = form.expr.read();
+            crate::view::backtest::range_check(&expr)
+                .or_else(|| Scan::compile(&expr, &column_list(&form.columns.read())).err())
         });
         ScanState {
             form,

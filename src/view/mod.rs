@@ -4,6 +4,8 @@
 //! presets and per-service base URLs. The Leptos components in `ui` call
 //! these; nothing here imports a browser crate or Leptos.
 
+pub mod backtest;
+pub mod backtest_chart;
 pub mod bases;
 pub mod columns;
 pub mod export;

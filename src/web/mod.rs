@@ -3,6 +3,7 @@
 //! never leaks past this module: every public function returns Rust types
 //! and Rust errors. The loader's decisions live in `data::loader`.
 
+pub mod backtest;
 pub mod config;
 pub mod fetch;
 pub(crate) mod js;

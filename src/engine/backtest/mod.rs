@@ -24,23 +24,33 @@
 //! Symbols run in parallel on the current rayon pool (the outer loop only);
 //! each symbol's work is sequential and its results merged in symbol order.
 
+mod groups;
 pub mod market;
+mod notes;
 pub mod params;
+pub mod path;
+pub mod progress;
 pub mod stats;
 pub mod trade;
 pub mod walk;
+mod year;
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeMap;
 
-use chrono::{Datelike, NaiveDate};
 use rayon::prelude::*;
 
 use super::bars::Bars;
 use super::indicators::atr;
 use super::lang::Scan;
 use super::score::{trade_plan, Settings, Side};
+use groups::{by_regime, by_year};
 pub use market::{RegimeSeries, RegimeSource, REGIME_LABELS};
+use notes::notes;
+pub use path::AveragePath;
+pub use progress::{Ended, Stepper, Watch};
 pub use trade::{Exit, Outcome, Trade};
+pub use year::year_of;
+use year::YearOf;
 
 /// Default forward horizons, in bars.
 pub const DEFAULT_HORIZONS: [usize; 4] = [1, 5, 10, 20];
@@ -108,6 +118,10 @@ pub enum BacktestError {
     EmptyWindow { from: i64, to: i64 },
     #[error("symbol {0} appears twice")]
     DuplicateSymbol(String),
+    /// Stopped through its [`Watch`] (only [`backtest`] reports it this way;
+    /// [`backtest_watched`] returns [`Ended::Stopped`]).
+    #[error("the backtest was stopped")]
+    Stopped,
 }
 
 /// One signal and what followed it.
@@ -233,45 +247,10 @@ struct SymbolRun {
     base: Sums,
     base_year: Vec<(i32, Sums)>,
     base_regime: Vec<Sums>,
-}
-
-/// Calendar-year lookup that recomputes only when a bar crosses a year end.
-struct YearOf {
-    year: i32,
-    start: i64,
-    end: i64,
-}
-
-impl YearOf {
-    fn new() -> YearOf {
-        YearOf {
-            year: 0,
-            start: 1,
-            end: 0,
-        }
-    }
-    fn at(&mut self, ms: i64) -> i32 {
-        if ms < self.start || ms >= self.end {
-            let y = chrono::DateTime::from_timestamp_millis(ms).map_or(1970, |d| d.year());
-            let ms_of = |y: i32| {
-                NaiveDate::from_ymd_opt(y, 1, 1)
-                    .and_then(|d| d.and_hms_opt(0, 0, 0))
-                    .map(|d| d.and_utc().timestamp_millis())
-            };
-            self.year = y;
-            // Outside chrono's range the cache is disabled (start > end).
-            match (ms_of(y), ms_of(y + 1)) {
-                (Some(s), Some(e)) => (self.start, self.end) = (s, e),
-                _ => (self.start, self.end) = (1, 0),
-            }
-        }
-        self.year
-    }
-}
-
-/// Calendar year (UTC) of an epoch-ms time.
-pub fn year_of(ms: i64) -> i32 {
-    YearOf::new().at(ms)
+    /// Sums of the return at each bar offset 1..=path_len after a signal's
+    /// entry, and after every baseline bar's.
+    path_signals: path::PathSums,
+    path_base: path::PathSums,
 }
 
 /// Runs the backtest of `scan` over `universe` (symbol, bars) on the current
@@ -281,6 +260,72 @@ pub fn backtest(
     universe: &[(&str, &Bars)],
     opts: &Options,
 ) -> Result<Report, BacktestError> {
+    match backtest_watched(scan, universe, opts, 0, &Watch::new())? {
+        Ended::Done { report, .. } => Ok(*report),
+        // Nobody else holds this watch, so nothing can have stopped it.
+        Ended::Stopped { .. } => Err(BacktestError::Stopped),
+    }
+}
+
+/// [`backtest`] with per-symbol progress and a stop (both through `watch`,
+/// checked between symbols), and the average path after a signal and of the
+/// baseline at every bar offset `1..=path_len` (0: none).
+pub fn backtest_watched(
+    scan: &Scan,
+    universe: &[(&str, &Bars)],
+    opts: &Options,
+    path_len: usize,
+    watch: &Watch,
+) -> Result<Ended, BacktestError> {
+    let Prepared { order, regimes } = prepare(universe, opts)?;
+    watch.set_total(order.len());
+    let runs: Vec<Option<SymbolRun>> = order
+        .par_iter()
+        .map_init(
+            || (scan.workspace(), Vec::new(), Vec::new()),
+            |(ws, codes, atr_14), (symbol, bars)| {
+                if watch.is_stopped() {
+                    return None;
+                }
+                let run = run_symbol(
+                    scan,
+                    symbol,
+                    bars,
+                    ws,
+                    (codes, atr_14),
+                    (opts, path_len),
+                    &regimes,
+                );
+                watch.symbol_done();
+                Some(run)
+            },
+        )
+        .collect();
+    if watch.is_stopped() {
+        return Ok(Ended::Stopped {
+            done: watch.done(),
+            total: order.len(),
+        });
+    }
+    Ok(aggregate(
+        &order,
+        regimes,
+        runs.into_iter().flatten(),
+        opts,
+        path_len,
+    ))
+}
+
+/// The checked, ordered universe and its regime series.
+struct Prepared<'a> {
+    order: Vec<(&'a str, &'a Bars)>,
+    regimes: RegimeSeries,
+}
+
+fn prepare<'a>(
+    universe: &[(&'a str, &'a Bars)],
+    opts: &Options,
+) -> Result<Prepared<'a>, BacktestError> {
     if universe.is_empty() {
         return Err(BacktestError::NoSymbols);
     }
@@ -309,23 +354,26 @@ pub fn backtest(
         None => RegimeSeries::equal_weighted(&order.iter().map(|(_, b)| *b).collect::<Vec<_>>()),
     };
 
-    let runs: Vec<SymbolRun> = order
-        .par_iter()
-        .map_init(
-            || (scan.workspace(), Vec::new(), Vec::new()),
-            |(ws, codes, atr_14), (symbol, bars)| {
-                run_symbol(scan, symbol, bars, ws, (codes, atr_14), opts, &regimes)
-            },
-        )
-        .collect();
+    Ok(Prepared { order, regimes })
+}
 
+/// Merges the symbols' runs (in symbol order) into the report and the path.
+fn aggregate(
+    order: &[(&str, &Bars)],
+    regimes: RegimeSeries,
+    runs: impl Iterator<Item = SymbolRun>,
+    opts: &Options,
+    path_len: usize,
+) -> Ended {
     let k = opts.horizons.len();
     let mut base = Sums::new(k);
     let mut base_year: BTreeMap<i32, Sums> = BTreeMap::new();
     let mut base_regime: Vec<Sums> = vec![Sums::new(k); REGIME_LABELS.len()];
     let mut signals = Vec::new();
+    let mut path = AveragePath::new(path_len);
     for run in runs {
         base.add_all(&run.base);
+        path.add(&run.path_signals, &run.path_base);
         for (y, s) in &run.base_year {
             base_year
                 .entry(*y)
@@ -349,8 +397,8 @@ pub fn backtest(
         },
     );
 
-    let notes = notes(&order, &signals, &horizons, &regimes.source);
-    Ok(Report {
+    let notes = notes(order, &signals, &horizons, &regimes.source);
+    let report = Report {
         horizons,
         plan,
         by_year,
@@ -360,44 +408,11 @@ pub fn backtest(
         symbols: order.len(),
         bars: order.iter().map(|(_, b)| b.len()).sum(),
         notes,
-    })
-}
-
-fn by_year(
-    signals: &[SignalRecord],
-    opts: &Options,
-    base_year: &BTreeMap<i32, Sums>,
-) -> Vec<Group> {
-    let k = opts.horizons.len();
-    let years: BTreeSet<i32> = signals.iter().map(|s| s.year).collect();
-    years
-        .into_par_iter()
-        .map(|y| {
-            let group: Vec<&SignalRecord> = signals.iter().filter(|s| s.year == y).collect();
-            let b = base_year.get(&y).cloned().unwrap_or_else(|| Sums::new(k));
-            make_group(y.to_string(), &group, opts, &b)
-        })
-        .collect()
-}
-
-fn by_regime(signals: &[SignalRecord], opts: &Options, base_regime: &[Sums]) -> Vec<Group> {
-    (0..REGIME_LABELS.len())
-        .into_par_iter()
-        .filter_map(|code| {
-            let group: Vec<&SignalRecord> = signals
-                .iter()
-                .filter(|s| usize::from(s.regime) == code)
-                .collect();
-            (!group.is_empty()).then(|| {
-                make_group(
-                    REGIME_LABELS[code].to_string(),
-                    &group,
-                    opts,
-                    &base_regime[code],
-                )
-            })
-        })
-        .collect()
+    };
+    Ended::Done {
+        report: Box::new(report),
+        path,
+    }
 }
 
 fn run_symbol(
@@ -406,7 +421,7 @@ fn run_symbol(
     bars: &Bars,
     ws: &mut super::lang::Workspace,
     (codes, atr_14): (&mut Vec<u8>, &mut Vec<f64>),
-    opts: &Options,
+    (opts, path_len): (&Options, usize),
     regimes: &RegimeSeries,
 ) -> SymbolRun {
     let k = opts.horizons.len();
@@ -415,6 +430,8 @@ fn run_symbol(
         base: Sums::new(k),
         base_year: Vec::new(),
         base_regime: vec![Sums::new(k); REGIME_LABELS.len()],
+        path_signals: path::PathSums::new(path_len),
+        path_base: path::PathSums::new(path_len),
     };
     let (time, open, close) = (bars.time(), bars.open(), bars.close());
     let n = bars.len();
@@ -453,6 +470,10 @@ fn run_symbol(
                     s.0 += r;
                     s.1 += 1;
                 }
+            }
+            out.path_base.add(close, t, entry);
+            if starts_run {
+                out.path_signals.add(close, t, entry);
             }
         }
         if !starts_run {
@@ -502,18 +523,6 @@ fn plan_inputs(bars: &Bars, t: usize, atr_14: &[f64]) -> (f64, f64) {
         f64::NAN
     };
     (atr_pct, dollar_vol_20)
-}
-
-fn make_group(key: String, group: &[&SignalRecord], opts: &Options, base: &Sums) -> Group {
-    let mut plan = plan_stats(group, opts);
-    // The curve is reported once, for all signals.
-    plan.curve.clear();
-    Group {
-        key,
-        signals: group.len(),
-        horizons: horizon_table(group, opts, base),
-        plan,
-    }
 }
 
 fn horizon_table(signals: &[&SignalRecord], opts: &Options, base: &Sums) -> Vec<HorizonStats> {
@@ -639,72 +648,6 @@ pub fn plan_stats(signals: &[&SignalRecord], opts: &Options) -> PlanStats {
     p.expectancy = Some(sum_ret / n as f64);
     p.max_drawdown_r = Some(dd);
     p
-}
-
-fn notes(
-    order: &[(&str, &Bars)],
-    signals: &[SignalRecord],
-    horizons: &[HorizonStats],
-    regime: &RegimeSource,
-) -> Vec<String> {
-    let mut notes = Vec::new();
-    let last = order
-        .iter()
-        .filter_map(|(_, b)| b.time().last().copied())
-        .max();
-    let ended_early: Vec<&str> = order
-        .iter()
-        .filter(|(_, b)| b.time().last().copied() < last)
-        .map(|(s, _)| *s)
-        .collect();
-    let n = order.len();
-    let plural = |k: usize| if k == 1 { "" } else { "s" };
-    let last_date = last
-        .and_then(chrono::DateTime::from_timestamp_millis)
-        .map(|d| d.format("%Y-%m-%d").to_string())
-        .unwrap_or_default();
-    if ended_early.is_empty() {
-        notes.push(format!(
-            "{n} symbol{}, all with bars up to the last date {last_date} (survivorship: a universe of symbols that still trade leaves out those that were delisted, so results lean optimistic)",
-            plural(n)
-        ));
-    } else {
-        notes.push(format!(
-            "{n} symbol{}; {} stop before the last date {last_date} ({}); the rest still trade (survivorship: delisted symbols not in the data are missing)",
-            plural(n),
-            ended_early.len(),
-            ended_early.iter().take(5).copied().collect::<Vec<_>>().join(", ")
-        ));
-    }
-    let with = signals
-        .iter()
-        .map(|s| s.symbol.as_str())
-        .collect::<BTreeSet<_>>()
-        .len();
-    notes.push(format!(
-        "{} signal{} from {with} of {n} symbol{}",
-        signals.len(),
-        plural(signals.len()),
-        plural(n)
-    ));
-    for h in horizons {
-        if h.signals < FEW_SIGNALS {
-            notes.push(format!(
-                "h={}: only {} signal{} on {} date{}; treat the figures as anecdotes",
-                h.h,
-                h.signals,
-                plural(h.signals),
-                h.dates,
-                plural(h.dates)
-            ));
-        }
-    }
-    notes.push(format!("regime from the {}", regime.describe()));
-    notes.push(
-        "95% intervals are cluster-robust by signal date (signals on one date are not independent); overlap across nearby dates is not modelled"
-            .to_string(),
-    );
-    notes
 }
 
 #[cfg(test)]

@@ -9,11 +9,13 @@
 //! signal counts only when its horizon (and its trade) ends before the split;
 //! out of sample, signals and baseline bars are those at or after it (the
 //! indicators there still read the in-sample history as warm-up).
+//!
+//! [`optimize_watched`] reports grid points done and stops between them.
 
 use rayon::prelude::*;
 
 use super::params::{ParamScan, RangeError};
-use super::{backtest, split_index, BacktestError, HorizonStats, Options, PlanStats};
+use super::{backtest, split_index, BacktestError, HorizonStats, Options, PlanStats, Watch};
 use crate::engine::bars::{Bars, Columns};
 use crate::engine::lang::{LangError, Scan};
 
@@ -148,6 +150,19 @@ pub fn optimize(
     universe: &[(&str, &Bars)],
     opts: &WalkOptions,
 ) -> Result<WalkReport, WalkError> {
+    // Nobody else holds this watch, so nothing can stop the search.
+    optimize_watched(src, universe, opts, &Watch::new())?
+        .ok_or(WalkError::Backtest(BacktestError::Stopped))
+}
+
+/// [`optimize`] with progress (grid points done, of the grid's size, through
+/// `watch`) and a stop checked between grid points: `Ok(None)` when stopped.
+pub fn optimize_watched(
+    src: &str,
+    universe: &[(&str, &Bars)],
+    opts: &WalkOptions,
+    watch: &Watch,
+) -> Result<Option<WalkReport>, WalkError> {
     let params = ParamScan::parse(src)?;
     if params.is_empty() {
         return Err(WalkError::NoRange);
@@ -177,23 +192,32 @@ pub fn optimize(
         after_fraction: None,
         ..opts.base.clone()
     };
-    let grid: Vec<GridPoint> = scans
+    watch.set_total(scans.len());
+    let grid: Vec<Option<GridPoint>> = scans
         .par_iter()
         .map(|(values, expr, scan)| {
+            if watch.is_stopped() {
+                return Ok(None);
+            }
             let r = backtest(scan, &head_refs, &bt)?;
+            watch.symbol_done();
             let h = r.horizons.into_iter().next().expect("one horizon asked");
             let metric = opts.metric.value(&h, &r.plan);
             let mut plan = r.plan;
             plan.curve.clear();
-            Ok(GridPoint {
+            Ok(Some(GridPoint {
                 values: values.clone(),
                 expr: expr.clone(),
                 in_sample: h,
                 in_sample_plan: plan,
                 metric,
-            })
+            }))
         })
         .collect::<Result<_, WalkError>>()?;
+    if watch.is_stopped() {
+        return Ok(None);
+    }
+    let grid: Vec<GridPoint> = grid.into_iter().flatten().collect();
     // The first of equal best values wins (grid order), so ties are stable.
     let mut best: Option<(usize, f64)> = None;
     for (k, p) in grid.iter().enumerate() {
@@ -223,5 +247,32 @@ pub fn optimize(
         }
         None => None,
     };
-    Ok(WalkReport { grid, best })
+    Ok(Some(WalkReport { grid, best }))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::data::synthetic;
+
+    #[test]
+    fn a_watched_search_counts_grid_points_and_a_stopped_one_is_none() {
+        let names: Vec<String> = (0..4).map(synthetic::symbol_name).collect();
+        let bars: Vec<Bars> = (0..4).map(|i| synthetic::bars(7, i, 300)).collect();
+        let u: Vec<(&str, &Bars)> = names.iter().map(String::as_str).zip(&bars).collect();
+        let opts = WalkOptions {
+            min_signals: 1,
+            ..WalkOptions::default()
+        };
+        let src = "rsi(14) < {30..40 step 5}";
+        let watch = Watch::new();
+        let watched = optimize_watched(src, &u, &opts, &watch).unwrap().unwrap();
+        assert_eq!((watch.done(), watch.total()), (3, 3));
+        assert_eq!(watched, optimize(src, &u, &opts).unwrap());
+        let stopped = Watch::new();
+        stopped.stop();
+        assert_eq!(optimize_watched(src, &u, &opts, &stopped).unwrap(), None);
+        // Bad ranges are still errors, stopped or not.
+        assert!(optimize_watched("rsi(14) < {40..30}", &u, &opts, &stopped).is_err());
+    }
 }
