@@ -24,6 +24,7 @@ use crate::engine::backtest::{
 use crate::engine::bars::Bars;
 use crate::engine::lang::{LangError, Scan};
 use crate::engine::run::BarSource;
+use crate::engine::sync::lock_without_parking;
 
 use super::fetch::{AbortRegistry, BrowserTransport};
 use super::loader::{fill_imported, load_all, WebFeed};
@@ -240,7 +241,8 @@ pub fn start(
             )
             .await
         };
-        let compute_ms = *compute_ms.lock().unwrap_or_else(|p| p.into_inner());
+        // The page's thread must never park (see `engine::sync`).
+        let compute_ms = *lock_without_parking(&compute_ms);
         let finished = Finished {
             compute_ms: compute_ms.filter(|_| matches!(outcome, Outcome::Backtest { .. })),
             outcome,
@@ -358,7 +360,7 @@ async fn synthetic_market(
 ) -> Universe {
     static MARKET: Mutex<Option<((usize, usize), Universe)>> = Mutex::new(None);
     {
-        let mut kept = MARKET.lock().unwrap_or_else(|p| p.into_inner());
+        let mut kept = lock_without_parking(&MARKET);
         match kept.as_ref() {
             Some((size, market)) if *size == (n, len) => {
                 counters.loaded.store(n, Ordering::Relaxed);
@@ -408,7 +410,7 @@ async fn synthetic_market(
     };
     let market = Arc::new(market);
     if !watch.is_stopped() {
-        *MARKET.lock().unwrap_or_else(|p| p.into_inner()) = Some(((n, len), market.clone()));
+        *lock_without_parking(&MARKET) = Some(((n, len), market.clone()));
     }
     market
 }
