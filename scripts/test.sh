@@ -122,4 +122,6 @@ STEP_SECS+=("$st_secs")
 STEP_STATUS+=(ok)
 
 step "end-to-end tests in headless Chromium (tests/e2e/)"
-node --test --test-concurrency=1 tests/e2e/*.test.mjs
+# The backtest tests compare the page with the CLI the native step built.
+TECHNIC_CLI="${CARGO_TARGET_DIR:-target}/debug/technic" \
+  node --test --test-concurrency=1 tests/e2e/*.test.mjs

@@ -8,7 +8,7 @@
 //! mid-run on a long synthetic backtest, the signals' CSV export, and the
 //! walk-forward grid with "use this value".
 //!
-//! Run: scripts/build.sh && cargo build --release --bin technic &&
+//! Run: scripts/build.sh &&
 //!      node --test --test-concurrency=1 tests/e2e/backtest.test.mjs
 
 import { test, before, after } from 'node:test';
@@ -24,7 +24,10 @@ import { freshProfile, openBrowser, openApp, setScan, sel } from './harness.mjs'
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 const DIST = path.resolve(ROOT, process.env.TECHNIC_DIST ?? 'dist');
 const TARGET = process.env.CARGO_TARGET_DIR ?? path.join(ROOT, 'target');
-const CLI = path.join(TARGET, 'release', 'technic');
+// TECHNIC_CLI names a CLI built from this tree (scripts/test.sh passes the
+// one its native step just built); without it, the release CLI is built here,
+// so the page is never compared with a stale binary.
+const CLI = process.env.TECHNIC_CLI ? path.resolve(ROOT, process.env.TECHNIC_CLI) : path.join(TARGET, 'release', 'technic');
 const EXPR = 'rsi(14) < 30';
 const KEYS = ['h', 'signals', 'symbols', 'winPct', 'mean', 'median', 'p25', 'p75', 'profitFactor', 'baselineMean', 'excess', 'ci95'];
 
@@ -69,10 +72,13 @@ before(async () => {
   } catch {
     throw new Error(`${DIST} is missing the build: run scripts/build.sh first`);
   }
+  if (!process.env.TECHNIC_CLI) {
+    execFileSync('cargo', ['build', '--quiet', '--locked', '--release', '--bin', 'technic'], { cwd: ROOT, stdio: 'inherit' });
+  }
   try {
     await fs.access(CLI);
   } catch {
-    throw new Error(`${CLI} is missing: run cargo build --release --bin technic first`);
+    throw new Error(`${CLI} is missing (TECHNIC_CLI names a CLI built from this tree)`);
   }
   isolated = await startServer({ dir: DIST, isolation: true });
   plain = await startServer({ dir: DIST, isolation: false });
