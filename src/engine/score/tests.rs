@@ -1,5 +1,6 @@
 //! Unit tests of the Technic score: plans, caps, clamps, tags, regime, short series.
 
+use super::plan::round_cents;
 use super::*;
 use crate::engine::bars::Columns;
 
