@@ -190,13 +190,44 @@ def checksum(data):
     return ((h ^ len(data)) * FNV_PRIME) & MASK
 
 
-def encode(rows, schema=1):
-    """src/data/codec.rs `encode`: magic, schema, count, six columns, checksum."""
+def zigzag_varint(v):
+    z = ((v << 1) ^ (v >> 63)) & MASK
+    out = bytearray()
+    while z >= 0x80:
+        out.append((z & 0x7F) | 0x80)
+        z >>= 7
+    out.append(z)
+    return bytes(out)
+
+
+def encode(rows, schema=2, decimal=None):
+    """src/data/codec.rs `encode_columns` (schema 2): magic, schema, count, six
+    columns (tag 0 raw, or tag 1 decimal: scale, zigzag varint differences;
+    time as differences of differences), checksum. `decimal` = the scale for
+    the value columns (the rows must be exact at it); None writes them raw."""
     n = len(rows)
     out = bytearray(b"TCB1" + struct.pack("<IQ", schema, n))
-    out += struct.pack("<%dq" % n, *[r[0] for r in rows])
+    if schema < 2:
+        out += struct.pack("<%dq" % n, *[r[0] for r in rows])
+        for k in range(1, 6):
+            out += struct.pack("<%dd" % n, *[r[k] for r in rows])
+        return bytes(out + struct.pack("<Q", checksum(bytes(out))))
+    out += bytes([1, 0])
+    prev, step = 0, 0
+    for r in rows:
+        s = r[0] - prev
+        out += zigzag_varint(s - step)
+        prev, step = r[0], s
     for k in range(1, 6):
-        out += struct.pack("<%dd" % n, *[r[k] for r in rows])
+        if decimal is None:
+            out += b"\x00" + struct.pack("<%dd" % n, *[r[k] for r in rows])
+        else:
+            out += bytes([1, decimal])
+            prev = 0
+            for r in rows:
+                i = round(r[k] * 10 ** decimal)
+                out += zigzag_varint(i - prev)
+                prev = i
     return bytes(out + struct.pack("<Q", checksum(bytes(out))))
 
 
@@ -216,6 +247,9 @@ def codec_seeds():
     write("codec_decode", encode(series(3, step=60000, price=0.0001)), "bars-minute")
     write("codec_decode", encode([]), "bars-0")
     write("codec_decode", encode(series(3), schema=0), "schema-0")
+    write("codec_decode", encode(series(3), schema=1), "schema-1")
+    cents = [(t, round(o, 2), round(h, 2), round(l, 2), round(c, 2), v) for (t, o, h, l, c, v) in series(30)]
+    write("codec_decode", encode(cents, decimal=2), "bars-30-decimal")
     bad = series(3)
     bad[1] = (bad[1][0], 1.0, 0.5, 2.0, 1.0, -1.0)  # high below low, negative volume
     write("codec_decode", encode(bad), "invalid-bars")
