@@ -1,9 +1,9 @@
 //! The Backtest and Optimise panels' shared part: their run state (one per
 //! panel: running, per-frame progress, the finished outcome), starting a run
-//! from the form (`web::backtest`), Stop, the synthetic market's bars per
-//! symbol, and `window.__technicLastBacktest`. The panels themselves are
-//! `backtest_panel` and `optimize`; every figure's text comes from
-//! `view::backtest`.
+//! from the form (`web::backtest`), Stop, the bars per symbol (the synthetic
+//! market's length, Binance's depth), and `window.__technicLastBacktest`.
+//! The panels themselves are `backtest_panel` and `optimize`; every
+//! figure's text comes from `view::backtest`.
 
 use std::sync::Arc;
 
@@ -19,7 +19,8 @@ use super::control::{form_settings, source_config};
 use super::optimize::OptimizePanel;
 use super::state::{use_scan_state, ScanState};
 
-/// Bars per symbol the synthetic market can be backtested with.
+/// Bars per symbol the synthetic market (or Binance's history) can be
+/// backtested with.
 pub const SYNTHETIC_BARS: [(usize, &str); 4] = [
     (300, "300 bars (~1 year)"),
     (630, "630 bars (~2.5 years)"),
@@ -110,7 +111,7 @@ impl PanelRun {
 /// What both panels share.
 #[derive(Clone, Copy)]
 pub struct Lab {
-    /// Bars per symbol of the synthetic market.
+    /// Bars per symbol of the synthetic market, or Binance's depth.
     pub synthetic_bars: RwSignal<usize>,
     pub backtest: PanelRun,
     pub optimize: PanelRun,
@@ -135,13 +136,14 @@ pub fn BacktestPanels() -> impl IntoView {
     }
 }
 
-/// The synthetic market's length picker (shown for a synthetic source).
+/// The bars-per-symbol picker: the synthetic market's length, or how far
+/// back Binance is paged (shown for the sources where it applies).
 #[component]
 pub fn SyntheticBars() -> impl IntoView {
     let (state, lab) = (use_scan_state(), use_lab());
     let source = state.form.source;
     view! {
-        <Show when=move || source.get().is_synthetic()>
+        <Show when=move || { let s = source.get(); s.is_synthetic() || s.pages_back() }>
             <label class="field">
                 <span>"Bars per symbol"</span>
                 <select
