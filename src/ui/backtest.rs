@@ -20,12 +20,13 @@ use super::optimize::OptimizePanel;
 use super::state::{use_scan_state, ScanState};
 
 /// Bars per symbol the synthetic market (or Binance's history) can be
-/// backtested with.
-pub const SYNTHETIC_BARS: [(usize, &str); 4] = [
-    (300, "300 bars (~1 year)"),
-    (630, "630 bars (~2.5 years)"),
-    (1260, "1,260 bars (~5 years)"),
-    (2520, "2,520 bars (~10 years)"),
+/// backtested with, labelled in trading years (synthetic) and in calendar
+/// days (Binance trades every day; a younger pair has fewer bars).
+pub const SYNTHETIC_BARS: [(usize, &str, &str); 4] = [
+    (300, "300 bars (~1 year)", "300 days (~10 months)"),
+    (630, "630 bars (~2.5 years)", "630 days (~1.7 years)"),
+    (1260, "1,260 bars (~5 years)", "1,260 days (~3.5 years)"),
+    (2520, "2,520 bars (~10 years)", "2,520 days (~7 years)"),
 ];
 
 /// One panel's run.
@@ -156,7 +157,8 @@ pub fn SyntheticBars() -> impl IntoView {
                 >
                     {SYNTHETIC_BARS
                         .into_iter()
-                        .map(|(n, label)| {
+                        .map(|(n, trading, daily)| {
+                            let label = move || if source.get().pages_back() { daily } else { trading };
                             view! {
                                 <option value=n.to_string() prop:selected=move || lab.synthetic_bars.get() == n>
                                     {label}
