@@ -176,18 +176,21 @@ where
                 Some(&last) => plan.rule.decide(last, entry.saved_at_ms(), now),
             };
             match decision {
-                Freshness::Fresh if plan.deep_enough(entry.bars()) => {
+                Freshness::Fresh => {
                     if let Err(why) = store.touch(&key, &entry, now).await {
                         note(format!("bar cache: {symbol}: not marked as used: {why}"));
                     }
-                    return Ok(Loaded {
-                        bars: Arc::new(plan.cut(entry.into_bars())),
-                        from_cache: true,
-                        bytes: 0,
-                    });
+                    if plan.deep_enough(entry.bars()) {
+                        return Ok(Loaded {
+                            bars: Arc::new(plan.cut(entry.into_bars())),
+                            from_cache: true,
+                            bytes: 0,
+                        });
+                    }
+                    // Shallower than asked: only its head is missing (an
+                    // entry at its listing start stands as it is).
+                    start = Start::Fresh(entry);
                 }
-                // Fresh, but shallower than asked: only its head is missing.
-                Freshness::Fresh => start = Start::Fresh(entry),
                 Freshness::NeedsTail { from_ms } if plan.supports_range => {
                     start = Start::Tail(entry, from_ms);
                 }

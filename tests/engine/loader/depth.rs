@@ -181,7 +181,7 @@ fn the_listing_start_ends_paging() {
 
     // A cached entry already at the listing start: one head request finds
     // nothing earlier, and the entry stands as it was (not rewritten).
-    let puts = store.puts.get();
+    let (puts, touches) = (store.puts.get(), store.touches.get());
     let again = run(&server, &store, &clock, &deep(2520)).unwrap();
     assert_eq!(again.bars.len(), 2000);
     assert_eq!(server.asked().len(), 4);
@@ -190,6 +190,7 @@ fn the_listing_start_ends_paging() {
         Some(MON - 1999 * DAY_MS - 1)
     );
     assert_eq!(store.puts.get(), puts);
+    assert_eq!(store.touches.get(), touches + 1, "marked as used");
 }
 
 #[test]
