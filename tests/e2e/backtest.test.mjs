@@ -345,6 +345,21 @@ test('Binance: a 2,520-bar backtest pages back 1,000 klines at a time; a cached 
   assert.equal(again.stopped ?? false, false);
   assert.deepEqual(klines(), [], 'no klines asked for');
   assert.equal(await b.page.locator(sel('backtest-horizon')).count(), 4, 'the table is shown');
-  console.log(`# Binance backtest signals: 630 bars ${shallow.signals}, 2520 bars ${deep.signals}, 1260 bars ${again.signals}`);
+
+  // A pair not cached yet, at 2,520 bars: three pages back from the newest
+  // (1,000, 1,000, then the 520 missing); the cached pairs ask for nothing.
+  faults.clearLog();
+  await b.page.locator(sel('universe-input')).fill([...symbols, 'SOLUSDT'].join('\n'));
+  await b.page.selectOption(sel('backtest-bars'), '2520');
+  const fresh = await runBacktest(b.page);
+  assert.equal(fresh.stopped ?? false, false);
+  const sol = klines();
+  assert.ok(sol.every((e) => e.symbol === 'SOLUSDT'), `only the new pair is fetched (${sol.map((e) => e.symbol)})`);
+  const newest = today * DAY_MS;
+  assert.deepEqual(sol.map((e) => [e.query.limit, e.query.endTime === undefined ? null : Number(e.query.endTime)]),
+    [['1000', null], ['1000', newest - 999 * DAY_MS - 1], ['520', newest - 1999 * DAY_MS - 1]],
+    `SOLUSDT pages back (${sol.map(show)})`);
+  assert.match(await b.page.locator(sel('backtest-notes')).textContent(), /3 symbols/);
+  console.log(`# Binance backtest signals: 630 bars ${shallow.signals}, 2520 bars ${deep.signals}, 1260 bars ${again.signals}, 3 pairs × 2520 ${fresh.signals}`);
   assert.deepEqual(b.problems, [], `console errors${tail(b)}`);
 });
