@@ -1,9 +1,9 @@
 //! The Backtest and Optimise panels' shared part: their run state (one per
 //! panel: running, per-frame progress, the finished outcome), starting a run
-//! from the form (`web::backtest`), Stop, the synthetic market's bars per
-//! symbol, and `window.__technicLastBacktest`. The panels themselves are
-//! `backtest_panel` and `optimize`; every figure's text comes from
-//! `view::backtest`.
+//! from the form (`web::backtest`), Stop, the bars per symbol (the synthetic
+//! market's length, Binance's depth), and `window.__technicLastBacktest`.
+//! The panels themselves are `backtest_panel` and `optimize`; every
+//! figure's text comes from `view::backtest`.
 
 use std::sync::Arc;
 
@@ -19,12 +19,14 @@ use super::control::{form_settings, source_config};
 use super::optimize::OptimizePanel;
 use super::state::{use_scan_state, ScanState};
 
-/// Bars per symbol the synthetic market can be backtested with.
-pub const SYNTHETIC_BARS: [(usize, &str); 4] = [
-    (300, "300 bars (~1 year)"),
-    (630, "630 bars (~2.5 years)"),
-    (1260, "1,260 bars (~5 years)"),
-    (2520, "2,520 bars (~10 years)"),
+/// Bars per symbol the synthetic market (or Binance's history) can be
+/// backtested with, labelled in trading years (synthetic) and in calendar
+/// days (Binance trades every day; a younger pair has fewer bars).
+pub const SYNTHETIC_BARS: [(usize, &str, &str); 4] = [
+    (300, "300 bars (~1 year)", "300 days (~10 months)"),
+    (630, "630 bars (~2.5 years)", "630 days (~1.7 years)"),
+    (1260, "1,260 bars (~5 years)", "1,260 days (~3.5 years)"),
+    (2520, "2,520 bars (~10 years)", "2,520 days (~7 years)"),
 ];
 
 /// One panel's run.
@@ -110,7 +112,7 @@ impl PanelRun {
 /// What both panels share.
 #[derive(Clone, Copy)]
 pub struct Lab {
-    /// Bars per symbol of the synthetic market.
+    /// Bars per symbol of the synthetic market, or Binance's depth.
     pub synthetic_bars: RwSignal<usize>,
     pub backtest: PanelRun,
     pub optimize: PanelRun,
@@ -135,13 +137,14 @@ pub fn BacktestPanels() -> impl IntoView {
     }
 }
 
-/// The synthetic market's length picker (shown for a synthetic source).
+/// The bars-per-symbol picker: the synthetic market's length, or how far
+/// back Binance is paged (shown for the sources where it applies).
 #[component]
 pub fn SyntheticBars() -> impl IntoView {
     let (state, lab) = (use_scan_state(), use_lab());
     let source = state.form.source;
     view! {
-        <Show when=move || source.get().is_synthetic()>
+        <Show when=move || { let s = source.get(); s.is_synthetic() || s.pages_back() }>
             <label class="field">
                 <span>"Bars per symbol"</span>
                 <select
@@ -154,7 +157,8 @@ pub fn SyntheticBars() -> impl IntoView {
                 >
                     {SYNTHETIC_BARS
                         .into_iter()
-                        .map(|(n, label)| {
+                        .map(|(n, trading, daily)| {
+                            let label = move || if source.get().pages_back() { daily } else { trading };
                             view! {
                                 <option value=n.to_string() prop:selected=move || lab.synthetic_bars.get() == n>
                                     {label}

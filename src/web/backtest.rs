@@ -58,7 +58,8 @@ pub struct Job {
     pub expr: String,
     pub source: SourceId,
     pub config: SourceConfig,
-    /// Bars per symbol of the synthetic market (ignored by other sources).
+    /// Bars per symbol of the synthetic market, and the history Binance
+    /// is paged back to (other sources load their default history).
     pub synthetic_bars: usize,
     pub task: Task,
 }
@@ -299,7 +300,10 @@ async fn load(
     let loading = async {
         match feed.as_ref() {
             Some(feed) => {
-                let plan = LoadPlan::new(job.source, &job.config);
+                // Binance pages back to the bars asked for; other
+                // sources load their default history.
+                let depth = job.synthetic_bars.clamp(1, MAX_SYNTHETIC_BARS);
+                let plan = LoadPlan::with_depth(job.source, &job.config, depth);
                 load_all(feed, &plan, &symbols, &slots, store).await;
             }
             None => fill_imported(&symbols, &slots),

@@ -6,7 +6,9 @@
 //! bundled sample (`technic backtest --data www/data … --format json`), on
 //! the threaded build and on the single-threaded one (dist/st/). Also: Stop
 //! mid-run on a long synthetic backtest, the signals' CSV export, and the
-//! walk-forward grid with "use this value".
+//! walk-forward grid with "use this value", and a Binance backtest against
+//! the loopback market-data server (tests/e2e/faults.mjs) paging back to the
+//! bars per symbol asked for, a cached shallow history getting only its head.
 //!
 //! Run: scripts/build.sh &&
 //!      node --test --test-concurrency=1 tests/e2e/backtest.test.mjs
@@ -19,6 +21,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 import { startServer } from './server.mjs';
+import { startFaultServer, DAY_MS, dayOf } from './faults.mjs';
 import { freshProfile, openBrowser, openApp, setScan, sel } from './harness.mjs';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
@@ -33,6 +36,7 @@ const KEYS = ['h', 'signals', 'symbols', 'winPct', 'mean', 'median', 'p25', 'p75
 
 let isolated;
 let plain;
+let faults; // the loopback market-data server (Binance klines)
 const opened = [];
 const profiles = [];
 
@@ -82,12 +86,14 @@ before(async () => {
   }
   isolated = await startServer({ dir: DIST, isolation: true });
   plain = await startServer({ dir: DIST, isolation: false });
+  faults = await startFaultServer();
 });
 
 after(async () => {
   for (const b of opened) await b.context.close().catch(() => {});
   await isolated?.close();
   await plain?.close();
+  await faults?.close();
   for (const dir of profiles) await fs.rm(dir, { recursive: true, force: true }).catch(() => {});
 });
 
@@ -301,5 +307,65 @@ test('Stop mid-search ends the walk-forward search between grid points; a new se
   await b.page.locator(sel('optimize-grid')).waitFor({ timeout: 60_000 });
   assert.equal(await b.page.locator(sel('optimize-point')).count(), 2, 'the next search completes');
   assert.equal(await progress.getAttribute('data-state'), 'completed');
+  assert.deepEqual(b.problems, [], `console errors${tail(b)}`);
+});
+
+test('Binance: a 2,520-bar backtest pages back 1,000 klines at a time; a cached shallow history gets only its head', { timeout: 240_000 }, async () => {
+  const symbols = ['BTCUSDT', 'ETHUSDT'];
+  const today = dayOf(Date.now());
+  faults.reset();
+  faults.setConfig({ today, bars: 4000, symbols });
+  const b = await browser();
+  await openApp(b.page, isolated.url);
+  await setScan(b.page, { source: 'binance', expr: EXPR });
+  await b.page.locator(sel('source-base')).fill(faults.url);
+  await b.page.locator(sel('universe-input')).fill(symbols.join('\n'));
+  const klines = () => faults.log().filter((e) => e.kind === 'klines');
+  const bySymbol = (log) => Object.fromEntries(symbols.map((s) => [s, log.filter((e) => e.symbol === s)]));
+  const show = (e) => JSON.stringify(e.query);
+
+  // 630 bars: one page each, asking for just that many.
+  await b.page.selectOption(sel('backtest-bars'), '630');
+  const shallow = await runBacktest(b.page);
+  assert.equal(shallow.stopped ?? false, false, `the run completes${tail(b)}`);
+  for (const [s, reqs] of Object.entries(bySymbol(klines()))) {
+    assert.deepEqual(reqs.map((e) => [e.query.limit, e.query.endTime]), [['630', undefined]], `${s}: one newest page of 630 (${reqs.map(show)})`);
+  }
+
+  // 2,520 bars: only the missing head, paged back from the cached first bar.
+  faults.clearLog();
+  await b.page.selectOption(sel('backtest-bars'), '2520');
+  const deep = await runBacktest(b.page);
+  assert.equal(deep.stopped ?? false, false, `the deep run completes${tail(b)}`);
+  const first = (today - 629) * DAY_MS;
+  for (const [s, reqs] of Object.entries(bySymbol(klines()))) {
+    assert.deepEqual(reqs.map((e) => [e.query.limit, Number(e.query.endTime)]),
+      [['1000', first - 1], ['890', first - 1000 * DAY_MS - 1]],
+      `${s}: the head in two pages back from the cached first bar (${reqs.map(show)})`);
+  }
+
+  // The deep cached history serves a shallower run without a request.
+  faults.clearLog();
+  await b.page.selectOption(sel('backtest-bars'), '1260');
+  const again = await runBacktest(b.page);
+  assert.equal(again.stopped ?? false, false);
+  assert.deepEqual(klines(), [], 'no klines asked for');
+  assert.equal(await b.page.locator(sel('backtest-horizon')).count(), 4, 'the table is shown');
+
+  // A pair not cached yet, at 2,520 bars: three pages back from the newest
+  // (1,000, 1,000, then the 520 missing); the cached pairs ask for nothing.
+  faults.clearLog();
+  await b.page.locator(sel('universe-input')).fill([...symbols, 'SOLUSDT'].join('\n'));
+  await b.page.selectOption(sel('backtest-bars'), '2520');
+  const fresh = await runBacktest(b.page);
+  assert.equal(fresh.stopped ?? false, false);
+  const sol = klines();
+  assert.ok(sol.every((e) => e.symbol === 'SOLUSDT'), `only the new pair is fetched (${sol.map((e) => e.symbol)})`);
+  const newest = today * DAY_MS;
+  assert.deepEqual(sol.map((e) => [e.query.limit, e.query.endTime === undefined ? null : Number(e.query.endTime)]),
+    [['1000', null], ['1000', newest - 999 * DAY_MS - 1], ['520', newest - 1999 * DAY_MS - 1]],
+    `SOLUSDT pages back (${sol.map(show)})`);
+  assert.match(await b.page.locator(sel('backtest-notes')).textContent(), /3 symbols/);
+  console.log(`# Binance backtest signals: 630 bars ${shallow.signals}, 2520 bars ${deep.signals}, 1260 bars ${again.signals}, 3 pairs × 2520 ${fresh.signals}`);
   assert.deepEqual(b.problems, [], `console errors${tail(b)}`);
 });

@@ -2,7 +2,8 @@
 //! fetcher, a clock): cache hit, freshness, tail top-up and its fallback,
 //! nothing cached from a failure, cache identity per endpoint, retries and
 //! backoff, the 429 pause, stop, and where keys go (headers, the
-//! configured origin only, never a message).
+//! configured origin only, never a message). A run asking for a depth
+//! (Binance paged back, a cached head prepended) is in `loader/depth.rs`.
 
 use std::cell::{Cell, RefCell};
 use std::collections::HashMap;
@@ -23,6 +24,9 @@ use technic::data::loader::{
 };
 use technic::engine::bars::{Bars, Columns};
 use technic::engine::run::{Loaded, SymbolError};
+
+/// A run asking for a depth: Binance paged back, a cached head prepended.
+mod depth;
 
 const KEY: &str = "sEcReT-kEy_123";
 
@@ -215,6 +219,15 @@ impl Fetcher for FakeFetcher {
             "an unexpected fetch of {symbol} from {from_ms:?}"
         );
         answers.remove(0)
+    }
+    async fn fetch_back(
+        &self,
+        symbol: &str,
+        _bars: usize,
+        before_ms: Option<i64>,
+    ) -> Result<Fetched, SymbolError> {
+        // The cache-decision fakes never ask for a depth.
+        panic!("an unexpected fetch back of {symbol} before {before_ms:?}")
     }
 }
 

@@ -1,6 +1,7 @@
 //! Binance spot REST shapes: klines (`/api/v3/klines`) into `Bars`, the 24h
 //! ticker list (`/api/v3/ticker/24hr`) into the top USDT pairs by quote
-//! volume, and the klines URL for paging. No I/O, no browser crate.
+//! volume, and the klines URL for paging (forward from a start time, or back
+//! from an end time to the symbol's listing). No I/O, no browser crate.
 //!
 //! A kline is `[openTime, "open", "high", "low", "close", "volume",
 //! closeTime, "quoteVolume", trades, "takerBase", "takerQuote", "ignore"]`;
@@ -203,6 +204,47 @@ impl<'a> KlinesRequest<'a> {
             start_time: Some(last.saturating_add(1)),
             ..self.clone()
         })
+    }
+}
+
+impl KlinesRequest<'_> {
+    /// The request for the page before `page` when paging back (newest
+    /// first): ends one ms before its first open time. `None` when the page
+    /// was short (the symbol's listing start: Binance has nothing earlier)
+    /// or reached `start_time`.
+    pub fn prev_page(&self, page: &Bars) -> Option<Self> {
+        let limit = self.limit.clamp(1, MAX_LIMIT) as usize;
+        let first = *page.time().first()?;
+        if page.len() < limit || self.start_time.is_some_and(|s| first <= s) {
+            return None;
+        }
+        Some(KlinesRequest {
+            end_time: Some(first.saturating_sub(1)),
+            ..self.clone()
+        })
+    }
+
+    /// Checks that every kline of `page` opens within the asked range: a
+    /// server that ignores `startTime`/`endTime` would otherwise have the
+    /// pager ask the same page again, or merge bars that were not asked for.
+    pub fn check_page(&self, symbol: &str, page: &Bars) -> Result<(), FormatError> {
+        let outside = page.time().iter().position(|&t| {
+            self.start_time.is_some_and(|s| t < s) || self.end_time.is_some_and(|e| t > e)
+        });
+        match outside {
+            None => Ok(()),
+            Some(i) => Err(FormatError::shape(
+                Service::Binance,
+                symbol,
+                &format!("[{i}][0]"),
+                &format!(
+                    "open time {} is outside the asked range ({} to {})",
+                    page.time()[i],
+                    self.start_time.map_or("any".into(), |s| s.to_string()),
+                    self.end_time.map_or("any".into(), |e| e.to_string()),
+                ),
+            )),
+        }
     }
 }
 

@@ -1,6 +1,7 @@
 //! One symbol's daily bars from one service, over a [`Transport`]: the URL
-//! template, the bundled sample, Binance klines (paged, with the main host
-//! as a fallback when the data host cannot be reached), Coinbase candles
+//! template, the bundled sample, Binance klines (paged forward for a tail or
+//! back to a depth or the listing start, with the main host as a fallback
+//! when the data host cannot be reached), Coinbase candles
 //! (300-day pages, newest first), Polygon aggregates (`next_url` paging, on
 //! the configured base's origin only) and Twelve Data time series. Keys go
 //! in an `Authorization` header where the service accepts one, never in a
@@ -24,8 +25,18 @@ const HISTORY_DAYS: i64 = 1_000;
 /// Polygon's free plan serves two years of history.
 const POLYGON_HISTORY_DAYS: i64 = 730;
 /// Paging stops after this many pages of one symbol (a server looping its
-/// `next_url` must not keep a scan busy forever).
+/// `next_url` must not keep a scan busy forever); paging back, it also
+/// bounds the depth asked for (50,000 Binance klines).
 const MAX_PAGES: usize = 50;
+
+/// Which klines a Binance load asks for.
+#[derive(Debug, Clone, Copy)]
+enum Span {
+    /// From a time on (a tail, paged forward), or the newest page.
+    From(Option<i64>),
+    /// Up to `bars` bars opening before `before_ms`, paged back.
+    Back { bars: usize, before_ms: Option<i64> },
+}
 
 /// What one symbol's load brought.
 #[derive(Debug, Clone, PartialEq)]
@@ -130,7 +141,7 @@ impl<T: Transport, C: Clock> Feed<T, C> {
                 let bars = read_bars(symbol, &body).map_err(|e| self.parse_error(e.into()))?;
                 Ok(whole(bars, &body))
             }
-            SourceId::Binance => self.load_binance(symbol, from_ms).await,
+            SourceId::Binance => self.load_binance(symbol, Span::From(from_ms)).await,
             SourceId::Coinbase => self.load_coinbase(symbol, from_ms).await,
             SourceId::Polygon => self.load_polygon(symbol, from_ms).await,
             SourceId::TwelveData => self.load_twelvedata(symbol, from_ms).await,
@@ -150,23 +161,56 @@ impl<T: Transport, C: Clock> Feed<T, C> {
         Ok(whole(bars, &body))
     }
 
-    async fn load_binance(
+    /// Loads up to `bars` of `symbol`'s newest bars that open before
+    /// `before_ms` (the newest of all when `None`), paging back until it has
+    /// them or the service has nothing earlier (the symbol's listing start;
+    /// with `before_ms` given, `bars: None` says so). Sources that cannot
+    /// page back load their whole history, and have no head.
+    pub async fn load_back(
         &self,
         symbol: &str,
-        from_ms: Option<i64>,
+        bars: usize,
+        before_ms: Option<i64>,
     ) -> Result<Fetched, SymbolError> {
+        match (self.source, before_ms) {
+            (SourceId::Binance, _) => {
+                self.load_binance(symbol, Span::Back { bars, before_ms })
+                    .await
+            }
+            (_, None) => self.load(symbol, None).await,
+            (_, Some(_)) => Ok(Fetched {
+                bars: None,
+                bytes: 0,
+            }),
+        }
+    }
+
+    async fn load_binance(&self, symbol: &str, span: Span) -> Result<Fetched, SymbolError> {
         let base = self.config.base_or(binance::DATA_API_BASE);
         if base != binance::DATA_API_BASE {
-            return self.binance_klines(&base, symbol, from_ms).await;
+            return self.binance_span(&base, symbol, span).await;
         }
-        match self.binance_klines(&base, symbol, from_ms).await {
+        match self.binance_span(&base, symbol, span).await {
             // The data host unreachable (blocked, down): the main host serves
             // the same klines.
             Err(SymbolError::FetchFailed(Failure::Network(_))) if !self.transport.is_stopped() => {
-                self.binance_klines(binance::API_BASE, symbol, from_ms)
-                    .await
+                self.binance_span(binance::API_BASE, symbol, span).await
             }
             other => other,
+        }
+    }
+
+    async fn binance_span(
+        &self,
+        base: &str,
+        symbol: &str,
+        span: Span,
+    ) -> Result<Fetched, SymbolError> {
+        match span {
+            Span::From(from_ms) => self.binance_klines(base, symbol, from_ms).await,
+            Span::Back { bars, before_ms } => {
+                self.binance_back(base, symbol, bars, before_ms).await
+            }
         }
     }
 
@@ -198,6 +242,54 @@ impl<T: Transport, C: Clock> Feed<T, C> {
                 _ => break,
             }
         }
+        Ok(Fetched {
+            bars: concat(symbol, pages)?,
+            bytes,
+        })
+    }
+
+    /// Pages back from `before_ms` (exclusive; from the newest kline when
+    /// `None`), each page asking for what is still missing (at most 1,000),
+    /// until `want` bars, a short or empty page (nothing earlier: the listing
+    /// start) or [`MAX_PAGES`].
+    async fn binance_back(
+        &self,
+        base: &str,
+        symbol: &str,
+        want: usize,
+        before_ms: Option<i64>,
+    ) -> Result<Fetched, SymbolError> {
+        let want = want.clamp(1, MAX_PAGES * binance::MAX_LIMIT as usize);
+        let mut request = binance::KlinesRequest::daily(base, symbol);
+        request.end_time = before_ms.map(|t| t.saturating_sub(1));
+        // Newest first.
+        let mut pages: Vec<Bars> = Vec::new();
+        let mut have = 0usize;
+        let mut bytes = 0u64;
+        while have < want && pages.len() < MAX_PAGES {
+            request.limit = (want - have).min(binance::MAX_LIMIT as usize) as u32;
+            let url = request.url().map_err(|e| self.request_error(e))?;
+            let body = self.get(&Request::get(url)).await?;
+            bytes += body.len() as u64;
+            let page = match binance::parse_klines(symbol, &body) {
+                Ok(page) => page,
+                // Nothing before the asked end: the listing start. The newest
+                // page itself empty is a symbol without bars (an error row).
+                Err(FormatError::Empty { .. }) if before_ms.is_some() || !pages.is_empty() => break,
+                Err(e) => return Err(self.parse_error(e)),
+            };
+            request
+                .check_page(symbol, &page)
+                .map_err(|e| self.parse_error(e))?;
+            have += page.len();
+            let prev = request.prev_page(&page);
+            pages.push(page);
+            match prev {
+                Some(p) => request = p,
+                None => break,
+            }
+        }
+        pages.reverse();
         Ok(Fetched {
             bars: concat(symbol, pages)?,
             bytes,
@@ -339,6 +431,15 @@ impl<T: Transport, C: Clock> Fetcher for Feed<T, C> {
         from_ms: Option<i64>,
     ) -> impl std::future::Future<Output = Result<Fetched, SymbolError>> {
         self.load(symbol, from_ms)
+    }
+
+    fn fetch_back(
+        &self,
+        symbol: &str,
+        bars: usize,
+        before_ms: Option<i64>,
+    ) -> impl std::future::Future<Output = Result<Fetched, SymbolError>> {
+        self.load_back(symbol, bars, before_ms)
     }
 }
 

@@ -254,6 +254,13 @@ impl SourceId {
         )
     }
 
+    /// Whether the source can be asked for bars back from a time, so a run
+    /// can ask for a depth (a backtest's bars per symbol) and a shallow
+    /// entry can get its head: Binance klines (`endTime`, 1,000 a page).
+    pub fn pages_back(self) -> bool {
+        self == SourceId::Binance
+    }
+
     /// Whether a cached entry never goes stale (the bundled sample never changes).
     pub fn is_immutable(self) -> bool {
         self == SourceId::Sample

@@ -5,6 +5,13 @@
 //! fetched whole. Only complete, validated bars are cached, keyed by what
 //! produced them ([`EntryKey`]). A store that fails is a miss, never an
 //! error: the network is always right.
+//!
+//! A run that asks for a depth ([`LoadPlan::depth`], a backtest's bars per
+//! symbol) is served by any entry at least that deep (cut to the newest N);
+//! a shallower entry gets its missing head fetched (paged back from its
+//! first bar) and prepended, and is stored whole only once every part came.
+//! An empty head is the listing start: the entry stands. A miss pages back
+//! to the depth at once.
 
 use std::fmt;
 use std::future::Future;
@@ -54,12 +61,22 @@ pub trait BarStore {
     ) -> impl Future<Output = Result<(), Self::Error>>;
 }
 
-/// Fetches a symbol's bars: the whole history, or from a day on (a tail).
+/// Fetches a symbol's bars: the whole history, or from a day on (a tail),
+/// or back from a time (a head).
 pub trait Fetcher {
     fn fetch(
         &self,
         symbol: &str,
         from_ms: Option<i64>,
+    ) -> impl Future<Output = Result<Fetched, SymbolError>>;
+    /// Up to `bars` of the newest bars opening before `before_ms` (the
+    /// newest of all when `None`). With `before_ms` given, `bars: None` in
+    /// the answer means nothing earlier exists (the listing start).
+    fn fetch_back(
+        &self,
+        symbol: &str,
+        bars: usize,
+        before_ms: Option<i64>,
     ) -> impl Future<Output = Result<Fetched, SymbolError>>;
 }
 
@@ -74,6 +91,9 @@ pub struct LoadPlan {
     pub supports_range: bool,
     /// Entries never go stale (the bundled sample).
     pub immutable: bool,
+    /// Bars per symbol asked for (the newest N), for a source that pages
+    /// back; `None` is the source's default history (a scan).
+    pub depth: Option<usize>,
 }
 
 impl LoadPlan {
@@ -89,6 +109,29 @@ impl LoadPlan {
             },
             supports_range: source.supports_range(),
             immutable: source.is_immutable(),
+            depth: None,
+        }
+    }
+
+    /// The plan asking for `bars` bars per symbol, for a source that can
+    /// page back (others keep their default history).
+    pub fn with_depth(source: SourceId, config: &SourceConfig, bars: usize) -> LoadPlan {
+        LoadPlan {
+            depth: source.pages_back().then_some(bars.max(1)),
+            ..LoadPlan::new(source, config)
+        }
+    }
+
+    /// Whether `bars` are as deep as asked.
+    fn deep_enough(&self, bars: &Bars) -> bool {
+        self.depth.is_none_or(|n| bars.len() >= n)
+    }
+
+    /// The bars a run gets: the newest `depth` of them.
+    fn cut(&self, bars: Bars) -> Bars {
+        match self.depth {
+            Some(n) if bars.len() > n => bars.last(n),
+            _ => bars,
         }
     }
 
@@ -124,8 +167,7 @@ where
 {
     let key = plan.key(symbol);
     let now = clock.now_ms();
-    let mut cached = None;
-    let mut from_ms = None;
+    let mut start = Start::Whole;
     match store.get(&key).await {
         Ok(Some(entry)) => {
             let decision = match entry.bars().time().last() {
@@ -138,15 +180,19 @@ where
                     if let Err(why) = store.touch(&key, &entry, now).await {
                         note(format!("bar cache: {symbol}: not marked as used: {why}"));
                     }
-                    return Ok(Loaded {
-                        bars: Arc::new(entry.into_bars()),
-                        from_cache: true,
-                        bytes: 0,
-                    });
+                    if plan.deep_enough(entry.bars()) {
+                        return Ok(Loaded {
+                            bars: Arc::new(plan.cut(entry.into_bars())),
+                            from_cache: true,
+                            bytes: 0,
+                        });
+                    }
+                    // Shallower than asked: only its head is missing (an
+                    // entry at its listing start stands as it is).
+                    start = Start::Fresh(entry);
                 }
-                Freshness::NeedsTail { from_ms: from } if plan.supports_range => {
-                    from_ms = Some(from);
-                    cached = Some(entry);
+                Freshness::NeedsTail { from_ms } if plan.supports_range => {
+                    start = Start::Tail(entry, from_ms);
                 }
                 // No range to ask for, or an unusable entry: refetch whole.
                 _ => {}
@@ -157,33 +203,87 @@ where
             "bar cache: {symbol}: read failed ({why}); fetching"
         )),
     }
-    let fetched = fetcher.fetch(symbol, from_ms).await?;
-    let mut bytes = fetched.bytes;
-    let bars = match (cached, fetched.bars) {
-        (Some(entry), Some(tail)) => match append_tail(entry.bars(), &tail, plan.calendar) {
-            Ok(merged) => merged,
-            Err(why) => {
-                // A tail that does not join (a gap, a rewrite): start over.
-                note(format!(
-                    "bar cache: {symbol}: {why}; refetching the whole series"
-                ));
-                let whole = fetcher.fetch(symbol, None).await?;
-                bytes += whole.bytes;
-                whole.bars.ok_or(SymbolError::NoData)?
-            }
-        },
-        // Nothing new since the save (a holiday): the cached bars stand, and
-        // are saved again so the entry counts as checked now.
-        (Some(entry), None) => entry.into_bars(),
-        (None, Some(bars)) => bars,
-        (None, None) => return Err(SymbolError::NoData),
+    let whole = || async {
+        let fetched = match plan.depth {
+            Some(n) => fetcher.fetch_back(symbol, n, None).await?,
+            None => fetcher.fetch(symbol, None).await?,
+        };
+        Ok::<_, SymbolError>((fetched.bars.ok_or(SymbolError::NoData)?, fetched.bytes))
     };
-    if let Err(why) = store.put(&key, &bars).await {
-        note(format!("bar cache: {symbol} not cached: {why}"));
+    // The bars so far, whether they differ from the entry, and whether
+    // they may lack a head (they came from the entry, not a deep fetch).
+    let (mut bars, mut changed, mut bytes, from_entry) = match start {
+        Start::Fresh(entry) => (entry.into_bars(), false, 0, true),
+        Start::Tail(entry, from_ms) => {
+            let fetched = fetcher.fetch(symbol, Some(from_ms)).await?;
+            match fetched.bars {
+                Some(tail) => match append_tail(entry.bars(), &tail, plan.calendar) {
+                    Ok(merged) => (merged, true, fetched.bytes, true),
+                    Err(why) => {
+                        // A tail that does not join (a gap, a rewrite): start over.
+                        note(format!(
+                            "bar cache: {symbol}: {why}; refetching the whole series"
+                        ));
+                        let (bars, more) = whole().await?;
+                        (bars, true, fetched.bytes + more, false)
+                    }
+                },
+                // Nothing new since the save (a holiday): the cached bars
+                // stand, and are saved again so the entry counts as checked now.
+                None => (entry.into_bars(), true, fetched.bytes, true),
+            }
+        }
+        Start::Whole => {
+            let (bars, bytes) = whole().await?;
+            (bars, true, bytes, false)
+        }
+    };
+    if let (Some(n), true, Some(&first)) = (plan.depth, from_entry, bars.time().first()) {
+        if bars.len() < n {
+            // A failed head fails the symbol before anything is stored.
+            let head = fetcher
+                .fetch_back(symbol, n - bars.len(), Some(first))
+                .await?;
+            bytes += head.bytes;
+            // No head: the listing start, the bars stand.
+            if let Some(head) = head.bars {
+                bars = prepend(symbol, head, bars)?;
+                changed = true;
+            }
+        }
+    }
+    if changed {
+        if let Err(why) = store.put(&key, &bars).await {
+            note(format!("bar cache: {symbol} not cached: {why}"));
+        }
     }
     Ok(Loaded {
-        bars: Arc::new(bars),
-        from_cache: false,
+        bars: Arc::new(plan.cut(bars)),
+        from_cache: !changed,
         bytes,
     })
+}
+
+/// Where a symbol's load starts from.
+enum Start<E> {
+    /// A fresh entry (shallower than asked).
+    Fresh(E),
+    /// A stale entry and the first missing day.
+    Tail(E, i64),
+    /// Nothing usable cached.
+    Whole,
+}
+
+/// `head` (bars opening before `bars`' first) then `bars`, validated: a head
+/// that overlaps or is out of order is an error, never a merged entry.
+fn prepend(symbol: &str, head: Bars, bars: Bars) -> Result<Bars, SymbolError> {
+    let mut cols = head.into_columns();
+    let tail = bars.into_columns();
+    cols.time.extend_from_slice(&tail.time);
+    cols.open.extend_from_slice(&tail.open);
+    cols.high.extend_from_slice(&tail.high);
+    cols.low.extend_from_slice(&tail.low);
+    cols.close.extend_from_slice(&tail.close);
+    cols.volume.extend_from_slice(&tail.volume);
+    Ok(Bars::new(symbol, cols)?)
 }
