@@ -17,15 +17,14 @@ OUT="$STAGE/st"
 # without atomics, beside (not over) the threaded ones.
 TARGET_DIR="${CARGO_TARGET_DIR:-target}"
 #
-# Cheaper code generation for this build only (16 codegen units, opt-level 2,
-# given as RUSTFLAGS, which with --target reach the wasm crates and never the
-# host tools, so build scripts and proc-macros stay shared; a profile or
-# CARGO_PROFILE_* variables would rebuild those too): it compiles every
-# crate again in each CI run, and this way takes about 150 s instead of 250 s
-# on 2 cores. wasm-opt -O3 below still optimises the whole module; the scan
-# figure of `node scripts/bench-browser.mjs --only scan` puts its speed beside
-# the threaded build's one worker.
-RUSTFLAGS="-C target-feature=+bulk-memory,+mutable-globals,+simd128 -C codegen-units=16 -C opt-level=2" \
+# No LTO and more codegen units: this build compiles every crate again in
+# each CI run, and so it takes about half the time; wasm-opt -O3 below still
+# optimises the whole module (scan speed side by side: node
+# scripts/bench-browser.mjs --only scan). Set through the environment rather
+# than a profile of its own, so the host tools stay shared (a named profile
+# builds them again in its own directory).
+RUSTFLAGS="-C target-feature=+bulk-memory,+mutable-globals,+simd128" \
+CARGO_PROFILE_RELEASE_LTO=false CARGO_PROFILE_RELEASE_CODEGEN_UNITS=16 \
   cargo build --release --locked --offline --target wasm32-unknown-unknown --bin technic-web
 WASM="$TARGET_DIR/wasm32-unknown-unknown/release/technic-web.wasm"
 rm -rf "$OUT"
