@@ -214,9 +214,12 @@ fn put_raw(out: &mut Vec<u8>, words: impl Iterator<Item = [u8; 8]>) {
 
 /// The smallest k such that every value is exactly `i / 10^k` for an
 /// integer |i| ≤ 2^53 (checked with the decoder's own division, bit for
-/// bit: `-0.0`, NaN and infinities never qualify). Exactness at k implies
-/// it at k + 1 (the same quotient, correctly rounded), so the column's
-/// scale is the largest of its values' smallest ones.
+/// bit: `-0.0`, NaN and infinities never qualify). The column's scale is
+/// the largest of its values' smallest ones, and then every value is
+/// checked again at that scale: exactness at k carries over to k + 1 (the
+/// same quotient, correctly rounded) only while the scaled integer stays
+/// within 2^53, so a large value exact at k = 0 can fail at the column's k
+/// (the fuzzer found 4.294967296e12 beside a value needing k = 7).
 fn scale_of(values: &[f64]) -> Option<u8> {
     let mut k = 0u8;
     for &v in values {
@@ -227,7 +230,7 @@ fn scale_of(values: &[f64]) -> Option<u8> {
             }
         }
     }
-    Some(k)
+    values.iter().all(|&v| exact_at(v, k)).then_some(k)
 }
 
 fn exact_at(v: f64, k: u8) -> bool {

@@ -284,6 +284,28 @@ fn a_count_that_does_not_match_the_length_is_malformed() {
     }
 }
 
+/// Regression (fuzz, codec_decode): a large value exact at scale 0 beside a
+/// value that needs scale 7 was stored at scale 7, where it no longer fits
+/// 2^53: it came back as i64::MAX / 10^7. The column must stay raw.
+#[test]
+fn a_large_value_beside_a_finer_one_keeps_the_column_exact() {
+    // Thirty bars, so the decimal form would be smaller than raw.
+    let time: Vec<i64> = (0..30).map(|i| i * 86_400_000).collect();
+    let price = [10.0; 30];
+    let mut volume = [5.0; 30];
+    volume[0] = 4_294_967_296_000.0;
+    volume[1] = 0.123_456_7;
+    let bytes = encode_columns(&time, [&price, &price, &price, &price, &volume]);
+    let back = decode("BIG", &bytes).expect("valid bars");
+    assert_eq!(
+        back.volume()
+            .iter()
+            .map(|v| v.to_bits())
+            .collect::<Vec<_>>(),
+        volume.map(f64::to_bits)
+    );
+}
+
 #[test]
 fn invalid_bars_with_a_good_checksum_are_invalid() {
     let bars = small();
