@@ -233,9 +233,13 @@ fn scale_of(values: &[f64]) -> Option<u8> {
     values.iter().all(|&v| exact_at(v, k)).then_some(k)
 }
 
+/// Whether `v` comes back bit for bit through the integer the encoder
+/// stores and the decoder's own steps (`i as f64 / 10^k`): going through
+/// the integer is what rules out `-0.0` (the fuzzer found the sign lost).
 fn exact_at(v: f64, k: u8) -> bool {
     let scaled = (v * POW10[k as usize]).round();
-    scaled.abs() <= EXACT_INT && (scaled / POW10[k as usize]).to_bits() == v.to_bits()
+    scaled.abs() <= EXACT_INT
+        && ((scaled as i64) as f64 / POW10[k as usize]).to_bits() == v.to_bits()
 }
 
 /// Zigzag LEB128.

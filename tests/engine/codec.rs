@@ -284,6 +284,17 @@ fn a_count_that_does_not_match_the_length_is_malformed() {
     }
 }
 
+/// Regression (fuzz, codec_decode): a volume of -0.0 took the decimal form
+/// (-0.0 / 1 is -0.0) and came back as +0.0 from the integer 0.
+#[test]
+fn negative_zero_keeps_its_sign() {
+    let time = [0];
+    let price = [10.0];
+    let bytes = encode_columns(&time, [&price, &price, &price, &price, &[-0.0]]);
+    let back = decode("ZERO", &bytes).expect("valid bars");
+    assert_eq!(back.volume()[0].to_bits(), (-0.0f64).to_bits());
+}
+
 /// Regression (fuzz, codec_decode): a large value exact at scale 0 beside a
 /// value that needs scale 7 was stored at scale 7, where it no longer fits
 /// 2^53: it came back as i64::MAX / 10^7. The column must stay raw.
