@@ -17,12 +17,14 @@ use rayon::prelude::*;
 use serde_json::{json, Map, Value};
 
 use technic::data::csv::read_bars;
+// One definition of the horizon figures' JSON (the CLI contract), shared with the page's hook.
 use technic::engine::backtest::params::{format_value, ParamScan, RangeError};
 use technic::engine::backtest::walk::{self, Metric, WalkOptions, WalkReport};
 use technic::engine::backtest::{self, HorizonStats, Options, PlanStats, Report};
 use technic::engine::lang::Scan;
 use technic::engine::score::{Settings, Side};
 use technic::engine::Bars;
+use technic::view::backtest::horizon_json;
 
 use crate::cli::{explain, find_csvs};
 
@@ -205,25 +207,6 @@ fn time_text(ms: i64) -> String {
         Some(d) => d.format("%Y-%m-%dT%H:%M:%SZ").to_string(),
         None => ms.to_string(),
     }
-}
-
-fn horizon_json(h: &HorizonStats) -> Value {
-    json!({
-        "h": h.h,
-        "signals": h.signals,
-        "symbols": h.symbols,
-        "winPct": num(h.win_pct),
-        "mean": num(h.mean),
-        "median": num(h.median),
-        "p25": num(h.p25),
-        "p75": num(h.p75),
-        "profitFactor": num(h.profit_factor),
-        "baselineMean": num(h.baseline_mean),
-        "excess": num(h.excess),
-        "ci95": h.ci95.map_or(Value::Null, |(lo, hi)| json!([num(Some(lo)), num(Some(hi))])),
-        "dates": h.dates,
-        "baselineCount": h.baseline_count,
-    })
 }
 
 fn plan_json(p: &PlanStats, with_curve: bool) -> Value {
