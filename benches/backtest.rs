@@ -3,14 +3,16 @@
 //! thread and on all threads. Prints one JSON line per figure.
 //!
 //! `cargo bench --bench backtest`. Options (env): BENCH_SYMBOLS (5000),
-//! BENCH_BARS (2520), BENCH_ROUNDS (3), BENCH_EXPR. Bars are generated before
-//! timing (synthetic: not real prices).
+//! BENCH_BARS (2520), BENCH_ROUNDS (3), BENCH_EXPR, BENCH_PATH (20: the
+//! average path's length, as the page's Backtest panel computes it for the
+//! default horizons; 0 leaves it out). Bars are generated before timing
+//! (synthetic: not real prices).
 
 use std::time::Instant;
 
 use rayon::prelude::*;
 use technic::data::synthetic;
-use technic::engine::backtest::{self, Options};
+use technic::engine::backtest::{self, Ended, Options, Watch};
 use technic::engine::bars::Bars;
 use technic::engine::lang::Scan;
 
@@ -36,6 +38,10 @@ fn main() {
     let total: usize = bars.iter().map(Bars::len).sum();
     let scan = Scan::compile(&expr, &[]).expect("the benchmark expression compiles");
     let opts = Options::default();
+    let path_len = env(
+        "BENCH_PATH",
+        opts.horizons.iter().copied().max().unwrap_or(0),
+    );
     // The equal-weighted index the regime is read from (sequential, part of
     // every backtest without a benchmark symbol), timed on its own.
     let start = Instant::now();
@@ -54,14 +60,18 @@ fn main() {
         let mut signals = 0;
         for _ in 0..rounds {
             let start = Instant::now();
-            let report = pool
-                .install(|| backtest::backtest(&scan, &universe, &opts))
+            let ended = pool
+                .install(|| {
+                    backtest::backtest_watched(&scan, &universe, &opts, path_len, &Watch::new())
+                })
                 .expect("the backtest runs");
             best = best.min(start.elapsed().as_secs_f64());
-            signals = report.signals.len();
+            if let Ended::Done { report, .. } = ended {
+                signals = report.signals.len();
+            }
         }
         println!(
-            "{{\"name\":\"backtest.bars_per_s\",\"threads\":{threads},\"symbols\":{n},\"bars\":{len},\"expr\":{expr:?},\"signals\":{signals},\"seconds\":{best:.3},\"bars_per_s\":{:.0}}}",
+            "{{\"name\":\"backtest.bars_per_s\",\"threads\":{threads},\"symbols\":{n},\"bars\":{len},\"expr\":{expr:?},\"path\":{path_len},\"signals\":{signals},\"seconds\":{best:.3},\"bars_per_s\":{:.0}}}",
             total as f64 / best
         );
     }

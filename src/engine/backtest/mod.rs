@@ -31,6 +31,7 @@ pub mod params;
 pub mod path;
 pub mod progress;
 pub mod stats;
+mod tables;
 pub mod trade;
 pub mod walk;
 mod year;
@@ -48,6 +49,7 @@ pub use market::{RegimeSeries, RegimeSource, REGIME_LABELS};
 use notes::notes;
 pub use path::AveragePath;
 pub use progress::{Ended, Stepper, Watch};
+use tables::{horizon_table, plan_stats, Signals};
 pub use trade::{Exit, Outcome, Trade};
 pub use year::year_of;
 use year::YearOf;
@@ -282,20 +284,12 @@ pub fn backtest_watched(
     let runs: Vec<Option<SymbolRun>> = order
         .par_iter()
         .map_init(
-            || (scan.workspace(), Vec::new(), Vec::new()),
-            |(ws, codes, atr_14), (symbol, bars)| {
+            || Scratch::new(scan),
+            |scratch, (symbol, bars)| {
                 if watch.is_stopped() {
                     return None;
                 }
-                let run = run_symbol(
-                    scan,
-                    symbol,
-                    bars,
-                    ws,
-                    (codes, atr_14),
-                    (opts, path_len),
-                    &regimes,
-                );
+                let run = run_symbol(scan, symbol, bars, scratch, (opts, path_len), &regimes);
                 watch.symbol_done();
                 Some(run)
             },
@@ -386,13 +380,18 @@ fn aggregate(
         signals.extend(run.signals);
     }
 
-    let all: Vec<&SignalRecord> = signals.iter().collect();
+    let table = Signals::new(&signals);
     let ((horizons, plan), (by_year, by_regime)) = rayon::join(
-        || (horizon_table(&all, opts, &base), plan_stats(&all, opts)),
         || {
             rayon::join(
-                || by_year(&signals, opts, &base_year),
-                || by_regime(&signals, opts, &base_regime),
+                || horizon_table(&table, &table.everyone(), opts, &base),
+                || plan_stats(&table, &table.by_time(|_| true), opts, true),
+            )
+        },
+        || {
+            rayon::join(
+                || by_year(&table, opts, &base_year),
+                || by_regime(&table, opts, &base_regime),
             )
         },
     );
@@ -415,12 +414,44 @@ fn aggregate(
     }
 }
 
+/// Buffers a worker reuses from one symbol to the next.
+pub(super) struct Scratch {
+    ws: super::lang::Workspace,
+    codes: Vec<u8>,
+    atr_14: Vec<f64>,
+    /// The symbol's baseline bars: defined, inside the window, with a next
+    /// bar to enter at.
+    counted: Vec<u32>,
+    /// Its signal bars (first of a run, defined, inside the window).
+    starts: Vec<u32>,
+    /// Runs of `counted` in one calendar year: (year, start, end).
+    years: Vec<(i32, usize, usize)>,
+}
+
+impl Scratch {
+    pub(super) fn new(scan: &Scan) -> Scratch {
+        Scratch {
+            ws: scan.workspace(),
+            codes: Vec::new(),
+            atr_14: Vec::new(),
+            counted: Vec::new(),
+            starts: Vec::new(),
+            years: Vec::new(),
+        }
+    }
+}
+
+/// One symbol: the condition at every bar first, then each horizon's
+/// baseline sums as its own pass over the counted bars. Each sum still adds
+/// its returns in time order (the same numbers as the definitions' loop),
+/// but a pass keeps its few sums in registers: one loop over bars updating
+/// every horizon's sums in memory was ~40% of the backtest
+/// (benches/backtest.rs).
 fn run_symbol(
     scan: &Scan,
     symbol: &str,
     bars: &Bars,
-    ws: &mut super::lang::Workspace,
-    (codes, atr_14): (&mut Vec<u8>, &mut Vec<f64>),
+    s: &mut Scratch,
     (opts, path_len): (&Options, usize),
     regimes: &RegimeSeries,
 ) -> SymbolRun {
@@ -435,49 +466,76 @@ fn run_symbol(
     };
     let (time, open, close) = (bars.time(), bars.open(), bars.close());
     let n = bars.len();
-    regimes.codes_for(time, codes);
-    let mut years = YearOf::new();
+    regimes.codes_for(time, &mut s.codes);
     let (from, to) = (opts.from.unwrap_or(i64::MIN), opts.to.unwrap_or(i64::MAX));
     let first = opts.after_fraction.map_or(0, |f| split_index(n, f));
-    let mut prep = scan.prepare(bars, ws, &opts.settings);
-    // ATR(14) for the plans, computed once per symbol on its first signal.
-    atr_14.clear();
+    s.counted.clear();
+    s.starts.clear();
+    let mut prep = scan.prepare(bars, &mut s.ws, &opts.settings);
     let mut was_true = false;
-    for t in 0..n {
+    for (t, &at) in time.iter().enumerate() {
         let cond = prep.condition_at(t);
         let starts_run = cond == Some(true) && !was_true;
         was_true = cond == Some(true);
-        if cond.is_none() || time[t] < from || time[t] > to || t < first {
+        if cond.is_none() || at < from || at > to || t < first {
             continue;
         }
-        let year = years.at(time[t]);
-        let regime = codes[t];
         if t + 1 < n {
-            let entry = open[t + 1];
-            if out.base_year.last().map(|(y, _)| *y) != Some(year) {
-                out.base_year.push((year, Sums::new(k)));
-            }
-            for (j, &h) in opts.horizons.iter().enumerate() {
-                if t + h < n {
-                    let r = close[t + h] / entry - 1.0;
-                    out.base.0[j].0 += r;
-                    out.base.0[j].1 += 1;
-                    if let Some((_, s)) = out.base_year.last_mut() {
-                        s.0[j].0 += r;
-                        s.0[j].1 += 1;
-                    }
-                    let s = &mut out.base_regime[usize::from(regime)].0[j];
-                    s.0 += r;
-                    s.1 += 1;
-                }
-            }
-            out.path_base.add(close, t, entry);
-            if starts_run {
-                out.path_signals.add(close, t, entry);
-            }
+            s.counted.push(t as u32);
         }
-        if !starts_run {
-            continue;
+        if starts_run {
+            s.starts.push(t as u32);
+        }
+    }
+
+    let mut years = YearOf::new();
+    s.years.clear();
+    for (i, &t) in s.counted.iter().enumerate() {
+        let year = years.at(time[t as usize]);
+        match s.years.last_mut() {
+            Some((y, _, end)) if *y == year => *end = i + 1,
+            _ => s.years.push((year, i, i + 1)),
+        }
+    }
+    out.base_year = s.years.iter().map(|&(y, ..)| (y, Sums::new(k))).collect();
+    for (j, &h) in opts.horizons.iter().enumerate() {
+        // Bars whose t+h exists: a prefix of the counted bars.
+        let reach = s.counted.partition_point(|&t| (t as usize) + h < n);
+        let mut all = (0.0, 0);
+        let mut regime = [(0.0, 0); REGIME_LABELS.len()];
+        for (y, &(_, lo, hi)) in s.years.iter().enumerate() {
+            let mut year = (0.0, 0);
+            for &t in &s.counted[lo.min(reach)..hi.min(reach)] {
+                let t = t as usize;
+                let r = close[t + h] / open[t + 1] - 1.0;
+                all.0 += r;
+                all.1 += 1;
+                year.0 += r;
+                year.1 += 1;
+                let g = &mut regime[usize::from(s.codes[t])];
+                g.0 += r;
+                g.1 += 1;
+            }
+            out.base_year[y].1 .0[j] = year;
+        }
+        out.base.0[j] = all;
+        for (sums, g) in out.base_regime.iter_mut().zip(regime) {
+            sums.0[j] = g;
+        }
+    }
+    if path_len > 0 {
+        for &t in &s.counted {
+            let t = t as usize;
+            out.path_base.add(close, t, open[t + 1]);
+        }
+    }
+
+    // ATR(14) for the plans, computed once per symbol on its first signal.
+    s.atr_14.clear();
+    for &t in &s.starts {
+        let t = t as usize;
+        if path_len > 0 && t + 1 < n {
+            out.path_signals.add(close, t, open[t + 1]);
         }
         let returns = opts
             .horizons
@@ -485,11 +543,11 @@ fn run_symbol(
             .map(|&h| (t + h < n).then(|| close[t + h] / open[t + 1] - 1.0))
             .collect();
         let plan = {
-            if atr_14.is_empty() {
-                atr_14.resize(n, f64::NAN);
-                atr(bars.high(), bars.low(), close, 14, atr_14);
+            if s.atr_14.is_empty() {
+                s.atr_14.resize(n, f64::NAN);
+                atr(bars.high(), bars.low(), close, 14, &mut s.atr_14);
             }
-            let (c, f) = (close[t], plan_inputs(bars, t, atr_14));
+            let (c, f) = (close[t], plan_inputs(bars, t, &s.atr_14));
             let extreme = match opts.side {
                 Side::Long => bars.low()[t],
                 Side::Short => bars.high()[t],
@@ -500,8 +558,8 @@ fn run_symbol(
             symbol: symbol.to_string(),
             index: t,
             time: time[t],
-            year,
-            regime,
+            year: years.at(time[t]),
+            regime: s.codes[t],
             returns,
             trade: trade::simulate(bars, t, plan.as_ref(), opts.hold),
         });
@@ -523,131 +581,6 @@ fn plan_inputs(bars: &Bars, t: usize, atr_14: &[f64]) -> (f64, f64) {
         f64::NAN
     };
     (atr_pct, dollar_vol_20)
-}
-
-fn horizon_table(signals: &[&SignalRecord], opts: &Options, base: &Sums) -> Vec<HorizonStats> {
-    opts.horizons
-        .iter()
-        .enumerate()
-        .map(|(j, &h)| horizon_stats(signals, j, h, base.0[j]))
-        .collect()
-}
-
-/// The figures at horizon `h` (the options' `j`-th) over `signals`, ordered
-/// by (symbol, time) as the report's signals are.
-pub fn horizon_stats(
-    signals: &[&SignalRecord],
-    j: usize,
-    h: usize,
-    (base_sum, base_n): (f64, usize),
-) -> HorizonStats {
-    let mut values = Vec::new();
-    let mut times = Vec::new();
-    // Signals come grouped by symbol (ordered by symbol, then time), so a
-    // change of name is a new symbol; a set of names cost a third of the
-    // sequential merge on 170k signals (benches/backtest.rs).
-    let (mut symbols, mut last) = (0, None);
-    for s in signals {
-        if let Some(Some(r)) = s.returns.get(j) {
-            values.push(*r);
-            times.push(s.time);
-            if last != Some(s.symbol.as_str()) {
-                symbols += 1;
-                last = Some(s.symbol.as_str());
-            }
-        }
-    }
-    let n = values.len();
-    let mut dates = times.clone();
-    dates.sort_unstable();
-    dates.dedup();
-    let cluster: Vec<usize> = times
-        .iter()
-        .map(|t| dates.partition_point(|d| d < t))
-        .collect();
-    let mean = (n > 0).then(|| values.iter().sum::<f64>() / n as f64);
-    let mut sorted = values.clone();
-    sorted.sort_by(f64::total_cmp);
-    let baseline_mean = (base_n > 0).then(|| base_sum / base_n as f64);
-    HorizonStats {
-        h,
-        signals: n,
-        symbols,
-        dates: dates.len(),
-        win_pct: (n > 0)
-            .then(|| 100.0 * values.iter().filter(|&&r| r > 0.0).count() as f64 / n as f64),
-        mean,
-        median: stats::quantile_sorted(&sorted, 0.5),
-        p25: stats::quantile_sorted(&sorted, 0.25),
-        p75: stats::quantile_sorted(&sorted, 0.75),
-        profit_factor: stats::profit_factor(&values),
-        baseline_mean,
-        baseline_count: base_n,
-        excess: mean.zip(baseline_mean).map(|(m, b)| m - b),
-        ci95: stats::cluster_ci95(&values, &cluster, dates.len()),
-    }
-}
-
-/// The trade plan's figures over `signals` (ordered by symbol, then time);
-/// trades are taken in signal-time order (then symbol) for the R curve and
-/// its drawdown.
-pub fn plan_stats(signals: &[&SignalRecord], opts: &Options) -> PlanStats {
-    let mut p = PlanStats {
-        side: opts.side,
-        hold: opts.hold,
-        trades: 0,
-        wins: 0,
-        win_pct: None,
-        avg_r: None,
-        expectancy: None,
-        max_drawdown_r: None,
-        exits: BTreeMap::new(),
-        no_plan: 0,
-        no_entry: 0,
-        opened_outside: 0,
-        unfinished: 0,
-        curve: Vec::new(),
-    };
-    let mut closed: Vec<(&SignalRecord, &Trade)> = Vec::new();
-    for s in signals {
-        match &s.trade {
-            Outcome::Closed(t) => closed.push((s, t)),
-            Outcome::NoPlan => p.no_plan += 1,
-            Outcome::NoEntry => p.no_entry += 1,
-            Outcome::OpenedOutside => p.opened_outside += 1,
-            Outcome::Unfinished => p.unfinished += 1,
-        }
-    }
-    // Stable, and `signals` is ordered by (symbol, time): equal times stay in
-    // symbol order without comparing names.
-    closed.sort_by_key(|c| c.0.time);
-    let n = closed.len();
-    p.trades = n;
-    if n == 0 {
-        return p;
-    }
-    let (mut cum, mut peak, mut dd, mut sum_ret) = (0.0f64, 0.0f64, 0.0f64, 0.0);
-    for (s, t) in &closed {
-        cum += t.r;
-        peak = peak.max(cum);
-        dd = dd.max(peak - cum);
-        sum_ret += t.ret;
-        if t.r > 0.0 {
-            p.wins += 1;
-        }
-        *p.exits.entry(t.exit_reason.label()).or_insert(0) += 1;
-        p.curve.push(CurvePoint {
-            time: s.time,
-            symbol: s.symbol.clone(),
-            r: t.r,
-            cum_r: cum,
-        });
-    }
-    p.win_pct = Some(100.0 * p.wins as f64 / n as f64);
-    p.avg_r = Some(cum / n as f64);
-    p.expectancy = Some(sum_ret / n as f64);
-    p.max_drawdown_r = Some(dd);
-    p
 }
 
 #[cfg(test)]

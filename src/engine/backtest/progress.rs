@@ -5,10 +5,10 @@
 
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 
-use super::{aggregate, prepare, run_symbol, Options, Prepared, SymbolRun};
+use super::{aggregate, prepare, run_symbol, Options, Prepared, Scratch, SymbolRun};
 use super::{AveragePath, BacktestError, Report};
 use crate::engine::bars::Bars;
-use crate::engine::lang::{Scan, Workspace};
+use crate::engine::lang::Scan;
 
 /// Shared between the backtest and whoever watches it.
 #[derive(Debug, Default)]
@@ -78,9 +78,7 @@ pub struct Stepper<'a> {
     path_len: usize,
     prepared: Prepared<'a>,
     runs: Vec<SymbolRun>,
-    ws: Workspace,
-    codes: Vec<u8>,
-    atr_14: Vec<f64>,
+    scratch: Scratch,
 }
 
 impl<'a> Stepper<'a> {
@@ -98,9 +96,7 @@ impl<'a> Stepper<'a> {
             path_len,
             prepared: prepare(universe, opts)?,
             runs: Vec::new(),
-            ws: scan.workspace(),
-            codes: Vec::new(),
-            atr_14: Vec::new(),
+            scratch: Scratch::new(scan),
         })
     }
 
@@ -121,8 +117,7 @@ impl<'a> Stepper<'a> {
                 self.scan,
                 symbol,
                 bars,
-                &mut self.ws,
-                (&mut self.codes, &mut self.atr_14),
+                &mut self.scratch,
                 (self.opts, self.path_len),
                 &self.prepared.regimes,
             );

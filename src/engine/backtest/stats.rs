@@ -18,6 +18,28 @@ pub fn quantile_sorted(sorted: &[f64], p: f64) -> Option<f64> {
     Some(sorted[lo] + frac * (sorted[hi] - sorted[lo]))
 }
 
+/// [`quantile_sorted`] of values in any order, without sorting them: the
+/// rank `⌊p·(n−1)⌋` is selected in linear time (reordering `values`) and the
+/// next rank is the least value above it, so the result is the same number
+/// as sorting first (in `f64::total_cmp` order). Three quantiles this way
+/// cost a third of one sort of the backtest's 170k signal returns.
+pub fn quantile_select(values: &mut [f64], p: f64) -> Option<f64> {
+    let n = values.len();
+    if n == 0 {
+        return None;
+    }
+    let pos = p.clamp(0.0, 1.0) * (n - 1) as f64;
+    let lo = pos.floor() as usize;
+    let frac = pos - lo as f64;
+    let (_, &mut at_lo, above) = values.select_nth_unstable_by(lo, f64::total_cmp);
+    let at_hi = above
+        .iter()
+        .copied()
+        .min_by(f64::total_cmp)
+        .unwrap_or(at_lo);
+    Some(at_lo + frac * (at_hi - at_lo))
+}
+
 /// Sum of the gains ÷ |sum of the losses|; `None` when nothing was lost
 /// (a zero return is neither a gain nor a loss).
 pub fn profit_factor(values: &[f64]) -> Option<f64> {
@@ -33,8 +55,9 @@ pub fn profit_factor(values: &[f64]) -> Option<f64> {
 }
 
 /// 95% interval of the mean of `values`, where `cluster[i]` names the group
-/// value `i` belongs to (the signal's date) and `clusters` is how many groups
-/// there are (ids `0..clusters`).
+/// value `i` belongs to (the signal's date) among ids `0..clusters`; ids with
+/// no value are not groups (`G` counts the ids present), so a subset of the
+/// signals can keep the ids of all of them.
 ///
 /// Signals on one date share the market's move over the same window, so they
 /// are not independent draws. This is the cluster-robust (CR1) standard error
@@ -51,13 +74,20 @@ pub fn cluster_ci95(values: &[f64], cluster: &[usize], clusters: usize) -> Optio
     }
     let m = values.iter().sum::<f64>() / n as f64;
     let mut resid = vec![0.0; clusters];
+    let mut present = vec![false; clusters];
     for (&v, &g) in values.iter().zip(cluster) {
         resid[g] += v - m;
+        present[g] = true;
     }
-    let g = clusters as f64;
+    let groups = present.iter().filter(|&&p| p).count();
+    if groups < 2 {
+        return None;
+    }
+    let g = groups as f64;
+    // In id (date) order; an absent id adds +0.0, which changes no sum.
     let ss: f64 = resid.iter().map(|r| r * r).sum();
     let se = (g / (g - 1.0) * ss).sqrt() / n as f64;
-    let t = t_975(clusters - 1);
+    let t = t_975(groups - 1);
     Some((m - t * se, m + t * se))
 }
 
@@ -124,6 +154,45 @@ mod tests {
         assert_eq!(quantile_sorted(&x, 0.75), Some(3.25));
         assert_eq!(quantile_sorted(&[7.0], 0.25), Some(7.0));
         assert_eq!(quantile_sorted(&[], 0.5), None);
+    }
+
+    #[test]
+    fn selected_quantiles_equal_sorted_ones() {
+        // A fixed pseudo-random sample with ties, zeros of both signs and
+        // every size from 1 to 40.
+        let mut x = 0.5f64;
+        let mut all = Vec::new();
+        for i in 0..40 {
+            x = (x * 3.9 * (1.0 - x)).clamp(0.01, 0.99);
+            all.push(match i % 7 {
+                0 => 0.0,
+                1 => -0.0,
+                2 => 0.25,
+                _ => x - 0.5,
+            });
+            let mut sorted = all.clone();
+            sorted.sort_by(f64::total_cmp);
+            for p in [0.0, 0.1, 0.25, 0.5, 0.75, 0.9, 1.0] {
+                let mut v = all.clone();
+                assert_eq!(
+                    quantile_select(&mut v, p).map(f64::to_bits),
+                    quantile_sorted(&sorted, p).map(f64::to_bits),
+                    "p={p} n={}",
+                    all.len()
+                );
+            }
+        }
+        assert_eq!(quantile_select(&mut [], 0.5), None);
+    }
+
+    #[test]
+    fn ids_without_values_are_not_clusters() {
+        let x = [0.01, -0.02, 0.03, 0.015, -0.01, 0.02];
+        let dense = cluster_ci95(&x, &[0, 0, 1, 1, 2, 2], 3);
+        let sparse = cluster_ci95(&x, &[1, 1, 4, 4, 6, 6], 8);
+        assert!(dense.is_some());
+        assert_eq!(dense, sparse);
+        assert_eq!(cluster_ci95(&x, &[5; 6], 8), None);
     }
 
     #[test]
