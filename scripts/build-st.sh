@@ -22,13 +22,20 @@ TARGET_DIR="${CARGO_TARGET_DIR:-target}"
 # opt-level 2 (as RUSTFLAGS) saved about 100 s of CI but made the page's
 # scan 1.7x slower (compute 321 vs 185 ms, synthetic-5000, same run);
 # CARGO_PROFILE_* variables also rebuilt every host tool.
+# Without clippy's wrapper (test.sh lints the threaded build, the same code):
+# this build shares nothing with the others, so linting it again only costs.
 RUSTFLAGS="-C target-feature=+bulk-memory,+mutable-globals,+simd128" \
+  env -u RUSTC_WORKSPACE_WRAPPER -u CLIPPY_ARGS \
   cargo build --release --locked --offline --target wasm32-unknown-unknown --bin technic-web
 WASM="$TARGET_DIR/wasm32-unknown-unknown/release/technic-web.wasm"
 rm -rf "$OUT"
 mkdir -p "$OUT"
 wasm-bindgen --target web --no-typescript --out-dir "$OUT" --out-name technic-web "$WASM"
-wasm-opt -O3 --enable-bulk-memory --enable-mutable-globals --enable-nontrapping-float-to-int \
+# -O1, as www/index.html asks Trunk for the threaded build: it does most of
+# -O3's shrinking (6.5 → 3.0 MB; -O3 2.86 MB) in 18 s instead of 69 s, and
+# the page's scan and backtest were no slower beyond the machine's noise
+# (docs/ci-timings.md, 2026-12-02).
+wasm-opt -O1 --enable-bulk-memory --enable-mutable-globals --enable-nontrapping-float-to-int \
   --enable-sign-ext --enable-simd "$OUT/technic-web_bg.wasm" -o "$OUT/technic-web_bg.wasm"
 
 hash=$(cat "$OUT/technic-web.js" "$OUT/technic-web_bg.wasm" | sha256sum | cut -c1-16)

@@ -100,8 +100,8 @@ scripts/setup.sh
 cargo fetch --locked
 
 step "wasm: the app and its browser tests built with clippy's lints (--release)"
-# Release, like Trunk's build below, so that build reuses every compiled
-# dependency (the app's own crate is compiled again there, without clippy).
+# Release, like Trunk's build below, which runs under the same wrapper and so
+# reuses all of it, the app's own crate included.
 with_lints cargo build --locked --release --target wasm32-unknown-unknown --lib --bin technic-web
 with_lints cargo test --locked --release --target wasm32-unknown-unknown --test web_store --test web_pool --no-run
 
@@ -113,7 +113,9 @@ WASM_BINDGEN_TEST_TIMEOUT="${WASM_BINDGEN_TEST_TIMEOUT:-120}" \
 
 step "trunk build: threaded dist/ and single-threaded dist/st/"
 st_time="$(mktemp)"
-TECHNIC_SKIP_SETUP=1 TECHNIC_ST_TIME_FILE="$st_time" scripts/build.sh
+# With clippy's wrapper, as the wasm step built the app: the same flags, so
+# Trunk's cargo build finds it fresh instead of compiling the crate again.
+TECHNIC_SKIP_SETUP=1 TECHNIC_ST_TIME_FILE="$st_time" with_lints scripts/build.sh
 st_secs="$(cat "$st_time" 2>/dev/null || echo 0)"
 rm -f "$st_time"
 finish_step ok
