@@ -49,6 +49,7 @@ pub struct RunRecord {
     pub requests: u32,
     /// The source's sustained request rate, requests per second (`None` when
     /// it has no limit, or for a local file).
+    #[serde(with = "exact::option", default)]
     pub rate_per_s: Option<f64>,
     /// Bars evaluated, summed over symbols.
     pub bars: u64,
@@ -57,15 +58,20 @@ pub struct RunRecord {
     /// Compute threads.
     pub threads: u32,
     /// Wall time from the Run click to the end, ms.
+    #[serde(with = "exact")]
     pub duration_ms: f64,
     pub matches: u32,
     /// From the Run click to the first / tenth match, ms (`None`: fewer matches).
+    #[serde(with = "exact::option", default)]
     pub first_match_ms: Option<f64>,
+    #[serde(with = "exact::option", default)]
     pub tenth_match_ms: Option<f64>,
     /// The fetch order used.
     pub order: Order,
     /// What [`History::predict`] said before the run (`None`: no history).
+    #[serde(with = "exact::option", default)]
     pub predicted_ms: Option<f64>,
+    #[serde(with = "exact::option", default)]
     pub predicted_matches: Option<f64>,
 }
 
@@ -89,10 +95,10 @@ pub struct SymbolOutcome {
 #[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 pub struct SymbolStats {
     /// Decayed matches.
-    #[serde(rename = "m")]
+    #[serde(rename = "m", with = "exact")]
     pub matches: f64,
     /// Decayed trials (evaluations); `matches ≤ trials`.
-    #[serde(rename = "n")]
+    #[serde(rename = "n", with = "exact")]
     pub trials: f64,
     /// Start time of the last run in which it matched, epoch ms.
     /// The latest evaluation's outcome (what a cold rescan falls back on when
@@ -101,14 +107,29 @@ pub struct SymbolStats {
     pub last_result: Option<bool>,
     #[serde(rename = "lm", default, skip_serializing_if = "Option::is_none")]
     pub last_match_ms: Option<i64>,
-    #[serde(rename = "tr", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "tr",
+        with = "exact::option",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub last_rating: Option<f64>,
-    #[serde(rename = "mg", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "mg",
+        with = "exact::option",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub last_margin: Option<f64>,
     /// Decayed mean fetch time, ms, and the decayed count of fetches behind it.
-    #[serde(rename = "f", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "f",
+        with = "exact::option",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub fetch_ms: Option<f64>,
-    #[serde(rename = "fw", default)]
+    #[serde(rename = "fw", with = "exact", default)]
     pub fetch_weight: f64,
     /// The fingerprint's run counter when this symbol was last evaluated
     /// (which symbols go first when one scan alone exceeds the bound).
@@ -389,6 +410,53 @@ impl History {
         }
         h.enforce_bounds(None);
         Ok(h)
+    }
+}
+
+/// Numbers as text in their shortest exact form: `serde_json` (without its
+/// `float_roundtrip` feature, which would change parsing for the whole
+/// crate) may read a number one ulp off, and a history should read back
+/// exactly as it was written.
+mod exact {
+    use serde::de::Error;
+    use serde::{Deserialize, Deserializer, Serialize, Serializer};
+
+    struct Text(f64);
+
+    impl Serialize for Text {
+        fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+            s.collect_str(&self.0)
+        }
+    }
+
+    impl<'de> Deserialize<'de> for Text {
+        fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Text, D::Error> {
+            let t = String::deserialize(d)?;
+            t.parse()
+                .map(Text)
+                .map_err(|_| D::Error::custom(format!("not a number: {t:?}")))
+        }
+    }
+
+    pub fn serialize<S: Serializer>(v: &f64, s: S) -> Result<S::Ok, S::Error> {
+        Text(*v).serialize(s)
+    }
+
+    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<f64, D::Error> {
+        Text::deserialize(d).map(|t| t.0)
+    }
+
+    pub mod option {
+        use super::Text;
+        use serde::{Deserialize, Deserializer, Serialize, Serializer};
+
+        pub fn serialize<S: Serializer>(v: &Option<f64>, s: S) -> Result<S::Ok, S::Error> {
+            v.map(Text).serialize(s)
+        }
+
+        pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Option<f64>, D::Error> {
+            Option::<Text>::deserialize(d).map(|o| o.map(|t| t.0))
+        }
     }
 }
 
