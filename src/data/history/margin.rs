@@ -14,7 +14,7 @@
 
 use crate::engine::bars::Bars;
 use crate::engine::lang::ast::{BinOp, Expr, ExprKind};
-use crate::engine::lang::{LangError, Scan, Workspace};
+use crate::engine::lang::{LangError, Prepared, Scan, Workspace};
 use crate::engine::score::Settings;
 
 #[derive(Debug, Clone)]
@@ -94,10 +94,18 @@ impl MarginScan {
             return StaleEval::default();
         }
         let mut p = self.scan.prepare(bars, ws, settings);
-        let matched = p.condition_at(index);
-        let mut col = |k: usize, i: usize| p.column_at(k, i);
-        let margin = margin(&self.root, &mut col, index);
-        StaleEval { matched, margin }
+        at(&self.root, &mut p, index)
+    }
+
+    /// Evaluates at every bar, computing the plan once (for replays).
+    pub fn eval_each(
+        &self,
+        bars: &Bars,
+        ws: &mut Workspace,
+        settings: &Settings,
+    ) -> Vec<StaleEval> {
+        let mut p = self.scan.prepare(bars, ws, settings);
+        (0..bars.len()).map(|i| at(&self.root, &mut p, i)).collect()
     }
 
     /// Evaluates at the last bar (the stale cached bars' latest state).
@@ -107,6 +115,13 @@ impl MarginScan {
             n => self.eval_at(bars, ws, settings, n - 1),
         }
     }
+}
+
+fn at(root: &Node, p: &mut Prepared<'_>, index: usize) -> StaleEval {
+    let matched = p.condition_at(index);
+    let mut col = |k: usize, i: usize| p.column_at(k, i);
+    let margin = margin(root, &mut col, index);
+    StaleEval { matched, margin }
 }
 
 fn column(e: &Expr, columns: &mut Vec<String>) -> usize {
@@ -221,5 +236,8 @@ mod tests {
         let e = m.eval_last(&bars, &mut m.workspace(), &Settings::default());
         assert_eq!(e.margin, None);
         assert_eq!(e.matched, None);
+        let each = m.eval_each(&bars, &mut m.workspace(), &Settings::default());
+        assert_eq!(each.len(), 5);
+        assert!(each.iter().all(|e| e.margin.is_none()));
     }
 }
