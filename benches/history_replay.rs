@@ -1,8 +1,11 @@
 //! Benchmark (issue 9): replays daily rescans over history and prints the
 //! fetch rank (1-based) of the first and the 10th match for each fetch
-//! order: learned (history + the scan on yesterday's cached bars), learned
-//! from history alone (cache cleared), universe order, random order (mean of
-//! 20 seeds) and volume-first (yesterday's volume, descending). Day d is
+//! order: learned (history + the scan on yesterday's cached bars; with the
+//! cache cleared the history's latest results say the same here, since the
+//! replay runs every day), counts-only (an ablation: Thompson draws over the
+//! decayed counts, without the latest results, margins or stale bars),
+//! universe order, random order (mean of 20 seeds) and volume-first
+//! (yesterday's volume, descending). Day d is
 //! ordered by what was known before d only: history of days < d and bars
 //! through d − 1; then day d's outcomes are recorded. With a fetch-bound
 //! scan (one request per symbol at a fixed rate), time to the k-th match is
@@ -114,7 +117,7 @@ fn cell(v: Option<f64>) -> String {
     v.map_or("—".into(), |x| format!("{x:.1}"))
 }
 
-const ORDERS: [&str; 5] = ["learned", "learned-history", "universe", "random", "volume"];
+const ORDERS: [&str; 5] = ["learned", "counts-only", "universe", "random", "volume"];
 
 struct Report {
     market: &'static str,
@@ -161,12 +164,7 @@ fn replay(m: &Market, expr: &'static str, days: usize, warmup: usize) -> Report 
         let stale: Vec<Candidate> = present
             .iter()
             .zip(&names)
-            .map(|(&(s, i), name)| Candidate {
-                symbol: name,
-                requests: 1,
-                stale_match: evals[s][i - 1].matched,
-                stale_margin: evals[s][i - 1].margin,
-            })
+            .map(|(&(s, i), name)| Candidate::with_stale(name, 1, &evals[s][i - 1]))
             .collect();
         let cold: Vec<Candidate> = names.iter().map(|n| Candidate::new(n, 1)).collect();
         let past = history.scan(fp);
@@ -174,7 +172,15 @@ fn replay(m: &Market, expr: &'static str, days: usize, warmup: usize) -> Report 
         if k >= warmup {
             let seed = k as u64;
             let learned = rank(Order::Learned, past, &stale, seed);
-            let learned_h = rank(Order::Learned, past, &cold, seed);
+            let counts_only = past.map(|h| {
+                let mut h = h.clone();
+                h.after_class = Default::default();
+                for st in h.symbols.values_mut() {
+                    (st.last_result, st.last_margin) = (None, None);
+                }
+                h
+            });
+            let learned_h = rank(Order::Learned, counts_only.as_ref(), &cold, seed);
             let universe = rank(Order::Universe, past, &cold, seed);
             let mut volume: Vec<usize> = (0..present.len()).collect();
             let vol = |j: usize| {
@@ -213,7 +219,7 @@ fn replay(m: &Market, expr: &'static str, days: usize, warmup: usize) -> Report 
                 symbol: name.to_string(),
                 matched: evals[s][i].matched,
                 tech_rating: None,
-                margin: evals[s][i].margin,
+                margin: evals[s][i].ahead,
                 fetch_ms: Some(60.0),
             })
             .collect();
@@ -307,11 +313,12 @@ fn main() {
             let r = replay(m, expr, *d, warmup);
             for (o, t) in ORDERS.iter().zip(&r.tallies) {
                 println!(
-                    "{{\"name\":\"history_replay\",\"market\":{:?},\"symbols\":{},\"scan\":{:?},\"order\":{o:?},\"days\":{},\"first_rank_mean\":{},\"first_rank_median\":{},\"tenth_rank_mean\":{},\"tenth_rank_median\":{},\"days_with_10\":{},\"first_quarter_share\":{}}}",
+                    "{{\"name\":\"history_replay\",\"market\":{:?},\"symbols\":{},\"scan\":{:?},\"order\":{o:?},\"days\":{},\"days_with_1\":{},\"first_rank_mean\":{},\"first_rank_median\":{},\"tenth_rank_mean\":{},\"tenth_rank_median\":{},\"days_with_10\":{},\"first_quarter_share\":{}}}",
                     r.market,
                     r.symbols,
                     r.scan,
                     t.days,
+                    t.first.len(),
                     json(mean(&t.first)),
                     json(median(&t.first)),
                     json(mean(&t.tenth)),
@@ -338,18 +345,29 @@ fn main() {
     }
     println!();
     println!(
-        "{:<10} {:<42} {:<16} {:>5} {:>11} {:>11} {:>11} {:>7}",
-        "market", "scan", "order", "days", "1st mean", "10th mean", "10th med", "in 1/4"
+        "{:<17} {:<40} {:<12} {:>5} {:>6} {:>9} {:>7} {:>10} {:>9} {:>7}",
+        "market",
+        "scan",
+        "order",
+        "days",
+        "≥1 hit",
+        "1st mean",
+        "≥10 hit",
+        "10th mean",
+        "10th med",
+        "in 1/4"
     );
     for r in &reports {
         for (o, t) in ORDERS.iter().zip(&r.tallies) {
             println!(
-                "{:<10} {:<42} {:<16} {:>5} {:>11} {:>11} {:>11} {:>7}",
+                "{:<17} {:<40} {:<12} {:>5} {:>6} {:>9} {:>7} {:>10} {:>9} {:>7}",
                 format!("{} ({})", r.market, r.symbols),
                 r.scan,
                 o,
                 t.days,
+                t.first.len(),
                 cell(mean(&t.first)),
+                t.tenth.len(),
                 cell(mean(&t.tenth)),
                 cell(median(&t.tenth)),
                 mean(&t.quarter).map_or("—".into(), |q| format!("{:.0}%", q * 100.0)),

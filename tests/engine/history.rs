@@ -262,7 +262,7 @@ fn features(i: u32) -> Features {
     Features {
         symbols,
         requests: fetched + (i % 3) * 4,
-        rate_per_s: if i % 4 == 0 {
+        rate_per_s: if i.is_multiple_of(4) {
             None
         } else {
             Some(f64::from(1 + i % 5) * 2.0)
@@ -595,4 +595,67 @@ fn a_positive_margin_means_a_match_at_every_bar() {
         }
         assert!(checked > 500, "{expr}: only {checked} bars checked");
     }
+}
+
+#[test]
+fn ahead_of_a_bar_a_cross_is_never_a_sure_match_and_a_threshold_keeps_its_margin() {
+    let settings = Settings::default();
+    let cross = MarginScan::compile("close crosses above sma(close, 20)").unwrap();
+    let level = MarginScan::compile("rsi(14) < 30").unwrap();
+    let bars = synthetic::bars(5, 1, 400);
+    let c = cross.eval_each(&bars, &mut cross.workspace(), &settings);
+    let l = level.eval_each(&bars, &mut level.workspace(), &settings);
+    let defined = c.iter().filter(|e| e.ahead.is_some()).count();
+    assert!(defined > 300, "{defined}");
+    for (i, e) in c.iter().enumerate() {
+        if let Some(a) = e.ahead {
+            assert!(a <= 0.0, "bar {i}: ahead {a}");
+        }
+        // Already above the average: out of reach for the next bar.
+        if e.ahead.is_some_and(|a| a > -1.0) {
+            assert!(bars.close()[i] <= c_sma(&bars, i), "bar {i}");
+        }
+    }
+    for e in &l {
+        assert_eq!(e.ahead, e.margin);
+    }
+}
+
+fn c_sma(bars: &technic::engine::bars::Bars, i: usize) -> f64 {
+    bars.close()[i + 1 - 20..=i].iter().sum::<f64>() / 20.0
+}
+
+#[test]
+fn a_class_that_does_not_predict_loses_its_boost() {
+    // An event scan: whoever matched yesterday never matches today.
+    let syms = names(50);
+    let runs = 12;
+    let h = history_of(FP, &syms, runs, |i, r| (i + r) % 5 == 0);
+    let s = h.scan(FP).unwrap();
+    let after_match = s.after_class[0];
+    assert!(after_match.trials >= 5.0, "{after_match:?}");
+    assert_eq!(after_match.matches, 0.0);
+    assert!(after_match.rate(s.overall_rate()) < s.overall_rate());
+    // Yesterday's matchers, flagged as matching on stale bars, are not put first.
+    let mut c = cold(&syms);
+    let yesterday: Vec<usize> = (0..50).filter(|i| (i + runs - 1) % 5 == 0).collect();
+    for &i in &yesterday {
+        c[i].stale_match = Some(true);
+    }
+    let mut mean_pos = 0.0;
+    for seed in 0..100 {
+        let r = rank(Order::Learned, Some(s), &c, seed);
+        mean_pos += yesterday.iter().map(|&i| position(&r, i)).sum::<usize>() as f64
+            / yesterday.len() as f64;
+    }
+    mean_pos /= 100.0;
+    assert!(
+        mean_pos > 12.0,
+        "yesterday's matchers still first: mean position {mean_pos}"
+    );
+    // Without that record (a new scan) the same flags do put them first.
+    let r = rank(Order::Learned, None, &c, 0);
+    let mut first: Vec<usize> = r[..yesterday.len()].to_vec();
+    first.sort_unstable();
+    assert_eq!(first, yesterday);
 }

@@ -11,6 +11,13 @@
 //! `and` takes the minimum, `or` the maximum, `not` the negation; any other
 //! condition (a candle pattern, `signal = "…"`, `=`, `!=`) is +1 when true
 //! and −1 when false, since it has no distance. Undefined parts give `None`.
+//!
+//! The ordering asks about the *next* bar (the one being fetched), so
+//! [`StaleEval::ahead`] reads each part as "would it hold on the next bar if
+//! values stayed put": the same as the margin for comparisons, but a cross
+//! can only happen on the next bar from the far side, so `a crosses above b`
+//! is `(a − b)/s` (≤ 0) while `a ≤ b`, and below −1 (out of reach) while
+//! `a > b`. Yesterday's cross is not tomorrow's.
 
 use crate::engine::bars::Bars;
 use crate::engine::lang::ast::{BinOp, Expr, ExprKind};
@@ -45,11 +52,21 @@ pub struct MarginScan {
     root: Node,
 }
 
-/// The scan at one bar: matched (`None` undefined) and its margin.
+/// The scan at one bar: matched (`None` undefined), its margin there, and
+/// how close the next bar is to matching if values stay put (`ahead`).
 #[derive(Debug, Clone, Copy, PartialEq, Default)]
 pub struct StaleEval {
     pub matched: Option<bool>,
     pub margin: Option<f64>,
+    pub ahead: Option<f64>,
+}
+
+impl StaleEval {
+    /// What the ordering should assume for the next bar: "matches" when
+    /// `ahead > 0`, and `ahead` as the margin (see [`super::Candidate`]).
+    pub fn next_bar(&self) -> (Option<bool>, Option<f64>) {
+        (self.ahead.map(|a| a > 0.0), self.ahead)
+    }
 }
 
 impl MarginScan {
@@ -120,8 +137,13 @@ impl MarginScan {
 fn at(root: &Node, p: &mut Prepared<'_>, index: usize) -> StaleEval {
     let matched = p.condition_at(index);
     let mut col = |k: usize, i: usize| p.column_at(k, i);
-    let margin = margin(root, &mut col, index);
-    StaleEval { matched, margin }
+    let margin_now = margin(root, &mut col, index, false);
+    let ahead = margin(root, &mut col, index, true);
+    StaleEval {
+        matched,
+        margin: margin_now,
+        ahead,
+    }
 }
 
 fn column(e: &Expr, columns: &mut Vec<String>) -> usize {
@@ -166,7 +188,13 @@ fn relative(diff: f64, a: f64, b: f64) -> f64 {
     diff / s
 }
 
-fn margin(n: &Node, col: &mut impl FnMut(usize, usize) -> Option<f64>, i: usize) -> Option<f64> {
+/// The margin at bar `i`, or with `ahead` the next bar's if values stay put.
+fn margin(
+    n: &Node,
+    col: &mut impl FnMut(usize, usize) -> Option<f64>,
+    i: usize,
+    ahead: bool,
+) -> Option<f64> {
     match n {
         Node::Cmp { greater, a, b } => {
             let (x, y) = (col(*a, i)?, col(*b, i)?);
@@ -176,22 +204,29 @@ fn margin(n: &Node, col: &mut impl FnMut(usize, usize) -> Option<f64>, i: usize)
         Node::Cross { above, a, b } => {
             let sign = if *above { 1.0 } else { -1.0 };
             let (x, y) = (col(*a, i)?, col(*b, i)?);
-            let before = match i.checked_sub(1) {
-                Some(j) => sign * (col(*a, j)? - col(*b, j)?),
-                None => return None,
-            };
+            let now = sign * (x - y);
+            if ahead {
+                // Still on the far side: the distance to cross; already over: out of reach.
+                return Some(if now <= 0.0 {
+                    relative(now, x, y)
+                } else {
+                    -1.0 - relative(now, x, y)
+                });
+            }
+            let j = i.checked_sub(1)?;
+            let before = sign * (col(*a, j)? - col(*b, j)?);
             if before <= 0.0 {
-                Some(relative(sign * (x - y), x, y))
+                Some(relative(now, x, y))
             } else {
                 Some(-relative(before, x, y))
             }
         }
-        Node::And(l, r) => Some(margin(l, col, i)?.min(margin(r, col, i)?)),
-        Node::Or(l, r) => match (margin(l, col, i), margin(r, col, i)) {
+        Node::And(l, r) => Some(margin(l, col, i, ahead)?.min(margin(r, col, i, ahead)?)),
+        Node::Or(l, r) => match (margin(l, col, i, ahead), margin(r, col, i, ahead)) {
             (Some(x), Some(y)) => Some(x.max(y)),
             (x, y) => x.or(y),
         },
-        Node::Not(x) => margin(x, col, i).map(|m| -m),
+        Node::Not(x) => margin(x, col, i, ahead).map(|m| -m),
         Node::Truth(k) => col(*k, i).map(|v| if v != 0.0 { 1.0 } else { -1.0 }),
     }
 }

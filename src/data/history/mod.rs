@@ -23,10 +23,12 @@ pub use margin::{MarginScan, StaleEval};
 pub use predict::{
     fit_duration, nnls, Accuracy, DurationModel, Features, Prediction, Warning, MIN_RUNS_TO_FIT,
 };
-pub use rank::{rank, Candidate, Order, UnknownOrder, EXPLORATION_SHARE, NEAR_MISS_MARGIN};
+pub use rank::{
+    rank, Candidate, Order, UnknownOrder, EXPLORATION_SHARE, MIN_CLASS_TRIALS, NEAR_MISS_MARGIN,
+};
 pub use record::{
-    History, Limits, RunRecord, ScanHistory, SymbolOutcome, SymbolStats, HALF_LIFE_SCANS,
-    MAX_RUNS_PER_SCAN, PRIOR_RATE, PRIOR_STRENGTH, SCHEMA_VERSION,
+    class_of, Counts, History, Limits, RunRecord, ScanHistory, SymbolOutcome, SymbolStats,
+    HALF_LIFE_SCANS, MAX_RUNS_PER_SCAN, PRIOR_RATE, PRIOR_STRENGTH, SCHEMA_VERSION,
 };
 
 use std::fmt;

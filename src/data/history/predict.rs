@@ -374,10 +374,11 @@ fn solve_passive(a: &[Vec<f64>], b: &[f64], passive: &[bool]) -> Option<Vec<f64>
         if d.abs() < 1e-300 {
             return None;
         }
-        for r in (c + 1)..k {
-            let f = g[r][c] / d;
-            for cc in c..=k {
-                g[r][cc] -= f * g[c][cc];
+        let pivot_row = g[c].clone();
+        for row in g.iter_mut().skip(c + 1) {
+            let f = row[c] / d;
+            for (x, p) in row.iter_mut().zip(&pivot_row).skip(c) {
+                *x -= f * p;
             }
         }
     }

@@ -9,6 +9,10 @@
 //!    is today's best guess), or, with nothing cached, that matched in the
 //!    latest run;
 //! 3. near misses: margin ≥ −[`NEAR_MISS_MARGIN`], closest first;
+//!
+//! (tiers 2 and 3 only while the scan's own record says they predict better
+//! than its overall rate: for a cross or a candle pattern, yesterday's match
+//! is no guide, and the history learns that; see `ScanHistory::after_class`)
 //! 4. the rest by `θ / cost`, `θ` a Thompson draw from the symbol's decayed
 //!    `Beta(k·p̄ + m, k·(1−p̄) + n − m)` (`p̄` the scan's overall rate, so an
 //!    unseen symbol starts at the base rate), `cost` its requests × its
@@ -25,7 +29,11 @@ use rand::SeedableRng;
 use rand_distr::{Beta, Distribution};
 use rand_pcg::Pcg64;
 
-use super::record::{ScanHistory, PRIOR_RATE, PRIOR_STRENGTH};
+use super::record::{class_of, ScanHistory, PRIOR_RATE, PRIOR_STRENGTH};
+
+/// Decayed trials a class ([`super::record::class_of`]) needs before its
+/// own record may switch its boost off.
+pub const MIN_CLASS_TRIALS: f64 = 5.0;
 
 /// Share of fetch slots reserved for symbols the scan has never evaluated.
 pub const EXPLORATION_SHARE: f64 = 0.1;
@@ -91,13 +99,25 @@ pub struct Candidate<'a> {
     /// Requests needed to bring its bars up to date: 0 fresh in the cache, 1
     /// for a missing tail, the page count when cold.
     pub requests: u32,
-    /// The scan evaluated on the stale cached bars (`None`: nothing cached or undefined).
+    /// The scan on the stale cached bars, read for the next bar
+    /// ([`super::StaleEval::next_bar`]); `None`: nothing cached or undefined.
     pub stale_match: Option<bool>,
-    /// Its margin there ([`super::MarginScan`]); used for ordering only.
+    /// The next bar's margin there ([`super::StaleEval::ahead`]); ordering only.
     pub stale_margin: Option<f64>,
 }
 
 impl<'a> Candidate<'a> {
+    /// A symbol with the scan evaluated on its stale cached bars.
+    pub fn with_stale(symbol: &'a str, requests: u32, stale: &super::StaleEval) -> Candidate<'a> {
+        let (stale_match, stale_margin) = stale.next_bar();
+        Candidate {
+            symbol,
+            requests,
+            stale_match,
+            stale_margin,
+        }
+    }
+
     /// A symbol needing `requests` requests, with no stale evaluation.
     pub fn new(symbol: &'a str, requests: u32) -> Candidate<'a> {
         Candidate {
@@ -161,13 +181,26 @@ fn learned(history: Option<&ScanHistory>, candidates: &[Candidate], seed: u64) -
     let mean_fetch = history.and_then(ScanHistory::mean_fetch_ms).unwrap_or(1.0);
     let (a0, b0) = (PRIOR_STRENGTH * rate, PRIOR_STRENGTH * (1.0 - rate));
     let mut rng = Pcg64::seed_from_u64(seed);
+    // A class keeps its boost until its own record says it predicts no
+    // better than the scan's overall rate.
+    let boosts = |k: usize| {
+        history.is_none_or(|h| {
+            let c = h.after_class[k];
+            c.trials < MIN_CLASS_TRIALS || c.rate(rate) > rate
+        })
+    };
     let keyed: Vec<Keyed> = candidates
         .iter()
         .enumerate()
         .map(|(index, c)| {
             let stats = history.and_then(|h| h.symbol(c.symbol));
             let (m, n) = stats.map_or((0.0, 0.0), |s| (s.matches, s.trials));
-            let matched = c.stale_match.or_else(|| stats.and_then(|s| s.last_result));
+            // Stale bars first; with nothing cached, the latest run's result.
+            let class = if c.stale_match.is_some() || c.stale_margin.is_some() {
+                class_of(c.stale_match, c.stale_margin)
+            } else {
+                stats.and_then(|s| class_of(s.last_result, s.last_margin))
+            };
             let margin = c
                 .stale_margin
                 .or_else(|| stats.and_then(|s| s.last_margin))
@@ -186,12 +219,10 @@ fn learned(history: Option<&ScanHistory>, candidates: &[Candidate], seed: u64) -
             };
             let fetch = stats.and_then(|s| s.fetch_ms).unwrap_or(mean_fetch);
             let cost = f64::from(c.requests.max(1)) * fetch.max(1.0);
-            let (tier, key) = if matched == Some(true) {
-                (0, theta / cost)
-            } else if let Some(mg) = margin.filter(|mg| *mg >= -NEAR_MISS_MARGIN) {
-                (1, mg)
-            } else {
-                (2, theta / cost)
+            let (tier, key) = match class.filter(|&k| k < 2 && boosts(k)) {
+                Some(0) => (0, theta / cost),
+                Some(_) => (1, margin.unwrap_or(0.0)),
+                None => (2, theta / cost),
             };
             Keyed {
                 index,

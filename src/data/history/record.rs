@@ -5,7 +5,7 @@
 
 use std::collections::{BTreeMap, VecDeque};
 
-use super::rank::Order;
+use super::rank::{Order, NEAR_MISS_MARGIN};
 use super::{Fingerprint, HistoryError};
 
 /// The byte format's version; bytes of any other version are refused with
@@ -84,7 +84,8 @@ pub struct SymbolOutcome {
     pub matched: Option<bool>,
     /// The TechRating at the last bar, when computed.
     pub tech_rating: Option<f64>,
-    /// How close the scan came to matching ([`super::MarginScan`]); ≥ 0 matched.
+    /// How close the next bar is to matching ([`super::StaleEval::ahead`];
+    /// for threshold scans simply the margin, > 0 matched).
     pub margin: Option<f64>,
     /// Time spent fetching this symbol's bars, ms (`None`: served from cache).
     pub fetch_ms: Option<f64>,
@@ -169,6 +170,34 @@ impl SymbolStats {
 }
 
 /// Everything one fingerprint has learned.
+/// Decayed matches out of decayed trials.
+#[derive(Debug, Clone, Copy, PartialEq, Default, serde::Serialize, serde::Deserialize)]
+pub struct Counts {
+    #[serde(rename = "m", with = "exact")]
+    pub matches: f64,
+    #[serde(rename = "n", with = "exact")]
+    pub trials: f64,
+}
+
+impl Counts {
+    /// Posterior mean under `Beta(k·prior, k·(1−prior))`.
+    pub fn rate(&self, prior: f64) -> f64 {
+        (PRIOR_STRENGTH * prior + self.matches) / (PRIOR_STRENGTH + self.trials)
+    }
+}
+
+/// What the previous evaluation said about a symbol, as the ordering tiers
+/// it: `0` it matched (or was going to), `1` a near miss, `2` the rest.
+/// A margin, when known, decides; otherwise the match.
+pub fn class_of(matched: Option<bool>, margin: Option<f64>) -> Option<usize> {
+    match margin.filter(|m| m.is_finite()) {
+        Some(m) if m > 0.0 => Some(0),
+        Some(m) if m >= -NEAR_MISS_MARGIN => Some(1),
+        Some(_) => Some(2),
+        None => matched.map(|m| if m { 0 } else { 2 }),
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 pub struct ScanHistory {
     /// The history's use tick when this scan was last recorded (LRU key).
@@ -178,6 +207,13 @@ pub struct ScanHistory {
     /// The latest runs, oldest first, at most [`MAX_RUNS_PER_SCAN`].
     pub runs: VecDeque<RunRecord>,
     pub symbols: BTreeMap<String, SymbolStats>,
+    /// How often symbols matched given what their previous evaluation said
+    /// ([`class_of`]: matched / near miss / rest), decayed per run. Tells a
+    /// scan whose matches persist (`rsi < 30`) from one whose matches are
+    /// events (a cross, a candle pattern), so the order boosts a class only
+    /// while it really predicts.
+    #[serde(default)]
+    pub after_class: [Counts; 3],
 }
 
 impl ScanHistory {
@@ -307,11 +343,21 @@ impl History {
         let scan = self.scans.entry(fp).or_default();
         scan.last_used = self.tick;
         scan.run_count += 1;
+        for c in &mut scan.after_class {
+            c.matches *= lambda;
+            c.trials *= lambda;
+        }
         for o in outcomes {
             let stats = match scan.symbols.get_mut(&o.symbol) {
                 Some(s) => s,
                 None => scan.symbols.entry(o.symbol.clone()).or_default(),
             };
+            if let (Some(now), Some(k)) =
+                (o.matched, class_of(stats.last_result, stats.last_margin))
+            {
+                scan.after_class[k].matches += f64::from(u8::from(now));
+                scan.after_class[k].trials += 1.0;
+            }
             stats.update(o, lambda, run.time_ms, scan.run_count);
         }
         scan.runs.push_back(run);
@@ -461,6 +507,17 @@ mod exact {
 }
 
 fn validate(fp: Fingerprint, scan: &ScanHistory) -> Result<(), HistoryError> {
+    let counts_ok = |c: &Counts| {
+        c.matches.is_finite()
+            && c.trials.is_finite()
+            && c.matches >= 0.0
+            && c.matches <= c.trials + 1e-9
+    };
+    if !scan.after_class.iter().all(counts_ok) {
+        return Err(HistoryError::Invalid(format!(
+            "scan {fp}: class counts must be finite with 0 ≤ matches ≤ trials"
+        )));
+    }
     for (sym, s) in &scan.symbols {
         let ok = s.trials.is_finite()
             && s.matches.is_finite()
