@@ -126,6 +126,13 @@ struct Report {
     tallies: Vec<Tally>,
     match_error: Vec<f64>,
     mean_matches: f64,
+    /// The history's encoded size, its (scan, symbol) entries and runs, and
+    /// the encode and decode times (ms) at the end of the replay.
+    bytes: usize,
+    entries: usize,
+    runs: usize,
+    encode_ms: f64,
+    decode_ms: f64,
 }
 
 fn replay(m: &Market, expr: &'static str, days: usize, warmup: usize) -> Report {
@@ -248,7 +255,19 @@ fn replay(m: &Market, expr: &'static str, days: usize, warmup: usize) -> Report 
             &outcomes,
         );
     }
+    let start = std::time::Instant::now();
+    let bytes = history.to_bytes();
+    let encode_ms = start.elapsed().as_secs_f64() * 1e3;
+    let start = std::time::Instant::now();
+    let back = History::from_bytes(&bytes).expect("the history reads back");
+    let decode_ms = start.elapsed().as_secs_f64() * 1e3;
+    assert_eq!(back, history, "the history round-trips");
     Report {
+        bytes: bytes.len(),
+        entries: history.symbol_entries(),
+        runs: history.all_runs().len(),
+        encode_ms,
+        decode_ms,
         market: m.name,
         scan: expr,
         symbols: m.bars.len(),
@@ -339,6 +358,10 @@ fn main() {
                         .map(|e| f64::from(u8::from(*e <= 0.5)))
                         .collect::<Vec<_>>()
                 )),
+            );
+            println!(
+                "{{\"name\":\"history_replay.store\",\"market\":{:?},\"scan\":{:?},\"bytes\":{},\"symbol_entries\":{},\"runs\":{},\"encode_ms\":{:.2},\"decode_ms\":{:.2}}}",
+                r.market, r.scan, r.bytes, r.entries, r.runs, r.encode_ms, r.decode_ms
             );
             reports.push(r);
         }

@@ -249,8 +249,9 @@ impl ScanHistory {
 pub struct Limits {
     /// Fingerprints kept; the least recently used go first.
     pub max_scans: usize,
-    /// (fingerprint, symbol) entries kept over all fingerprints. About 60 bytes
-    /// each once encoded, so the default bounds the bytes near 3 MB.
+    /// (fingerprint, symbol) entries kept over all fingerprints. About 150
+    /// bytes each once encoded (`cargo bench --bench history_replay`), so the
+    /// default (six scans of a 5,000-symbol universe) bounds the bytes near 4.5 MB.
     pub max_symbol_entries: usize,
 }
 
@@ -258,7 +259,7 @@ impl Default for Limits {
     fn default() -> Limits {
         Limits {
             max_scans: 32,
-            max_symbol_entries: 50_000,
+            max_symbol_entries: 30_000,
         }
     }
 }
