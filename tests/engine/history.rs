@@ -315,8 +315,12 @@ fn the_predictor_recovers_known_coefficients() {
     }
     let plan = features(97);
     let want: f64 = truth.iter().zip(plan.row()).map(|(c, x)| c * x).sum();
-    let got = h.predict(FP, &plan, &[]).duration_ms.unwrap();
+    let p = h.predict(FP, &plan, &[]);
+    let got = p.duration_ms.unwrap();
     assert!((got - want).abs() < 1e-6 * want, "{got} vs {want}");
+    // An exact fit leaves no spread.
+    let (lo, hi) = p.duration_range_ms.unwrap();
+    assert!((lo - got).abs() < 1e-6 * got && (hi - got).abs() < 1e-6 * got);
 }
 
 #[test]
@@ -354,6 +358,7 @@ fn with_no_history_there_is_no_number() {
     h.record_run(FP, run(0, 2, 1), &[outcome("A", true), outcome("B", false)]);
     let p = h.predict(FP, &features(3), &["A", "B"]);
     assert_eq!(p.duration_ms, None);
+    assert_eq!(p.duration_range_ms, None);
     assert!(p.matches.is_some());
     // Another scan's runs count for the duration, not for this scan's matches.
     h.record_run(Fingerprint(7), run(1, 2, 0), &[]);

@@ -21,7 +21,8 @@ pub mod record;
 
 pub use margin::{MarginScan, StaleEval};
 pub use predict::{
-    fit_duration, nnls, Accuracy, DurationModel, Features, Prediction, Warning, MIN_RUNS_TO_FIT,
+    fit_duration, nnls, Accuracy, DurationModel, Features, Prediction, Warning, MIN_RUNS_FOR_RANGE,
+    MIN_RUNS_TO_FIT,
 };
 pub use rank::{
     rank, Candidate, Order, UnknownOrder, EXPLORATION_SHARE, MIN_CLASS_TRIALS, NEAR_MISS_MARGIN,

@@ -26,6 +26,9 @@ pub const FIT_HALF_LIFE_RUNS: f64 = 20.0;
 /// Runs used in the fit, newest first.
 pub const MAX_FIT_RUNS: usize = 200;
 
+/// Runs before a duration range is given.
+pub const MIN_RUNS_FOR_RANGE: usize = 5;
+
 /// Runs without a match before "too tight" (fewer if the scan has fewer runs).
 pub const TIGHT_RUNS: usize = 3;
 
@@ -109,6 +112,9 @@ impl Warning {
 pub struct Prediction {
     /// Expected duration, ms (`None`: fewer than [`MIN_RUNS_TO_FIT`] runs).
     pub duration_ms: Option<f64>,
+    /// P10–P90 of the duration from the fit's own relative residuals (from
+    /// [`MIN_RUNS_FOR_RANGE`] runs; in-sample, so if anything too narrow).
+    pub duration_range_ms: Option<(f64, f64)>,
     /// Expected matches (`None`: this scan never ran here).
     pub matches: Option<f64>,
     /// Standard deviation of the match count (independent symbols).
@@ -137,6 +143,8 @@ pub struct Accuracy {
 pub struct DurationModel {
     pub coefficients: [f64; FEATURES],
     pub runs: usize,
+    /// P10 and P90 of actual ÷ fitted over the fitted runs, when there are enough.
+    pub ratio_range: Option<(f64, f64)>,
 }
 
 impl DurationModel {
@@ -172,10 +180,23 @@ pub fn fit_duration(runs: &[&RunRecord]) -> Option<DurationModel> {
     let x = nnls(&a, &b)?;
     let mut coefficients = [0.0; FEATURES];
     coefficients.copy_from_slice(&x);
-    Some(DurationModel {
+    let mut model = DurationModel {
         coefficients,
         runs: runs.len(),
-    })
+        ratio_range: None,
+    };
+    let mut ratios: Vec<f64> = runs
+        .iter()
+        .filter_map(|r| {
+            let fitted = model.predict(&Features::of_run(r));
+            (fitted > 0.0).then(|| r.duration_ms / fitted)
+        })
+        .collect();
+    if ratios.len() >= MIN_RUNS_FOR_RANGE {
+        ratios.sort_by(f64::total_cmp);
+        model.ratio_range = Some((quantile(&ratios, 0.1), quantile(&ratios, 0.9)));
+    }
+    Some(model)
 }
 
 impl History {
@@ -190,8 +211,14 @@ impl History {
             }
             None => (None, None),
         };
+        let duration_ms = model.as_ref().map(|m| m.predict(features).max(0.0));
         Prediction {
-            duration_ms: model.as_ref().map(|m| m.predict(features).max(0.0)),
+            duration_ms,
+            duration_range_ms: model
+                .as_ref()
+                .and_then(|m| m.ratio_range)
+                .zip(duration_ms)
+                .map(|((lo, hi), d)| (d * lo, d * hi)),
             runs_used: model.as_ref().map_or(0, |m| m.runs),
             matches,
             matches_sd,
@@ -251,6 +278,13 @@ fn warning(scan: &ScanHistory) -> Option<Warning> {
         .clone()
         .all(|r| r.matches == 0)
         .then_some(Warning::TooTight)
+}
+
+/// The `q` quantile of sorted, non-empty `s` (linear between ranks).
+fn quantile(s: &[f64], q: f64) -> f64 {
+    let pos = q * (s.len() - 1) as f64;
+    let (lo, hi) = (pos.floor() as usize, pos.ceil() as usize);
+    s[lo] + (s[hi] - s[lo]) * (pos - lo as f64)
 }
 
 fn median(v: &[f64]) -> Option<f64> {
