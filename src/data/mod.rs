@@ -10,5 +10,6 @@ pub mod codec;
 pub mod csv;
 pub mod fetch_policy;
 pub mod formats;
+pub mod history;
 pub mod loader;
 pub mod synthetic;

@@ -15,6 +15,9 @@ mod csv_input;
 mod formats;
 /// The Technic score and trade plan against tests/fixtures/technic-golden.json.
 mod golden;
+/// Scan history (issue 9): the learned order (tiers, ties, Thompson draws,
+/// exploration, decay), the duration/match predictor, bytes, bounds and margins.
+mod history;
 /// The scan language: parse, print, check, errors with spans, evaluation.
 mod lang;
 /// The bar loader with fake store, transport and clock: cache decisions,
