@@ -53,14 +53,14 @@ impl loader::BarStore for BarStore {
     }
 
     /// Marks the entry's last use in memory only; `load_all` writes the
-    /// scan's marks in one transaction when it ends (`flush_touches`).
+    /// scan's marks in the background once its loads are over.
     async fn touch(
         &self,
         key: &EntryKey,
         _entry: &CachedEntry,
         now_ms: i64,
     ) -> Result<(), StoreError> {
-        self.touch_at(&cache_key(key), now_ms as f64);
+        self.mark_used_at(&cache_key(key), now_ms as f64);
         Ok(())
     }
 }
@@ -70,6 +70,10 @@ impl loader::BarStore for BarStore {
 /// a reload take 8.6–11.6 s to all rows (`node scripts/bench-browser.mjs
 /// --only idb`), while the store reads 5,000 entries in batches in ~1.1 s.
 const READ_AHEAD: usize = 256;
+
+/// Batch reads issued at once: the next chunk is read while one is handed
+/// out.
+const READS_IN_FLIGHT: usize = 2;
 
 /// The store as one chunk of a scan reads it: entries read ahead in one
 /// batch are handed out once each; anything else goes to the store.
@@ -161,12 +165,18 @@ pub async fn load_all(
     let clock = WebClock;
     let stopped = || feed.transport().aborts.is_aborted();
     // Chunks of READ_AHEAD symbols: one batch read from the cache each, then
-    // up to the source's in-flight bound at once within the chunk.
-    for (c, chunk) in symbols.chunks(READ_AHEAD).enumerate() {
+    // up to the source's in-flight bound at once within the chunk. The next
+    // chunks' reads are already issued while one is handed out, so the
+    // database reads while the page decodes and fills slots.
+    let mut reads = futures::stream::iter(symbols.chunks(READ_AHEAD))
+        .take_while(|_| futures::future::ready(!stopped()))
+        .map(|chunk| async move { (ReadAhead::read(store, plan, chunk).await, chunk) })
+        .buffered(READS_IN_FLIGHT)
+        .enumerate();
+    while let Some((c, (ahead, chunk))) = reads.next().await {
         if stopped() {
             break;
         }
-        let ahead = ReadAhead::read(store, plan, chunk).await;
         let ahead = &ahead;
         futures::stream::iter(chunk.iter().enumerate())
             .take_while(|_| futures::future::ready(!stopped()))
@@ -187,8 +197,7 @@ pub async fn load_all(
             .await;
     }
     slots.close();
-    // One write transaction for the scan's last-use marks (not one per hit).
-    if let Err(e) = store.flush_touches().await {
-        warn(format!("cache: last-use times not saved: {e}"));
-    }
+    // The scan's last-use marks go out once its loads are over, in slices
+    // (they cost the page and the database more than the reads did).
+    store.flush_touches_in_background();
 }

@@ -15,8 +15,17 @@
 //!   decisions come from the index, and a write never reads metadata back.
 //!
 //! Last uses are marked in memory ([`BarStore::touch`], synchronous) and
-//! written in one transaction by [`BarStore::flush_touches`] (the loader calls
-//! it when a scan ends; a large batch, or dropping the store, flushes too).
+//! written in one transaction by [`BarStore::flush_touches`] (a large batch,
+//! or dropping the store, flushes too). A scan's loader marks with
+//! [`BarStore::mark_used_at`] and writes them in slices once its reads are
+//! over ([`BarStore::flush_touches_in_background`]): one put per entry cost
+//! the page and the database more than reading the bars did. A last use is
+//! only written when it moved [`index::LAST_USE_GRANULARITY_MS`] from the one
+//! stored, so scans repeated within minutes write nothing.
+//!
+//! A batch of keys that one key range covers (a scan's chunk: same source and
+//! endpoint prefix, few other entries between) is read with two requests over
+//! the range rather than a `get` per key ([`BarStore::get_entries`]).
 //!
 //! [`BarStore::put_within`] keeps the store under a byte quota: it evicts the
 //! least-recently-used entries before writing, and when the browser refuses
@@ -33,6 +42,8 @@ pub mod index;
 mod memory;
 
 use std::cell::{Cell, RefCell};
+use std::collections::HashMap;
+use std::rc::Rc;
 
 use crate::data::cache_policy::{LruEntry, TooLarge};
 use crate::data::codec;
@@ -61,8 +72,22 @@ pub const BARS_STORE: &str = "bars";
 pub const META_STORE: &str = "meta";
 
 /// Pending last uses that trigger a write without waiting for
-/// [`BarStore::flush_touches`], so a long scan never holds an unbounded batch.
+/// [`BarStore::flush_touches`], so a long run of [`BarStore::touch`]es never
+/// holds an unbounded batch (the loader's [`BarStore::mark_used_at`] does not
+/// write until its scan has loaded).
 pub const TOUCH_BATCH_LIMIT: usize = 1_000;
+
+/// Keys read at once below which one `get` per key is used rather than a
+/// range read.
+const RANGE_READ_MIN: usize = 16;
+
+/// Last uses per transaction of a background flush
+/// ([`BarStore::flush_touches_in_background`]): each put costs the page
+/// ~50 µs to issue, so a slice stays well under a frame.
+pub const TOUCH_SLICE: usize = 200;
+/// The pause between two slices of a background flush, so frames and other
+/// reads get the page and the database in between.
+const TOUCH_SLICE_PAUSE_MS: u32 = 20;
 
 /// Which store is in use (the status line says so).
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -229,16 +254,22 @@ pub struct CachedEntry {
 }
 
 enum Backend {
-    IndexedDb(IdbBackend),
+    /// Shared with a background flush of last uses (the connection closes
+    /// when both are done with it).
+    IndexedDb(Rc<IdbBackend>),
     Memory(MemoryBackend),
 }
 
 pub struct BarStore {
     kind: StoreKind,
     backend: Backend,
-    index: RefCell<LruIndex>,
+    /// Shared with a background flush of last uses.
+    index: Rc<RefCell<LruIndex>>,
     /// Entries dropped by reads because they failed to decode.
     dropped: Cell<usize>,
+    /// A background flush is running (it writes whatever is dirty until
+    /// nothing is, so one at a time is enough).
+    flushing: Rc<Cell<bool>>,
 }
 
 impl Drop for BarStore {
@@ -271,9 +302,10 @@ impl BarStore {
         let (backend, entries) = IdbBackend::open(db_name).await?;
         Ok(BarStore {
             kind: StoreKind::IndexedDb,
-            backend: Backend::IndexedDb(backend),
-            index: RefCell::new(LruIndex::from_entries(entries)),
+            backend: Backend::IndexedDb(Rc::new(backend)),
+            index: Rc::new(RefCell::new(LruIndex::from_entries(entries))),
             dropped: Cell::new(0),
+            flushing: Rc::default(),
         })
     }
 
@@ -292,8 +324,9 @@ impl BarStore {
                 reason: reason.to_string(),
             },
             backend: Backend::Memory(MemoryBackend::new(capacity_bytes)),
-            index: RefCell::default(),
+            index: Rc::default(),
             dropped: Cell::new(0),
+            flushing: Rc::default(),
         }
     }
 
@@ -352,7 +385,16 @@ impl BarStore {
                     let index = self.index.borrow();
                     ids.iter().map(|id| index.get(id).is_none()).collect()
                 };
-                db.read(&ids, &with_meta).await?
+                match self.range_to_read(&ids, &with_meta) {
+                    Some((lower, upper)) => {
+                        let mut found: HashMap<String, Option<Vec<u8>>> =
+                            db.read_range(lower, upper).await?.into_iter().collect();
+                        ids.iter()
+                            .map(|id| found.remove(id).map(|bytes| RawEntry { bytes, meta: None }))
+                            .collect()
+                    }
+                    None => db.read(&ids, &with_meta).await?,
+                }
             }
         };
 
@@ -401,6 +443,29 @@ impl BarStore {
             self.delete_ids(&drop_ids).await?;
         }
         Ok(out)
+    }
+
+    /// The key range to read `ids` with when one range read serves them
+    /// ([`IdbBackend::read_range`]): enough keys to be worth it, no metadata
+    /// to read along, no key twice, and few other entries in the range (at
+    /// most a quarter more than asked for, by the index). `None`: one `get`
+    /// per key.
+    fn range_to_read<'a>(
+        &self,
+        ids: &'a [String],
+        with_meta: &[bool],
+    ) -> Option<(&'a str, &'a str)> {
+        if ids.len() < RANGE_READ_MIN || with_meta.iter().any(|&m| m) {
+            return None;
+        }
+        let mut sorted: Vec<&str> = ids.iter().map(String::as_str).collect();
+        sorted.sort_unstable();
+        if sorted.windows(2).any(|w| w[0] == w[1]) {
+            return None;
+        }
+        let (lower, upper) = (sorted[0], sorted[sorted.len() - 1]);
+        let in_range = self.index.borrow().count_between(lower, upper);
+        (in_range <= ids.len() + ids.len() / 4).then_some((lower, upper))
     }
 
     /// Stores complete, validated bars (never call it with a partial
@@ -529,6 +594,53 @@ impl BarStore {
         if pending >= TOUCH_BATCH_LIMIT {
             self.start_flush();
         }
+    }
+
+    /// Marks an entry as used at `now_ms` in memory only, never starting a
+    /// write, whatever is pending: for a scan's loader, whose marks go out
+    /// after its loads ([`BarStore::flush_touches_in_background`]) rather
+    /// than between its reads.
+    pub fn mark_used_at(&self, key: &CacheKey, now_ms: f64) {
+        self.index.borrow_mut().touch(&key.id(), now_ms);
+    }
+
+    /// Writes every pending last use in the background, [`TOUCH_SLICE`] per
+    /// transaction with a pause between them, so neither the page nor the
+    /// database is held for long; returns at once. A slice that fails stays
+    /// pending (and is reported on the console).
+    pub fn flush_touches_in_background(&self) {
+        let Backend::IndexedDb(db) = &self.backend else {
+            self.index.borrow_mut().take_dirty();
+            return;
+        };
+        if self.flushing.get() || self.index.borrow().dirty_len() == 0 {
+            return;
+        }
+        self.flushing.set(true);
+        let (db, index, flushing) = (db.clone(), self.index.clone(), self.flushing.clone());
+        wasm_bindgen_futures::spawn_local(async move {
+            loop {
+                let slice = index.borrow_mut().take_dirty_up_to(TOUCH_SLICE);
+                if slice.is_empty() {
+                    break;
+                }
+                let result = match db.issue_metas(&slice) {
+                    Ok(tx) => idb::settle(tx, "writing last uses").await,
+                    Err(e) => Err(e),
+                };
+                if let Err(why) = result {
+                    web_sys::console::warn_1(
+                        &format!("bar cache: writing last uses: {why}").into(),
+                    );
+                    index
+                        .borrow_mut()
+                        .mark_dirty(slice.into_iter().map(|(id, _)| id));
+                    break;
+                }
+                gloo_timers::future::TimeoutFuture::new(TOUCH_SLICE_PAUSE_MS).await;
+            }
+            flushing.set(false);
+        });
     }
 
     /// Last uses marked but not yet written.
