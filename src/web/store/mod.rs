@@ -37,9 +37,11 @@
 //! without one are dropped): this is a cache, refetching is always correct.
 
 mod bench;
+mod encoded;
 mod idb;
 pub mod index;
 mod memory;
+mod touches;
 
 use std::cell::{Cell, RefCell};
 use std::collections::HashMap;
@@ -54,6 +56,7 @@ use self::index::{EntryMeta, LruIndex};
 use self::memory::MemoryBackend;
 
 pub use self::bench::{time_reload_and_read, ReadTiming};
+pub use self::encoded::EncodedEntry;
 pub use self::memory::MEMORY_CAPACITY_BYTES;
 
 /// The default byte quota of the bar cache (decimal, like browsers' quotas).
@@ -87,7 +90,7 @@ const RANGE_READ_MIN: usize = 16;
 pub const TOUCH_SLICE: usize = 200;
 /// The pause between two slices of a background flush, so frames and other
 /// reads get the page and the database in between.
-const TOUCH_SLICE_PAUSE_MS: u32 = 20;
+pub const TOUCH_SLICE_PAUSE_MS: u32 = 20;
 
 /// Which store is in use (the status line says so).
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -366,6 +369,35 @@ impl BarStore {
         &self,
         keys: &[CacheKey],
     ) -> Result<Vec<Option<CachedEntry>>, StoreError> {
+        self.read_checked(keys, |key, id, bytes| {
+            let (bars, size) = decode_entry(key, id, bytes.as_deref())?;
+            let count = bars.len() as u64;
+            Ok((bars, size, count))
+        })
+        .await
+        .map(|found| {
+            found
+                .into_iter()
+                .map(|hit| {
+                    hit.map(|(bars, saved_at_ms, bytes)| CachedEntry {
+                        bars,
+                        saved_at_ms,
+                        bytes,
+                    })
+                })
+                .collect()
+        })
+    }
+
+    /// Reads `keys` in one transaction and checks each entry's bytes with
+    /// `check` (which says what it made of them, their size and bar count);
+    /// answers `(made, saved at, size)` in the order of `keys`, `None` for
+    /// a miss. Entries `check` refuses are deleted and are misses.
+    async fn read_checked<T>(
+        &self,
+        keys: &[CacheKey],
+        mut check: impl FnMut(&CacheKey, &str, Option<Vec<u8>>) -> Result<(T, u64, u64), StoreError>,
+    ) -> Result<Vec<Option<(T, i64, u64)>>, StoreError> {
         let ids: Vec<String> = keys.iter().map(CacheKey::id).collect();
         let raws: Vec<Option<RawEntry>> = match &self.backend {
             Backend::Memory(m) => m
@@ -409,15 +441,15 @@ impl BarStore {
                 out.push(None);
                 continue;
             };
-            match decode_entry(key, &id, raw.bytes.as_deref()) {
-                Ok((bars, bytes)) => {
+            match check(key, &id, raw.bytes) {
+                Ok((made, bytes, bars)) => {
                     let mut index = self.index.borrow_mut();
                     let saved_at = match index.get(&id) {
                         Some(m) => m.saved_at_ms,
                         None => {
                             let meta = raw.meta.unwrap_or(EntryMeta {
                                 bytes,
-                                bars: bars.len() as u64,
+                                bars,
                                 saved_at_ms: 0.0,
                                 last_used_ms: 0.0,
                             });
@@ -425,11 +457,7 @@ impl BarStore {
                             meta.saved_at_ms
                         }
                     };
-                    out.push(Some(CachedEntry {
-                        bars,
-                        saved_at_ms: saved_at as i64,
-                        bytes,
-                    }));
+                    out.push(Some((made, saved_at as i64, bytes)));
                 }
                 Err(why) => {
                     web_sys::console::warn_1(&format!("bar cache: dropped {why}").into());
@@ -573,120 +601,6 @@ impl BarStore {
         match &self.backend {
             Backend::IndexedDb(db) => db.write(deletes, put).await,
             Backend::Memory(m) => m.write(deletes, put.map(|(id, bytes, _)| (id, bytes))),
-        }
-    }
-
-    /// Marks an entry as used now, in memory only (cheap, synchronous): the
-    /// last use reaches the database with [`BarStore::flush_touches`], or by
-    /// itself once [`TOUCH_BATCH_LIMIT`] uses are pending. An unknown key is
-    /// ignored.
-    pub fn touch(&self, key: &CacheKey) {
-        self.touch_at(key, js_sys::Date::now());
-    }
-
-    /// [`BarStore::touch`] at a given time (epoch ms).
-    pub fn touch_at(&self, key: &CacheKey, now_ms: f64) {
-        let pending = {
-            let mut index = self.index.borrow_mut();
-            index.touch(&key.id(), now_ms);
-            index.dirty_len()
-        };
-        if pending >= TOUCH_BATCH_LIMIT {
-            self.start_flush();
-        }
-    }
-
-    /// Marks an entry as used at `now_ms` in memory only, never starting a
-    /// write, whatever is pending: for a scan's loader, whose marks go out
-    /// after its loads ([`BarStore::flush_touches_in_background`]) rather
-    /// than between its reads.
-    pub fn mark_used_at(&self, key: &CacheKey, now_ms: f64) {
-        self.index.borrow_mut().touch(&key.id(), now_ms);
-    }
-
-    /// Writes every pending last use in the background, [`TOUCH_SLICE`] per
-    /// transaction with a pause between them, so neither the page nor the
-    /// database is held for long; returns at once. A slice that fails stays
-    /// pending (and is reported on the console).
-    pub fn flush_touches_in_background(&self) {
-        let Backend::IndexedDb(db) = &self.backend else {
-            self.index.borrow_mut().take_dirty();
-            return;
-        };
-        if self.flushing.get() || self.index.borrow().dirty_len() == 0 {
-            return;
-        }
-        self.flushing.set(true);
-        let (db, index, flushing) = (db.clone(), self.index.clone(), self.flushing.clone());
-        wasm_bindgen_futures::spawn_local(async move {
-            loop {
-                let slice = index.borrow_mut().take_dirty_up_to(TOUCH_SLICE);
-                if slice.is_empty() {
-                    break;
-                }
-                let result = match db.issue_metas(&slice) {
-                    Ok(tx) => idb::settle(tx, "writing last uses").await,
-                    Err(e) => Err(e),
-                };
-                if let Err(why) = result {
-                    web_sys::console::warn_1(
-                        &format!("bar cache: writing last uses: {why}").into(),
-                    );
-                    index
-                        .borrow_mut()
-                        .mark_dirty(slice.into_iter().map(|(id, _)| id));
-                    break;
-                }
-                gloo_timers::future::TimeoutFuture::new(TOUCH_SLICE_PAUSE_MS).await;
-            }
-            flushing.set(false);
-        });
-    }
-
-    /// Last uses marked but not yet written.
-    pub fn pending_touches(&self) -> usize {
-        self.index.borrow().dirty_len()
-    }
-
-    /// Writes every pending last use in one transaction; returns how many.
-    /// On failure they stay pending (a later flush tries again).
-    pub async fn flush_touches(&self) -> Result<usize, StoreError> {
-        let dirty = self.index.borrow_mut().take_dirty();
-        let n = dirty.len();
-        let Backend::IndexedDb(db) = &self.backend else {
-            return Ok(n);
-        };
-        if n == 0 {
-            return Ok(0);
-        }
-        let result = match db.issue_metas(&dirty) {
-            Ok(tx) => idb::settle(tx, "writing last uses").await,
-            Err(e) => Err(e),
-        };
-        result.map(|()| n).inspect_err(|_| {
-            self.index
-                .borrow_mut()
-                .mark_dirty(dirty.into_iter().map(|(id, _)| id));
-        })
-    }
-
-    /// Issues the pending last uses without waiting for them.
-    fn start_flush(&self) {
-        let dirty = self.index.borrow_mut().take_dirty();
-        let Backend::IndexedDb(db) = &self.backend else {
-            return;
-        };
-        if dirty.is_empty() {
-            return;
-        }
-        match db.issue_metas(&dirty) {
-            Ok(tx) => idb::settle_in_background(tx, "writing last uses"),
-            Err(why) => {
-                web_sys::console::warn_1(&format!("bar cache: writing last uses: {why}").into());
-                self.index
-                    .borrow_mut()
-                    .mark_dirty(dirty.into_iter().map(|(id, _)| id));
-            }
         }
     }
 
