@@ -8,7 +8,9 @@
 //! - idb: the real cache path, 5,000 symbols × 300 bars read from IndexedDB
 //!   after a page reload (the synthetic market written as CSV files by
 //!   `technic synth`, served from a loopback host through the `url` source):
-//!   time to all rows and cache hits (goal: under 1 s);
+//!   time to all rows and cache hits (goal: under 1 s); TECHNIC_BENCH_TRACE=1 adds
+//!   each warm scan's long animation frames, TECHNIC_BENCH_TRACE_FILE=f.json a
+//!   Chrome trace of the last one;
 //! - backtest (only when asked for): the Backtest panel's `rsi(14) < 30` over
 //!   synthetic-5000 × 2,520 bars on the workers, cold (bars generated) and
 //!   warm (bars kept in memory), in ms and bars/s (goal: warm under 2 s),
@@ -309,7 +311,9 @@ async function benchIndexedDb(o, dist) {
   const app = await startServer({ dir: dist, isolation: true });
   const data = await startServer({ dir, isolation: false, cors: true });
   const profile = await freshProfile('bench-idb');
-  const b = await openBrowser(profile);
+  // TECHNIC_BENCH_TRACE=1: each warm scan's long animation frames (where the page's time went).
+  const trace = !!process.env.TECHNIC_BENCH_TRACE;
+  const b = await openBrowser(profile, { longTasks: trace });
   const results = [];
   try {
     const configure = async () => {
@@ -334,7 +338,31 @@ async function benchIndexedDb(o, dist) {
       await b.page.locator(sel('run')).waitFor();
       await configure();
       data.reset();
+      const clickAt = await b.page.evaluate(() => { window.__longTasks = []; window.__longFrames = []; return performance.now(); });
+      // TECHNIC_BENCH_TRACE_FILE=f.json: a Chrome trace of the last warm scan
+      // (chrome://tracing or Perfetto; per-thread busy time says what holds the page).
+      const traceFile = i === o.runs - 1 ? process.env.TECHNIC_BENCH_TRACE_FILE : undefined;
+      let cdp; const events = [];
+      if (traceFile) {
+        cdp = await b.context.newCDPSession(b.page);
+        cdp.on('Tracing.dataCollected', (e) => events.push(...e.value));
+        await cdp.send('Tracing.start', { transferMode: 'ReportEvents', traceConfig: { includedCategories: ['devtools.timeline', 'disabled-by-default-devtools.timeline', 'blink', 'IndexedDB', 'v8', 'toplevel', 'v8.execute', 'disabled-by-default-devtools.timeline.frame', 'loading', 'mojom', 'navigation'] } });
+      }
       const warm = await runScan(b.page, { timeout: 300_000 });
+      if (traceFile) {
+        const done = new Promise((resolve) => cdp.once('Tracing.tracingComplete', resolve));
+        await cdp.send('Tracing.end');
+        await done;
+        await fs.writeFile(traceFile, JSON.stringify({ traceEvents: events, clickAt: 0 }));
+        console.log(`trace: ${events.length} events in ${traceFile}`);
+      }
+      if (trace) {
+        await b.page.waitForTimeout(300);
+        const r = await longTaskReport(b.page);
+        console.log(`reload #${i + 1}: Run clicked at ${clickAt.toFixed(0)} ms, all rows ${fmt(warm.totalMs)} ms`);
+        for (const l of describeFrames(r.frames.filter((f) => f.duration > 50))) console.log(`  frame: ${l}`);
+        console.log(`  long frames > 50 ms: ${r.frames.filter((f) => f.duration > 50).length}, longest task ${r.longest.toFixed(0)} ms`);
+      }
       results.push({ label: `after reload #${i + 1} (IndexedDB)`, scan: warm, counts: await dataCounts(b.page), requests: Object.keys(data.requests()).length });
     }
   } finally {
@@ -348,7 +376,7 @@ async function benchIndexedDb(o, dist) {
   }
   console.log(`\nIndexedDB cache path: ${symbols} symbols × 300 bars through the url source (loopback CSV host), \`${o.expr}\` (goal: all rows < 1000 ms after a reload)`);
   for (const r of results) {
-    console.log(`${r.label.padEnd(40)} first row ${fmt(r.scan.firstRowMs, 0).padStart(6)} ms, all rows ${fmt(r.scan.totalMs, 0).padStart(6)} ms, cache hits ${r.counts.hits}, fetched ${r.counts.fetched}, failed ${r.counts.failed}, requests seen ${r.requests}`);
+    console.log(`${r.label.padEnd(40)} first row ${fmt(r.scan.firstRowMs, 0).padStart(6)} ms, all rows ${fmt(r.scan.totalMs, 0).padStart(6)} ms (engine ${fmt(r.scan.computeMs, 0)}), cache hits ${r.counts.hits}, fetched ${r.counts.fetched}, failed ${r.counts.failed}, requests seen ${r.requests}`);
   }
   const warm = results.slice(1).map((r) => r.scan.totalMs);
   console.log(`median all rows after a reload: ${fmt(median(warm), 0)} ms`);

@@ -16,10 +16,10 @@ use technic::data::codec::{self, CodecError, SCHEMA_VERSION};
 use technic::data::synthetic;
 use technic::engine::bars::Columns;
 use technic::engine::Bars;
-use technic::web::store::index::{EntryMeta, LruIndex};
+use technic::web::store::index::{EntryMeta, LruIndex, LAST_USE_GRANULARITY_MS};
 use technic::web::store::{
     fnv1a_64, time_reload_and_read, BarStore, CacheKey, CacheStats, StoreError, StoreKind,
-    BARS_STORE, DB_VERSION, META_STORE, TOUCH_BATCH_LIMIT,
+    BARS_STORE, DB_VERSION, META_STORE, TOUCH_BATCH_LIMIT, TOUCH_SLICE,
 };
 use wasm_bindgen::JsValue;
 use wasm_bindgen_test::*;
@@ -787,12 +787,13 @@ async fn touches_are_written_in_one_batch_and_survive_a_reopen() {
     assert_eq!(entry.saved_at_ms, saved);
 
     // Touches still pending when the store is dropped go out on the way.
-    reopened.touch_at(&keys[0], base + 100.0);
+    let later = base + 100.0 + LAST_USE_GRANULARITY_MS;
+    reopened.touch_at(&keys[0], later);
     drop(reopened);
     let again = BarStore::try_open_named(&name).await.unwrap();
     let listed = again.lru_entries().await.unwrap();
     assert_eq!(listed.last().unwrap().key, keys[0].id());
-    assert_eq!(listed.last().unwrap().last_used_ms, (base + 100.0) as i64);
+    assert_eq!(listed.last().unwrap().last_used_ms, later as i64);
 }
 
 #[wasm_bindgen_test]
@@ -1094,4 +1095,109 @@ async fn benchmark_reading_entries_after_a_reopen() {
         timing.open_ms,
         timing.read_ms
     );
+}
+
+#[wasm_bindgen_test]
+async fn a_batch_within_one_key_range_is_read_over_the_range() {
+    let name = fresh("range-read").await;
+    let store = BarStore::try_open_named(&name).await.unwrap();
+    let keys: Vec<CacheKey> = (0..40)
+        .map(|i| CacheKey::daily("url", "e", &format!("R{i:02}")))
+        .collect();
+    for (i, k) in keys.iter().enumerate() {
+        store.put(k, &bars(i, 12)).await.unwrap();
+    }
+    drop(store);
+    // A corrupt entry inside the range, written behind the store's back.
+    raw_seed(&name, &[keys[20].id()], b"not a codec entry", 12).await;
+    let store = BarStore::try_open_named(&name).await.unwrap();
+    let before = store.counters();
+    // 30 of the 40 keys, out of key order (as a scan's universe may be):
+    // R05..=R34, every fifth moved to the end.
+    let mut asked: Vec<usize> = (5..35).filter(|i| i % 5 != 0).collect();
+    asked.extend((5..35).filter(|i| i % 5 == 0));
+    let batch: Vec<CacheKey> = asked.iter().map(|&i| keys[i].clone()).collect();
+    let found = store.get_entries(&batch).await.unwrap();
+    assert_eq!(found.len(), batch.len());
+    for (&i, entry) in asked.iter().zip(&found) {
+        if i == 20 {
+            assert_eq!(entry, &None, "the corrupt entry is a miss");
+        } else {
+            let entry = entry.as_ref().unwrap_or_else(|| panic!("R{i:02} is a hit"));
+            assert_eq!(entry.bars, bars(i, 12), "R{i:02}");
+        }
+    }
+    let after = store.counters();
+    // One read (the range), one write (dropping the corrupt entry); no metadata read.
+    assert_eq!(after.read_transactions, before.read_transactions + 1);
+    assert_eq!(after.write_transactions, before.write_transactions + 1);
+    assert_eq!(after.meta_records_read, before.meta_records_read);
+    assert_eq!(store.dropped_entries(), 1);
+    assert_eq!(store.stats().await.unwrap().entries, 39);
+    // A key asked twice and a key the index does not know are read one by
+    // one, and still answer in order.
+    let unknown = CacheKey::daily("url", "e", "R07X");
+    let mut odd: Vec<CacheKey> = keys[0..20].to_vec();
+    odd.push(keys[3].clone());
+    odd.push(unknown);
+    let found = store.get_entries(&odd).await.unwrap();
+    for (i, entry) in found.iter().take(20).enumerate() {
+        assert_eq!(entry.as_ref().map(|e| &e.bars), Some(&bars(i, 12)));
+    }
+    assert_eq!(found[20].as_ref().map(|e| &e.bars), Some(&bars(3, 12)));
+    assert_eq!(found[21], None);
+}
+
+#[wasm_bindgen_test]
+async fn a_scans_marks_wait_for_a_background_flush_and_only_moved_ones_are_written() {
+    let name = fresh("mark-used").await;
+    drop(BarStore::try_open_named(&name).await.unwrap());
+    let n = TOUCH_BATCH_LIMIT + 10;
+    let keys: Vec<CacheKey> = (0..n)
+        .map(|i| CacheKey::daily("url", "e", &format!("M{i:04}")))
+        .collect();
+    let ids: Vec<String> = keys.iter().map(CacheKey::id).collect();
+    raw_seed(&name, &ids, &codec::encode(&bars(1, 5)), 5).await;
+
+    let store = BarStore::try_open_named(&name).await.unwrap();
+    let writes = store.counters().write_transactions;
+    let now = js_sys::Date::now();
+    // Used again a minute after the stored last use: kept in memory only.
+    store.mark_used_at(&keys[0], now + 60_000.0);
+    assert_eq!(store.pending_touches(), 0);
+    assert_eq!(
+        store.lru_entries().await.unwrap().last().unwrap().key,
+        ids[0]
+    );
+    // Past the granularity: pending, and past TOUCH_BATCH_LIMIT nothing is written yet.
+    let base = now + LAST_USE_GRANULARITY_MS + 1_000.0;
+    for (i, k) in keys.iter().enumerate() {
+        store.mark_used_at(k, base + i as f64);
+    }
+    assert_eq!(store.pending_touches(), n);
+    assert_eq!(store.counters().write_transactions, writes);
+    store.flush_touches_in_background();
+    store.flush_touches_in_background(); // one flush at a time
+    let mut waited = 0;
+    while store.pending_touches() > 0
+        || store.counters().write_transactions < writes + n.div_ceil(TOUCH_SLICE)
+    {
+        assert!(waited < 10_000, "the background flush did not finish");
+        gloo_timers::future::TimeoutFuture::new(50).await;
+        waited += 50;
+    }
+    // Let the last slice commit.
+    gloo_timers::future::TimeoutFuture::new(200).await;
+    assert_eq!(
+        store.counters().write_transactions,
+        writes + n.div_ceil(TOUCH_SLICE)
+    );
+    drop(store);
+    let reopened = BarStore::try_open_named(&name).await.unwrap();
+    let listed = reopened.lru_entries().await.unwrap();
+    assert_eq!(listed.len(), n);
+    for (i, e) in listed.iter().enumerate() {
+        assert_eq!(e.key, ids[i]);
+        assert_eq!(e.last_used_ms, (base + i as f64) as i64);
+    }
 }

@@ -112,30 +112,7 @@ pub fn encode_columns(time: &[i64], values: [&[f64]; 5]) -> Vec<u8> {
 
 /// Decodes an entry; `symbol` names the bars (and their validation errors).
 pub fn decode(symbol: &str, bytes: &[u8]) -> Result<Bars, CodecError> {
-    if bytes.len() < HEADER_LEN + CHECKSUM_LEN || bytes[0..4] != MAGIC {
-        return Err(CodecError::Malformed);
-    }
-    // Frame first: the checksum covers the schema field too, so a flipped bit
-    // there is corruption, not an "old schema".
-    let (payload, stored_sum) = bytes.split_at(bytes.len() - CHECKSUM_LEN);
-    if checksum(payload) != read_u64(stored_sum) {
-        return Err(CodecError::Checksum);
-    }
-    let found = read_u32(&payload[4..8]);
-    if found != SCHEMA_VERSION {
-        return Err(CodecError::Schema {
-            found,
-            expected: SCHEMA_VERSION,
-        });
-    }
-    let count = read_u64(&payload[8..16]);
-    let mut body = Reader(&payload[HEADER_LEN..]);
-    // Every value takes at least a byte: a count beyond that is a lie, and
-    // nothing is allocated for it.
-    let n = usize::try_from(count)
-        .ok()
-        .filter(|&n| n.checked_mul(6).is_some_and(|b| b <= body.0.len()))
-        .ok_or(CodecError::Malformed)?;
+    let (n, mut body) = frame(bytes)?;
     let mut cols = Columns {
         time: body.time(n)?,
         ..Columns::default()
@@ -153,6 +130,63 @@ pub fn decode(symbol: &str, bytes: &[u8]) -> Result<Bars, CodecError> {
         return Err(CodecError::Malformed);
     }
     Bars::new(symbol, cols).map_err(|e| CodecError::Invalid(e.to_string()))
+}
+
+/// An entry's bar count and last bar time, as [`peek`] reads them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Peek {
+    pub bars: usize,
+    /// The last bar's open time (epoch ms).
+    pub last_time: i64,
+}
+
+/// What deciding on an entry needs (its bar count and last bar time)
+/// without decoding it: the frame is checked as [`decode`] checks it (magic,
+/// checksum, schema) and only the time column is read, so a warm scan can
+/// leave the rest of the decoding to the worker that computes the symbol.
+/// The time column is checked as `Bars` checks it (increasing); the price
+/// and volume columns are not read, so [`decode`] can still refuse an entry
+/// that peeks well (only one written by a faulty encoder: the checksum holds).
+pub fn peek(bytes: &[u8]) -> Result<Peek, CodecError> {
+    let (n, mut body) = frame(bytes)?;
+    let time = body.time(n)?;
+    if time.windows(2).any(|w| w[1] <= w[0]) {
+        return Err(CodecError::Invalid("times do not increase".into()));
+    }
+    let last_time = *time
+        .last()
+        .ok_or_else(|| CodecError::Invalid("no bars".into()))?;
+    Ok(Peek { bars: n, last_time })
+}
+
+/// Checks the frame (magic, checksum, schema) and the bar count; returns the
+/// count and the body (the six columns).
+fn frame(bytes: &[u8]) -> Result<(usize, Reader<'_>), CodecError> {
+    if bytes.len() < HEADER_LEN + CHECKSUM_LEN || bytes[0..4] != MAGIC {
+        return Err(CodecError::Malformed);
+    }
+    // Frame first: the checksum covers the schema field too, so a flipped bit
+    // there is corruption, not an "old schema".
+    let (payload, stored_sum) = bytes.split_at(bytes.len() - CHECKSUM_LEN);
+    if checksum(payload) != read_u64(stored_sum) {
+        return Err(CodecError::Checksum);
+    }
+    let found = read_u32(&payload[4..8]);
+    if found != SCHEMA_VERSION {
+        return Err(CodecError::Schema {
+            found,
+            expected: SCHEMA_VERSION,
+        });
+    }
+    let count = read_u64(&payload[8..16]);
+    let body = Reader(&payload[HEADER_LEN..]);
+    // Every value takes at least a byte: a count beyond that is a lie, and
+    // nothing is allocated for it.
+    let n = usize::try_from(count)
+        .ok()
+        .filter(|&n| n.checked_mul(6).is_some_and(|b| b <= body.0.len()))
+        .ok_or(CodecError::Malformed)?;
+    Ok((n, body))
 }
 
 /// The time column: differences of differences as varints (a regular
@@ -371,4 +405,28 @@ pub fn checksum(bytes: &[u8]) -> u64 {
         h = (h ^ u64::from(b)).wrapping_mul(FNV_PRIME);
     }
     (h ^ bytes.len() as u64).wrapping_mul(FNV_PRIME)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::data::synthetic;
+
+    #[test]
+    fn peek_reads_the_count_and_last_time_and_checks_the_frame() {
+        let bars = synthetic::bars(7, 3, 250);
+        let mut bytes = encode(&bars);
+        assert_eq!(
+            peek(&bytes),
+            Ok(Peek {
+                bars: 250,
+                last_time: *bars.time().last().unwrap()
+            })
+        );
+        // A flipped byte in a price column is caught by the checksum, as decode does.
+        let at = bytes.len() - 20;
+        bytes[at] ^= 1;
+        assert_eq!(peek(&bytes), Err(CodecError::Checksum));
+        assert_eq!(peek(b"TCB1"), Err(CodecError::Malformed));
+    }
 }

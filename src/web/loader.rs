@@ -5,18 +5,21 @@
 //! their in-flight bound, in scan order) into the workers' slots. Every
 //! decision is in `data::loader`; this file only connects.
 
-use std::cell::RefCell;
+use std::cell::{OnceCell, RefCell};
 use std::collections::HashMap;
 
 use futures::StreamExt;
 
-use crate::data::loader::{self, load_symbol, EntryKey, Feed, LoadPlan, Slots};
+use crate::data::codec;
+use crate::data::loader::{self, load_symbol_landed, EntryKey, Feed, LoadPlan, Slots};
 use crate::engine::bars::Bars;
 use crate::engine::run::{Loaded, SymbolError};
 
 use super::fetch::BrowserTransport;
 use super::sources::imported_bars;
-use super::store::{BarStore, CacheKey, CachedEntry, StoreError, DEFAULT_QUOTA_BYTES};
+use super::store::{
+    BarStore, CacheKey, CachedEntry, EncodedEntry, StoreError, DEFAULT_QUOTA_BYTES,
+};
 use super::time::WebClock;
 
 /// A service feed as the page runs it.
@@ -53,14 +56,14 @@ impl loader::BarStore for BarStore {
     }
 
     /// Marks the entry's last use in memory only; `load_all` writes the
-    /// scan's marks in one transaction when it ends (`flush_touches`).
+    /// scan's marks in the background once its loads are over.
     async fn touch(
         &self,
         key: &EntryKey,
         _entry: &CachedEntry,
         now_ms: i64,
     ) -> Result<(), StoreError> {
-        self.touch_at(&cache_key(key), now_ms as f64);
+        self.mark_used_at(&cache_key(key), now_ms as f64);
         Ok(())
     }
 }
@@ -71,11 +74,55 @@ impl loader::BarStore for BarStore {
 /// --only idb`), while the store reads 5,000 entries in batches in ~1.1 s.
 const READ_AHEAD: usize = 256;
 
+/// Batch reads issued at once: the next chunk is read while one is handed
+/// out.
+const READS_IN_FLIGHT: usize = 2;
+
+/// A hit as a scan's chunk reads it: still encoded, so a fresh one goes to
+/// the worker as bytes ([`loader::CachedBars::into_encoded`]). Decoded here,
+/// on the page, only when the loader needs the bars themselves (a tail to
+/// merge, a head to prepend).
+struct Hit {
+    symbol: String,
+    entry: EncodedEntry,
+    decoded: OnceCell<Bars>,
+}
+
+impl Hit {
+    fn decode(&self) -> Bars {
+        // The store checked the frame and times when it read the entry; bars
+        // that still fail (a faulty encoder) read as none, and the loader
+        // refetches them whole.
+        codec::decode(&self.symbol, &self.entry.bytes).unwrap_or_default()
+    }
+}
+
+impl loader::CachedBars for Hit {
+    fn bars(&self) -> &Bars {
+        self.decoded.get_or_init(|| self.decode())
+    }
+    fn saved_at_ms(&self) -> i64 {
+        self.entry.saved_at_ms
+    }
+    fn into_bars(mut self) -> Bars {
+        self.decoded.take().unwrap_or_else(|| self.decode())
+    }
+    fn bar_count(&self) -> usize {
+        self.entry.bars
+    }
+    fn last_time(&self) -> Option<i64> {
+        Some(self.entry.last_time)
+    }
+    fn into_encoded(self) -> Result<Vec<u8>, Self> {
+        Ok(self.entry.bytes)
+    }
+}
+
 /// The store as one chunk of a scan reads it: entries read ahead in one
 /// batch are handed out once each; anything else goes to the store.
 struct ReadAhead<'a> {
     store: &'a BarStore,
-    entries: RefCell<HashMap<String, CachedEntry>>,
+    entries: RefCell<HashMap<String, EncodedEntry>>,
 }
 
 impl<'a> ReadAhead<'a> {
@@ -84,7 +131,7 @@ impl<'a> ReadAhead<'a> {
     async fn read(store: &'a BarStore, plan: &LoadPlan, symbols: &[String]) -> ReadAhead<'a> {
         let keys: Vec<CacheKey> = symbols.iter().map(|s| cache_key(&plan.key(s))).collect();
         let mut entries = HashMap::new();
-        match store.get_entries(&keys).await {
+        match store.get_encoded_entries(&keys).await {
             Ok(found) => {
                 for (key, entry) in keys.iter().zip(found) {
                     if let Some(entry) = entry {
@@ -102,29 +149,36 @@ impl<'a> ReadAhead<'a> {
 }
 
 impl loader::BarStore for ReadAhead<'_> {
-    type Entry = CachedEntry;
+    type Entry = Hit;
     type Error = StoreError;
 
-    async fn get(&self, key: &EntryKey) -> Result<Option<CachedEntry>, StoreError> {
+    async fn get(&self, key: &EntryKey) -> Result<Option<Hit>, StoreError> {
+        let symbol = key.symbol.clone();
         let key = cache_key(key);
         let ahead = self.entries.borrow_mut().remove(&key.id());
-        match ahead {
-            Some(entry) => Ok(Some(entry)),
-            None => self.store.get_entry(&key).await,
-        }
+        let entry = match ahead {
+            Some(entry) => Some(entry),
+            None => self
+                .store
+                .get_encoded_entries(std::slice::from_ref(&key))
+                .await?
+                .pop()
+                .flatten(),
+        };
+        Ok(entry.map(|entry| Hit {
+            symbol,
+            entry,
+            decoded: OnceCell::new(),
+        }))
     }
 
     async fn put(&self, key: &EntryKey, bars: &Bars) -> Result<(), StoreError> {
         loader::BarStore::put(self.store, key, bars).await
     }
 
-    async fn touch(
-        &self,
-        key: &EntryKey,
-        entry: &CachedEntry,
-        now_ms: i64,
-    ) -> Result<(), StoreError> {
-        loader::BarStore::touch(self.store, key, entry, now_ms).await
+    async fn touch(&self, key: &EntryKey, _entry: &Hit, now_ms: i64) -> Result<(), StoreError> {
+        self.store.mark_used_at(&cache_key(key), now_ms as f64);
+        Ok(())
     }
 }
 
@@ -161,34 +215,39 @@ pub async fn load_all(
     let clock = WebClock;
     let stopped = || feed.transport().aborts.is_aborted();
     // Chunks of READ_AHEAD symbols: one batch read from the cache each, then
-    // up to the source's in-flight bound at once within the chunk.
-    for (c, chunk) in symbols.chunks(READ_AHEAD).enumerate() {
+    // up to the source's in-flight bound at once within the chunk. The next
+    // chunks' reads are already issued while one is handed out, so the
+    // database reads while the page decodes and fills slots.
+    let mut reads = futures::stream::iter(symbols.chunks(READ_AHEAD))
+        .take_while(|_| futures::future::ready(!stopped()))
+        .map(|chunk| async move { (ReadAhead::read(store, plan, chunk).await, chunk) })
+        .buffered(READS_IN_FLIGHT)
+        .enumerate();
+    while let Some((c, (ahead, chunk))) = reads.next().await {
         if stopped() {
             break;
         }
-        let ahead = ReadAhead::read(store, plan, chunk).await;
         let ahead = &ahead;
         futures::stream::iter(chunk.iter().enumerate())
             .take_while(|_| futures::future::ready(!stopped()))
             .map(|(i, symbol)| {
                 let clock = &clock;
                 async move {
-                    let loaded = load_symbol(ahead, feed, clock, plan, symbol, &warn).await;
+                    let loaded = load_symbol_landed(ahead, feed, clock, plan, symbol, &warn).await;
                     (c * READ_AHEAD + i, loaded)
                 }
             })
             .buffer_unordered(feed.max_in_flight())
             .for_each(|(i, loaded)| {
                 if !matches!(loaded, Err(SymbolError::Stopped)) {
-                    slots.fill(i, loaded);
+                    slots.fill_landed(i, loaded);
                 }
                 futures::future::ready(())
             })
             .await;
     }
     slots.close();
-    // One write transaction for the scan's last-use marks (not one per hit).
-    if let Err(e) = store.flush_touches().await {
-        warn(format!("cache: last-use times not saved: {e}"));
-    }
+    // The scan's last-use marks go out once its loads are over, in slices
+    // (they cost the page and the database more than the reads did).
+    store.flush_touches_in_background();
 }

@@ -29,7 +29,10 @@ pub use feed::{Feed, Fetched};
 pub use request::{fetch, Attempt, FetchError, Gate, Request, Transport};
 pub use slots::Slots;
 pub use source::{SourceConfig, SourceId};
-pub use symbol::{load_symbol, BarStore, CachedBars, EntryKey, Fetcher, LoadPlan};
+pub use symbol::{
+    load_symbol, load_symbol_landed, BarStore, CachedBars, Encoded, EntryKey, Fetcher, Landed,
+    LoadPlan,
+};
 
 /// Wall-clock time, waiting and chance, injected so every decision is
 /// tested with a fake clock and fixed random bits.

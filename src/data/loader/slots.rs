@@ -5,6 +5,9 @@
 //! or the scan is closed: no polling, and no worker waits on one slow symbol
 //! while later ones are ready. Plain `std`: tested natively.
 //!
+//! A fresh cache hit can be handed over still encoded ([`Landed::Encoded`]):
+//! the worker that takes the slot decodes it, so the page only reads.
+//!
 //! The page only ever holds the lock for a push and a notify (as rayon's own
 //! wake-ups do), and takes it without parking (`engine::sync`): a contended
 //! `lock` on the browser's main thread traps, and the scan never ended.
@@ -13,15 +16,27 @@ use std::cmp::Reverse;
 use std::collections::{BinaryHeap, HashMap};
 use std::sync::{Condvar, Mutex, MutexGuard, OnceLock};
 
+use super::symbol::{Encoded, Landed};
 use crate::engine::run::{BarSource, Loaded, Queue, SymbolError};
 use crate::engine::sync::lock_without_parking;
 
 /// One scan's slots (see the module doc).
 pub struct Slots {
     index: HashMap<String, usize>,
-    values: Vec<OnceLock<Result<Loaded, SymbolError>>>,
+    values: Vec<OnceLock<Value>>,
     state: Mutex<State>,
     filled: Condvar,
+}
+
+/// A filled slot.
+enum Value {
+    Loaded(Result<Loaded, SymbolError>),
+    /// Bytes to decode (taken by the first load, which frees them) and what
+    /// came of decoding them.
+    Encoded(
+        Mutex<Option<Encoded>>,
+        OnceLock<Result<Loaded, SymbolError>>,
+    ),
 }
 
 #[derive(Default)]
@@ -63,6 +78,23 @@ impl Slots {
 
     /// Fills position `i` (a second fill is ignored) and wakes a worker.
     pub fn fill(&self, i: usize, value: Result<Loaded, SymbolError>) {
+        self.fill_value(i, Value::Loaded(value));
+    }
+
+    /// Fills position `i` with what a load handed over: encoded bars are
+    /// decoded by the worker that takes them ([`BarSource::load`]).
+    pub fn fill_landed(&self, i: usize, landed: Result<Landed, SymbolError>) {
+        let value = match landed {
+            Ok(Landed::Encoded(encoded)) => {
+                Value::Encoded(Mutex::new(Some(encoded)), OnceLock::new())
+            }
+            Ok(Landed::Loaded(loaded)) => Value::Loaded(Ok(loaded)),
+            Err(e) => Value::Loaded(Err(e)),
+        };
+        self.fill_value(i, value);
+    }
+
+    fn fill_value(&self, i: usize, value: Value) {
         let Some(slot) = self.values.get(i) else {
             return;
         };
@@ -129,15 +161,23 @@ impl Queue for Slots {
     }
 }
 
-/// A filled slot's bars; a symbol whose slot was never filled was cut off
-/// by a stop.
+/// A filled slot's bars (decoded here, on the caller's thread, when they
+/// came encoded); a symbol whose slot was never filled was cut off by a stop.
 impl BarSource for Slots {
     fn load(&self, symbol: &str) -> Result<Loaded, SymbolError> {
         let i = *self.index.get(symbol).ok_or(SymbolError::NoData)?;
-        self.values[i]
-            .get()
-            .cloned()
-            .unwrap_or(Err(SymbolError::Stopped))
+        match self.values[i].get() {
+            None => Err(SymbolError::Stopped),
+            Some(Value::Loaded(value)) => value.clone(),
+            Some(Value::Encoded(bytes, decoded)) => decoded
+                .get_or_init(|| {
+                    // Never contended in practice (a run loads a symbol
+                    // once), and the page may be the caller: no parking.
+                    let encoded = lock_without_parking(bytes).take();
+                    encoded.map_or(Err(SymbolError::NoData), |e| e.decode(symbol))
+                })
+                .clone(),
+        }
     }
 }
 
@@ -229,5 +269,43 @@ mod tests {
         );
         assert!(slots.is_done());
         assert!(matches!(slots.load("S1"), Err(SymbolError::NoData)));
+    }
+
+    #[test]
+    fn encoded_bars_are_decoded_by_the_load_once_and_cut_to_the_depth() {
+        use crate::data::codec;
+        use crate::data::synthetic;
+        let slots = Slots::new(&names(3));
+        let bars = synthetic::bars(7, 0, 40);
+        let bytes = codec::encode(&bars);
+        let encoded = |depth| {
+            Ok(Landed::Encoded(Encoded {
+                bytes: bytes.clone(),
+                depth,
+            }))
+        };
+        slots.fill_landed(0, encoded(None));
+        slots.fill_landed(1, encoded(Some(10)));
+        slots.fill_landed(0, Err(SymbolError::NoData)); // a second fill is ignored
+        slots.fill_landed(
+            2,
+            Ok(Landed::Encoded(Encoded {
+                bytes: b"not a codec entry".to_vec(),
+                depth: None,
+            })),
+        );
+        assert_eq!(slots.filled(), 3);
+        let whole = slots.load("S0").unwrap();
+        assert!(whole.from_cache);
+        assert_eq!(*whole.bars, codec::decode("S0", &bytes).unwrap());
+        // A second load hands out the same decoded bars (decoded once).
+        assert!(Arc::ptr_eq(&whole.bars, &slots.load("S0").unwrap().bars));
+        let cut = slots.load("S1").unwrap();
+        assert_eq!(cut.bars.len(), 10);
+        assert_eq!(cut.bars.time(), &bars.time()[30..]);
+        match slots.load("S2") {
+            Err(SymbolError::Invalid(e)) => assert!(e.to_string().contains("bar cache"), "{e}"),
+            other => panic!("expected an invalid-data error, got {other:?}"),
+        }
     }
 }

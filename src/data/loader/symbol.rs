@@ -21,8 +21,9 @@ use super::feed::Fetched;
 use super::source::{SourceConfig, SourceId};
 use super::Clock;
 use crate::data::cache_policy::{append_tail, Calendar, Freshness, FreshnessRule};
+use crate::data::codec;
 use crate::engine::bars::Bars;
-use crate::engine::run::{Loaded, SymbolError};
+use crate::engine::run::{InvalidData, Loaded, SymbolError};
 
 /// A cache entry's identity: what produced the bars (source and endpoint:
 /// template and format, or base), the symbol and the interval. The store
@@ -37,11 +38,70 @@ pub struct EntryKey {
 }
 
 /// An entry as the store read it.
-pub trait CachedBars {
+pub trait CachedBars: Sized {
     fn bars(&self) -> &Bars;
     /// When the entry was written (epoch ms; 0 when unknown: too old to trust).
     fn saved_at_ms(&self) -> i64;
     fn into_bars(self) -> Bars;
+    /// How many bars it holds (an entry still encoded knows without decoding).
+    fn bar_count(&self) -> usize {
+        self.bars().len()
+    }
+    /// Its last bar's open time (`None`: no bars).
+    fn last_time(&self) -> Option<i64> {
+        self.bars().time().last().copied()
+    }
+    /// The entry's codec bytes when it still holds them undecoded: a fresh
+    /// hit is then handed over as they are ([`Landed::Encoded`]) and decoded
+    /// by the worker that computes the symbol, not by the page. `Err(self)`:
+    /// it is decoded already.
+    fn into_encoded(self) -> Result<Vec<u8>, Self> {
+        Err(self)
+    }
+}
+
+/// What a load hands the workers: bars, or a fresh cache hit still in codec
+/// bytes (see [`CachedBars::into_encoded`]).
+#[derive(Debug)]
+pub enum Landed {
+    Loaded(Loaded),
+    Encoded(Encoded),
+}
+
+/// A fresh cache hit's codec bytes and the depth the run asked for.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Encoded {
+    pub bytes: Vec<u8>,
+    pub depth: Option<usize>,
+}
+
+impl Encoded {
+    /// The bars as a run gets them (the newest `depth`). Bytes that fail to
+    /// decode are an error row that says so (the store checked their frame
+    /// and times when it read them, so only a faulty encoder gets here).
+    pub fn decode(&self, symbol: &str) -> Result<Loaded, SymbolError> {
+        let bars = codec::decode(symbol, &self.bytes).map_err(|e| {
+            SymbolError::Invalid(InvalidData::File {
+                path: "bar cache".into(),
+                message: e.to_string(),
+            })
+        })?;
+        Ok(Loaded {
+            bars: Arc::new(cut(self.depth, bars)),
+            from_cache: true,
+            bytes: 0,
+        })
+    }
+}
+
+impl Landed {
+    /// The loaded bars, decoding them here when they are still encoded.
+    pub fn into_loaded(self, symbol: &str) -> Result<Loaded, SymbolError> {
+        match self {
+            Landed::Loaded(loaded) => Ok(loaded),
+            Landed::Encoded(encoded) => encoded.decode(symbol),
+        }
+    }
 }
 
 /// Where bars are cached. The browser's is IndexedDB.
@@ -122,17 +182,14 @@ impl LoadPlan {
         }
     }
 
-    /// Whether `bars` are as deep as asked.
-    fn deep_enough(&self, bars: &Bars) -> bool {
-        self.depth.is_none_or(|n| bars.len() >= n)
+    /// Whether `bars` bars are as deep as asked.
+    fn deep_enough(&self, bars: usize) -> bool {
+        self.depth.is_none_or(|n| bars >= n)
     }
 
     /// The bars a run gets: the newest `depth` of them.
     fn cut(&self, bars: Bars) -> Bars {
-        match self.depth {
-            Some(n) if bars.len() > n => bars.last(n),
-            _ => bars,
-        }
+        cut(self.depth, bars)
     }
 
     /// The daily entry of `symbol`.
@@ -150,6 +207,14 @@ impl LoadPlan {
 /// that failed, a tail that did not join): the browser logs it.
 pub type Note = String;
 
+/// The newest `depth` of `bars` (all of them without a depth).
+fn cut(depth: Option<usize>, bars: Bars) -> Bars {
+    match depth {
+        Some(n) if bars.len() > n => bars.last(n),
+        _ => bars,
+    }
+}
+
 /// Loads one symbol (see the module doc). `note` receives what is worth a
 /// console line.
 pub async fn load_symbol<S, F, C>(
@@ -165,26 +230,52 @@ where
     F: Fetcher,
     C: Clock,
 {
+    load_symbol_landed(store, fetcher, clock, plan, symbol, note)
+        .await?
+        .into_loaded(symbol)
+}
+
+/// [`load_symbol`], except that a fresh hit whose entry is still encoded is
+/// handed over encoded ([`Landed::Encoded`]), for the worker to decode.
+pub async fn load_symbol_landed<S, F, C>(
+    store: &S,
+    fetcher: &F,
+    clock: &C,
+    plan: &LoadPlan,
+    symbol: &str,
+    note: &dyn Fn(Note),
+) -> Result<Landed, SymbolError>
+where
+    S: BarStore,
+    F: Fetcher,
+    C: Clock,
+{
     let key = plan.key(symbol);
     let now = clock.now_ms();
     let mut start = Start::Whole;
     match store.get(&key).await {
         Ok(Some(entry)) => {
-            let decision = match entry.bars().time().last() {
+            let decision = match entry.last_time() {
                 None => Freshness::Refetch,
                 Some(_) if plan.immutable => Freshness::Fresh,
-                Some(&last) => plan.rule.decide(last, entry.saved_at_ms(), now),
+                Some(last) => plan.rule.decide(last, entry.saved_at_ms(), now),
             };
             match decision {
                 Freshness::Fresh => {
                     if let Err(why) = store.touch(&key, &entry, now).await {
                         note(format!("bar cache: {symbol}: not marked as used: {why}"));
                     }
-                    if plan.deep_enough(entry.bars()) {
-                        return Ok(Loaded {
-                            bars: Arc::new(plan.cut(entry.into_bars())),
-                            from_cache: true,
-                            bytes: 0,
+                    if plan.deep_enough(entry.bar_count()) {
+                        return Ok(match entry.into_encoded() {
+                            Ok(bytes) => Landed::Encoded(Encoded {
+                                bytes,
+                                depth: plan.depth,
+                            }),
+                            Err(entry) => Landed::Loaded(Loaded {
+                                bars: Arc::new(plan.cut(entry.into_bars())),
+                                from_cache: true,
+                                bytes: 0,
+                            }),
                         });
                     }
                     // Shallower than asked: only its head is missing (an
@@ -257,11 +348,11 @@ where
             note(format!("bar cache: {symbol} not cached: {why}"));
         }
     }
-    Ok(Loaded {
+    Ok(Landed::Loaded(Loaded {
         bars: Arc::new(plan.cut(bars)),
         from_cache: !changed,
         bytes,
-    })
+    }))
 }
 
 /// Where a symbol's load starts from.
@@ -286,4 +377,139 @@ fn prepend(symbol: &str, head: Bars, bars: Bars) -> Result<Bars, SymbolError> {
     cols.close.extend_from_slice(&tail.close);
     cols.volume.extend_from_slice(&tail.volume);
     Ok(Bars::new(symbol, cols)?)
+}
+
+#[cfg(test)]
+mod tests {
+    use std::cell::{Cell, RefCell};
+    use std::convert::Infallible;
+
+    use futures::executor::block_on;
+
+    use super::*;
+    use crate::data::cache_policy::Calendar;
+    use crate::data::synthetic;
+
+    /// An entry still in codec bytes, as the browser's read-ahead holds it.
+    struct Bytes(Vec<u8>, Bars);
+
+    impl CachedBars for Bytes {
+        fn bars(&self) -> &Bars {
+            &self.1
+        }
+        fn saved_at_ms(&self) -> i64 {
+            1
+        }
+        fn into_bars(self) -> Bars {
+            self.1
+        }
+        fn into_encoded(self) -> Result<Vec<u8>, Self> {
+            Ok(self.0)
+        }
+    }
+
+    struct OneEntry {
+        entry: RefCell<Option<Bytes>>,
+        touched: Cell<usize>,
+    }
+
+    impl BarStore for OneEntry {
+        type Entry = Bytes;
+        type Error = Infallible;
+        async fn get(&self, _: &EntryKey) -> Result<Option<Bytes>, Infallible> {
+            Ok(self.entry.borrow_mut().take())
+        }
+        async fn put(&self, _: &EntryKey, _: &Bars) -> Result<(), Infallible> {
+            panic!("a fresh hit is not stored again")
+        }
+        async fn touch(&self, _: &EntryKey, _: &Bytes, _: i64) -> Result<(), Infallible> {
+            self.touched.set(self.touched.get() + 1);
+            Ok(())
+        }
+    }
+
+    struct NoNetwork;
+
+    impl Fetcher for NoNetwork {
+        async fn fetch(&self, _: &str, _: Option<i64>) -> Result<Fetched, SymbolError> {
+            panic!("a fresh hit fetches nothing")
+        }
+        async fn fetch_back(
+            &self,
+            _: &str,
+            _: usize,
+            _: Option<i64>,
+        ) -> Result<Fetched, SymbolError> {
+            panic!("a deep enough hit fetches nothing")
+        }
+    }
+
+    struct Epoch;
+
+    impl Clock for Epoch {
+        fn now_ms(&self) -> i64 {
+            0
+        }
+        async fn sleep(&self, _: u64) {}
+        fn random_u64(&self) -> u64 {
+            0
+        }
+    }
+
+    #[test]
+    fn a_fresh_hit_still_encoded_is_handed_over_encoded_and_decodes_to_the_same_bars() {
+        let bars = synthetic::bars(7, 1, 40);
+        let bytes = codec::encode(&bars);
+        let plan = |depth| LoadPlan {
+            source: "sample".into(),
+            endpoint: String::new(),
+            calendar: Calendar::Weekdays,
+            rule: FreshnessRule::new(Calendar::Weekdays),
+            supports_range: false,
+            immutable: true,
+            depth,
+        };
+        let store = || OneEntry {
+            entry: RefCell::new(Some(Bytes(bytes.clone(), bars.clone()))),
+            touched: Cell::new(0),
+        };
+        for depth in [None, Some(10)] {
+            let s = store();
+            let landed = block_on(load_symbol_landed(
+                &s,
+                &NoNetwork,
+                &Epoch,
+                &plan(depth),
+                "S1",
+                &|_| {},
+            ))
+            .unwrap();
+            match &landed {
+                Landed::Encoded(e) => assert_eq!(
+                    e,
+                    &Encoded {
+                        bytes: bytes.clone(),
+                        depth
+                    }
+                ),
+                Landed::Loaded(_) => panic!("decoded on the way"),
+            }
+            assert_eq!(s.touched.get(), 1, "a hit is marked as used");
+            let loaded = landed.into_loaded("S1").unwrap();
+            assert!(loaded.from_cache);
+            let want = depth.map_or(bars.clone(), |n| bars.last(n));
+            assert_eq!(*loaded.bars, want);
+            // load_symbol decodes on the spot, to the same bars.
+            let s = store();
+            let now = block_on(load_symbol(
+                &s,
+                &NoNetwork,
+                &Epoch,
+                &plan(depth),
+                "S1",
+                &|_| {},
+            ));
+            assert_eq!(*now.unwrap().bars, want);
+        }
+    }
 }

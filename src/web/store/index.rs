@@ -11,7 +11,8 @@
 //! an ordered set instead of sorting every entry on every write: a write costs
 //! O(log n) plus O(log n) per evicted entry.
 
-use std::collections::{BTreeSet, HashMap, HashSet};
+use std::collections::{BTreeMap, BTreeSet, HashSet};
+use std::ops::Bound;
 
 use crate::data::cache_policy::{LruEntry, TooLarge};
 
@@ -28,11 +29,20 @@ pub struct EntryMeta {
     pub last_used_ms: f64,
 }
 
+/// How far a last use must move from the one stored before it is worth
+/// writing: a warm scan marks every entry it reads, and writing 5,000
+/// metadata records (one IndexedDB put each) cost the page more than reading
+/// the bars did. Eviction within a session follows the exact marks (they are
+/// all in memory); only the order stored for the next session is this coarse.
+pub const LAST_USE_GRANULARITY_MS: f64 = 10.0 * 60_000.0;
+
 #[derive(Debug, Clone, Copy)]
 struct Slot {
     meta: EntryMeta,
     /// Insertion or last-use order: breaks ties between equal last-use times.
     seq: u64,
+    /// The last use as stored in the database (or being written).
+    stored_last_used_ms: f64,
 }
 
 /// Position in the eviction order: last use, then insertion/use order.
@@ -41,7 +51,8 @@ type Rank = (i64, u64, String);
 /// The in-memory index of every entry in a store.
 #[derive(Debug, Default)]
 pub struct LruIndex {
-    slots: HashMap<String, Slot>,
+    /// In key order, so the entries within a key range can be counted.
+    slots: BTreeMap<String, Slot>,
     order: BTreeSet<Rank>,
     total_bytes: u64,
     next_seq: u64,
@@ -71,6 +82,16 @@ impl LruIndex {
         self.slots.is_empty()
     }
 
+    /// How many entries have a key from `lower` to `upper` (both included).
+    pub fn count_between(&self, lower: &str, upper: &str) -> usize {
+        if lower > upper {
+            return 0;
+        }
+        self.slots
+            .range::<str, _>((Bound::Included(lower), Bound::Included(upper)))
+            .count()
+    }
+
     /// Bytes held by all entries.
     pub fn total_bytes(&self) -> u64 {
         self.total_bytes
@@ -88,7 +109,14 @@ impl LruIndex {
         let seq = self.bump_seq();
         self.order.insert(rank(&meta, seq, &id));
         self.total_bytes = self.total_bytes.saturating_add(meta.bytes);
-        self.slots.insert(id, Slot { meta, seq });
+        self.slots.insert(
+            id,
+            Slot {
+                meta,
+                seq,
+                stored_last_used_ms: meta.last_used_ms,
+            },
+        );
         previous
     }
 
@@ -102,8 +130,9 @@ impl LruIndex {
     }
 
     /// Marks an entry used at `now_ms` (it becomes the most recent among
-    /// equal times) and remembers that its metadata needs writing. Returns
-    /// whether the entry exists.
+    /// equal times) and, when that is at least [`LAST_USE_GRANULARITY_MS`]
+    /// away from the last use stored, remembers that its metadata needs
+    /// writing. Returns whether the entry exists.
     pub fn touch(&mut self, id: &str, now_ms: f64) -> bool {
         let seq = self.bump_seq();
         let Some(slot) = self.slots.get_mut(id) else {
@@ -113,7 +142,9 @@ impl LruIndex {
         slot.meta.last_used_ms = now_ms;
         slot.seq = seq;
         self.order.insert(rank(&slot.meta, seq, id));
-        self.dirty.insert(id.to_string());
+        if (now_ms - slot.stored_last_used_ms).abs() >= LAST_USE_GRANULARITY_MS {
+            self.dirty.insert(id.to_string());
+        }
         true
     }
 
@@ -125,12 +156,26 @@ impl LruIndex {
     /// The entries whose last use is not yet written, with their metadata;
     /// they count as written from now on (see [`LruIndex::mark_dirty`]).
     pub fn take_dirty(&mut self) -> Vec<(String, EntryMeta)> {
-        let dirty = std::mem::take(&mut self.dirty);
-        dirty
-            .into_iter()
+        self.take_dirty_up_to(usize::MAX)
+    }
+
+    /// Like [`LruIndex::take_dirty`], at most `max` of them (in no
+    /// particular order).
+    pub fn take_dirty_up_to(&mut self, max: usize) -> Vec<(String, EntryMeta)> {
+        let ids: Vec<String> = if max >= self.dirty.len() {
+            std::mem::take(&mut self.dirty).into_iter().collect()
+        } else {
+            let ids: Vec<String> = self.dirty.iter().take(max).cloned().collect();
+            for id in &ids {
+                self.dirty.remove(id);
+            }
+            ids
+        };
+        ids.into_iter()
             .filter_map(|id| {
-                let meta = self.slots.get(&id)?.meta;
-                Some((id, meta))
+                let slot = self.slots.get_mut(&id)?;
+                slot.stored_last_used_ms = slot.meta.last_used_ms;
+                Some((id, slot.meta))
             })
             .collect()
     }

@@ -15,8 +15,17 @@
 //!   decisions come from the index, and a write never reads metadata back.
 //!
 //! Last uses are marked in memory ([`BarStore::touch`], synchronous) and
-//! written in one transaction by [`BarStore::flush_touches`] (the loader calls
-//! it when a scan ends; a large batch, or dropping the store, flushes too).
+//! written in one transaction by [`BarStore::flush_touches`] (a large batch,
+//! or dropping the store, flushes too). A scan's loader marks with
+//! [`BarStore::mark_used_at`] and writes them in slices once its reads are
+//! over ([`BarStore::flush_touches_in_background`]): one put per entry cost
+//! the page and the database more than reading the bars did. A last use is
+//! only written when it moved [`index::LAST_USE_GRANULARITY_MS`] from the one
+//! stored, so scans repeated within minutes write nothing.
+//!
+//! A batch of keys that one key range covers (a scan's chunk: same source and
+//! endpoint prefix, few other entries between) is read with two requests over
+//! the range rather than a `get` per key ([`BarStore::get_entries`]).
 //!
 //! [`BarStore::put_within`] keeps the store under a byte quota: it evicts the
 //! least-recently-used entries before writing, and when the browser refuses
@@ -28,11 +37,15 @@
 //! without one are dropped): this is a cache, refetching is always correct.
 
 mod bench;
+mod encoded;
 mod idb;
 pub mod index;
 mod memory;
+mod touches;
 
 use std::cell::{Cell, RefCell};
+use std::collections::HashMap;
+use std::rc::Rc;
 
 use crate::data::cache_policy::{LruEntry, TooLarge};
 use crate::data::codec;
@@ -43,6 +56,7 @@ use self::index::{EntryMeta, LruIndex};
 use self::memory::MemoryBackend;
 
 pub use self::bench::{time_reload_and_read, ReadTiming};
+pub use self::encoded::EncodedEntry;
 pub use self::memory::MEMORY_CAPACITY_BYTES;
 
 /// The default byte quota of the bar cache (decimal, like browsers' quotas).
@@ -61,8 +75,22 @@ pub const BARS_STORE: &str = "bars";
 pub const META_STORE: &str = "meta";
 
 /// Pending last uses that trigger a write without waiting for
-/// [`BarStore::flush_touches`], so a long scan never holds an unbounded batch.
+/// [`BarStore::flush_touches`], so a long run of [`BarStore::touch`]es never
+/// holds an unbounded batch (the loader's [`BarStore::mark_used_at`] does not
+/// write until its scan has loaded).
 pub const TOUCH_BATCH_LIMIT: usize = 1_000;
+
+/// Keys read at once below which one `get` per key is used rather than a
+/// range read.
+const RANGE_READ_MIN: usize = 16;
+
+/// Last uses per transaction of a background flush
+/// ([`BarStore::flush_touches_in_background`]): each put costs the page
+/// ~50 µs to issue, so a slice stays well under a frame.
+pub const TOUCH_SLICE: usize = 200;
+/// The pause between two slices of a background flush, so frames and other
+/// reads get the page and the database in between.
+pub const TOUCH_SLICE_PAUSE_MS: u32 = 20;
 
 /// Which store is in use (the status line says so).
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -229,16 +257,22 @@ pub struct CachedEntry {
 }
 
 enum Backend {
-    IndexedDb(IdbBackend),
+    /// Shared with a background flush of last uses (the connection closes
+    /// when both are done with it).
+    IndexedDb(Rc<IdbBackend>),
     Memory(MemoryBackend),
 }
 
 pub struct BarStore {
     kind: StoreKind,
     backend: Backend,
-    index: RefCell<LruIndex>,
+    /// Shared with a background flush of last uses.
+    index: Rc<RefCell<LruIndex>>,
     /// Entries dropped by reads because they failed to decode.
     dropped: Cell<usize>,
+    /// A background flush is running (it writes whatever is dirty until
+    /// nothing is, so one at a time is enough).
+    flushing: Rc<Cell<bool>>,
 }
 
 impl Drop for BarStore {
@@ -271,9 +305,10 @@ impl BarStore {
         let (backend, entries) = IdbBackend::open(db_name).await?;
         Ok(BarStore {
             kind: StoreKind::IndexedDb,
-            backend: Backend::IndexedDb(backend),
-            index: RefCell::new(LruIndex::from_entries(entries)),
+            backend: Backend::IndexedDb(Rc::new(backend)),
+            index: Rc::new(RefCell::new(LruIndex::from_entries(entries))),
             dropped: Cell::new(0),
+            flushing: Rc::default(),
         })
     }
 
@@ -292,8 +327,9 @@ impl BarStore {
                 reason: reason.to_string(),
             },
             backend: Backend::Memory(MemoryBackend::new(capacity_bytes)),
-            index: RefCell::default(),
+            index: Rc::default(),
             dropped: Cell::new(0),
+            flushing: Rc::default(),
         }
     }
 
@@ -333,6 +369,35 @@ impl BarStore {
         &self,
         keys: &[CacheKey],
     ) -> Result<Vec<Option<CachedEntry>>, StoreError> {
+        self.read_checked(keys, |key, id, bytes| {
+            let (bars, size) = decode_entry(key, id, bytes.as_deref())?;
+            let count = bars.len() as u64;
+            Ok((bars, size, count))
+        })
+        .await
+        .map(|found| {
+            found
+                .into_iter()
+                .map(|hit| {
+                    hit.map(|(bars, saved_at_ms, bytes)| CachedEntry {
+                        bars,
+                        saved_at_ms,
+                        bytes,
+                    })
+                })
+                .collect()
+        })
+    }
+
+    /// Reads `keys` in one transaction and checks each entry's bytes with
+    /// `check` (which says what it made of them, their size and bar count);
+    /// answers `(made, saved at, size)` in the order of `keys`, `None` for
+    /// a miss. Entries `check` refuses are deleted and are misses.
+    async fn read_checked<T>(
+        &self,
+        keys: &[CacheKey],
+        mut check: impl FnMut(&CacheKey, &str, Option<Vec<u8>>) -> Result<(T, u64, u64), StoreError>,
+    ) -> Result<Vec<Option<(T, i64, u64)>>, StoreError> {
         let ids: Vec<String> = keys.iter().map(CacheKey::id).collect();
         let raws: Vec<Option<RawEntry>> = match &self.backend {
             Backend::Memory(m) => m
@@ -352,7 +417,16 @@ impl BarStore {
                     let index = self.index.borrow();
                     ids.iter().map(|id| index.get(id).is_none()).collect()
                 };
-                db.read(&ids, &with_meta).await?
+                match self.range_to_read(&ids, &with_meta) {
+                    Some((lower, upper)) => {
+                        let mut found: HashMap<String, Option<Vec<u8>>> =
+                            db.read_range(lower, upper).await?.into_iter().collect();
+                        ids.iter()
+                            .map(|id| found.remove(id).map(|bytes| RawEntry { bytes, meta: None }))
+                            .collect()
+                    }
+                    None => db.read(&ids, &with_meta).await?,
+                }
             }
         };
 
@@ -367,15 +441,15 @@ impl BarStore {
                 out.push(None);
                 continue;
             };
-            match decode_entry(key, &id, raw.bytes.as_deref()) {
-                Ok((bars, bytes)) => {
+            match check(key, &id, raw.bytes) {
+                Ok((made, bytes, bars)) => {
                     let mut index = self.index.borrow_mut();
                     let saved_at = match index.get(&id) {
                         Some(m) => m.saved_at_ms,
                         None => {
                             let meta = raw.meta.unwrap_or(EntryMeta {
                                 bytes,
-                                bars: bars.len() as u64,
+                                bars,
                                 saved_at_ms: 0.0,
                                 last_used_ms: 0.0,
                             });
@@ -383,11 +457,7 @@ impl BarStore {
                             meta.saved_at_ms
                         }
                     };
-                    out.push(Some(CachedEntry {
-                        bars,
-                        saved_at_ms: saved_at as i64,
-                        bytes,
-                    }));
+                    out.push(Some((made, saved_at as i64, bytes)));
                 }
                 Err(why) => {
                     web_sys::console::warn_1(&format!("bar cache: dropped {why}").into());
@@ -401,6 +471,29 @@ impl BarStore {
             self.delete_ids(&drop_ids).await?;
         }
         Ok(out)
+    }
+
+    /// The key range to read `ids` with when one range read serves them
+    /// ([`IdbBackend::read_range`]): enough keys to be worth it, no metadata
+    /// to read along, no key twice, and few other entries in the range (at
+    /// most a quarter more than asked for, by the index). `None`: one `get`
+    /// per key.
+    fn range_to_read<'a>(
+        &self,
+        ids: &'a [String],
+        with_meta: &[bool],
+    ) -> Option<(&'a str, &'a str)> {
+        if ids.len() < RANGE_READ_MIN || with_meta.iter().any(|&m| m) {
+            return None;
+        }
+        let mut sorted: Vec<&str> = ids.iter().map(String::as_str).collect();
+        sorted.sort_unstable();
+        if sorted.windows(2).any(|w| w[0] == w[1]) {
+            return None;
+        }
+        let (lower, upper) = (sorted[0], sorted[sorted.len() - 1]);
+        let in_range = self.index.borrow().count_between(lower, upper);
+        (in_range <= ids.len() + ids.len() / 4).then_some((lower, upper))
     }
 
     /// Stores complete, validated bars (never call it with a partial
@@ -508,73 +601,6 @@ impl BarStore {
         match &self.backend {
             Backend::IndexedDb(db) => db.write(deletes, put).await,
             Backend::Memory(m) => m.write(deletes, put.map(|(id, bytes, _)| (id, bytes))),
-        }
-    }
-
-    /// Marks an entry as used now, in memory only (cheap, synchronous): the
-    /// last use reaches the database with [`BarStore::flush_touches`], or by
-    /// itself once [`TOUCH_BATCH_LIMIT`] uses are pending. An unknown key is
-    /// ignored.
-    pub fn touch(&self, key: &CacheKey) {
-        self.touch_at(key, js_sys::Date::now());
-    }
-
-    /// [`BarStore::touch`] at a given time (epoch ms).
-    pub fn touch_at(&self, key: &CacheKey, now_ms: f64) {
-        let pending = {
-            let mut index = self.index.borrow_mut();
-            index.touch(&key.id(), now_ms);
-            index.dirty_len()
-        };
-        if pending >= TOUCH_BATCH_LIMIT {
-            self.start_flush();
-        }
-    }
-
-    /// Last uses marked but not yet written.
-    pub fn pending_touches(&self) -> usize {
-        self.index.borrow().dirty_len()
-    }
-
-    /// Writes every pending last use in one transaction; returns how many.
-    /// On failure they stay pending (a later flush tries again).
-    pub async fn flush_touches(&self) -> Result<usize, StoreError> {
-        let dirty = self.index.borrow_mut().take_dirty();
-        let n = dirty.len();
-        let Backend::IndexedDb(db) = &self.backend else {
-            return Ok(n);
-        };
-        if n == 0 {
-            return Ok(0);
-        }
-        let result = match db.issue_metas(&dirty) {
-            Ok(tx) => idb::settle(tx, "writing last uses").await,
-            Err(e) => Err(e),
-        };
-        result.map(|()| n).inspect_err(|_| {
-            self.index
-                .borrow_mut()
-                .mark_dirty(dirty.into_iter().map(|(id, _)| id));
-        })
-    }
-
-    /// Issues the pending last uses without waiting for them.
-    fn start_flush(&self) {
-        let dirty = self.index.borrow_mut().take_dirty();
-        let Backend::IndexedDb(db) = &self.backend else {
-            return;
-        };
-        if dirty.is_empty() {
-            return;
-        }
-        match db.issue_metas(&dirty) {
-            Ok(tx) => idb::settle_in_background(tx, "writing last uses"),
-            Err(why) => {
-                web_sys::console::warn_1(&format!("bar cache: writing last uses: {why}").into());
-                self.index
-                    .borrow_mut()
-                    .mark_dirty(dirty.into_iter().map(|(id, _)| id));
-            }
         }
     }
 
