@@ -17,7 +17,7 @@ OUT="$STAGE/st"
 # without atomics, beside (not over) the threaded ones.
 TARGET_DIR="${CARGO_TARGET_DIR:-target}"
 #
-# Same profile as the threaded build (release: thin LTO, 4 codegen units).
+# Same profile as the threaded build (release: no LTO, 4 codegen units).
 # Cheaper code generation was measured and dropped: 16 codegen units and
 # opt-level 2 (as RUSTFLAGS) saved about 100 s of CI but made the page's
 # scan 1.7x slower (compute 321 vs 185 ms, synthetic-5000, same run);

@@ -12,7 +12,7 @@
 # (CARGO_TARGET_DIR, default target/), so the wasm-bindgen tests and Trunk's
 # threaded build compile std and the dependencies once between them. The
 # single-threaded build (scripts/build-st.sh) needs other target features, so
-# it compiles everything again, in the cheaper `release-st` profile.
+# it compiles everything again (same release profile, its own target features).
 #
 # Clippy rides on the builds the tests need anyway: clippy-driver is a rustc
 # driver, and set as cargo's workspace wrapper (what `cargo clippy` itself does

@@ -15,7 +15,7 @@ use crate::view::backtest::last_backtest_json;
 use crate::web::backtest::{self, Finished, Handle, Job, Outcome, Progress, Stage, Task};
 
 use super::backtest_panel::BacktestPanel;
-use super::control::{form_settings, source_config};
+use super::control::{form_settings, not_ready, source_config};
 use super::optimize::OptimizePanel;
 use super::state::{use_scan_state, ScanState};
 
@@ -174,14 +174,8 @@ pub fn SyntheticBars() -> impl IntoView {
 
 /// Why a run cannot start now (beyond the panel's own fields).
 pub fn lab_blocker(state: &ScanState) -> Option<String> {
-    if state.env.pool.read().is_none() {
-        return Some("starting the workers…".into());
-    }
-    if state.form.data.importing.get() {
-        return Some("reading the imported files…".into());
-    }
-    form_settings(&state.form)
-        .err()
+    not_ready(state)
+        .or_else(|| form_settings(&state.form).err())
         .or_else(|| source_config(&state.form).err())
 }
 

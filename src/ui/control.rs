@@ -63,6 +63,9 @@ pub fn source_config(form: &ScanForm) -> Result<SourceConfig, String> {
         config.universe = data.universe.with(|u| filtered(u, &filter));
         config.per_minute = whole_number(&data.per_minute.read(), "Requests / minute", 1)?
             .map(|n| u32::try_from(n).unwrap_or(u32::MAX));
+        // At most 10 minutes: longer would only hide a dead source.
+        config.timeout_s = whole_number(&data.request_timeout.read(), "Timeout", 1)?
+            .map(|n| u32::try_from(n.min(600)).unwrap_or(600));
         config.refresh_minutes = whole_number(&data.refresh_minutes.read(), "Refresh after", 1)?
             .map_or(defaults.refresh_minutes, |n| {
                 u32::try_from(n).unwrap_or(u32::MAX)
@@ -129,15 +132,25 @@ pub fn run_blocker(state: &ScanState) -> Option<String> {
     if state.check.read().is_some() {
         return Some("fix the scan first (see the message under it)".into());
     }
+    not_ready(state)
+        .or_else(|| form_settings(&state.form).err())
+        .or_else(|| source_config(&state.form).err())
+}
+
+/// Why nothing can start yet: the workers or the bar cache are still
+/// opening (Run stays disabled: a click then used to be refused, easy to
+/// miss), or imported files are still being read.
+pub fn not_ready(state: &ScanState) -> Option<String> {
     if state.env.pool.read().is_none() {
         return Some("starting the workers…".into());
+    }
+    if state.env.store_kind.read().is_none() {
+        return Some("opening the bar cache…".into());
     }
     if state.form.data.importing.get() {
         return Some("reading the imported files…".into());
     }
-    form_settings(&state.form)
-        .err()
-        .or_else(|| source_config(&state.form).err())
+    None
 }
 
 /// Starts a scan from the form, stopping the one in progress. A bad

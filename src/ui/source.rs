@@ -133,6 +133,13 @@ fn SourceOptions() -> impl IntoView {
                     title="Rate limit for this source; empty = the source's own default"
                 />
                 <TextField
+                    value=data.request_timeout
+                    label="Timeout (s)"
+                    placeholder="15"
+                    testid="request-timeout"
+                    title="One request is given up after this many seconds, then retried like any timeout; empty = 15 s"
+                />
+                <TextField
                     value=data.refresh_minutes
                     label="Refresh after (min)"
                     placeholder="15"

@@ -57,6 +57,7 @@ pub struct DataForm {
     pub api_key: RwSignal<String>,
     /// Requests per minute; empty = the source's default.
     pub per_minute: RwSignal<String>,
+    pub request_timeout: RwSignal<String>,
     /// Refresh the open session after this many minutes; empty = 15.
     pub refresh_minutes: RwSignal<String>,
     /// The universe as typed, pasted or read from a symbol list.
@@ -203,6 +204,7 @@ impl DataForm {
             binance_top: RwSignal::new(String::new()),
             api_key: RwSignal::new(String::new()),
             per_minute: RwSignal::new(String::new()),
+            request_timeout: RwSignal::new(String::new()),
             refresh_minutes: RwSignal::new(String::new()),
             universe_text,
             universe: Memo::new(move |_| parse_universe(&universe_text.read())),

@@ -477,6 +477,32 @@ fn source_defaults_respect_each_free_tier() {
     assert_eq!(paid.per_minute, Some(100));
 }
 
+#[test]
+fn the_forms_rate_and_timeout_override_the_sources_policy() {
+    use technic::data::loader::SourceConfig;
+    let default = SourceId::Url.policy_with(&SourceConfig::default());
+    assert_eq!(default, SourceId::Url.policy());
+    assert_eq!(default.retry.timeout_ms, 15_000);
+    let mine = SourceConfig {
+        per_minute: Some(30),
+        timeout_s: Some(3),
+        ..SourceConfig::default()
+    };
+    let p = SourceId::Url.policy_with(&mine);
+    assert_eq!(p.per_minute, Some(30));
+    assert_eq!(p.retry.timeout_ms, 3_000);
+    // The rest of the retry policy is the source's own.
+    assert_eq!(
+        p.retry.max_attempts,
+        SourceId::Url.policy().retry.max_attempts
+    );
+    let zero = SourceConfig {
+        timeout_s: Some(0),
+        ..SourceConfig::default()
+    };
+    assert_eq!(SourceId::Url.policy_with(&zero).retry.timeout_ms, 15_000);
+}
+
 // ---------------------------------------------------------------- freshness
 
 #[test]

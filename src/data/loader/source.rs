@@ -52,6 +52,9 @@ pub struct SourceConfig {
     pub api_key: Option<String>,
     /// Requests per minute for this source (None = the source's default).
     pub per_minute: Option<u32>,
+    /// One request is given up (aborted, then retried as a timeout) after
+    /// this many seconds (None = the source's default, 15 s).
+    pub timeout_s: Option<u32>,
     /// Refresh the still-open session after this many minutes.
     pub refresh_minutes: u32,
 }
@@ -67,6 +70,7 @@ impl std::fmt::Debug for SourceConfig {
             .field("binance_top", &self.binance_top)
             .field("api_key", &self.api_key.as_ref().map(|_| "REDACTED"))
             .field("per_minute", &self.per_minute)
+            .field("timeout_s", &self.timeout_s)
             .field("refresh_minutes", &self.refresh_minutes)
             .finish()
     }
@@ -82,6 +86,7 @@ impl Default for SourceConfig {
             binance_top: 50,
             api_key: None,
             per_minute: None,
+            timeout_s: None,
             refresh_minutes: 15,
         }
     }
@@ -228,13 +233,17 @@ impl SourceId {
         }
     }
 
-    /// The source's policy with the user's requests-per-minute override.
+    /// The source's policy with the user's requests-per-minute and
+    /// per-request timeout overrides.
     pub fn policy_with(self, config: &SourceConfig) -> SourcePolicy {
-        let policy = self.policy();
-        match config.per_minute {
-            Some(n) if n > 0 => policy.with_per_minute(Some(n)),
-            _ => policy,
+        let mut policy = match config.per_minute {
+            Some(n) if n > 0 => self.policy().with_per_minute(Some(n)),
+            _ => self.policy(),
+        };
+        if let Some(s) = config.timeout_s.filter(|&s| s > 0) {
+            policy.retry.timeout_ms = u64::from(s) * 1000;
         }
+        policy
     }
 
     /// Which days have a session: every day for crypto, weekdays otherwise.
