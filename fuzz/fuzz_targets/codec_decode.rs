@@ -1,8 +1,11 @@
-//! Fuzz target: the bar cache codec's `technic::data::codec::decode`. The raw
-//! input almost never carries a valid checksum, so each input is also decoded
-//! with the magic, schema and checksum repaired: that reaches the column and
-//! `Bars` validation paths. Whatever decodes must round-trip through the
-//! canonical encoding to the same bars.
+//! Fuzz target: the bar cache codec's `technic::data::codec::decode` and
+//! `peek` (what a warm scan reads on the page before a worker decodes). The
+//! raw input almost never carries a valid checksum, so each input is also
+//! decoded with the magic, schema and checksum repaired: that reaches the
+//! column and `Bars` validation paths. Whatever decodes must round-trip
+//! through the canonical encoding to the same bars, and must peek to its own
+//! bar count and last time (peek may accept what decode refuses, never the
+//! reverse).
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
@@ -10,9 +13,13 @@ use technic::data::codec;
 use technic_fuzz::{assert_same_bars, check_bars, check_error};
 
 fn decode_and_check(bytes: &[u8]) {
+    let peeked = codec::peek(bytes);
     match codec::decode("FUZZ", bytes) {
         Ok(bars) => {
             check_bars(&bars);
+            let p = peeked.expect("what decodes also peeks");
+            assert_eq!(p.bars, bars.len(), "peek's bar count");
+            assert_eq!(Some(&p.last_time), bars.time().last(), "peek's last time");
             // Several encodings decode to the same bars (a column may be raw
             // or decimal, at any sufficient scale): re-encoding gives the
             // canonical one, which is never larger and decodes the same.
