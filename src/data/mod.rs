@@ -13,3 +13,14 @@ pub mod formats;
 pub mod history;
 pub mod loader;
 pub mod synthetic;
+
+/// FNV-1a, 64-bit: a short, stable hash (stable across builds and platforms,
+/// unlike `std`'s hasher; not cryptographic, which keys do not need) — the bar
+/// cache's endpoint hash and the scan history's fingerprint.
+pub fn fnv1a_64(bytes: &[u8]) -> u64 {
+    const OFFSET: u64 = 0xcbf2_9ce4_8422_2325;
+    const PRIME: u64 = 0x0000_0100_0000_01b3;
+    bytes
+        .iter()
+        .fold(OFFSET, |h, &b| (h ^ u64::from(b)).wrapping_mul(PRIME))
+}

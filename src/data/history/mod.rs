@@ -32,6 +32,7 @@ pub use record::{
     HALF_LIFE_SCANS, MAX_RUNS_PER_SCAN, PRIOR_RATE, PRIOR_STRENGTH, SCHEMA_VERSION,
 };
 
+use crate::data::fnv1a_64;
 use std::fmt;
 
 /// Identifies a scan for the history: the canonical scan text (what
@@ -62,16 +63,6 @@ impl fmt::Display for Fingerprint {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(&self.hex())
     }
-}
-
-/// FNV-1a, 64-bit (the same function as the bar store's endpoint hash, kept
-/// here so that data code does not import the browser store).
-pub fn fnv1a_64(bytes: &[u8]) -> u64 {
-    const OFFSET: u64 = 0xcbf2_9ce4_8422_2325;
-    const PRIME: u64 = 0x0000_0100_0000_01b3;
-    bytes
-        .iter()
-        .fold(OFFSET, |h, &b| (h ^ u64::from(b)).wrapping_mul(PRIME))
 }
 
 /// Why history bytes could not be read.

@@ -49,6 +49,7 @@ use std::rc::Rc;
 
 use crate::data::cache_policy::{LruEntry, TooLarge};
 use crate::data::codec;
+pub use crate::data::fnv1a_64;
 use crate::engine::bars::Bars;
 
 use self::idb::{IdbBackend, RawEntry};
@@ -146,17 +147,6 @@ impl CacheKey {
             self.interval
         )
     }
-}
-
-/// FNV-1a, 64-bit: a short, stable hash of an endpoint description (stable
-/// across builds and platforms, unlike `std`'s hasher; not cryptographic,
-/// which a cache key does not need).
-pub fn fnv1a_64(bytes: &[u8]) -> u64 {
-    const OFFSET: u64 = 0xcbf2_9ce4_8422_2325;
-    const PRIME: u64 = 0x0000_0100_0000_01b3;
-    bytes
-        .iter()
-        .fold(OFFSET, |h, &b| (h ^ u64::from(b)).wrapping_mul(PRIME))
 }
 
 /// Why the store could not do something. IndexedDB failures are told apart
