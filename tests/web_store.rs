@@ -1002,6 +1002,7 @@ fn the_index_evicts_exactly_as_cache_policy_lru() {
         bars: 1,
         saved_at_ms: t as f64,
         last_used_ms: t as f64,
+        last_time_ms: None,
     };
     for step in 0..5_000 {
         let id = format!("K{}", next() % 40);

@@ -8,6 +8,7 @@ use leptos::ev;
 use leptos::prelude::*;
 use leptos::task::spawn_local;
 
+use crate::web::history_store::HistoryStore;
 use crate::web::pool;
 use crate::web::sources::SourceId;
 use crate::web::store::BarStore;
@@ -34,6 +35,11 @@ pub fn App() -> impl IntoView {
     // alongside, and the status line fills in as each answers.
     spawn_local(async move {
         let store = BarStore::open().await;
+        // The history opens with the cache: Run waits for both.
+        let history = HistoryStore::open().await;
+        history.on_change(move || env.history_version.update(|v| *v += 1));
+        env.history.set_value(Some(Rc::new(history)));
+        env.history_version.update(|v| *v += 1);
         env.store_kind.set(Some(store.kind().clone()));
         env.store.set_value(Some(Rc::new(store)));
         refresh_cache(env);

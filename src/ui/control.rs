@@ -158,10 +158,10 @@ pub fn not_ready(state: &ScanState) -> Option<String> {
 pub fn run_scan(state: ScanState) {
     let (form, run, env) = (state.form, state.run, state.env);
     let blocker = untrack(|| run_blocker(&state));
-    let store = env.store.get_value();
+    let stores = env.store.get_value().zip(env.history.get_value());
     let settings = untrack(|| form_settings(&form).and_then(|s| Ok((s, source_config(&form)?))));
-    let ((parsed, config), store) = match (blocker, settings, store) {
-        (None, Ok(parsed), Some(store)) => (parsed, store),
+    let ((parsed, config), (store, history)) = match (blocker, settings, stores) {
+        (None, Ok(parsed), Some(stores)) => (parsed, stores),
         (Some(why), _, _) | (None, Err(why), _) => return run.refused.set(Some(why)),
         (None, Ok(_), None) => return run.refused.set(Some("opening the bar cache…".into())),
     };
@@ -176,8 +176,11 @@ pub fn run_scan(state: ScanState) {
         settings: parsed.settings,
         lookback: parsed.lookback,
         limits: parsed.limits,
+        order: form.order.get_untracked(),
     };
-    match runner::start(job, store, move |update| on_update(state, source, update)) {
+    match runner::start(job, store, history, move |update| {
+        on_update(state, source, update)
+    }) {
         Ok(handle) => {
             run.current.set(Some(handle.scan_id()));
             env.handle.set_value(Some(handle));
@@ -234,7 +237,18 @@ pub fn refresh_cache(env: Env) {
     });
 }
 
-/// Empties the bar cache, then shows its new size.
+/// Forgets this device's scan history (the bars stay).
+pub fn clear_history(env: Env) {
+    spawn_local(async move {
+        if let Some(history) = env.history.get_value() {
+            if let Err(e) = history.clear().await {
+                web_sys::console::warn_1(&format!("scan history: {e}").into());
+            }
+        }
+    });
+}
+
+/// Empties the bar cache (the scan history stays), then shows its new size.
 pub fn clear_cache(env: Env) {
     spawn_local(async move {
         if let Some(store) = env.store.get_value() {

@@ -1,9 +1,11 @@
-//! Run and Stop, with the reason Run is unavailable or was refused. The
+//! Run and Stop, with the reason Run is unavailable or was refused, and the
+//! prediction of the next run. The
 //! keyboard shortcuts (Ctrl/Cmd+Enter, Esc) are bound once in `app`.
 
 use leptos::prelude::*;
 
 use super::control::{run_blocker, run_scan, stop_scan};
+use super::prediction::PredictionLine;
 use super::state::use_scan_state;
 
 #[component]
@@ -34,6 +36,7 @@ pub fn RunControls() -> impl IntoView {
                 "Stop"
             </button>
             <span class="run-note" data-testid="run-note">{note}</span>
+            <PredictionLine />
         </div>
     }
 }

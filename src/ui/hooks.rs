@@ -15,14 +15,18 @@ use super::stored;
 const THROUGHPUT_KEY: &str = "technic.throughput";
 
 /// Sets `window.__technicLastScan = {scanId, firstRowMs, totalMs, rows,
-/// symbols, threads, stopped, reason, computeMs}` (milliseconds from the Run
-/// click; `computeMs` is the engine's own time on the workers).
+/// symbols, threads, stopped, reason, computeMs, firstMatchMs, tenthMatchMs,
+/// order, predictedMs, predictedMatches}` (milliseconds from the Run click;
+/// `computeMs` is the engine's own time on the workers; the match times are
+/// null with fewer matches, the predictions null with no history).
 pub fn publish_last_scan(scan_id: u64, finished: &Finished) {
     let Some(window) = web_sys::window() else {
         return;
     };
     let report = js_sys::Object::new();
-    let fields: [(&str, JsValue); 9] = [
+    let number = |v: Option<f64>| v.map_or(JsValue::NULL, JsValue::from_f64);
+    let prediction = finished.prediction.as_ref();
+    let fields: [(&str, JsValue); 14] = [
         ("scanId", JsValue::from_f64(scan_id as f64)),
         (
             "firstRowMs",
@@ -40,6 +44,17 @@ pub fn publish_last_scan(scan_id: u64, finished: &Finished) {
         ("threads", JsValue::from_f64(finished.threads as f64)),
         ("stopped", JsValue::from_bool(finished.stopped)),
         ("reason", JsValue::from_str(finished.reason.label())),
+        ("firstMatchMs", number(finished.first_match_ms)),
+        ("tenthMatchMs", number(finished.tenth_match_ms)),
+        ("order", JsValue::from_str(finished.order.name())),
+        (
+            "predictedMs",
+            number(prediction.and_then(|p| p.duration_ms)),
+        ),
+        (
+            "predictedMatches",
+            number(prediction.and_then(|p| p.matches)),
+        ),
     ];
     for (name, value) in fields {
         let _ = js_sys::Reflect::set(&report, &JsValue::from_str(name), &value);

@@ -153,28 +153,24 @@ fn start_import(state: ScanState, picked: Vec<PickedFile>) {
 
 type Parsed = (Vec<ImportRow>, Vec<(String, Arc<Bars>)>);
 
-/// Parses on the pool and awaits the answer (`rayon::spawn` + a channel),
-/// so a large ZIP never blocks the page.
+/// Parses on the pool and awaits the answer (`web::pool::off_page`), so a
+/// large ZIP never blocks the page.
 async fn parse_off_page(files: Vec<(String, Vec<u8>)>) -> Parsed {
-    if !crate::web::pool::is_threaded() {
-        crate::web::single_thread::next_frame().await;
-        return results(files);
-    }
-    let (tx, rx) = futures::channel::oneshot::channel::<Parsed>();
-    rayon::spawn(move || {
-        let _ = tx.send(results(files));
-    });
-    rx.await.unwrap_or_else(|_| {
-        (
-            vec![ImportRow {
-                file: "(import)".into(),
-                symbol: None,
-                bars: 0,
-                rejected: Some("the import stopped before it finished (a worker failed)".into()),
-            }],
-            Vec::new(),
-        )
-    })
+    crate::web::pool::off_page(move || results(files))
+        .await
+        .unwrap_or_else(|| {
+            (
+                vec![ImportRow {
+                    file: "(import)".into(),
+                    symbol: None,
+                    bars: 0,
+                    rejected: Some(
+                        "the import stopped before it finished (a worker failed)".into(),
+                    ),
+                }],
+                Vec::new(),
+            )
+        })
 }
 
 /// The engine's import results as display rows, and the accepted bars.

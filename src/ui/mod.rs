@@ -16,6 +16,7 @@ mod hooks;
 mod import;
 mod keys;
 mod optimize;
+mod prediction;
 mod presets;
 mod progress;
 mod row;

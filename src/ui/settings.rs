@@ -1,8 +1,10 @@
-//! Scan settings: lookback in bars, the trade plan's account / risk / R, and
-//! the auto-stop rule. Fields hold text; `control::form_settings` parses them
-//! and says which one is wrong.
+//! Scan settings: lookback in bars, the trade plan's account / risk / R, the
+//! auto-stop rule and the fetch order. Fields hold text;
+//! `control::form_settings` parses them and says which one is wrong.
 
 use leptos::prelude::*;
+
+use crate::data::history::Order;
 
 use super::control::form_settings;
 use super::state::use_scan_state;
@@ -19,12 +21,42 @@ pub fn SettingsPanel() -> impl IntoView {
             <NumberField value=form.risk_pct label="Risk %" placeholder="1" testid="risk" />
             <NumberField value=form.reward_risk label="R (reward/risk)" placeholder="2" testid="reward-risk" />
             <NumberField value=form.max_matches label="Stop after matches" placeholder="never" testid="max-matches" />
+            <label class="field" title="Which symbols are fetched and computed first">
+                <span>"Order"</span>
+                <select
+                    data-testid="order"
+                    on:change=move |ev| {
+                        if let Ok(order) = event_target_value(&ev).parse::<Order>() {
+                            form.order.set(order);
+                        }
+                    }
+                >
+                    {Order::ALL
+                        .into_iter()
+                        .map(|o| {
+                            view! {
+                                <option value=o.name() prop:selected=move || form.order.get() == o>
+                                    {order_label(o)}
+                                </option>
+                            }
+                        })
+                        .collect_view()}
+                </select>
+            </label>
             <Show when=move || problem().is_some()>
                 <p class="error-msg" data-testid="settings-error" role="alert">
                     {problem}
                 </p>
             </Show>
         </fieldset>
+    }
+}
+
+fn order_label(order: Order) -> &'static str {
+    match order {
+        Order::Learned => "learned (likely matches first)",
+        Order::Universe => "universe (as listed)",
+        Order::Random => "random",
     }
 }
 

@@ -8,12 +8,14 @@ use leptos::prelude::*;
 
 use crate::data::formats::import::{parse_universe, UniverseEntry};
 use crate::data::formats::Format;
+use crate::data::history::Order;
 use crate::engine::lang::{LangError, Scan};
 use crate::engine::run::{ProgressSnapshot, Row};
 use crate::view::bases::ServiceBases;
 use crate::view::columns::{RowFilter, Sort};
 use crate::view::fields::column_list;
 use crate::view::presets::DEFAULT_PRESET;
+use crate::web::history_store::HistoryStore;
 use crate::web::pool::PoolInfo;
 use crate::web::runner::{Finished, ScanHandle};
 use crate::web::sources::SourceId;
@@ -39,6 +41,8 @@ pub struct ScanForm {
     pub reward_risk: RwSignal<String>,
     /// Auto-stop after this many matches; empty = never.
     pub max_matches: RwSignal<String>,
+    /// The fetch and compute order (learned from this device's history by default).
+    pub order: RwSignal<Order>,
     /// The chosen source's own settings, the universe and imported files.
     pub data: DataForm,
 }
@@ -126,6 +130,10 @@ pub struct Env {
     pub cache: RwSignal<Option<Result<CacheStats, String>>>,
     pub store: StoredValue<Option<Rc<BarStore>>, LocalStorage>,
     pub handle: StoredValue<Option<ScanHandle>, LocalStorage>,
+    /// This device's scan history (opened with the bar cache).
+    pub history: StoredValue<Option<Rc<HistoryStore>>, LocalStorage>,
+    /// Moves on every change of the history (the prediction follows).
+    pub history_version: RwSignal<u64>,
 }
 
 #[derive(Clone, Copy)]
@@ -149,6 +157,7 @@ impl ScanState {
             risk_pct: RwSignal::new("1".into()),
             reward_risk: RwSignal::new("2".into()),
             max_matches: RwSignal::new(String::new()),
+            order: RwSignal::new(Order::default()),
             data: DataForm::new(),
         };
         // The key field always shows the chosen source's saved key.
@@ -189,6 +198,8 @@ impl ScanState {
                 cache: RwSignal::new(None),
                 store: StoredValue::new_local(None),
                 handle: StoredValue::new_local(None),
+                history: StoredValue::new_local(None),
+                history_version: RwSignal::new(0),
             },
             check,
         }

@@ -6,7 +6,7 @@ use leptos::prelude::*;
 use crate::view::format::{bytes, count};
 use crate::web::store::StoreKind;
 
-use super::control::clear_cache;
+use super::control::{clear_cache, clear_history};
 use super::state::use_scan_state;
 
 #[component]
@@ -62,6 +62,16 @@ pub fn StatusLine() -> impl IntoView {
                 on:click=move |_| clear_cache(env)
             >
                 "Clear cache"
+            </button>
+            <button
+                type="button"
+                class="link"
+                data-testid="clear-history"
+                title="Forget this device's scan history (learned order, predictions); the cached bars stay"
+                disabled=move || env.store_kind.get().is_none()
+                on:click=move |_| clear_history(env)
+            >
+                "Clear history"
             </button>
         </footer>
     }

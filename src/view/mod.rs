@@ -11,6 +11,7 @@ pub mod columns;
 pub mod export;
 pub mod fields;
 pub mod format;
+pub mod prediction;
 pub mod presets;
 pub mod universe;
 pub mod window;

@@ -11,7 +11,7 @@ use std::collections::HashMap;
 use futures::StreamExt;
 
 use crate::data::codec;
-use crate::data::loader::{self, load_symbol_landed, EntryKey, Feed, LoadPlan, Slots};
+use crate::data::loader::{self, load_symbol_landed, EntryKey, Feed, Landed, LoadPlan, Slots};
 use crate::engine::bars::Bars;
 use crate::engine::run::{Loaded, SymbolError};
 
@@ -20,7 +20,7 @@ use super::sources::imported_bars;
 use super::store::{
     BarStore, CacheKey, CachedEntry, EncodedEntry, StoreError, DEFAULT_QUOTA_BYTES,
 };
-use super::time::WebClock;
+use super::time::{now_ms, WebClock};
 
 /// A service feed as the page runs it.
 pub type WebFeed = Feed<BrowserTransport, WebClock>;
@@ -205,13 +205,16 @@ pub fn fill_imported(symbols: &[String], slots: &Slots) {
 /// in-flight bound at once (symbols start in scan order; each slot is filled
 /// as its symbol completes and wakes a worker), then closes the slots. A
 /// stop ends it early: unfilled slots read as stopped, never as errors.
+/// Returns each position's fetch time in ms (`None`: served from the cache,
+/// or not loaded), for the scan history's cost estimates.
 pub async fn load_all(
     feed: &WebFeed,
     plan: &LoadPlan,
     symbols: &[String],
     slots: &Slots,
     store: &BarStore,
-) {
+) -> Vec<Option<f64>> {
+    let mut fetch_ms = vec![None; symbols.len()];
     let clock = WebClock;
     let stopped = || feed.transport().aborts.is_aborted();
     // Chunks of READ_AHEAD symbols: one batch read from the cache each, then
@@ -233,14 +236,19 @@ pub async fn load_all(
             .map(|(i, symbol)| {
                 let clock = &clock;
                 async move {
+                    let t0 = now_ms();
                     let loaded = load_symbol_landed(ahead, feed, clock, plan, symbol, &warn).await;
-                    (c * READ_AHEAD + i, loaded)
+                    let fetched = matches!(&loaded, Ok(Landed::Loaded(l)) if !l.from_cache);
+                    (c * READ_AHEAD + i, loaded, fetched.then(|| now_ms() - t0))
                 }
             })
             .buffer_unordered(feed.max_in_flight())
-            .for_each(|(i, loaded)| {
+            .for_each(|(i, loaded, took)| {
                 if !matches!(loaded, Err(SymbolError::Stopped)) {
                     slots.fill_landed(i, loaded);
+                }
+                if let Some(slot) = fetch_ms.get_mut(i) {
+                    *slot = took;
                 }
                 futures::future::ready(())
             })
@@ -250,4 +258,5 @@ pub async fn load_all(
     // The scan's last-use marks go out once its loads are over, in slices
     // (they cost the page and the database more than the reads did).
     store.flush_touches_in_background();
+    fetch_ms
 }

@@ -6,7 +6,9 @@
 pub mod backtest;
 pub mod config;
 pub mod fetch;
+pub mod history_store;
 pub(crate) mod js;
+pub mod learn;
 pub mod loader;
 pub mod pool;
 pub mod runner;

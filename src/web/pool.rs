@@ -116,3 +116,18 @@ pub async fn start() -> PoolInfo {
         }
     }
 }
+
+/// Runs `work` off the page: on the pool when there is one (the page awaits
+/// the answer over a channel), else on the page after the next frame.
+/// `None` when a worker failed before answering.
+pub async fn off_page<T: Send + 'static>(work: impl FnOnce() -> T + Send + 'static) -> Option<T> {
+    if !is_threaded() {
+        super::single_thread::next_frame().await;
+        return Some(work());
+    }
+    let (tx, rx) = futures::channel::oneshot::channel::<T>();
+    rayon::spawn(move || {
+        let _ = tx.send(work());
+    });
+    rx.await.ok()
+}

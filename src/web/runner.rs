@@ -3,14 +3,19 @@
 //! or on the page in slices: `web::single_thread`), and hands the UI one
 //! update per animation frame (new rows + progress). The page never blocks:
 //! results come back over a channel drained in `requestAnimationFrame`.
+//! Before fetching, the symbols are put in the chosen order (`web::learn`:
+//! learned from this device's history, universe, random) and the run is
+//! predicted; once it is over it is recorded in the history.
 
 use std::cell::{Cell, RefCell};
+use std::collections::HashMap;
 use std::rc::Rc;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::mpsc::{channel, Receiver, Sender, TryRecvError};
 use std::sync::{Arc, Mutex, Once};
 
 use crate::data::fetch_policy::Failure;
+use crate::data::history::{Order, Prediction};
 use crate::data::loader::{Feed, LoadPlan, Slots};
 use crate::engine::lang::{LangError, Scan};
 use crate::engine::run::{
@@ -20,12 +25,14 @@ use crate::engine::run::{
 use crate::engine::score::Settings;
 
 use super::fetch::{AbortRegistry, BrowserTransport};
+use super::history_store::HistoryStore;
+use super::learn::{self, CacheView, Ended, Pending};
 use super::loader::{fill_imported, load_all, WebFeed};
 use super::pool;
 use super::single_thread;
 use super::sources::{FetchError, SourceConfig, SourceId, SyntheticSource};
 use super::store::BarStore;
-use super::time::{now_ms, BrowserClock, WebClock};
+use super::time::{epoch_ms, now_ms, BrowserClock, WebClock};
 use super::universe::universe;
 
 /// Everything a scan needs, as the page's form describes it.
@@ -40,6 +47,8 @@ pub struct ScanJob {
     /// Keep only the newest N bars of each symbol.
     pub lookback: Option<usize>,
     pub limits: Limits,
+    /// The fetch and compute order.
+    pub order: Order,
 }
 
 /// How a scan ended, with the figures `window.__technicLastScan` reports.
@@ -59,6 +68,14 @@ pub struct Finished {
     pub symbols: usize,
     pub threads: usize,
     pub stopped: bool,
+    /// From the Run click to the first / tenth matching row handed to the
+    /// UI (`None`: fewer matches).
+    pub first_match_ms: Option<f64>,
+    pub tenth_match_ms: Option<f64>,
+    /// The order the symbols were fetched and computed in.
+    pub order: Order,
+    /// What was predicted before the run (`None`: no history to go on).
+    pub prediction: Option<Prediction>,
 }
 
 /// One frame's worth of news for the UI.
@@ -133,14 +150,30 @@ struct State {
     user_stopped: Cell<bool>,
     finished: Cell<bool>,
     first_row_ms: Cell<Option<f64>>,
+    first_match_ms: Cell<Option<f64>>,
+    tenth_match_ms: Cell<Option<f64>>,
     rows: Cell<usize>,
     errors: Cell<usize>,
-    symbols: Cell<usize>,
+    symbols_count: Cell<usize>,
     threads: usize,
     /// The abort controllers of this scan's requests.
     aborts: AbortRegistry,
     /// The scan's slots once the universe is known (Stop wakes the workers).
     slots: RefCell<Option<Arc<Slots>>>,
+    /// The run's symbols in the order used, once known.
+    symbols: RefCell<Option<Arc<Vec<String>>>>,
+    order: Order,
+    /// What the history is told when the run is over (set before fetching).
+    pending: RefCell<Option<Pending>>,
+    /// TechRating of each matching symbol, for the history.
+    ratings: RefCell<HashMap<String, f64>>,
+    /// Fetch time per position, once the loads are over.
+    fetch_ms: RefCell<Vec<Option<f64>>>,
+    history: Rc<HistoryStore>,
+    /// The scan's text, settings and lookback, for the history's margins.
+    expr: String,
+    settings: Settings,
+    lookback: Option<usize>,
     on_update: RefCell<Box<dyn FnMut(ScanUpdate)>>,
 }
 
@@ -173,6 +206,7 @@ fn watch_panics() {
 pub fn start(
     job: ScanJob,
     store: Rc<BarStore>,
+    history: Rc<HistoryStore>,
     on_update: impl FnMut(ScanUpdate) + 'static,
 ) -> Result<ScanHandle, LangError> {
     watch_panics();
@@ -198,12 +232,23 @@ pub fn start(
         user_stopped: Cell::new(false),
         finished: Cell::new(false),
         first_row_ms: Cell::new(None),
+        first_match_ms: Cell::new(None),
+        tenth_match_ms: Cell::new(None),
         rows: Cell::new(0),
         errors: Cell::new(0),
-        symbols: Cell::new(0),
+        symbols_count: Cell::new(0),
         threads,
         aborts: AbortRegistry::new(),
         slots: RefCell::new(None),
+        symbols: RefCell::new(None),
+        order: job.order,
+        pending: RefCell::new(None),
+        ratings: RefCell::new(HashMap::new()),
+        fetch_ms: RefCell::new(Vec::new()),
+        history,
+        expr: job.expr.clone(),
+        settings: job.settings,
+        lookback: job.lookback,
         on_update: RefCell::new(Box::new(on_update)),
     });
     let options = RunOptions {
@@ -248,12 +293,22 @@ pub fn start(
                 return;
             }
         };
-        st.symbols.set(symbols.len());
+        st.symbols_count.set(symbols.len());
         shared
             .progress
             .universe
             .store(symbols.len(), Ordering::Relaxed);
-        let symbols = Arc::new(symbols);
+        let symbols = Arc::new(plan_run(&job, &scan, symbols, &store, &st).await);
+        st.symbols_used(symbols.clone());
+        if shared.control.is_stopped() {
+            let _ = tx.send(Msg::Done(Summary {
+                scan_id: st.scan_id,
+                reason: StopReason::User,
+                progress: st.shared.progress.snapshot(),
+                seconds: 0.0,
+            }));
+            return;
+        }
         if let SourceId::Synthetic(n) = job.source {
             let source = SyntheticSource::shared(n);
             if pool::is_threaded() {
@@ -284,7 +339,8 @@ pub fn start(
             match feed.as_ref() {
                 Some(feed) => {
                     let plan = LoadPlan::new(job.source, &job.config);
-                    load_all(feed, &plan, &symbols, &slots, &store).await;
+                    let fetch_ms = load_all(feed, &plan, &symbols, &slots, &store).await;
+                    st.fetch_ms.replace(fetch_ms);
                 }
                 None => fill_imported(&symbols, &slots),
             }
@@ -322,6 +378,111 @@ pub fn start(
     });
     schedule_frame(state.clone());
     Ok(ScanHandle { state })
+}
+
+impl State {
+    fn symbols_used(&self, symbols: Arc<Vec<String>>) {
+        self.symbols.replace(Some(symbols));
+    }
+}
+
+/// Puts the symbols in the job's order and predicts the run (`web::learn`),
+/// leaving what the history will be told in `st.pending`.
+async fn plan_run(
+    job: &ScanJob,
+    scan: &Scan,
+    symbols: Vec<String>,
+    store: &BarStore,
+    st: &State,
+) -> Vec<String> {
+    let fp = learn::fingerprint(&scan.display(), job.source, &job.config);
+    let plan = LoadPlan::new(job.source, &job.config);
+    let view = if job.source.is_fetched() {
+        CacheView::of_store(store, &plan, &symbols, epoch_ms() as i64)
+    } else {
+        CacheView::local(symbols.len())
+    };
+    let (features, prediction, scan_history) = st.history.with(|h| {
+        let features = learn::features(
+            &view,
+            job.source,
+            &job.config,
+            scan.indicator_count(),
+            st.threads,
+            job.lookback,
+            learn::typical_bars(h, fp),
+        );
+        let prediction = learn::predict(h, fp, &features, &symbols);
+        (features, prediction, h.scan(fp).cloned())
+    });
+    let seed = (epoch_ms() as u64).rotate_left(17) ^ st.scan_id;
+    let order = learn::fetch_order(
+        job.order,
+        scan_history.as_ref(),
+        &symbols,
+        &view,
+        store,
+        &plan,
+        &job.expr,
+        job.settings,
+        job.lookback,
+        seed,
+    )
+    .await;
+    st.pending.replace(Some(Pending {
+        fp,
+        order: job.order,
+        features,
+        prediction,
+        started_epoch_ms: (epoch_ms() - (now_ms() - st.started_ms)) as i64,
+    }));
+    let mut by_position: Vec<Option<String>> = symbols.into_iter().map(Some).collect();
+    order
+        .into_iter()
+        .filter_map(|i| by_position.get_mut(i)?.take())
+        .collect()
+}
+
+/// Tells the history how the run went (margins first, off the page), in
+/// the background: the page has already shown the run as finished.
+fn record_run(state: &State, finished: &Finished, progress: ProgressSnapshot) {
+    let Some(pending) = state.pending.borrow_mut().take() else {
+        return;
+    };
+    let Some(symbols) = state.symbols.borrow().clone() else {
+        return;
+    };
+    let ended = Ended {
+        reason: finished.reason,
+        duration_ms: finished.total_ms,
+        matches: finished.rows,
+        first_match_ms: finished.first_match_ms,
+        tenth_match_ms: finished.tenth_match_ms,
+        progress,
+        outcomes: state.shared.progress.outcomes(),
+        ratings: state.ratings.take(),
+        fetch_ms: state.fetch_ms.take(),
+    };
+    let slots = state.slots.borrow().clone();
+    let history = state.history.clone();
+    let (expr, settings, lookback) = (state.expr.clone(), state.settings, state.lookback);
+    wasm_bindgen_futures::spawn_local(async move {
+        let margins = match slots {
+            Some(slots) => {
+                learn::margins(
+                    &expr,
+                    symbols.clone(),
+                    slots,
+                    &ended.outcomes,
+                    settings,
+                    lookback,
+                )
+                .await
+            }
+            None => Vec::new(),
+        };
+        history.update(|h| learn::record(h, &pending, &ended, &symbols, &margins));
+    });
 }
 
 /// Why the universe could not be had, as the failure its error row shows.
@@ -442,6 +603,21 @@ fn tick(state: &State) -> bool {
         .count();
     state.errors.set(state.errors.get() + errors);
     state.rows.set(state.rows.get() + rows.len() - errors);
+    let matches = state.rows.get();
+    if matches >= 1 && state.first_match_ms.get().is_none() {
+        state.first_match_ms.set(Some(now - state.started_ms));
+    }
+    if matches >= 10 && state.tenth_match_ms.get().is_none() {
+        state.tenth_match_ms.set(Some(now - state.started_ms));
+    }
+    {
+        let mut ratings = state.ratings.borrow_mut();
+        for row in &rows {
+            if let Outcome::Match(m) = &row.outcome {
+                ratings.insert(row.symbol.clone(), m.score.tech_rating);
+            }
+        }
+    }
     let progress = state.shared.progress.snapshot();
     let finished = if user_stopped || crashed || done.is_some() {
         state.finished.set(true);
@@ -462,13 +638,27 @@ fn tick(state: &State) -> bool {
             },
             rows: state.rows.get(),
             errors: state.errors.get(),
-            symbols: state.symbols.get(),
+            symbols: state.symbols_count.get(),
             threads: state.threads,
             stopped: reason != StopReason::Completed,
+            first_match_ms: state.first_match_ms.get(),
+            tenth_match_ms: state.tenth_match_ms.get(),
+            order: state.order,
+            prediction: state
+                .pending
+                .borrow()
+                .as_ref()
+                .map(|p| p.prediction.clone())
+                .filter(|p| p.duration_ms.is_some() || p.matches.is_some()),
         })
     } else {
         None
     };
+    if let Some(f) = &finished {
+        if !crashed && learn::worth_recording(f.reason) {
+            record_run(state, f, progress);
+        }
+    }
     let keep_going = finished.is_none();
     let update = ScanUpdate {
         scan_id: state.scan_id,

@@ -300,6 +300,91 @@ fn closed_sessions_are_never_refetched_over_a_weekend() {
     assert!(fetcher.calls.borrow().is_empty());
 }
 
+/// The scan order's cache check (`LoadPlan::freshness`, from the index
+/// record alone) says "fresh" exactly when a load serves the entry without a
+/// request: fresh, over a weekend, stale with and without ranges, the
+/// sample, and an entry shallower than the depth asked.
+#[test]
+fn the_index_only_freshness_agrees_with_what_a_load_does() {
+    let fri = MON - 3 * DAY_MS;
+    let cases: Vec<(LoadPlan, Bars, i64, i64)> = vec![
+        (
+            plan(SourceId::Polygon),
+            weekdays_until(MON, 30, 100.0),
+            MON + 20 * HOUR - 300_000,
+            MON + 20 * HOUR,
+        ),
+        (
+            plan(SourceId::Polygon),
+            weekdays_until(fri, 30, 100.0),
+            fri + DAY_MS + 9 * HOUR,
+            MON - DAY_MS + 12 * HOUR,
+        ),
+        (
+            plan(SourceId::Polygon),
+            weekdays_until(MON, 30, 100.0),
+            MON + DAY_MS + HOUR,
+            MON + 3 * DAY_MS + 10 * HOUR,
+        ),
+        (
+            plan(SourceId::Url),
+            weekdays_until(MON, 30, 100.0),
+            MON + DAY_MS + HOUR,
+            MON + 3 * DAY_MS + 10 * HOUR,
+        ),
+        (
+            plan(SourceId::Sample),
+            weekdays_until(MON, 30, 100.0),
+            MON,
+            MON + 300 * DAY_MS,
+        ),
+    ];
+    let mut fresh_seen = 0;
+    for (i, (plan, bars, saved, now)) in cases.into_iter().enumerate() {
+        let clock = FakeClock::at(now);
+        let store = FakeStore::with_clock(&clock);
+        store.insert(plan.key("AAPL"), bars.clone(), saved);
+        let verdict = plan.freshness(bars.time().last().copied(), saved, bars.len(), now);
+        let fresh = verdict == technic::data::cache_policy::Freshness::Fresh;
+        let fetcher = FakeFetcher::answering(vec![fetched(bars.clone()), fetched(bars.clone())]);
+        let _ = load(&store, &fetcher, &clock, &plan, "AAPL");
+        assert_eq!(
+            fresh,
+            fetcher.calls.borrow().is_empty(),
+            "case {i}: index says {verdict:?}"
+        );
+        fresh_seen += usize::from(fresh);
+    }
+    assert_eq!(fresh_seen, 3, "fresh, weekend, sample");
+    // Shallower than the depth asked: its head is fetched (a fetch back).
+    let deep = LoadPlan::with_depth(SourceId::Binance, &SourceConfig::default(), 100);
+    let short = daily(MON - 29 * DAY_MS, 30, 100.0);
+    assert_ne!(
+        deep.freshness(
+            short.time().last().copied(),
+            MON + HOUR,
+            30,
+            MON + HOUR + 10_000
+        ),
+        technic::data::cache_policy::Freshness::Fresh
+    );
+    assert_eq!(
+        deep.freshness(
+            short.time().last().copied(),
+            MON + HOUR,
+            100,
+            MON + HOUR + 10_000
+        ),
+        technic::data::cache_policy::Freshness::Fresh
+    );
+    let plan = plan(SourceId::Polygon);
+    assert_ne!(
+        plan.freshness(None, MON, 30, MON + HOUR),
+        technic::data::cache_policy::Freshness::Fresh,
+        "an entry of unknown last bar is read, never trusted"
+    );
+}
+
 #[test]
 fn a_stale_entry_is_topped_up_from_the_first_missing_day_and_merged() {
     // Cached through Monday (saved Tuesday morning); now Thursday: Tuesday

@@ -190,6 +190,74 @@ fn failing_and_short_symbols_become_error_rows_and_the_scan_goes_on() {
     assert!(p.matches > 0 && p.matches < 20, "matches {}", p.matches);
 }
 
+#[test]
+fn each_positions_outcome_is_recorded_for_the_history() {
+    let mut syms = symbols(30);
+    syms.insert(4, "BAD1".into());
+    syms.insert(11, "SHORT1".into());
+    let sink = Collect::default();
+    let (_, progress) = go(
+        &scan("close > sma(close, 20)"),
+        &syms,
+        &RunOptions::default(),
+        &Control::new(),
+        &sink,
+        2,
+    );
+    let outcomes = progress.outcomes();
+    assert_eq!(outcomes.len(), syms.len());
+    // Errors (a failed fetch, too few bars) are not trials.
+    assert_eq!(outcomes[4], None);
+    assert_eq!(outcomes[11], None);
+    let matched: Vec<&str> = sink
+        .rows
+        .into_inner()
+        .unwrap()
+        .iter()
+        .filter(|r| matches!(r.outcome, Outcome::Match(_)))
+        .map(|r| syms[r.order].as_str())
+        .collect();
+    for (i, o) in outcomes.iter().enumerate() {
+        if i == 4 || i == 11 {
+            continue;
+        }
+        assert_eq!(
+            *o,
+            Some(matched.contains(&syms[i].as_str())),
+            "{}: a match exactly when a row says so",
+            syms[i]
+        );
+    }
+    assert!(outcomes.contains(&Some(false)) && outcomes.contains(&Some(true)));
+}
+
+#[test]
+fn a_match_past_the_match_limit_still_counts_as_matched_and_unreached_ones_as_unknown() {
+    let sink = Collect::default();
+    let options = RunOptions {
+        limits: Limits {
+            max_matches: Some(3),
+            ..Limits::default()
+        },
+        chunk: 1,
+        ..RunOptions::default()
+    };
+    let (_, progress) = go(
+        &scan("true"),
+        &symbols(200),
+        &options,
+        &Control::new(),
+        &sink,
+        1,
+    );
+    let outcomes = progress.outcomes();
+    let matched = outcomes.iter().filter(|o| **o == Some(true)).count();
+    assert_eq!(sink.rows.into_inner().unwrap().len(), 3);
+    assert!(matched >= 3, "every evaluated symbol matched: {matched}");
+    assert!(outcomes.contains(&None), "the stop cut the rest off");
+    assert!(!outcomes.contains(&Some(false)));
+}
+
 /// A sink that raises the stop flag after its first batch, and records
 /// whether any row arrived after that.
 struct StopAfterFirst<'a> {

@@ -192,6 +192,29 @@ impl LoadPlan {
         cut(self.depth, bars)
     }
 
+    /// The freshness of an entry known only by its index record (newest bar,
+    /// save time, bar count), as [`load_symbol`] would decide it on reading
+    /// the entry: what the scan order needs before any read. `Fresh` only
+    /// when the load would use it as it is (deep enough too).
+    pub fn freshness(
+        &self,
+        last_time: Option<i64>,
+        saved_at_ms: i64,
+        bars: usize,
+        now_ms: i64,
+    ) -> Freshness {
+        let decision = match last_time {
+            None => Freshness::Refetch,
+            Some(_) if self.immutable => Freshness::Fresh,
+            Some(last) => self.rule.decide(last, saved_at_ms, now_ms),
+        };
+        match decision {
+            Freshness::Fresh if !self.deep_enough(bars) => Freshness::NeedsTail { from_ms: 0 },
+            Freshness::NeedsTail { .. } if !self.supports_range => Freshness::Refetch,
+            d => d,
+        }
+    }
+
     /// The daily entry of `symbol`.
     pub fn key(&self, symbol: &str) -> EntryKey {
         EntryKey {

@@ -511,7 +511,8 @@ fn dom_error(op: &str, e: &DomException) -> StoreError {
     StoreError::from_dom_name(op, &e.name(), &e.message())
 }
 
-/// The `{ bytes, bars, savedAt, lastUsed }` metadata object.
+/// The `{ bytes, bars, savedAt, lastUsed, lastTime }` metadata object
+/// (`lastTime` absent when unknown).
 fn meta_to_js(m: &EntryMeta) -> JsValue {
     let object = js_sys::Object::new();
     for (field, v) in [
@@ -522,6 +523,9 @@ fn meta_to_js(m: &EntryMeta) -> JsValue {
     ] {
         // Setting a plain property on a fresh object cannot fail.
         let _ = js_sys::Reflect::set(&object, &field.into(), &v.into());
+    }
+    if let Some(t) = m.last_time_ms {
+        let _ = js_sys::Reflect::set(&object, &"lastTime".into(), &(t as f64).into());
     }
     object.into()
 }
@@ -541,6 +545,11 @@ fn meta_from_js(object: &JsValue) -> EntryMeta {
         bars: number("bars").max(0.0) as u64,
         saved_at_ms: number("savedAt"),
         last_used_ms: number("lastUsed"),
+        last_time_ms: js_sys::Reflect::get(object, &"lastTime".into())
+            .ok()
+            .and_then(|v| v.as_f64())
+            .filter(|v| v.is_finite())
+            .map(|v| v as i64),
     }
 }
 

@@ -27,6 +27,10 @@ pub struct EntryMeta {
     pub saved_at_ms: f64,
     /// When the entry was last used (epoch ms).
     pub last_used_ms: f64,
+    /// The time of its newest bar (epoch ms; `None` when written by a version
+    /// that did not record it): with `saved_at_ms`, whether the entry is
+    /// fresh, known without reading it (the scan order's cache check).
+    pub last_time_ms: Option<i64>,
 }
 
 /// How far a last use must move from the one stored before it is worth

@@ -53,7 +53,8 @@ pub use crate::data::fnv1a_64;
 use crate::engine::bars::Bars;
 
 use self::idb::{IdbBackend, RawEntry};
-use self::index::{EntryMeta, LruIndex};
+pub use self::index::EntryMeta;
+use self::index::LruIndex;
 use self::memory::MemoryBackend;
 
 pub use self::bench::{time_reload_and_read, ReadTiming};
@@ -327,6 +328,12 @@ impl BarStore {
         &self.kind
     }
 
+    /// What the index knows of the entry under `key` (no read): whether it
+    /// is there, its save time and newest bar. The scan order's cache check.
+    pub fn cached_meta(&self, key: &CacheKey) -> Option<EntryMeta> {
+        self.index.borrow().get(&key.id()).copied()
+    }
+
     /// How many entries reads have dropped as corrupt or old since opening.
     pub fn dropped_entries(&self) -> usize {
         self.dropped.get()
@@ -442,6 +449,7 @@ impl BarStore {
                                 bars,
                                 saved_at_ms: 0.0,
                                 last_used_ms: 0.0,
+                                last_time_ms: None,
                             });
                             index.insert(id, meta);
                             meta.saved_at_ms
@@ -675,6 +683,7 @@ fn encode_entry(key: &CacheKey, bars: &Bars) -> Result<(String, Vec<u8>, EntryMe
         bars: bars.len() as u64,
         saved_at_ms: now,
         last_used_ms: now,
+        last_time_ms: bars.time().last().copied(),
     };
     Ok((id, bytes, meta))
 }

@@ -15,9 +15,13 @@
 //! Failure`, `data::formats::FormatError`, `data::csv::CsvError`): the engine
 //! only carries and prints them.
 
+mod progress;
+
+pub use progress::{Progress, ProgressSnapshot};
+
 use std::cell::Cell;
 use std::panic::{catch_unwind, AssertUnwindSafe};
-use std::sync::atomic::{AtomicBool, AtomicU64, AtomicU8, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU8, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 
 use super::bars::{Bars, BarsError};
@@ -342,73 +346,6 @@ thread_local! {
     static IN_SINK: Cell<bool> = const { Cell::new(false) };
 }
 
-/// Per-stage counters, updated from real work as it happens (never from a clock).
-#[derive(Debug, Default)]
-pub struct Progress {
-    /// Universe stage: symbols resolved (the run's input length).
-    pub universe: AtomicUsize,
-    /// Data stage.
-    pub cache_hits: AtomicUsize,
-    pub fetched: AtomicUsize,
-    pub data_failed: AtomicUsize,
-    pub bytes: AtomicU64,
-    /// Requests retried by the fetch layer (timeouts, 5xx, 429), all symbols.
-    pub retries: AtomicUsize,
-    /// Compute stage.
-    pub done: AtomicUsize,
-    pub matches: AtomicUsize,
-    pub errors: AtomicUsize,
-    /// Rank stage: 1 once the run is over and its rows are final.
-    pub ranked: AtomicUsize,
-}
-
-/// A consistent-enough copy of [`Progress`] for display.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Serialize)]
-pub struct ProgressSnapshot {
-    pub universe: usize,
-    pub cache_hits: usize,
-    pub fetched: usize,
-    pub data_failed: usize,
-    pub bytes: u64,
-    pub retries: usize,
-    pub done: usize,
-    pub matches: usize,
-    pub errors: usize,
-    pub ranked: usize,
-}
-
-impl Progress {
-    pub fn snapshot(&self) -> ProgressSnapshot {
-        let r = |a: &AtomicUsize| a.load(Ordering::Relaxed);
-        ProgressSnapshot {
-            universe: r(&self.universe),
-            cache_hits: r(&self.cache_hits),
-            fetched: r(&self.fetched),
-            data_failed: r(&self.data_failed),
-            bytes: self.bytes.load(Ordering::Relaxed),
-            retries: r(&self.retries),
-            done: r(&self.done),
-            matches: r(&self.matches),
-            errors: r(&self.errors),
-            ranked: r(&self.ranked),
-        }
-    }
-}
-
-impl ProgressSnapshot {
-    /// Overall completion in 0..=1: a weighted sum of stage fractions (data 45%,
-    /// compute 45%, universe 5%, rank 5%).
-    pub fn fraction(&self) -> f64 {
-        if self.universe == 0 {
-            return self.ranked as f64;
-        }
-        let n = self.universe as f64;
-        let data = ((self.cache_hits + self.fetched + self.data_failed) as f64 / n).min(1.0);
-        let compute = (self.done as f64 / n).min(1.0);
-        0.05 + 0.45 * data + 0.45 * compute + 0.05 * self.ranked.min(1) as f64
-    }
-}
-
 /// What a finished run reports.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct Summary {
@@ -531,6 +468,7 @@ impl<'a> Run<'a> {
         clock: &'a dyn Clock,
     ) -> Run<'a> {
         progress.universe.store(symbols.len(), Ordering::Relaxed);
+        progress.track(symbols.len());
         Run {
             scan,
             symbols,
@@ -671,6 +609,11 @@ impl<'a> Run<'a> {
         };
         let outcome = self.evaluate(&bars, ws);
         p.done.fetch_add(1, Ordering::Relaxed);
+        match &outcome {
+            None => p.record(order, false),
+            Some(Outcome::Match(_)) => p.record(order, true),
+            Some(Outcome::Error(_)) => {}
+        }
         match outcome? {
             m @ Outcome::Match(_) => {
                 if let Some(max) = self.options.limits.max_matches {

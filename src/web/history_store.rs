@@ -1,0 +1,228 @@
+//! The scan history's home: this device's [`History`] (learned order,
+//! prediction) kept in memory and saved to its own IndexedDB database, apart
+//! from the bar cache, so "Clear cache" (bars) leaves it and "Clear history"
+//! leaves the bars. One record (`history` store, key `device`) holding
+//! `History::to_bytes` as a `Uint8Array`: bytes, not JS objects, and the
+//! schema version travels inside them. Never leaves the browser.
+//!
+//! Through the `idb` crate. A database that cannot be opened (private mode,
+//! blocked) leaves the history in memory for this page; bytes that do not
+//! read (corrupt, another schema) start an empty history and say why once on
+//! the console: a history is a guide, never worth failing a scan over.
+
+use std::cell::{Cell, RefCell};
+use std::rc::Rc;
+
+use idb::{Database, DatabaseEvent, Factory, ObjectStoreParams, TransactionMode};
+use wasm_bindgen::{JsCast, JsValue};
+
+use crate::data::history::{History, Limits};
+
+/// The database of the scan history (the bar cache is `technic`).
+pub const HISTORY_DB: &str = "technic-history";
+/// Its layout version (one object store).
+pub const HISTORY_DB_VERSION: u32 = 1;
+const STORE: &str = "history";
+const KEY: &str = "device";
+
+/// Where the history lives, as the status line tells it.
+#[derive(Debug, Clone, PartialEq)]
+pub enum HistoryKind {
+    IndexedDb,
+    /// For this page only, and why.
+    Memory(String),
+}
+
+pub struct HistoryStore {
+    /// Shared with background saves.
+    db: Option<Rc<Database>>,
+    kind: HistoryKind,
+    history: RefCell<History>,
+    /// Bumped by every change (a recorded run, a clear): the page's
+    /// prediction is recomputed when it moves.
+    version: Cell<u64>,
+    /// Told after every change (the page bumps a signal).
+    on_change: RefCell<Option<Box<dyn Fn()>>>,
+}
+
+impl HistoryStore {
+    /// Opens the device's history (creating the database the first time).
+    pub async fn open() -> HistoryStore {
+        HistoryStore::open_named(HISTORY_DB).await
+    }
+
+    pub async fn open_named(name: &str) -> HistoryStore {
+        match open_db(name).await {
+            Ok(db) => {
+                let history = match read(&db).await {
+                    Ok(Some(bytes)) => History::from_bytes(&bytes).unwrap_or_else(|e| {
+                        warn(&format!("scan history unreadable, starting afresh: {e}"));
+                        History::new(Limits::default())
+                    }),
+                    Ok(None) => History::new(Limits::default()),
+                    Err(e) => {
+                        warn(&format!("scan history: {e}"));
+                        History::new(Limits::default())
+                    }
+                };
+                HistoryStore {
+                    db: Some(Rc::new(db)),
+                    kind: HistoryKind::IndexedDb,
+                    history: RefCell::new(history),
+                    version: Cell::new(0),
+                    on_change: RefCell::new(None),
+                }
+            }
+            Err(why) => HistoryStore::in_memory(&why),
+        }
+    }
+
+    /// A history for this page only.
+    pub fn in_memory(reason: &str) -> HistoryStore {
+        HistoryStore {
+            db: None,
+            kind: HistoryKind::Memory(reason.to_string()),
+            history: RefCell::new(History::new(Limits::default())),
+            version: Cell::new(0),
+            on_change: RefCell::new(None),
+        }
+    }
+
+    pub fn kind(&self) -> &HistoryKind {
+        &self.kind
+    }
+
+    /// Changes so far (see the field).
+    pub fn version(&self) -> u64 {
+        self.version.get()
+    }
+
+    /// Calls `f` after every change from now on.
+    pub fn on_change(&self, f: impl Fn() + 'static) {
+        self.on_change.replace(Some(Box::new(f)));
+    }
+
+    fn changed(&self) {
+        self.version.set(self.version.get() + 1);
+        if let Some(f) = self.on_change.borrow().as_ref() {
+            f();
+        }
+    }
+
+    /// Reads the history.
+    pub fn with<R>(&self, f: impl FnOnce(&History) -> R) -> R {
+        f(&self.history.borrow())
+    }
+
+    /// Changes the history and saves it (in the background: the caller never
+    /// waits on the database).
+    pub fn update(&self, f: impl FnOnce(&mut History)) {
+        f(&mut self.history.borrow_mut());
+        self.save_in_background();
+        self.changed();
+    }
+
+    /// Forgets every run and symbol (the bars stay), and waits for the write.
+    pub async fn clear(&self) -> Result<(), String> {
+        self.history.borrow_mut().clear();
+        self.changed();
+        match &self.db {
+            Some(db) => write(db, None).await,
+            None => Ok(()),
+        }
+    }
+
+    /// Writes the bytes now, and waits for the transaction (tests, unload).
+    pub async fn save(&self) -> Result<(), String> {
+        let bytes = self.history.borrow().to_bytes();
+        match &self.db {
+            Some(db) => write(db, Some(&bytes)).await,
+            None => Ok(()),
+        }
+    }
+
+    fn save_in_background(&self) {
+        let Some(db) = self.db.clone() else {
+            return;
+        };
+        let bytes = self.history.borrow().to_bytes();
+        wasm_bindgen_futures::spawn_local(async move {
+            if let Err(e) = write(&db, Some(&bytes)).await {
+                warn(&format!("scan history not saved: {e}"));
+            }
+        });
+    }
+}
+
+fn warn(text: &str) {
+    web_sys::console::warn_1(&text.into());
+}
+
+async fn open_db(name: &str) -> Result<Database, String> {
+    let factory = Factory::new().map_err(|e| format!("IndexedDB is not available here ({e})"))?;
+    let mut request = factory
+        .open(name, Some(HISTORY_DB_VERSION))
+        .map_err(|e| format!("opening the scan history: {e}"))?;
+    request.on_upgrade_needed(|event| {
+        // Version 1 is the first layout: create the one store.
+        if let Ok(db) = event.database() {
+            if !db.store_names().iter().any(|s| s == STORE) {
+                let _ = db.create_object_store(STORE, ObjectStoreParams::new());
+            }
+        }
+    });
+    let db = request
+        .await
+        .map_err(|e| format!("opening the scan history: {e}"))?;
+    if !db.store_names().iter().any(|s| s == STORE) {
+        db.close();
+        return Err("the scan history database has no store".into());
+    }
+    Ok(db)
+}
+
+async fn read(db: &Database) -> Result<Option<Vec<u8>>, String> {
+    let op = |e: idb::Error| format!("reading the scan history: {e}");
+    let tx = db
+        .transaction(&[STORE], TransactionMode::ReadOnly)
+        .map_err(op)?;
+    let store = tx.object_store(STORE).map_err(op)?;
+    let value = store
+        .get(JsValue::from_str(KEY))
+        .map_err(op)?
+        .await
+        .map_err(op)?;
+    tx.await.map_err(op)?;
+    Ok(value.map(|v| match v.dyn_into::<js_sys::Uint8Array>() {
+        Ok(bytes) => bytes.to_vec(),
+        // Not bytes at all: reads as bytes that fail to parse.
+        Err(_) => Vec::new(),
+    }))
+}
+
+/// Puts `bytes` (or deletes the record) in one transaction, and waits for it.
+async fn write(db: &Database, bytes: Option<&[u8]>) -> Result<(), String> {
+    let op = |e: idb::Error| format!("writing the scan history: {e}");
+    let tx = db
+        .transaction(&[STORE], TransactionMode::ReadWrite)
+        .map_err(op)?;
+    let store = tx.object_store(STORE).map_err(op)?;
+    let key = JsValue::from_str(KEY);
+    match bytes {
+        Some(bytes) => {
+            let value: JsValue = js_sys::Uint8Array::from(bytes).into();
+            store
+                .put(&value, Some(&key))
+                .map_err(op)?
+                .await
+                .map_err(op)?;
+        }
+        None => {
+            store.delete(key).map_err(op)?.await.map_err(op)?;
+        }
+    }
+    match tx.commit().map_err(op)?.await.map_err(op)? {
+        idb::TransactionResult::Committed => Ok(()),
+        idb::TransactionResult::Aborted => Err("writing the scan history: aborted".into()),
+    }
+}
