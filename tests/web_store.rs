@@ -1202,3 +1202,115 @@ async fn a_scans_marks_wait_for_a_background_flush_and_only_moved_ones_are_writt
         assert_eq!(e.last_used_ms, (base + i as f64) as i64);
     }
 }
+
+// ----- the scan history's own database (issue 9) -----
+
+mod history {
+    use super::*;
+    use technic::data::history::{Fingerprint, History, Limits, Order, RunRecord, SymbolOutcome};
+    use technic::web::history_store::{HistoryKind, HistoryStore, HISTORY_DB_VERSION};
+
+    fn run(matches: u32) -> RunRecord {
+        RunRecord {
+            time_ms: 1_700_000_000_000,
+            symbols: 3,
+            fetched: 3,
+            cache_hits: 0,
+            requests: 3,
+            rate_per_s: Some(10.0),
+            bars: 900,
+            indicators: 1,
+            threads: 2,
+            duration_ms: 1234.5,
+            matches,
+            first_match_ms: Some(100.0),
+            tenth_match_ms: None,
+            order: Order::Learned,
+            predicted_ms: None,
+            predicted_matches: None,
+        }
+    }
+
+    fn outcome(symbol: &str, matched: bool) -> SymbolOutcome {
+        SymbolOutcome {
+            symbol: symbol.into(),
+            matched: Some(matched),
+            tech_rating: matched.then_some(12.5),
+            margin: Some(if matched { 0.2 } else { -0.3 }),
+            fetch_ms: Some(60.0),
+        }
+    }
+
+    #[wasm_bindgen_test]
+    async fn a_recorded_history_reads_back_the_same_after_a_reopen() {
+        let name = fresh("history-round-trip").await;
+        let store = HistoryStore::open_named(&name).await;
+        assert_eq!(store.kind(), &HistoryKind::IndexedDb);
+        assert_eq!(store.with(|h| h.all_runs().len()), 0);
+        let fp = Fingerprint(42);
+        store.update(|h| {
+            h.record_run(fp, run(1), &[outcome("A", true), outcome("B", false)]);
+        });
+        assert_eq!(store.version(), 1);
+        store.save().await.expect("saved");
+        let expected = store.with(History::to_bytes);
+        drop(store);
+        let again = HistoryStore::open_named(&name).await;
+        assert_eq!(again.with(History::to_bytes), expected);
+        let stats = again.with(|h| h.scan(fp).and_then(|s| s.symbol("A")).cloned());
+        assert_eq!(stats.map(|s| s.last_rating), Some(Some(12.5)));
+    }
+
+    #[wasm_bindgen_test]
+    async fn clearing_forgets_every_run_in_the_database_too() {
+        let name = fresh("history-clear").await;
+        let store = HistoryStore::open_named(&name).await;
+        store.update(|h| h.record_run(Fingerprint(1), run(0), &[outcome("A", false)]));
+        store.save().await.expect("saved");
+        store.clear().await.expect("cleared");
+        assert_eq!(store.with(|h| h.all_runs().len()), 0);
+        drop(store);
+        let again = HistoryStore::open_named(&name).await;
+        assert_eq!(again.with(|h| h.all_runs().len()), 0);
+        assert_eq!(
+            again.with(History::to_bytes),
+            History::new(Limits::default()).to_bytes()
+        );
+    }
+
+    #[wasm_bindgen_test]
+    async fn unreadable_bytes_start_an_empty_history_without_failing() {
+        let name = fresh("history-corrupt").await;
+        // Write garbage where the history lives, as another version might.
+        let mut open = Factory::new()
+            .expect("indexedDB")
+            .open(&name, Some(HISTORY_DB_VERSION))
+            .expect("open");
+        open.on_upgrade_needed(|event| {
+            use idb::DatabaseEvent;
+            let db = event.database().expect("db");
+            db.create_object_store("history", ObjectStoreParams::new())
+                .expect("store");
+        });
+        let db = open.await.expect("opened");
+        let tx = db
+            .transaction(&["history"], TransactionMode::ReadWrite)
+            .expect("tx");
+        let bytes: JsValue = js_sys::Uint8Array::from(&b"{not json"[..]).into();
+        tx.object_store("history")
+            .expect("store")
+            .put(&bytes, Some(&JsValue::from_str("device")))
+            .expect("put");
+        tx.await.expect("committed");
+        db.close();
+        let store = HistoryStore::open_named(&name).await;
+        assert_eq!(store.kind(), &HistoryKind::IndexedDb);
+        assert_eq!(store.with(|h| h.all_runs().len()), 0);
+        // And it is usable: the next record replaces the garbage.
+        store.update(|h| h.record_run(Fingerprint(3), run(2), &[outcome("Z", true)]));
+        store.save().await.expect("saved");
+        drop(store);
+        let again = HistoryStore::open_named(&name).await;
+        assert_eq!(again.with(|h| h.all_runs().len()), 1);
+    }
+}

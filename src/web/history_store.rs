@@ -208,20 +208,19 @@ async fn write(db: &Database, bytes: Option<&[u8]>) -> Result<(), String> {
         .map_err(op)?;
     let store = tx.object_store(STORE).map_err(op)?;
     let key = JsValue::from_str(KEY);
+    // The request is issued, not awaited: the transaction commits once it
+    // is done, and awaiting the transaction waits for that (committing by
+    // hand after awaiting the request finds it already finished).
     match bytes {
         Some(bytes) => {
             let value: JsValue = js_sys::Uint8Array::from(bytes).into();
-            store
-                .put(&value, Some(&key))
-                .map_err(op)?
-                .await
-                .map_err(op)?;
+            store.put(&value, Some(&key)).map_err(op)?;
         }
         None => {
-            store.delete(key).map_err(op)?.await.map_err(op)?;
+            store.delete(key).map_err(op)?;
         }
     }
-    match tx.commit().map_err(op)?.await.map_err(op)? {
+    match tx.await.map_err(op)? {
         idb::TransactionResult::Committed => Ok(()),
         idb::TransactionResult::Aborted => Err("writing the scan history: aborted".into()),
     }

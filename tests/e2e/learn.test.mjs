@@ -1,0 +1,133 @@
+//! End-to-end checks of the learned scan order and the prediction (issue 9)
+//! against the slow loopback source (tests/e2e/slow-source.mjs), through the
+//! page's hooks: the `order` select, the `prediction` line, `clear-history`,
+//! `clear-cache` and `window.__technicLastScan` (firstMatchMs, tenthMatchMs,
+//! order, predictedMs, predictedMatches). The order is checked where the
+//! server sees it (which symbols it was asked for first), never by a clock.
+//!
+//! Every hook is required: a missing one fails its test (never a skip).
+//! Run: scripts/build.sh && node --test tests/e2e/learn.test.mjs   (TECHNIC_DIST overrides dist/)
+
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+import { startServer } from './server.mjs';
+import { startSlowSource } from './slow-source.mjs';
+import { freshProfile, openBrowser, openApp, runScan, sel } from './harness.mjs';
+import { configureSlowScan, clearBarCache } from '../../scripts/bench-order.mjs';
+
+const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
+const DIST = path.resolve(ROOT, process.env.TECHNIC_DIST ?? 'dist');
+const LATE = 12;
+
+let app;
+let source;
+let b;
+
+before(async () => {
+  app = await startServer({ dir: DIST, isolation: true });
+  source = await startSlowSource({ symbols: 60, late: LATE, delayMs: 20 });
+  b = await openBrowser(await freshProfile('learn'));
+  await openApp(b.page, app.url);
+});
+
+after(async () => {
+  await b?.context.close();
+  await app?.close();
+  await source?.close();
+});
+
+const prediction = () => b.page.locator(sel('prediction')).innerText();
+
+async function scan(order) {
+  await configureSlowScan(b.page, source, { order });
+  source.reset();
+  return runScan(b.page, { timeout: 120_000 });
+}
+
+test('the order select offers learned (the default), universe and random', async () => {
+  const select = b.page.locator(sel('order'));
+  assert.equal(await select.inputValue(), 'learned');
+  const values = await select.locator('option').evaluateAll((os) => os.map((o) => o.value));
+  assert.deepEqual(values, ['learned', 'universe', 'random']);
+});
+
+test('with no history the prediction says so, and the first run reports its order and match times with no prediction', { timeout: 180_000 }, async () => {
+  await configureSlowScan(b.page, source, { order: 'universe' });
+  assert.match(await prediction(), /No prediction yet/);
+  source.reset();
+  const s = await runScan(b.page, { timeout: 120_000 });
+  assert.equal(s.order, 'universe');
+  assert.equal(s.rows, LATE, 'exactly the falling symbols match');
+  assert.equal(typeof s.firstMatchMs, 'number');
+  assert.equal(typeof s.tenthMatchMs, 'number');
+  assert.ok(s.firstMatchMs <= s.tenthMatchMs && s.tenthMatchMs <= s.totalMs, JSON.stringify(s));
+  assert.equal(s.predictedMs, null);
+  assert.equal(s.predictedMatches, null);
+  assert.equal(source.arrivals()[0], 'L000', 'universe order starts at the top of the list');
+});
+
+test('after a run, a cold learned rescan asks for the past matches first and predicts the match count', { timeout: 180_000 }, async () => {
+  await clearBarCache(b.page);
+  await configureSlowScan(b.page, source, { order: 'learned' });
+  assert.match(await prediction(), /Expected 12 /, 'the match count is predicted from the first run');
+  const s = await scan('learned');
+  assert.equal(s.order, 'learned');
+  assert.equal(s.rows, LATE);
+  assert.ok(Math.abs(s.predictedMatches - LATE) < 0.01, `predicted ${s.predictedMatches}`);
+  const first = source.arrivals().slice(0, LATE);
+  assert.deepEqual([...first].sort(), [...source.matching].sort(), `first requests: ${first.join(' ')}`);
+  assert.match(await b.page.locator(sel('prediction-outcome')).innerText(), /predicted .*12 matches; it took .* and found 12 matches/);
+});
+
+test('by the third run a duration is predicted, and predicted against actual is shown', { timeout: 180_000 }, async () => {
+  await clearBarCache(b.page);
+  const s = await scan('universe');
+  assert.equal(typeof s.predictedMs, 'number', JSON.stringify(s));
+  assert.ok(s.predictedMs > 0);
+  assert.match(await prediction(), /Expected ≈ [\d.]+ (ms|s)/);
+  assert.match(await b.page.locator(sel('prediction-accuracy')).innerText(), /off by \d+%/);
+});
+
+test('random order asks for the symbols in another order than the list', { timeout: 180_000 }, async () => {
+  await clearBarCache(b.page);
+  const s = await scan('random');
+  assert.equal(s.order, 'random');
+  assert.equal(s.rows, LATE);
+  const asked = source.arrivals();
+  assert.equal(new Set(asked).size, source.universe.length, 'every symbol once');
+  assert.notDeepEqual(asked, source.universe);
+});
+
+test('the history survives a reload and clearing the bar cache; clear-history forgets it and keeps the bars', { timeout: 180_000 }, async () => {
+  await b.page.reload();
+  await b.page.locator(sel('run')).waitFor();
+  await clearBarCache(b.page);
+  await configureSlowScan(b.page, source, { order: 'learned' });
+  await b.page.waitForFunction((s) => /Expected/.test(document.querySelector(s)?.textContent ?? ''), `[data-testid="prediction"]`, { timeout: 30_000 });
+  // Fill the cache again, then forget the history: the bars stay.
+  await scan('universe');
+  const cacheBefore = await b.page.locator(sel('status-cache')).innerText();
+  assert.match(cacheBefore, /\b60 entries\b/);
+  await b.page.locator(sel('clear-history')).click();
+  await b.page.waitForFunction((s) => /No prediction yet/.test(document.querySelector(s)?.textContent ?? ''), `[data-testid="prediction"]`, { timeout: 30_000 });
+  assert.equal(await b.page.locator(sel('status-cache')).innerText(), cacheBefore);
+  // And a cold learned scan with no history goes in universe order.
+  await clearBarCache(b.page);
+  const s = await scan('learned');
+  assert.equal(s.predictedMatches, null);
+  assert.equal(source.arrivals()[0], 'L000');
+  assert.deepEqual(b.problems, []);
+});
+
+test('a scan that matched nothing is warned about before the next Run', { timeout: 120_000 }, async () => {
+  await configureSlowScan(b.page, source, { order: 'learned' });
+  await b.page.locator(sel('scan-input')).fill('rsi(14) < 1');
+  const s = await runScan(b.page, { timeout: 120_000 });
+  assert.equal(s.rows, 0);
+  assert.equal(s.firstMatchMs, null);
+  assert.equal(s.tenthMatchMs, null);
+  await b.page.waitForFunction((s) => /too tight/.test(document.querySelector(s)?.textContent ?? ''), `[data-testid="prediction-warning"]`, { timeout: 30_000 });
+});
