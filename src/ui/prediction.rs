@@ -34,7 +34,7 @@ pub fn PredictionLine() -> impl IntoView {
     let last = move || {
         run.finished.with(|f| {
             f.as_ref()
-                .map(|f| outcome(f.prediction.as_ref(), f.total_ms, f.rows))
+                .map(|f| outcome(f.prediction.as_ref(), f.order, f.total_ms, f.rows))
         })
     };
     view! {

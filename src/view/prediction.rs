@@ -3,7 +3,7 @@
 //! basis; the last run's predicted against actual; the model's record. Pure
 //! text from `data::history` values, tested natively.
 
-use crate::data::history::{Accuracy, Prediction};
+use crate::data::history::{Accuracy, Order, Prediction};
 
 use super::format::seconds;
 
@@ -48,15 +48,20 @@ pub fn warning(p: &Prediction) -> Option<String> {
         .map(|w| format!("This scan looks {}.", w.message()))
 }
 
-/// The last run's predicted against actual figures.
-pub fn outcome(p: Option<&Prediction>, actual_ms: f64, actual_matches: usize) -> String {
+/// The last run's predicted against actual figures, with the order it used.
+pub fn outcome(
+    p: Option<&Prediction>,
+    order: Order,
+    actual_ms: f64,
+    actual_matches: usize,
+) -> String {
     let actual = format!(
         "took {} and found {}",
         seconds(actual_ms / 1000.0),
         plural(actual_matches, "match", "matches")
     );
     let Some(p) = p else {
-        return format!("Last run {actual} (no prediction: no history then).");
+        return format!("Last run ({order} order) {actual} (no prediction: no history then).");
     };
     let predicted = match (p.duration_ms, p.matches) {
         (Some(d), Some(m)) => format!("{} and {} matches", seconds(d / 1000.0), round(m)),
@@ -64,7 +69,7 @@ pub fn outcome(p: Option<&Prediction>, actual_ms: f64, actual_matches: usize) ->
         (None, Some(m)) => format!("{} matches", round(m)),
         (None, None) => "nothing".into(),
     };
-    format!("Last run: predicted {predicted}; it {actual}.")
+    format!("Last run ({order} order): predicted {predicted}; it {actual}.")
 }
 
 /// The model's track record over this device's runs with a prediction.
@@ -170,10 +175,14 @@ mod tests {
             ..Prediction::default()
         };
         assert_eq!(
-            outcome(Some(&p), 2_500.0, 1),
-            "Last run: predicted 2.0 s and 7.4 matches; it took 2.5 s and found 1 match."
+            outcome(Some(&p), Order::Learned, 2_500.0, 1),
+            "Last run (learned order): predicted 2.0 s and 7.4 matches; it took 2.5 s and found 1 match."
         );
-        assert!(outcome(None, 80.0, 3).contains("no prediction"));
+        let none = outcome(None, Order::Random, 80.0, 3);
+        assert!(
+            none.contains("no prediction") && none.contains("random order"),
+            "{none}"
+        );
     }
 
     #[test]

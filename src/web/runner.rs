@@ -622,6 +622,13 @@ fn tick(state: &State) -> bool {
     let finished = if user_stopped || crashed || done.is_some() {
         state.finished.set(true);
         state.rx.borrow_mut().take();
+        // An auto-stop (match, time or symbol limit) ends the loads too: no
+        // request goes out for a scan that is over (a completed scan's loads
+        // are over already).
+        state.aborts.abort_all();
+        if let Some(slots) = state.slots.borrow().as_ref() {
+            slots.close();
+        }
         let reason = if user_stopped || crashed {
             StopReason::User
         } else {

@@ -122,6 +122,26 @@ test('the history survives a reload and clearing the bar cache; clear-history fo
   assert.deepEqual(b.problems, []);
 });
 
+test('with the learned order an auto-stop comes early and ends the loads too: no request after the scan is over', { timeout: 120_000 }, async () => {
+  await clearBarCache(b.page);
+  await b.page.locator(sel('max-matches')).fill('3');
+  try {
+    // Learned: the past matches come first, so the limit is reached early.
+    const s = await scan('learned');
+    assert.equal(s.rows, 3);
+    assert.match(s.reason, /match limit/);
+    // Requests already on the wire when it stopped may still land; none
+    // may start after (each takes 20 ms at the server).
+    await b.page.waitForTimeout(200);
+    const settled = source.arrivals().length;
+    await b.page.waitForTimeout(800);
+    assert.equal(source.arrivals().length, settled, 'no request once the scan is over');
+    assert.ok(settled < source.universe.length / 2, `${settled} requests`);
+  } finally {
+    await b.page.locator(sel('max-matches')).fill('');
+  }
+});
+
 test('a scan that matched nothing is warned about before the next Run', { timeout: 120_000 }, async () => {
   await configureSlowScan(b.page, source, { order: 'learned' });
   await b.page.locator(sel('scan-input')).fill('rsi(14) < 1');
