@@ -40,9 +40,9 @@ pub fn PredictionLine() -> impl IntoView {
     view! {
         <p class="prediction" data-testid="prediction" aria-live="polite">
             <span data-testid="prediction-forecast">{text}</span>
-            {move || warn().map(|w| view! { <span class="warn" data-testid="prediction-warning">" " {w}</span> })}
-            {move || last().map(|l| view! { <span data-testid="prediction-outcome">" " {l}</span> })}
-            {move || record().map(|r| view! { <span class="thin" data-testid="prediction-accuracy">" " {r}</span> })}
+            {move || warn().map(|w| view! { <span class="warn" data-testid="prediction-warning">{w}</span> })}
+            {move || last().map(|l| view! { <span data-testid="prediction-outcome">{l}</span> })}
+            {move || record().map(|r| view! { <span class="thin" data-testid="prediction-accuracy">{r}</span> })}
         </p>
     }
 }

@@ -21,7 +21,10 @@ pub fn SettingsPanel() -> impl IntoView {
             <NumberField value=form.risk_pct label="Risk %" placeholder="1" testid="risk" />
             <NumberField value=form.reward_risk label="R (reward/risk)" placeholder="2" testid="reward-risk" />
             <NumberField value=form.max_matches label="Stop after matches" placeholder="never" testid="max-matches" />
-            <label class="field" title="Which symbols are fetched and computed first">
+            <label
+                class="field"
+                title="Which symbols are fetched and computed first: learned (likely matches first, from this device's history), universe (as listed), random"
+            >
                 <span>"Order"</span>
                 <select
                     data-testid="order"
@@ -54,8 +57,8 @@ pub fn SettingsPanel() -> impl IntoView {
 
 fn order_label(order: Order) -> &'static str {
     match order {
-        Order::Learned => "learned (likely matches first)",
-        Order::Universe => "universe (as listed)",
+        Order::Learned => "learned",
+        Order::Universe => "universe",
         Order::Random => "random",
     }
 }
