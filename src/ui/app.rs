@@ -20,6 +20,7 @@ use super::editor::ScanEditor;
 use super::import::ImportPanel;
 use super::progress::ProgressPanel;
 use super::settings::SettingsPanel;
+use super::share;
 use super::source::{is_fetched, SourcePicker};
 use super::state::{use_scan_state, ScanState};
 use super::status::StatusLine;
@@ -31,6 +32,9 @@ pub fn App() -> impl IntoView {
     let state = ScanState::new();
     provide_context(state);
     let env = state.env;
+    // A link's scan fills the form before anything reads it.
+    share::restore_from_hash(state);
+    share::follow_sort(state);
     // The pool starts before any scan can (Run waits for it); the cache opens
     // alongside, and the status line fills in as each answers.
     spawn_local(async move {
@@ -52,7 +56,16 @@ pub fn App() -> impl IntoView {
             e.prevent_default();
             run_scan(state);
         } else if e.key() == "Escape" {
-            stop_scan(state.env);
+            // Esc closes the detail if it is open, else stops the scan.
+            if state.table.detail.get_untracked().is_some() {
+                state.table.detail.set(None);
+            } else {
+                stop_scan(state.env);
+            }
+        } else if e.key() == "/" && !typing(&e) {
+            // `/` focuses the scan editor (as in most search UIs).
+            e.prevent_default();
+            focus_editor();
         }
     });
     view! {
@@ -70,6 +83,29 @@ pub fn App() -> impl IntoView {
             <BacktestPanels />
             <StatusLine />
         </div>
+    }
+}
+
+/// Whether the key went to a field the user types in.
+fn typing(e: &ev::KeyboardEvent) -> bool {
+    use wasm_bindgen::JsCast;
+    e.target()
+        .and_then(|t| t.dyn_into::<web_sys::Element>().ok())
+        .is_some_and(|el| {
+            matches!(el.tag_name().as_str(), "INPUT" | "TEXTAREA" | "SELECT")
+                || el.closest("[contenteditable]").ok().flatten().is_some()
+        })
+}
+
+fn focus_editor() {
+    use wasm_bindgen::JsCast;
+    let editor = document()
+        .query_selector("[data-testid=\"scan-input\"]")
+        .ok()
+        .flatten()
+        .and_then(|el| el.dyn_into::<web_sys::HtmlElement>().ok());
+    if let Some(editor) = editor {
+        let _ = editor.focus();
     }
 }
 

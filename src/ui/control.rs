@@ -182,6 +182,7 @@ pub fn run_scan(state: ScanState) {
         on_update(state, source, update)
     }) {
         Ok(handle) => {
+            super::share::write_hash(&state);
             run.current.set(Some(handle.scan_id()));
             env.handle.set_value(Some(handle));
             run.running.set(true);

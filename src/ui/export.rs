@@ -1,5 +1,5 @@
-//! The Export CSV button: the rows as the table shows them (filter and sort
-//! applied), as text from `view::export` (which keeps every cell inert in a
+//! The Export CSV button: the rows as the table shows them (filter, sort and
+//! the chosen columns applied), as text from `view::export` (which keeps every cell inert in a
 //! spreadsheet and holds no setting, URL or API key), handed to the browser
 //! as a download.
 
@@ -23,7 +23,12 @@ pub fn ExportButton() -> impl IntoView {
                 table.filter.get_untracked(),
                 table.sort.get_untracked(),
             );
-            to_csv(rows, &order, &run.columns.get_untracked())
+            to_csv(
+                rows,
+                &order,
+                &run.columns.get_untracked(),
+                &table.columns.with_untracked(|c| c.columns()),
+            )
         });
         download("technic-scan.csv", &text);
     };

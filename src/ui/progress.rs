@@ -63,7 +63,7 @@ pub fn ProgressPanel() -> impl IntoView {
                 <span class="rate mono">{speed}</span>
                 <span class="eta mono">{eta}</span>
             </div>
-            <div class="bar" role="progressbar" aria-valuemin="0" aria-valuemax="100">
+            <div class="bar" role="progressbar" aria-label="Scan progress" aria-valuemin="0" aria-valuemax="100">
                 <div class="bar-fill" style:width=bar_width></div>
             </div>
             <ol class="stages">

@@ -6,11 +6,25 @@ use leptos::prelude::*;
 use crate::engine::run::{Outcome, Row};
 use crate::engine::score::Signal;
 
-use crate::view::columns::{ColumnKey, TECHNIC_COLUMNS};
+use crate::view::columns::ColumnKey;
 use crate::view::format::{auto, cell};
 
+/// `index` is the row's place in the scan's rows (its DOM id); `position`
+/// its place as displayed (`aria-rowindex` is one more, after the header);
+/// `active` whether it is the grid's active row.
 #[component]
-pub fn ResultRow(row: Row, display_columns: usize) -> impl IntoView {
+pub fn ResultRow(
+    row: Row,
+    display_columns: usize,
+    /// The Technic columns shown, in order.
+    shown: Vec<(ColumnKey, &'static str)>,
+    #[prop(optional)] index: usize,
+    #[prop(optional, into)] position: leptos::prelude::Signal<Option<usize>>,
+    #[prop(optional, into)] active: leptos::prelude::Signal<bool>,
+) -> impl IntoView {
+    let id = format!("row-{index}");
+    let rowindex = move || position.get().map(|p| p + 2);
+    let selected = move || active.get().to_string();
     let symbol = row.symbol.clone();
     let data_symbol = row.symbol.clone();
     // Which scan drew the row: the e2e storm checks no row of another scan shows.
@@ -23,9 +37,20 @@ pub fn ResultRow(row: Row, display_columns: usize) -> impl IntoView {
             let tooltip = format!("{symbol}: {} — {reason}", e.kind());
             let row_tooltip = tooltip.clone();
             view! {
-                <tr class="error-row" data-testid="error-row" data-symbol=data_symbol data-scan=scan title=row_tooltip>
+                <tr
+                    class="error-row"
+                    data-testid="error-row"
+                    data-symbol=data_symbol
+                    data-scan=scan
+                    title=row_tooltip
+                    id=id
+                    data-index=index
+                    aria-rowindex=rowindex
+                    aria-selected=selected
+                    class:active=active
+                >
                     <td class="sym">{symbol}</td>
-                    <td class="reason" colspan=TECHNIC_COLUMNS.len() - 1 + display_columns title=tooltip>
+                    <td class="reason" colspan=(shown.len().saturating_sub(1) + display_columns).max(1) title=tooltip>
                         <span class="chip error">{e.kind()}</span>
                         <span class="reason-text" data-testid="error-reason">{reason}</span>
                     </td>
@@ -34,24 +59,33 @@ pub fn ResultRow(row: Row, display_columns: usize) -> impl IntoView {
             .into_any()
         }
         Outcome::Match(m) => {
-            let numeric = |key: ColumnKey, decimals: usize| view! { <td class="num">{cell(key.value(&row), decimals)}</td> };
-            let change = key_class(ColumnKey::Change.value(&row));
+            let signal = m.score.signal;
+            let cells = shown
+                .iter()
+                .map(|&(key, _)| match key {
+                    ColumnKey::Symbol => view! { <td class="sym">{symbol.clone()}</td> }.into_any(),
+                    ColumnKey::Signal => view! { <td><SignalChip signal=signal /></td> }.into_any(),
+                    ColumnKey::Change => {
+                        let class = format!("num {}", key_class(key.value(&row)));
+                        view! { <td class=class>{cell(key.value(&row), 2)}</td> }.into_any()
+                    }
+                    key => view! { <td class="num">{cell(key.value(&row), decimals(key))}</td> }
+                        .into_any(),
+                })
+                .collect_view();
             view! {
-                <tr class="result-row" data-testid="result-row" data-symbol=data_symbol data-scan=scan>
-                    <td class="sym">{symbol}</td>
-                    <td>
-                        <SignalChip signal=m.score.signal />
-                    </td>
-                    {numeric(ColumnKey::TechRating, 1)}
-                    {numeric(ColumnKey::ShortRating, 1)}
-                    {numeric(ColumnKey::Close, 2)}
-                    <td class=format!("num {change}")>{cell(ColumnKey::Change.value(&row), 2)}</td>
-                    {numeric(ColumnKey::Rsi, 1)}
-                    {numeric(ColumnKey::Atr, 2)}
-                    {numeric(ColumnKey::Entry, 2)}
-                    {numeric(ColumnKey::Stop, 2)}
-                    {numeric(ColumnKey::Target, 2)}
-                    {numeric(ColumnKey::Shares, 0)}
+                <tr
+                    class="result-row"
+                    data-testid="result-row"
+                    data-symbol=data_symbol
+                    data-scan=scan
+                    id=id
+                    data-index=index
+                    aria-rowindex=rowindex
+                    aria-selected=selected
+                    class:active=active
+                >
+                    {cells}
                     {(0..display_columns)
                         .map(|k| view! { <td class="num">{auto(ColumnKey::Display(k).value(&row))}</td> })
                         .collect_view()}
@@ -59,6 +93,15 @@ pub fn ResultRow(row: Row, display_columns: usize) -> impl IntoView {
             }
             .into_any()
         }
+    }
+}
+
+/// Decimals a Technic number column is shown with.
+fn decimals(key: ColumnKey) -> usize {
+    match key {
+        ColumnKey::Shares => 0,
+        ColumnKey::TechRating | ColumnKey::ShortRating | ColumnKey::Rsi => 1,
+        _ => 2,
     }
 }
 

@@ -12,7 +12,7 @@ use crate::data::history::Order;
 use crate::engine::lang::{LangError, Scan};
 use crate::engine::run::{ProgressSnapshot, Row};
 use crate::view::bases::ServiceBases;
-use crate::view::columns::{RowFilter, Sort};
+use crate::view::columns::{ColumnChoice, RowFilter, Sort};
 use crate::view::fields::column_list;
 use crate::view::presets::DEFAULT_PRESET;
 use crate::web::history_store::HistoryStore;
@@ -25,6 +25,8 @@ use super::stored;
 
 /// localStorage entry of the service bases (a JSON map service → base).
 const BASES_KEY: &str = "technic.bases";
+/// localStorage entry of the shown Technic columns (header names, in order).
+pub const COLUMNS_KEY: &str = "technic.columns";
 
 /// What the user typed: text stays text until Run, so a half-typed number is
 /// never lost.
@@ -119,6 +121,12 @@ pub struct ScanRun {
 pub struct TableView {
     pub sort: RwSignal<Option<Sort>>,
     pub filter: RwSignal<RowFilter>,
+    /// The grid's active row, as a display position (arrow keys move it).
+    pub active: RwSignal<Option<usize>>,
+    /// The symbol whose detail is asked for (Enter or a click on a row).
+    pub detail: RwSignal<Option<String>>,
+    /// The Technic columns shown, in order (kept in this browser).
+    pub columns: RwSignal<ColumnChoice>,
 }
 
 /// The page's surroundings: workers, isolation, cache.
@@ -191,6 +199,12 @@ impl ScanState {
             table: TableView {
                 sort: RwSignal::new(None),
                 filter: RwSignal::new(RowFilter::All),
+                active: RwSignal::new(None),
+                detail: RwSignal::new(None),
+                columns: RwSignal::new(
+                    stored::read::<Vec<String>>(COLUMNS_KEY)
+                        .map_or_else(ColumnChoice::default, |n| ColumnChoice::from_names(&n)),
+                ),
             },
             env: Env {
                 pool: RwSignal::new(None),

@@ -3,17 +3,26 @@
 //! overscan) are in the DOM, at a fixed row height, so 10,000 rows scroll
 //! smoothly. Spacer rows above and below keep the scrollbar true. The order,
 //! the window and the row keys are `view::columns` / `view::window`.
+//!
+//! A WAI-ARIA grid: `aria-rowcount` counts every row (drawn or not), each
+//! drawn row carries its `aria-rowindex`, the arrow keys (PageUp/PageDown,
+//! Home/End) move the active row (`aria-activedescendant`, scrolled into
+//! view), Enter or a click asks for its detail.
+
+use std::collections::HashMap;
 
 use leptos::html;
 use leptos::prelude::*;
+use wasm_bindgen::JsCast;
 
 use crate::engine::run::Outcome;
 use crate::view::columns::{
     ordered, window_keys, ColumnKey, RowFilter, RowKey, Sort, TECHNIC_COLUMNS,
 };
 use crate::view::format::plain_count;
-use crate::view::window::Window;
+use crate::view::window::{scroll_to_show, Move, Window, ROW_HEIGHT};
 
+use super::columns::{ColumnChooser, CopySymbols};
 use super::export::ExportButton;
 use super::row::ResultRow;
 use super::state::use_scan_state;
@@ -71,6 +80,8 @@ fn ResultsHead(
                     .map(|(f, label)| view! { <option value=f.value()>{label}</option> })
                     .collect_view()}
             </select>
+            <CopySymbols />
+            <ColumnChooser />
             <ExportButton />
         </div>
     }
@@ -83,6 +94,7 @@ fn ResultsGrid(#[prop(into)] order: Signal<Vec<usize>>) -> impl IntoView {
     let state = use_scan_state();
     let (run, table) = (state.run, state.table);
     let scroller = NodeRef::<html::Div>::new();
+    let head = NodeRef::<html::Thead>::new();
     let scroll_top = RwSignal::new(0.0);
     let view_height = RwSignal::new(600.0);
     let measure = move || {
@@ -96,13 +108,14 @@ fn ResultsGrid(#[prop(into)] order: Signal<Vec<usize>>) -> impl IntoView {
             measure();
         }
     });
-    // A new scan starts at the top of its results.
+    // A new scan starts at the top of its results, with no active row.
     Effect::new(move || {
         run.current.track();
         if let Some(el) = scroller.get_untracked() {
             el.set_scroll_top(0);
         }
         scroll_top.set(0.0);
+        table.active.set(None);
     });
     let _on_resize = window_event_listener(leptos::ev::resize, move |_| measure());
     // A Memo, so scrolling within a row redraws nothing.
@@ -117,28 +130,133 @@ fn ResultsGrid(#[prop(into)] order: Signal<Vec<usize>>) -> impl IntoView {
                 .with(|rows| window_keys(rows, o, w.first, w.end, sort))
         })
     };
+    // Display position of each drawn row (by its index in `rows`): rows
+    // keep their DOM node while streamed rows shift them down.
+    let positions = Memo::new(move |_| {
+        let w = window.get();
+        order.with(|o| {
+            o[w.first.min(w.end)..w.end.min(o.len())]
+                .iter()
+                .enumerate()
+                .map(|(i, &index)| (index, w.first + i))
+                .collect::<HashMap<usize, usize>>()
+        })
+    });
     let draw = move |key: RowKey| {
         let row = run.rows.with_untracked(|rows| rows.get(key.index).cloned());
         let display_columns = run.columns.with_untracked(Vec::len);
-        row.map(|row| view! { <ResultRow row=row display_columns=display_columns /> })
+        let shown = table.columns.with_untracked(|c| c.columns());
+        let index = key.index;
+        let position = Signal::derive(move || positions.with(|p| p.get(&index).copied()));
+        row.map(|row| {
+            view! {
+                <ResultRow
+                    row=row
+                    display_columns=display_columns
+                    shown=shown
+                    index=index
+                    position=position
+                    active=Signal::derive(move || position.get().is_some() && position.get() == table.active.get())
+                />
+            }
+        })
+    };
+    let symbol_at = move |position: usize| {
+        order.with_untracked(|o| {
+            let index = *o.get(position)?;
+            run.rows
+                .with_untracked(|rows| rows.get(index).map(|r| r.symbol.clone()))
+        })
+    };
+    let show = move |position: usize| {
+        let Some(el) = scroller.get_untracked() else {
+            return;
+        };
+        let header = head
+            .get_untracked()
+            .map_or(ROW_HEIGHT, |h| f64::from(h.offset_height()));
+        let (top, height) = (f64::from(el.scroll_top()), f64::from(el.client_height()));
+        if let Some(to) = scroll_to_show(position, top, height, header) {
+            el.set_scroll_top(to.round() as i32);
+            measure();
+        }
+    };
+    let on_key = move |ev: leptos::ev::KeyboardEvent| {
+        let key = ev.key();
+        if let Some(m) = Move::from_key(&key) {
+            ev.prevent_default();
+            let page = ((view_height.get_untracked() / ROW_HEIGHT) as usize).saturating_sub(2);
+            let next = m.apply(
+                table.active.get_untracked(),
+                order.with_untracked(Vec::len),
+                page,
+            );
+            table.active.set(next);
+            if let Some(p) = next {
+                show(p);
+            }
+        } else if key == "Enter" {
+            if let Some(symbol) = table.active.get_untracked().and_then(symbol_at) {
+                ev.prevent_default();
+                table.detail.set(Some(symbol));
+            }
+        }
+    };
+    // A click on a row makes it active and asks for its detail (one
+    // listener for every row, drawn or not yet).
+    let on_click = move |ev: leptos::ev::MouseEvent| {
+        let row = ev
+            .target()
+            .and_then(|t| t.dyn_into::<web_sys::Element>().ok())
+            .and_then(|el| el.closest("tr[data-index]").ok().flatten());
+        let Some(index) = row
+            .and_then(|r| r.get_attribute("data-index"))
+            .and_then(|i| i.parse::<usize>().ok())
+        else {
+            return;
+        };
+        if let Some(position) = positions.with_untracked(|p| p.get(&index).copied()) {
+            table.active.set(Some(position));
+            table.detail.set(symbol_at(position));
+        }
+    };
+    let active_id = move || {
+        table
+            .active
+            .get()
+            .and_then(|p| order.with(|o| o.get(p).map(|i| format!("row-{i}"))))
     };
     view! {
         <div class="scroller" node_ref=scroller on:scroll=move |_| measure()>
-            <table class="grid">
-                <thead>
+            <table
+                class="grid"
+                role="grid"
+                aria-label="Results"
+                data-testid="results-grid"
+                aria-rowcount=move || window.get().total + 1
+                aria-activedescendant=active_id
+                tabindex="0"
+                on:keydown=on_key
+            >
+                <thead node_ref=head>
                     <HeaderRow
                         display=Signal::derive(move || run.columns.get())
+                        shown=Signal::derive(move || table.columns.get().columns())
                         sort=table.sort
                         on_sort=Callback::new(move |column| table.sort.update(|s| *s = Some(Sort::after_click(*s, column))))
                     />
                 </thead>
-                <tbody>
+                <tbody on:click=on_click>
                     <tr class="spacer" aria-hidden="true">
                         <td style:height=move || format!("{}px", window.get().pad_top())></td>
                     </tr>
                     // Keyed by row and sort: see `RowKey` for the Leptos
-                    // keyed-diff case this avoids.
-                    <For each=visible key=|key| *key children=draw />
+                    // keyed-diff case this avoids. Another column choice
+                    // draws every row again.
+                    {move || {
+                        table.columns.track();
+                        view! { <For each=visible key=|key| *key children=draw /> }
+                    }}
                     <tr class="spacer" aria-hidden="true">
                         <td style:height=move || format!("{}px", window.get().pad_bottom())></td>
                     </tr>
@@ -156,16 +274,22 @@ fn ResultsGrid(#[prop(into)] order: Signal<Vec<usize>>) -> impl IntoView {
 #[component]
 fn HeaderRow(
     #[prop(into)] display: Signal<Vec<String>>,
+    /// The Technic columns shown, in order.
+    #[prop(into)]
+    shown: Signal<Vec<(ColumnKey, &'static str)>>,
     #[prop(into)] sort: Signal<Option<Sort>>,
     /// Called with the header clicked.
     on_sort: Callback<ColumnKey>,
 ) -> impl IntoView {
     view! {
-        <tr>
-            {TECHNIC_COLUMNS
-                .iter()
-                .map(|&(column, title)| view! { <HeaderCell column=column title=title.to_string() sort=sort on_sort=on_sort /> })
-                .collect_view()}
+        <tr aria-rowindex="1">
+            {move || {
+                shown
+                    .get()
+                    .into_iter()
+                    .map(|(column, title)| view! { <HeaderCell column=column title=title.to_string() sort=sort on_sort=on_sort /> })
+                    .collect_view()
+            }}
             {move || {
                 display
                     .get()
@@ -233,8 +357,8 @@ fn Warmup() -> impl IntoView {
             outcome,
         };
         view! {
-            <ResultRow row=row("WARMUP", Outcome::Match(Box::new(m))) display_columns=1 />
-            <ResultRow row=row("WARMUP-ERR", Outcome::Error(SymbolError::NoData)) display_columns=1 />
+            <ResultRow row=row("WARMUP", Outcome::Match(Box::new(m))) display_columns=1 shown=TECHNIC_COLUMNS.to_vec() />
+            <ResultRow row=row("WARMUP-ERR", Outcome::Error(SymbolError::NoData)) display_columns=1 shown=TECHNIC_COLUMNS.to_vec() />
         }
     };
     view! {

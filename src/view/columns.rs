@@ -80,6 +80,101 @@ impl ColumnKey {
     }
 }
 
+/// The Technic columns the table shows, in order: indices into
+/// [`TECHNIC_COLUMNS`]. The symbol is always shown, first. Kept by name in
+/// the browser, so a later version with more columns reads an old choice.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ColumnChoice(Vec<usize>);
+
+impl Default for ColumnChoice {
+    fn default() -> Self {
+        ColumnChoice((0..TECHNIC_COLUMNS.len()).collect())
+    }
+}
+
+impl ColumnChoice {
+    /// The shown columns with their headers, in order.
+    pub fn columns(&self) -> Vec<(ColumnKey, &'static str)> {
+        self.0.iter().map(|&i| TECHNIC_COLUMNS[i]).collect()
+    }
+
+    pub fn len(&self) -> usize {
+        self.0.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+
+    pub fn shows(&self, i: usize) -> bool {
+        self.0.contains(&i)
+    }
+
+    /// Shows or hides Technic column `i` (a column shown again goes last;
+    /// the symbol cannot be hidden).
+    pub fn toggle(&mut self, i: usize) {
+        if i == 0 || i >= TECHNIC_COLUMNS.len() {
+            return;
+        }
+        match self.0.iter().position(|&c| c == i) {
+            Some(at) => {
+                self.0.remove(at);
+            }
+            None => self.0.push(i),
+        }
+    }
+
+    /// Moves shown column `i` one place left (`-1`) or right (`+1`); never
+    /// before the symbol.
+    pub fn shift(&mut self, i: usize, step: isize) {
+        let Some(at) = self.0.iter().position(|&c| c == i) else {
+            return;
+        };
+        let to = at as isize + step;
+        if at == 0 || to < 1 || to as usize >= self.0.len() {
+            return;
+        }
+        self.0.swap(at, to as usize);
+    }
+
+    /// The header names, for storage.
+    pub fn names(&self) -> Vec<String> {
+        self.0
+            .iter()
+            .map(|&i| TECHNIC_COLUMNS[i].1.to_string())
+            .collect()
+    }
+
+    /// A stored choice: unknown names and repeats are dropped, the symbol
+    /// put first; nothing usable is the default.
+    pub fn from_names(names: &[String]) -> ColumnChoice {
+        let mut out = vec![0];
+        for name in names {
+            if let Some(i) = TECHNIC_COLUMNS.iter().position(|(_, t)| t == name) {
+                if !out.contains(&i) {
+                    out.push(i);
+                }
+            }
+        }
+        if out.len() == 1 && names.iter().all(|n| n != TECHNIC_COLUMNS[0].1) {
+            return ColumnChoice::default();
+        }
+        ColumnChoice(out)
+    }
+}
+
+/// The symbols of the matching rows in `order`, one per line (what the
+/// copy button puts on the clipboard).
+pub fn matching_symbols(rows: &[Row], order: &[usize]) -> String {
+    order
+        .iter()
+        .filter_map(|&i| rows.get(i))
+        .filter(|r| matches!(r.outcome, Outcome::Match(_)))
+        .map(|r| r.symbol.as_str())
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
 /// Which column the table sorts by, and which way.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub struct Sort {
@@ -228,6 +323,60 @@ mod tests {
     use super::*;
     use crate::engine::run::SymbolError;
     use crate::view::testing::{error_row, match_row};
+
+    #[test]
+    fn the_column_choice_hides_shows_and_reorders_but_keeps_the_symbol_first() {
+        let mut c = ColumnChoice::default();
+        assert_eq!(c.len(), TECHNIC_COLUMNS.len());
+        c.toggle(0);
+        assert!(c.shows(0), "the symbol cannot be hidden");
+        c.toggle(3);
+        assert!(!c.shows(3));
+        c.toggle(3);
+        assert_eq!(
+            c.columns().last().unwrap().0,
+            ColumnKey::ShortRating,
+            "shown again, last"
+        );
+        c.shift(3, -1);
+        assert_eq!(c.columns()[c.len() - 2].0, ColumnKey::ShortRating);
+        c.shift(1, -1);
+        assert_eq!(
+            c.columns()[0].0,
+            ColumnKey::Symbol,
+            "nothing moves before the symbol"
+        );
+        assert_eq!(c.columns()[1].0, ColumnKey::Signal);
+        let back = ColumnChoice::from_names(&c.names());
+        assert_eq!(back, c);
+    }
+
+    #[test]
+    fn a_stored_choice_with_unknown_or_repeated_names_is_cleaned() {
+        let names: Vec<String> = ["Close", "Nope", "Close", "Symbol", "RSI(14)"]
+            .iter()
+            .map(|s| s.to_string())
+            .collect();
+        let c = ColumnChoice::from_names(&names);
+        let shown: Vec<ColumnKey> = c.columns().iter().map(|(k, _)| *k).collect();
+        assert_eq!(shown, [ColumnKey::Symbol, ColumnKey::Close, ColumnKey::Rsi]);
+        assert_eq!(
+            ColumnChoice::from_names(&["junk".to_string()]),
+            ColumnChoice::default()
+        );
+        assert_eq!(ColumnChoice::from_names(&[]), ColumnChoice::default());
+    }
+
+    #[test]
+    fn copied_symbols_are_the_matches_in_display_order() {
+        let rows = vec![
+            match_row(0, "B", 2.0),
+            error_row(1, "E", SymbolError::NoData),
+            match_row(2, "A", 1.0),
+        ];
+        assert_eq!(matching_symbols(&rows, &[2, 1, 0]), "A\nB");
+        assert_eq!(matching_symbols(&rows, &[]), "");
+    }
 
     fn rows() -> Vec<Row> {
         vec![

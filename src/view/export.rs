@@ -17,23 +17,26 @@ use std::borrow::Cow;
 
 use crate::engine::run::{Outcome, Row};
 
-use super::columns::{ColumnKey, TECHNIC_COLUMNS};
+use super::columns::ColumnKey;
 
-/// The CSV text of `rows` in `order`, with `display` as the display columns'
-/// headers.
-pub fn to_csv(rows: &[Row], order: &[usize], display: &[String]) -> String {
+/// The CSV text of `rows` in `order`: the Technic columns `shown` (as the
+/// table shows them: [`super::columns::ColumnChoice::columns`]), then the
+/// display columns headed `display`, then the error.
+pub fn to_csv(
+    rows: &[Row],
+    order: &[usize],
+    display: &[String],
+    shown: &[(ColumnKey, &str)],
+) -> String {
     let mut w = csv::Writer::from_writer(Vec::new());
-    let mut header: Vec<Cow<'_, str>> = TECHNIC_COLUMNS
-        .iter()
-        .map(|(_, title)| inert(title))
-        .collect();
+    let mut header: Vec<Cow<'_, str>> = shown.iter().map(|(_, title)| inert(title)).collect();
     header.extend(display.iter().map(|d| inert(d)));
     header.push(Cow::Borrowed("Error"));
     // Writing into a Vec cannot fail; a failure would only drop that record.
     let _ = w.write_record(header.iter().map(|c| c.as_bytes()));
     for row in order.iter().filter_map(|&i| rows.get(i)) {
         let mut record: Vec<String> = Vec::with_capacity(header.len());
-        for &(key, _) in TECHNIC_COLUMNS.iter() {
+        for &(key, _) in shown {
             record.push(match (key, &row.outcome) {
                 (ColumnKey::Symbol, _) => inert(&row.symbol).into_owned(),
                 (ColumnKey::Signal, Outcome::Match(m)) => {
@@ -79,6 +82,7 @@ mod tests {
     use super::*;
     use crate::data::fetch_policy::Failure;
     use crate::engine::run::{InvalidData, SymbolError};
+    use crate::view::columns::TECHNIC_COLUMNS;
     use crate::view::testing::{error_row, match_row};
 
     fn records(text: &str) -> Vec<Vec<String>> {
@@ -103,7 +107,7 @@ mod tests {
     #[test]
     fn a_symbol_that_is_a_formula_is_exported_as_text() {
         let rows = vec![match_row(0, "=HYPERLINK(\"http://x\")", 10.0)];
-        let out = records(&to_csv(&rows, &[0], &[]));
+        let out = records(&to_csv(&rows, &[0], &[], &TECHNIC_COLUMNS));
         assert_eq!(out[1][0], "'=HYPERLINK(\"http://x\")");
     }
 
@@ -118,7 +122,7 @@ mod tests {
             SymbolError::FetchFailed(Failure::Network("=cmd|' /C calc'!A0".into())),
         ] {
             let rows = vec![error_row(0, "X", error.clone())];
-            let out = records(&to_csv(&rows, &[0], &[]));
+            let out = records(&to_csv(&rows, &[0], &[], &TECHNIC_COLUMNS));
             let reason = out[1].last().unwrap();
             assert_eq!(*reason, inert(&error.to_string()));
             assert!(
@@ -130,12 +134,27 @@ mod tests {
     }
 
     #[test]
+    fn the_export_follows_the_columns_shown_in_their_order() {
+        let rows = vec![match_row(0, "AAPL", 12.5)];
+        let shown = [
+            (ColumnKey::Symbol, "Symbol"),
+            (ColumnKey::Close, "Close"),
+            (ColumnKey::Signal, "Signal"),
+        ];
+        let out = records(&to_csv(&rows, &[0], &[], &shown));
+        assert_eq!(out[0], ["Symbol", "Close", "Signal", "Error"]);
+        assert_eq!(out[1][0], "AAPL");
+        assert_eq!(out[1][1], "12.5");
+    }
+
+    #[test]
     fn a_display_header_starting_with_minus_is_text_but_negative_numbers_stay_numbers() {
         let rows = vec![match_row(0, "AAPL", -2.5)];
         let out = records(&to_csv(
             &rows,
             &[0],
             &["-close".to_string(), "rsi(14)".to_string()],
+            &TECHNIC_COLUMNS,
         ));
         let header = &out[0];
         assert_eq!(header[TECHNIC_COLUMNS.len()], "'-close");
@@ -159,7 +178,7 @@ mod tests {
     fn markup_and_quotes_in_a_symbol_survive_as_plain_text() {
         let symbol = "<img src=x onerror=alert(1)>\"'";
         let rows = vec![match_row(0, symbol, 1.0)];
-        let out = records(&to_csv(&rows, &[0], &[]));
+        let out = records(&to_csv(&rows, &[0], &[], &TECHNIC_COLUMNS));
         assert_eq!(out[1][0], symbol);
     }
 
@@ -170,7 +189,7 @@ mod tests {
             error_row(1, "B", SymbolError::NoData),
             match_row(2, "C", 3.0),
         ];
-        let out = records(&to_csv(&rows, &[2, 1, 0], &["x".into()]));
+        let out = records(&to_csv(&rows, &[2, 1, 0], &["x".into()], &TECHNIC_COLUMNS));
         assert_eq!(out.len(), 4);
         let firsts: Vec<&str> = out[1..].iter().map(|r| r[0].as_str()).collect();
         assert_eq!(firsts, ["C", "B", "A"]);

@@ -43,9 +43,104 @@ impl Window {
     }
 }
 
+/// A key that moves the results grid's active row (WAI-ARIA grid pattern).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Move {
+    Down,
+    Up,
+    PageDown,
+    PageUp,
+    First,
+    Last,
+}
+
+impl Move {
+    /// The move a `KeyboardEvent.key` asks for, if any.
+    pub fn from_key(key: &str) -> Option<Move> {
+        Some(match key {
+            "ArrowDown" => Move::Down,
+            "ArrowUp" => Move::Up,
+            "PageDown" => Move::PageDown,
+            "PageUp" => Move::PageUp,
+            "Home" => Move::First,
+            "End" => Move::Last,
+            _ => return None,
+        })
+    }
+
+    /// The active position after the move, of `total` rows, `page` rows in
+    /// view; `None` with no rows. With no active row yet, any move starts
+    /// at the first row (End at the last).
+    pub fn apply(self, active: Option<usize>, total: usize, page: usize) -> Option<usize> {
+        let last = total.checked_sub(1)?;
+        let page = page.max(1);
+        let at = match (active.map(|a| a.min(last)), self) {
+            (_, Move::Last) => last,
+            (None, _) | (_, Move::First) => 0,
+            (Some(a), Move::Down) => (a + 1).min(last),
+            (Some(a), Move::Up) => a.saturating_sub(1),
+            (Some(a), Move::PageDown) => (a + page).min(last),
+            (Some(a), Move::PageUp) => a.saturating_sub(page),
+        };
+        Some(at)
+    }
+}
+
+/// The scroll offset that brings row `position` fully into a view of
+/// `view_height` pixels (below a sticky header of `header` pixels) scrolled
+/// to `scroll_top`; `None` when it is in view already.
+pub fn scroll_to_show(
+    position: usize,
+    scroll_top: f64,
+    view_height: f64,
+    header: f64,
+) -> Option<f64> {
+    let top = position as f64 * ROW_HEIGHT;
+    let bottom = top + ROW_HEIGHT;
+    let visible = (view_height - header).max(ROW_HEIGHT);
+    if top < scroll_top {
+        Some(top)
+    } else if bottom > scroll_top + visible {
+        Some(bottom - visible)
+    } else {
+        None
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn keys_move_the_active_row_within_the_rows() {
+        assert_eq!(Move::from_key("ArrowDown"), Some(Move::Down));
+        assert_eq!(Move::from_key("a"), None);
+        assert_eq!(Move::Down.apply(None, 10, 5), Some(0));
+        assert_eq!(Move::Last.apply(None, 10, 5), Some(9));
+        assert_eq!(Move::Down.apply(Some(3), 10, 5), Some(4));
+        assert_eq!(Move::Down.apply(Some(9), 10, 5), Some(9));
+        assert_eq!(Move::Up.apply(Some(0), 10, 5), Some(0));
+        assert_eq!(Move::PageDown.apply(Some(7), 10, 5), Some(9));
+        assert_eq!(Move::PageUp.apply(Some(7), 10, 5), Some(2));
+        assert_eq!(Move::First.apply(Some(7), 10, 5), Some(0));
+        assert_eq!(
+            Move::Down.apply(Some(0), 0, 5),
+            None,
+            "no rows, no active row"
+        );
+        // Rows filtered away under the active one: it is clamped first.
+        assert_eq!(Move::Up.apply(Some(50), 10, 5), Some(8));
+    }
+
+    #[test]
+    fn the_active_row_is_scrolled_into_view_only_when_out_of_it() {
+        let h = ROW_HEIGHT;
+        // A view of 10 rows under a one-row header.
+        assert_eq!(scroll_to_show(3, 0.0, 11.0 * h, h), None);
+        assert_eq!(scroll_to_show(10, 0.0, 11.0 * h, h), Some(h));
+        assert_eq!(scroll_to_show(2, 5.0 * h, 11.0 * h, h), Some(2.0 * h));
+        assert_eq!(scroll_to_show(14, 5.0 * h, 11.0 * h, h), None);
+    }
 
     #[test]
     fn at_the_top_the_view_and_one_overscan_are_drawn() {
