@@ -19,6 +19,7 @@ use super::controls::RunControls;
 use super::editor::ScanEditor;
 use super::import::ImportPanel;
 use super::progress::ProgressPanel;
+use super::saved::{self, SavedPanel};
 use super::settings::SettingsPanel;
 use super::share;
 use super::source::{is_fetched, SourcePicker};
@@ -44,6 +45,7 @@ pub fn App() -> impl IntoView {
         history.on_change(move || env.history_version.update(|v| *v += 1));
         env.history.set_value(Some(Rc::new(history)));
         env.history_version.update(|v| *v += 1);
+        saved::load(&state, state.lists);
         env.store_kind.set(Some(store.kind().clone()));
         env.store.set_value(Some(Rc::new(store)));
         refresh_cache(env);
@@ -80,6 +82,7 @@ pub fn App() -> impl IntoView {
             </div>
             <ProgressPanel />
             <ResultsTable />
+            <SavedPanel />
             <BacktestPanels />
             <StatusLine />
         </div>

@@ -178,8 +178,10 @@ pub fn run_scan(state: ScanState) {
         limits: parsed.limits,
         order: form.order.get_untracked(),
     };
+    let link = super::share::shared(&state);
+    let started = crate::web::time::epoch_ms();
     match runner::start(job, store, history, move |update| {
-        on_update(state, source, update)
+        on_update(state, source, update, &link, started)
     }) {
         Ok(handle) => {
             super::share::write_hash(&state);
@@ -206,7 +208,13 @@ pub fn stop_scan(env: Env) {
     }
 }
 
-fn on_update(state: ScanState, source: SourceId, update: ScanUpdate) {
+fn on_update(
+    state: ScanState,
+    source: SourceId,
+    update: ScanUpdate,
+    link: &crate::view::share::SharedScan,
+    started_ms: f64,
+) {
     let (run, env) = (state.run, state.env);
     if run.current.get_untracked() != Some(update.scan_id) {
         return;
@@ -223,6 +231,18 @@ fn on_update(state: ScanState, source: SourceId, update: ScanUpdate) {
             hooks::record_throughput(&source.value(), update.progress.done as f64 / seconds);
         }
         hooks::publish_last_scan(update.scan_id, &finished);
+        super::saved::record_run(
+            &state,
+            state.lists,
+            crate::view::saved::PastRun {
+                time_ms: started_ms,
+                scan: link.clone(),
+                symbols: finished.symbols,
+                matches: finished.rows,
+                duration_ms: finished.total_ms,
+                reason: finished.reason.label().to_string(),
+            },
+        );
         run.finished.set(Some(finished));
         refresh_cache(env);
     }

@@ -21,6 +21,7 @@ mod prediction;
 mod presets;
 mod progress;
 mod row;
+mod saved;
 mod settings;
 mod share;
 mod source;

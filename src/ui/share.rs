@@ -16,7 +16,7 @@ use super::control::{not_ready, run_scan};
 use super::state::ScanState;
 
 /// The form (and sort) as a link carries it.
-fn shared(state: &ScanState) -> SharedScan {
+pub fn shared(state: &ScanState) -> SharedScan {
     let (form, data) = (state.form, state.form.data);
     let source = form.source.get_untracked();
     let fetched = source.is_fetched() && source != SourceId::Sample;
@@ -80,6 +80,21 @@ pub fn restore_from_hash(state: ScanState) {
             return;
         }
     };
+    let source = apply(&state, scan);
+    if matches!(source, SourceId::Sample | SourceId::Synthetic(_)) {
+        // Once, when the workers and the cache are ready.
+        let ran = StoredValue::new(false);
+        Effect::new(move || {
+            if !ran.get_value() && not_ready(&state).is_none() {
+                ran.set_value(true);
+                run_scan(state);
+            }
+        });
+    }
+}
+
+/// Fills the form (and the sort) from `scan`; returns its source.
+pub fn apply(state: &ScanState, scan: SharedScan) -> SourceId {
     let (form, data) = (state.form, state.form.data);
     let source = SourceId::parse(&scan.source).unwrap_or(SourceId::Sample);
     form.source.set(source);
@@ -109,16 +124,7 @@ pub fn restore_from_hash(state: ScanState) {
         data.format.set(format);
     }
     state.table.sort.set(sort_from_code(&scan.sort));
-    if matches!(source, SourceId::Sample | SourceId::Synthetic(_)) {
-        // Once, when the workers and the cache are ready.
-        let ran = StoredValue::new(false);
-        Effect::new(move || {
-            if !ran.get_value() && not_ready(&state).is_none() {
-                ran.set_value(true);
-                run_scan(state);
-            }
-        });
-    }
+    source
 }
 
 /// Keeps the hash's sort in step with the table once a scan has run.

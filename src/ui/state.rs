@@ -152,6 +152,8 @@ pub struct ScanState {
     pub env: Env,
     /// The first compile error of the expression or a display column, live.
     pub check: Memo<Option<LangError>>,
+    /// Saved scans and past runs (`ui::saved`).
+    pub lists: super::saved::Lists,
 }
 
 impl ScanState {
@@ -216,6 +218,7 @@ impl ScanState {
                 history_version: RwSignal::new(0),
             },
             check,
+            lists: super::saved::Lists::new(),
         }
     }
 }

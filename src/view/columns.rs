@@ -1,7 +1,7 @@
 //! The results table's columns, sort and filter: the Technic columns and the
 //! scan's display columns, each with its header and its value for a row; the
 //! order rows are shown in (numeric sort, undefined values last in both
-//! directions, ties in arrival order); and the key a drawn row is known by.
+//! directions, ties by symbol); and the key a drawn row is known by.
 //! Pure: no browser crate, no Leptos.
 
 use std::cmp::Ordering;
@@ -246,7 +246,7 @@ impl RowFilter {
     }
 }
 
-/// Indices of the rows to show, filtered and sorted (stable: ties keep
+/// Indices of the rows to show, filtered and sorted (ties by symbol, then
 /// arrival order).
 pub fn ordered(rows: &[Row], filter: RowFilter, sort: Option<Sort>) -> Vec<usize> {
     let mut order: Vec<usize> = (0..rows.len())
@@ -259,11 +259,17 @@ pub fn ordered(rows: &[Row], filter: RowFilter, sort: Option<Sort>) -> Vec<usize
     }
     // Keys once, not per comparison: this runs every frame while rows stream.
     let keys: Vec<Option<f64>> = rows.iter().map(|r| sort.column.value(r)).collect();
-    order.sort_by(|&a, &b| match (keys[a], keys[b]) {
-        (Some(x), Some(y)) => directed(x.total_cmp(&y), sort.descending),
-        (Some(_), None) => Ordering::Less,
-        (None, Some(_)) => Ordering::Greater,
-        (None, None) => Ordering::Equal,
+    // Ties by symbol (then arrival): the same rows show in the same order
+    // whatever order the workers finished them in (a shared link reproduces
+    // the table).
+    order.sort_by(|&a, &b| {
+        match (keys[a], keys[b]) {
+            (Some(x), Some(y)) => directed(x.total_cmp(&y), sort.descending),
+            (Some(_), None) => Ordering::Less,
+            (None, Some(_)) => Ordering::Greater,
+            (None, None) => Ordering::Equal,
+        }
+        .then_with(|| rows[a].symbol.cmp(&rows[b].symbol))
     });
     order
 }
@@ -415,7 +421,7 @@ mod tests {
     }
 
     #[test]
-    fn equal_values_keep_arrival_order_in_both_directions() {
+    fn equal_values_are_ordered_by_symbol_in_both_directions_whatever_their_arrival() {
         let rows = rows();
         for descending in [false, true] {
             let order = ordered(
@@ -426,6 +432,15 @@ mod tests {
             let aapl = order.iter().position(|&i| i == 2).unwrap();
             let nvda = order.iter().position(|&i| i == 3).unwrap();
             assert!(aapl < nvda, "descending={descending}: {order:?}");
+            // The same rows arriving the other way round: the same order.
+            let mut swapped = rows.clone();
+            swapped.swap(2, 3);
+            let again = ordered(
+                &swapped,
+                RowFilter::Matches,
+                sort(ColumnKey::Close, descending),
+            );
+            assert_eq!(symbols(&swapped, &again), symbols(&rows, &order));
         }
     }
 

@@ -13,6 +13,7 @@ pub mod fields;
 pub mod format;
 pub mod prediction;
 pub mod presets;
+pub mod saved;
 pub mod share;
 pub mod universe;
 pub mod window;

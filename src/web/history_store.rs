@@ -3,7 +3,9 @@
 //! from the bar cache, so "Clear cache" (bars) leaves it and "Clear history"
 //! leaves the bars. One record (`history` store, key `device`) holding
 //! `History::to_bytes` as a `Uint8Array`: bytes, not JS objects, and the
-//! schema version travels inside them. Never leaves the browser.
+//! schema version travels inside them. Beside it, the page's saved scans
+//! (`saved`) and past runs (`runs`) as JSON bytes (`view::saved`). Never
+//! leaves the browser.
 //!
 //! Through the `idb` crate. A database that cannot be opened (private mode,
 //! blocked) leaves the history in memory for this page; bytes that do not
@@ -11,6 +13,7 @@
 //! the console: a history is a guide, never worth failing a scan over.
 
 use std::cell::{Cell, RefCell};
+use std::collections::HashMap;
 use std::rc::Rc;
 
 use idb::{Database, DatabaseEvent, Factory, ObjectStoreParams, TransactionMode};
@@ -24,6 +27,8 @@ pub const HISTORY_DB: &str = "technic-history";
 pub const HISTORY_DB_VERSION: u32 = 1;
 const STORE: &str = "history";
 const KEY: &str = "device";
+/// The page's other records in the same store (read when it opens).
+pub const RECORDS: [&str; 2] = ["saved", "runs"];
 
 /// Where the history lives, as the status line tells it.
 #[derive(Debug, Clone, PartialEq)]
@@ -43,6 +48,8 @@ pub struct HistoryStore {
     version: Cell<u64>,
     /// Told after every change (the page bumps a signal).
     on_change: RefCell<Option<Box<dyn Fn()>>>,
+    /// The [`RECORDS`] as read when the store opened.
+    records: RefCell<HashMap<String, Vec<u8>>>,
 }
 
 impl HistoryStore {
@@ -54,7 +61,17 @@ impl HistoryStore {
     pub async fn open_named(name: &str) -> HistoryStore {
         match open_db(name).await {
             Ok(db) => {
-                let history = match read(&db).await {
+                let mut records = HashMap::new();
+                for key in RECORDS {
+                    match read(&db, key).await {
+                        Ok(Some(bytes)) => {
+                            records.insert(key.to_string(), bytes);
+                        }
+                        Ok(None) => {}
+                        Err(e) => warn(&format!("scan history, {key}: {e}")),
+                    }
+                }
+                let history = match read(&db, KEY).await {
                     Ok(Some(bytes)) => History::from_bytes(&bytes).unwrap_or_else(|e| {
                         warn(&format!("scan history unreadable, starting afresh: {e}"));
                         History::new(Limits::default())
@@ -71,6 +88,7 @@ impl HistoryStore {
                     history: RefCell::new(history),
                     version: Cell::new(0),
                     on_change: RefCell::new(None),
+                    records: RefCell::new(records),
                 }
             }
             Err(why) => HistoryStore::in_memory(&why),
@@ -85,6 +103,7 @@ impl HistoryStore {
             history: RefCell::new(History::new(Limits::default())),
             version: Cell::new(0),
             on_change: RefCell::new(None),
+            records: RefCell::default(),
         }
     }
 
@@ -127,7 +146,7 @@ impl HistoryStore {
         self.history.borrow_mut().clear();
         self.changed();
         match &self.db {
-            Some(db) => write(db, None).await,
+            Some(db) => write(db, KEY, None).await,
             None => Ok(()),
         }
     }
@@ -136,9 +155,29 @@ impl HistoryStore {
     pub async fn save(&self) -> Result<(), String> {
         let bytes = self.history.borrow().to_bytes();
         match &self.db {
-            Some(db) => write(db, Some(&bytes)).await,
+            Some(db) => write(db, KEY, Some(&bytes)).await,
             None => Ok(()),
         }
+    }
+
+    /// One of the page's [`RECORDS`] as last put (or read at open).
+    pub fn record(&self, key: &str) -> Option<Vec<u8>> {
+        self.records.borrow().get(key).cloned()
+    }
+
+    /// Replaces one of the page's [`RECORDS`], written in the background.
+    pub fn put_record(&self, key: &'static str, bytes: Vec<u8>) {
+        self.records
+            .borrow_mut()
+            .insert(key.to_string(), bytes.clone());
+        let Some(db) = self.db.clone() else {
+            return;
+        };
+        wasm_bindgen_futures::spawn_local(async move {
+            if let Err(e) = write(&db, key, Some(&bytes)).await {
+                warn(&format!("{key} not saved: {e}"));
+            }
+        });
     }
 
     fn save_in_background(&self) {
@@ -147,7 +186,7 @@ impl HistoryStore {
         };
         let bytes = self.history.borrow().to_bytes();
         wasm_bindgen_futures::spawn_local(async move {
-            if let Err(e) = write(&db, Some(&bytes)).await {
+            if let Err(e) = write(&db, KEY, Some(&bytes)).await {
                 warn(&format!("scan history not saved: {e}"));
             }
         });
@@ -181,14 +220,14 @@ async fn open_db(name: &str) -> Result<Database, String> {
     Ok(db)
 }
 
-async fn read(db: &Database) -> Result<Option<Vec<u8>>, String> {
+async fn read(db: &Database, key: &str) -> Result<Option<Vec<u8>>, String> {
     let op = |e: idb::Error| format!("reading the scan history: {e}");
     let tx = db
         .transaction(&[STORE], TransactionMode::ReadOnly)
         .map_err(op)?;
     let store = tx.object_store(STORE).map_err(op)?;
     let value = store
-        .get(JsValue::from_str(KEY))
+        .get(JsValue::from_str(key))
         .map_err(op)?
         .await
         .map_err(op)?;
@@ -201,13 +240,13 @@ async fn read(db: &Database) -> Result<Option<Vec<u8>>, String> {
 }
 
 /// Puts `bytes` (or deletes the record) in one transaction, and waits for it.
-async fn write(db: &Database, bytes: Option<&[u8]>) -> Result<(), String> {
+async fn write(db: &Database, key: &str, bytes: Option<&[u8]>) -> Result<(), String> {
     let op = |e: idb::Error| format!("writing the scan history: {e}");
     let tx = db
         .transaction(&[STORE], TransactionMode::ReadWrite)
         .map_err(op)?;
     let store = tx.object_store(STORE).map_err(op)?;
-    let key = JsValue::from_str(KEY);
+    let key = JsValue::from_str(key);
     // The request is issued, not awaited: the transaction commits once it
     // is done, and awaiting the transaction waits for that (committing by
     // hand after awaiting the request finds it already finished).
