@@ -79,7 +79,10 @@ export async function generate(dir) {
   let sw = replace(template, 'VERSION', JSON.stringify(version));
   sw = replace(sw, 'PRECACHE', JSON.stringify(entries));
   sw = replace(sw, 'CSP', JSON.stringify(csp));
-  await fs.writeFile(path.join(site, 'coi-sw.js'), sw);
+  // Whole or not at all: tests copy dist/ while test.sh builds st/ beside them.
+  const tmp = path.join(site, `.coi-sw.js.${process.pid}.tmp`);
+  await fs.writeFile(tmp, sw);
+  await fs.rename(tmp, path.join(site, 'coi-sw.js'));
   const bytes = (await Promise.all(files.map((f) => fs.stat(path.join(site, f))))).reduce((n, s) => n + s.size, 0);
   return { version, files: entries.length, bytes };
 }
