@@ -69,7 +69,8 @@ function showUpdatePrompt(worker) {
     worker.postMessage({ type: 'SKIP_WAITING' });
   });
   box.append(text, button);
-  document.body.append(box);
+  // First in the page, in the flow: it pushes the app down rather than cover it.
+  document.body.prepend(box);
 }
 
 /** Offers the waiting worker of a new deploy, and says when this page's copy is offline-ready. */
