@@ -4,6 +4,8 @@
 # isolated. Written to <dist>/st/ under versioned names (a hash of their
 # content, like Trunk's own files, so a long-lived cache never serves an old
 # one), which it writes into index.html's #technic-boot block for www/boot.js.
+# Then writes the service worker's precache list again (scripts/precache.mjs),
+# so that it names the st/ files too.
 #   TECHNIC_ST_TIME_FILE=F  write this step's duration in seconds to F (test.sh)
 #   TECHNIC_ST=later        do nothing now (as Trunk's hook): test.sh runs this
 #                           script itself afterwards, on dist/, beside the tests
@@ -54,6 +56,7 @@ grep -q '"stJs": "st/technic-web.js"' "$html" || {
 }
 sed -i -e "s|\"stJs\": \"st/technic-web.js\"|\"stJs\": \"st/technic-web-$hash.js\"|" \
   -e "s|\"stWasm\": \"st/technic-web_bg.wasm\"|\"stWasm\": \"st/technic-web-${hash}_bg.wasm\"|" "$html"
+node scripts/precache.mjs "$STAGE"
 echo "single-threaded build: $OUT/technic-web-$hash.js ($(($(date +%s) - start)) s)"
 if [ -n "${TECHNIC_ST_TIME_FILE:-}" ]; then
   echo "$(($(date +%s) - start))" > "$TECHNIC_ST_TIME_FILE"

@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # Builds the static site into dist/ (threaded app, plus the single-threaded
-# fallback in dist/st/ through Trunk's post_build hook), installing whatever is
-# missing first. dist/ is what a static host serves; see README for headers.
+# fallback in dist/st/ through Trunk's post_build hook) and the service
+# worker's precache list (scripts/precache.mjs, after both; build-st.sh writes
+# it again when it runs later), installing whatever is missing first. dist/ is
+# what a static host serves; see README for headers.
 # Usage: scripts/build.sh [trunk build options…]
 #   TECHNIC_SKIP_SETUP=1  skip scripts/setup.sh (test.sh has just run it)
 set -euo pipefail
@@ -26,4 +28,6 @@ else
     exit 1
   }
 fi
+printf '==> %s\n' "precache list (dist/coi-sw.js)"
+node scripts/precache.mjs dist
 echo "built dist/ ($(du -sh dist | cut -f1))"

@@ -1,7 +1,9 @@
 //! Screenshots of the built app (a script, not a test): the first preset on the
-//! bundled sample, light and dark, written to target/screenshots/ (ignored by
-//! git). docs/screenshot.png, the README's image, is refreshed by hand:
-//!   scripts/build.sh && node scripts/screenshot.mjs && cp target/screenshots/app-light.png docs/screenshot.png
+//! bundled sample, light and dark, on a desktop window (1280 × 860) and a phone
+//! (390 × 844, the whole page), written to target/screenshots/ (ignored by git)
+//! as app-<light|dark>-<desktop|phone>.png. The README's images are
+//! docs/screenshots/, refreshed by hand:
+//!   scripts/build.sh && node scripts/screenshot.mjs --out docs/screenshots
 //! Usage: node scripts/screenshot.mjs [--dist dist] [--out target/screenshots]
 
 import fs from 'node:fs/promises';
@@ -35,16 +37,19 @@ async function main() {
   const profile = await freshProfile('screenshot');
   const b = await openBrowser(profile);
   try {
-    for (const scheme of ['light', 'dark']) {
-      await b.page.emulateMedia({ colorScheme: scheme });
-      await openApp(b.page, server.url);
-      await b.page.selectOption(sel('source'), 'sample');
-      await b.page.selectOption(sel('preset'), 'above-sma50');
-      const scan = await runScan(b.page, {});
-      if (!(scan.rows > 0)) throw new Error(`the preset matched nothing: ${JSON.stringify(scan)}`);
-      const file = path.join(out, `app-${scheme}.png`);
-      await b.page.screenshot({ path: file });
-      console.log(`${file} (${(await fs.stat(file)).size} bytes, ${scan.rows} rows)`);
+    for (const [device, viewport, fullPage] of [['desktop', { width: 1280, height: 860 }, false], ['phone', { width: 390, height: 844 }, true]]) {
+      await b.page.setViewportSize(viewport);
+      for (const scheme of ['light', 'dark']) {
+        await b.page.emulateMedia({ colorScheme: scheme });
+        await openApp(b.page, server.url);
+        await b.page.selectOption(sel('source'), 'sample');
+        await b.page.selectOption(sel('preset'), 'above-sma50');
+        const scan = await runScan(b.page, {});
+        if (!(scan.rows > 0)) throw new Error(`the preset matched nothing: ${JSON.stringify(scan)}`);
+        const file = path.join(out, `app-${scheme}-${device}.png`);
+        await b.page.screenshot({ path: file, fullPage });
+        console.log(`${file} (${(await fs.stat(file)).size} bytes, ${scan.rows} rows)`);
+      }
     }
     if (b.problems.length) throw new Error(`console errors: ${b.problems.join(' | ')}`);
   } finally {

@@ -129,8 +129,8 @@ trap 'rc=$?; kill "$st_pid" 2>/dev/null || true; summary "$rc"' EXIT
 
 # The backtest tests compare the page with the CLI the native step built.
 export TECHNIC_CLI="${CARGO_TARGET_DIR:-target}/debug/technic"
-step "end-to-end tests of the threaded build (data, inert, storm, learn, page, a11y), dist/st/ building beside them"
-node --test --test-concurrency=1 tests/e2e/data.test.mjs tests/e2e/inert.test.mjs tests/e2e/storm.test.mjs tests/e2e/learn.test.mjs tests/e2e/page.test.mjs tests/e2e/a11y.test.mjs
+step "end-to-end tests of the threaded build (data, inert, storm, learn, page, a11y, offline), dist/st/ building beside them"
+node --test --test-concurrency=1 tests/e2e/data.test.mjs tests/e2e/inert.test.mjs tests/e2e/storm.test.mjs tests/e2e/learn.test.mjs tests/e2e/page.test.mjs tests/e2e/a11y.test.mjs tests/e2e/offline.test.mjs
 
 step "single-threaded dist/st/ (scripts/build-st.sh, waited for)"
 wait "$st_pid" || true

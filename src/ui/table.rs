@@ -363,7 +363,7 @@ fn Warmup() -> impl IntoView {
     };
     view! {
         <Show when=move || warm.get()>
-            <table class="grid warmup" aria-hidden="true" style="position:absolute;left:-10000px;top:0;visibility:hidden">
+            <table class="grid warmup" aria-hidden="true">
                 <tbody>{rows}</tbody>
             </table>
         </Show>

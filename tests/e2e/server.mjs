@@ -4,7 +4,8 @@
 //!
 //! Usage: node tests/e2e/server.mjs [--dir dist] [--port 8090] [--host 127.0.0.1] [--no-isolation] [--cors]
 //! Control endpoints (never files):
-//!   GET  /__requests  → {"GET /data/AAPL.csv": 1, …} since the last reset
+//!   GET  /__requests  → {"GET /data/AAPL.csv": 1, …} since the last reset (the
+//!                       service worker's precache as "GET /data/AAPL.csv (precache)")
 //!   POST /__reset     → clears the log
 //! As a module: `startServer({dir, port, isolation, cors})` resolves to
 //! `{url, port, close(), requests(), reset()}` (port 0 picks a free one).
@@ -26,6 +27,7 @@ const MIME = {
   '.txt': 'text/plain; charset=utf-8',
   '.svg': 'image/svg+xml',
   '.png': 'image/png',
+  '.webmanifest': 'application/manifest+json',
   '.ico': 'image/x-icon',
   '.map': 'application/json; charset=utf-8',
 };
@@ -71,7 +73,9 @@ export function startServer({ dir = 'dist', port = 0, host = '127.0.0.1', isolat
       return;
     }
 
-    const key = `${req.method} ${pathname}`;
+    // The service worker's precache downloads (www/coi-sw.js adds `?__rev=`)
+    // are logged apart: tests count what the app fetches.
+    const key = `${req.method} ${pathname}${url.searchParams.has('__rev') ? ' (precache)' : ''}`;
     log.set(key, (log.get(key) ?? 0) + 1);
     if (!quiet) process.stderr.write(`${key}\n`);
 
