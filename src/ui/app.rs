@@ -1,6 +1,7 @@
 //! The page: provides the `ScanState`, starts the worker pool and opens the
-//! bar cache once, binds Ctrl/Cmd+Enter (run) and Esc (stop), and lays out
-//! the editor, the scan settings, progress, results and the status line.
+//! bar cache once, binds Ctrl/Cmd+Enter (run) and Esc (close the detail, else
+//! stop), and lays out the editor, the scan settings, progress, results, the
+//! detail and the status line.
 
 use std::rc::Rc;
 
@@ -13,9 +14,11 @@ use crate::web::pool;
 use crate::web::sources::SourceId;
 use crate::web::store::BarStore;
 
+use super::about::About;
 use super::backtest::BacktestPanels;
 use super::control::{refresh_cache, run_scan, stop_scan};
 use super::controls::RunControls;
+use super::detail::{self, DetailPanel};
 use super::editor::ScanEditor;
 use super::import::ImportPanel;
 use super::progress::ProgressPanel;
@@ -51,7 +54,8 @@ pub fn App() -> impl IntoView {
         if e.key() == "Enter" && (e.ctrl_key() || e.meta_key()) {
             e.prevent_default();
             run_scan(state);
-        } else if e.key() == "Escape" {
+        } else if e.key() == "Escape" && !detail::close(state) {
+            // Esc closes the detail first; with none open it stops the scan.
             stop_scan(state.env);
         }
     });
@@ -60,6 +64,7 @@ pub fn App() -> impl IntoView {
             <header class="top">
                 <h1>"Technic" <span class="thin">" Web"</span></h1>
                 <p class="tagline">"Technical scans on your own machine — nothing leaves the browser."</p>
+                <About />
             </header>
             <div class="workbench">
                 <ScanEditor />
@@ -67,6 +72,7 @@ pub fn App() -> impl IntoView {
             </div>
             <ProgressPanel />
             <ResultsTable />
+            <DetailPanel />
             <BacktestPanels />
             <StatusLine />
         </div>

@@ -3,12 +3,14 @@
 //! here, and no pure logic either: formatting, sort, filter, field parsing and
 //! the CSV text live in `crate::view`, where they are tested natively.
 
+mod about;
 mod app;
 mod backtest;
 mod backtest_panel;
 mod code_field;
 mod control;
 mod controls;
+pub mod detail;
 mod editor;
 mod export;
 mod files;

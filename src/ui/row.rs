@@ -1,5 +1,6 @@
 //! One rendered result row: a match with its Technic columns and display
-//! columns, or an error row with its reason. Rows never change once drawn.
+//! columns (a click opens its detail), or an error row with its reason.
+//! Rows never change once drawn.
 
 use leptos::prelude::*;
 
@@ -8,6 +9,9 @@ use crate::engine::score::Signal;
 
 use crate::view::columns::{ColumnKey, TECHNIC_COLUMNS};
 use crate::view::format::{auto, cell};
+
+use super::detail;
+use super::state::use_scan_state;
 
 #[component]
 pub fn ResultRow(row: Row, display_columns: usize) -> impl IntoView {
@@ -34,10 +38,19 @@ pub fn ResultRow(row: Row, display_columns: usize) -> impl IntoView {
             .into_any()
         }
         Outcome::Match(m) => {
+            let state = use_scan_state();
+            let open_symbol = row.symbol.clone();
             let numeric = |key: ColumnKey, decimals: usize| view! { <td class="num">{cell(key.value(&row), decimals)}</td> };
             let change = key_class(ColumnKey::Change.value(&row));
             view! {
-                <tr class="result-row" data-testid="result-row" data-symbol=data_symbol data-scan=scan>
+                <tr
+                    class="result-row"
+                    data-testid="result-row"
+                    data-symbol=data_symbol
+                    data-scan=scan
+                    title="Open the chart"
+                    on:click=move |_| detail::open(state, open_symbol.clone())
+                >
                     <td class="sym">{symbol}</td>
                     <td>
                         <SignalChip signal=m.score.signal />

@@ -144,6 +144,8 @@ pub struct ScanState {
     pub env: Env,
     /// The first compile error of the expression or a display column, live.
     pub check: Memo<Option<LangError>>,
+    /// The symbol whose detail (chart) is open (`ui::detail`).
+    pub detail: RwSignal<Option<String>>,
 }
 
 impl ScanState {
@@ -202,6 +204,7 @@ impl ScanState {
                 history_version: RwSignal::new(0),
             },
             check,
+            detail: RwSignal::new(None),
         }
     }
 }
