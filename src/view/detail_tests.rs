@@ -111,9 +111,9 @@ fn lines_are_the_averages_then_the_scans_overlays_with_a_warm_up() {
         sma20[..19].iter().all(Option::is_none),
         "no average before 20 bars"
     );
-    for i in 19..bars.len() {
+    for (i, got) in sma20.iter().enumerate().skip(19) {
         let want = naive_sma(bars.close(), 20, i).expect("defined");
-        let got = sma20[i].expect("defined after the warm-up");
+        let got = got.expect("defined after the warm-up");
         assert!(
             (got - want).abs() <= 1e-9 * want.abs().max(1.0),
             "bar {i}: {got} vs {want}"
