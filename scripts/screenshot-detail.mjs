@@ -35,15 +35,26 @@ async function main() {
       await b.page.setViewportSize({ width, height: width > 400 ? 900 : 844 });
       await b.page.emulateMedia({ colorScheme: scheme });
       await openApp(b.page, server.url);
-      await runScan(b.page, { source: 'sample', expr: 'close > sma(close, 50) or close > 0' });
+      await runScan(b.page, { source: 'sample', expr: 'close > sma(close, 50) and close > ema(close, 10)' });
       await b.page.locator(sel('result-row')).first().click();
       await b.page.waitForFunction(() => window.__technicChart && window.__technicChart.bars > 0, null, { timeout: 30_000 });
+      await b.page.mouse.move(0, 0);
       await b.page.waitForTimeout(300);
       const detail = b.page.locator(sel('detail'));
       const file = path.join(out, `detail-${scheme}-${width}.png`);
       await detail.screenshot({ path: file });
       console.log(`${file}: ${await detail.getAttribute('data-symbol')}`);
     }
+    // A Long row: the plan's price lines.
+    await b.page.setViewportSize({ width: 1280, height: 900 });
+    await b.page.emulateMedia({ colorScheme: 'light' });
+    await openApp(b.page, server.url);
+    await runScan(b.page, { source: 'synthetic-1000', expr: 'signal = "Long" and close > sma(close, 20)' });
+    await b.page.locator(sel('result-row')).first().click();
+    await b.page.waitForFunction(() => window.__technicChart && window.__technicChart.priceLines.length > 0, null, { timeout: 30_000 });
+    await b.page.mouse.move(0, 0);
+    await b.page.locator(sel('detail')).screenshot({ path: path.join(out, 'detail-long-light-1280.png') });
+    await b.page.setViewportSize({ width: 390, height: 844 });
     await b.page.locator(sel('about')).locator('summary').click();
     await b.page.screenshot({ path: path.join(out, 'about-390.png') });
     const csp = await cspViolations(b.page);

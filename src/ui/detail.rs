@@ -93,6 +93,9 @@ fn Detail() -> impl IntoView {
     });
     dark.set(is_dark);
     let status = RwSignal::new(Some("Loading the chart…".to_string()));
+    // The lines' labels and colours, drawn above the chart (the price axis
+    // has no room for them).
+    let legend = RwSignal::new(Vec::<(String, &'static str)>::new());
     let section = NodeRef::<html::Section>::new();
     let container = NodeRef::<html::Div>::new();
     // Not in the reactive arena: an answer that arrives after the panel
@@ -145,6 +148,14 @@ fn Detail() -> impl IntoView {
                     return;
                 }
             };
+            legend.try_set(
+                series
+                    .lines
+                    .iter()
+                    .enumerate()
+                    .map(|(k, l)| (l.label.clone(), colors.line(k)))
+                    .collect(),
+            );
             let lines = price_lines(plan.as_ref());
             let spec = ChartSpec {
                 symbol: &sym,
@@ -213,6 +224,18 @@ fn Detail() -> impl IntoView {
             </div>
             <div class="detail-body">
                 <div class="chart-box">
+                    <ul class="legend" data-testid="detail-legend" aria-label="Lines on the chart">
+                        {move || {
+                            legend
+                                .get()
+                                .into_iter()
+                                .map(|(label, color)| {
+                                    // A CSSOM property (not a style attribute): the CSP allows it.
+                                    view! { <li><span class="swatch" style:background-color=color></span>{label}</li> }
+                                })
+                                .collect_view()
+                        }}
+                    </ul>
                     <div class="chart" data-testid="detail-chart" node_ref=container></div>
                     {move || status.get().map(|s| view! { <p class="chart-status" data-testid="detail-status">{s}</p> })}
                 </div>

@@ -55,9 +55,11 @@ extern "C" {
     fn create_price_line(this: &SeriesApi, options: &JsValue) -> Result<JsValue, JsValue>;
 }
 
-/// Bars in view when the chart opens (about a year of daily bars): the
-/// newest, where the match is; pan and zoom show the rest.
-const INITIAL_BARS: f64 = 260.0;
+/// Bars in view when the chart opens: the newest, where the match is, about
+/// four pixels each (a year of daily bars on a wide screen, four months on
+/// a phone); pan and zoom show the rest.
+const PIXELS_PER_BAR: f64 = 4.0;
+const INITIAL_BARS: (f64, f64) = (60.0, 260.0);
 
 /// Why the chart could not be drawn.
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
@@ -224,7 +226,6 @@ pub fn draw(container: &web_sys::HtmlElement, spec: &ChartSpec<'_>) -> Result<Ch
                 &obj(&[
                     ("color", s(c.line(k))),
                     ("lineWidth", n(1.0)),
-                    ("title", s(&line.label)),
                     ("lastValueVisible", JsValue::FALSE),
                     ("priceLineVisible", JsValue::FALSE),
                     ("crosshairMarkerVisible", JsValue::FALSE),
@@ -253,9 +254,9 @@ pub fn draw(container: &web_sys::HtmlElement, spec: &ChartSpec<'_>) -> Result<Ch
             obj(&[
                 ("time", t.clone()),
                 ("position", s("belowBar")),
-                ("shape", s("arrowUp")),
+                ("shape", s("circle")),
                 ("color", s(c.marker)),
-                ("size", n(0.5)),
+                ("size", n(0.4)),
             ])
         })
         .collect();
@@ -275,8 +276,10 @@ pub fn draw(container: &web_sys::HtmlElement, spec: &ChartSpec<'_>) -> Result<Ch
     }
 
     let len = bars.len() as f64;
+    let in_view = (f64::from(container.client_width()) / PIXELS_PER_BAR)
+        .clamp(INITIAL_BARS.0, INITIAL_BARS.1);
     api.time_scale().set_visible_logical_range(&obj(&[
-        ("from", n((len - INITIAL_BARS).max(0.0) - 0.5)),
+        ("from", n((len - in_view).max(0.0) - 0.5)),
         ("to", n(len + 2.0)),
     ]));
     publish(spec);
