@@ -41,8 +41,9 @@ if ! wasm-bindgen --version 2>/dev/null | grep -q "$BINDGEN_VERSION"; then
   cargo "+$NIGHTLY" install wasm-bindgen-cli --version "$BINDGEN_VERSION"
 fi
 
-if [ ! -x node_modules/.bin/wasm-opt ] || [ ! -d node_modules/playwright-core ]; then
-  say "npm ci (binaryen's wasm-opt, playwright-core)"
+if [ ! -x node_modules/.bin/wasm-opt ] || [ ! -d node_modules/playwright-core ] \
+  || [ ! -f node_modules/lightweight-charts/dist/lightweight-charts.standalone.production.js ]; then
+  say "npm ci (binaryen's wasm-opt, playwright-core, the chart library lightweight-charts)"
   npm ci --no-audit --no-fund
 fi
 

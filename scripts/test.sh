@@ -146,5 +146,5 @@ STEP_NAMES+=("  of which build-st.sh's own time (from its start)")
 STEP_SECS+=("$st_secs")
 STEP_STATUS+=(ok)
 
-step "end-to-end tests of both builds (app, backtest)"
-node --test --test-concurrency=1 tests/e2e/app.test.mjs tests/e2e/backtest.test.mjs
+step "end-to-end tests of both builds (app, backtest, detail)"
+node --test --test-concurrency=1 tests/e2e/app.test.mjs tests/e2e/backtest.test.mjs tests/e2e/detail.test.mjs

@@ -1,6 +1,7 @@
 //! The page: provides the `ScanState`, starts the worker pool and opens the
-//! bar cache once, binds Ctrl/Cmd+Enter (run) and Esc (stop), and lays out
-//! the editor, the scan settings, progress, results and the status line.
+//! bar cache once, binds Ctrl/Cmd+Enter (run) and Esc (close the detail, else
+//! stop), and lays out the editor, the scan settings, progress, results, the
+//! detail and the status line.
 
 use std::rc::Rc;
 
@@ -13,9 +14,11 @@ use crate::web::pool;
 use crate::web::sources::SourceId;
 use crate::web::store::BarStore;
 
+use super::about::About;
 use super::backtest::BacktestPanels;
 use super::control::{refresh_cache, run_scan, stop_scan};
 use super::controls::RunControls;
+use super::detail::{self, DetailPanel};
 use super::editor::ScanEditor;
 use super::import::ImportPanel;
 use super::progress::ProgressPanel;
@@ -57,13 +60,9 @@ pub fn App() -> impl IntoView {
         if e.key() == "Enter" && (e.ctrl_key() || e.meta_key()) {
             e.prevent_default();
             run_scan(state);
-        } else if e.key() == "Escape" {
-            // Esc closes the detail if it is open, else stops the scan.
-            if state.table.detail.get_untracked().is_some() {
-                state.table.detail.set(None);
-            } else {
-                stop_scan(state.env);
-            }
+        } else if e.key() == "Escape" && !detail::close(state) {
+            // Esc closes the detail first; with none open it stops the scan.
+            stop_scan(state.env);
         } else if e.key() == "/" && !typing(&e) {
             // `/` focuses the scan editor (as in most search UIs).
             e.prevent_default();
@@ -75,6 +74,7 @@ pub fn App() -> impl IntoView {
             <header class="top">
                 <h1>"Technic" <span class="thin">" Web"</span></h1>
                 <p class="tagline">"Technical scans on your own machine — nothing leaves the browser."</p>
+                <About />
             </header>
             <div class="workbench">
                 <ScanEditor />
@@ -83,6 +83,7 @@ pub fn App() -> impl IntoView {
             <ProgressPanel />
             <ResultsTable />
             <SavedPanel />
+            <DetailPanel />
             <BacktestPanels />
             <StatusLine />
         </div>

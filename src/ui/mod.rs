@@ -3,6 +3,7 @@
 //! here, and no pure logic either: formatting, sort, filter, field parsing and
 //! the CSV text live in `crate::view`, where they are tested natively.
 
+mod about;
 mod app;
 mod backtest;
 mod backtest_panel;
@@ -10,6 +11,7 @@ mod code_field;
 mod columns;
 mod control;
 mod controls;
+pub mod detail;
 mod editor;
 mod export;
 mod files;

@@ -1,5 +1,6 @@
 //! One rendered result row: a match with its Technic columns and display
-//! columns, or an error row with its reason. Rows never change once drawn.
+//! columns (a click opens its detail), or an error row with its reason.
+//! Rows never change once drawn.
 
 use leptos::prelude::*;
 

@@ -123,8 +123,6 @@ pub struct TableView {
     pub filter: RwSignal<RowFilter>,
     /// The grid's active row, as a display position (arrow keys move it).
     pub active: RwSignal<Option<usize>>,
-    /// The symbol whose detail is asked for (Enter or a click on a row).
-    pub detail: RwSignal<Option<String>>,
     /// The Technic columns shown, in order (kept in this browser).
     pub columns: RwSignal<ColumnChoice>,
 }
@@ -154,6 +152,8 @@ pub struct ScanState {
     pub check: Memo<Option<LangError>>,
     /// Saved scans and past runs (`ui::saved`).
     pub lists: super::saved::Lists,
+    /// The symbol whose detail (chart) is open (`ui::detail`).
+    pub detail: RwSignal<Option<String>>,
 }
 
 impl ScanState {
@@ -202,7 +202,6 @@ impl ScanState {
                 sort: RwSignal::new(None),
                 filter: RwSignal::new(RowFilter::All),
                 active: RwSignal::new(None),
-                detail: RwSignal::new(None),
                 columns: RwSignal::new(
                     stored::read::<Vec<String>>(COLUMNS_KEY)
                         .map_or_else(ColumnChoice::default, |n| ColumnChoice::from_names(&n)),
@@ -219,6 +218,7 @@ impl ScanState {
             },
             check,
             lists: super::saved::Lists::new(),
+            detail: RwSignal::new(None),
         }
     }
 }

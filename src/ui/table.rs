@@ -198,7 +198,7 @@ fn ResultsGrid(#[prop(into)] order: Signal<Vec<usize>>) -> impl IntoView {
         } else if key == "Enter" {
             if let Some(symbol) = table.active.get_untracked().and_then(symbol_at) {
                 ev.prevent_default();
-                table.detail.set(Some(symbol));
+                super::detail::open(state, symbol);
             }
         }
     };
@@ -217,7 +217,9 @@ fn ResultsGrid(#[prop(into)] order: Signal<Vec<usize>>) -> impl IntoView {
         };
         if let Some(position) = positions.with_untracked(|p| p.get(&index).copied()) {
             table.active.set(Some(position));
-            table.detail.set(symbol_at(position));
+            if let Some(symbol) = symbol_at(position) {
+                super::detail::open(state, symbol);
+            }
         }
     };
     let active_id = move || {

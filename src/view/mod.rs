@@ -8,6 +8,7 @@ pub mod backtest;
 pub mod backtest_chart;
 pub mod bases;
 pub mod columns;
+pub mod detail;
 pub mod export;
 pub mod fields;
 pub mod format;

@@ -4,6 +4,7 @@
 //! and Rust errors. The loader's decisions live in `data::loader`.
 
 pub mod backtest;
+pub mod chart;
 pub mod config;
 pub mod fetch;
 pub mod history_store;

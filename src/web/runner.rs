@@ -17,6 +17,7 @@ use std::sync::{Arc, Mutex, Once};
 use crate::data::fetch_policy::Failure;
 use crate::data::history::{Order, Prediction};
 use crate::data::loader::{Feed, LoadPlan, Slots};
+use crate::engine::bars::Bars;
 use crate::engine::lang::{LangError, Scan};
 use crate::engine::run::{
     self, BarSource, Control, Flow, InOrder, Limits, Outcome, Progress, ProgressSnapshot, Row,
@@ -117,6 +118,33 @@ impl ScanHandle {
     pub fn is_finished(&self) -> bool {
         self.state.finished.get()
     }
+
+    /// A symbol's bars as this scan saw them (its lookback applied), from the
+    /// scan's own source (the slots of fetched or imported bars, or the
+    /// synthetic market) rather than fetched again. `None` when the symbol
+    /// is not this scan's, was never loaded (a stop cut it off) or failed.
+    pub fn bars(&self, symbol: &str) -> Option<Arc<Bars>> {
+        let loaded = if let Some(source) = self.state.synthetic.borrow().as_ref() {
+            source.load(symbol)
+        } else {
+            self.state.slots.borrow().as_ref()?.load(symbol)
+        };
+        let bars = loaded.ok()?.bars;
+        Some(match self.state.lookback {
+            Some(n) if n < bars.len() => Arc::new(bars.last(n)),
+            _ => bars,
+        })
+    }
+
+    /// The scan's expression, as it was run.
+    pub fn expr(&self) -> &str {
+        &self.state.expr
+    }
+
+    /// The trade-plan settings the scan ran with.
+    pub fn settings(&self) -> Settings {
+        self.state.settings
+    }
 }
 
 enum Msg {
@@ -160,6 +188,8 @@ struct State {
     aborts: AbortRegistry,
     /// The scan's slots once the universe is known (Stop wakes the workers).
     slots: RefCell<Option<Arc<Slots>>>,
+    /// The synthetic market the scan reads (`None` for the other sources).
+    synthetic: RefCell<Option<Arc<SyntheticSource>>>,
     /// The run's symbols in the order used, once known.
     symbols: RefCell<Option<Arc<Vec<String>>>>,
     order: Order,
@@ -240,6 +270,7 @@ pub fn start(
         threads,
         aborts: AbortRegistry::new(),
         slots: RefCell::new(None),
+        synthetic: RefCell::new(None),
         symbols: RefCell::new(None),
         order: job.order,
         pending: RefCell::new(None),
@@ -311,6 +342,7 @@ pub fn start(
         }
         if let SourceId::Synthetic(n) = job.source {
             let source = SyntheticSource::shared(n);
+            st.synthetic.replace(Some(source.clone()));
             if pool::is_threaded() {
                 on_pool(scan, symbols, source, None, options, shared, tx);
             } else {
