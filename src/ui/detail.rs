@@ -211,7 +211,7 @@ fn Detail() -> impl IntoView {
                 {move || found.get().map(|m| view! { <SignalChip signal=m.score.signal /> })}
                 <span class="detail-keys">"↑ ↓ or k j: previous / next · Esc: close"</span>
                 <div class="detail-nav">
-                    <button type="button" data-testid="detail-prev" aria-label="Previous result" on:click=move |_| step_by(state, -1)>
+                    <button type="button" data-testid="detail-prev" aria-label="Prev: the previous result" on:click=move |_| step_by(state, -1)>
                         "‹ Prev"
                     </button>
                     <button type="button" data-testid="detail-next" aria-label="Next result" on:click=move |_| step_by(state, 1)>

@@ -115,3 +115,28 @@ test('axe-core finds no serious or critical violation on the page with results',
   );
   assert.ok(result.passes === undefined || Array.isArray(result.passes));
 });
+
+test('Enter on the active row opens its detail; axe-core finds no serious or critical violation with it open; Esc closes it', { timeout: 120_000 }, async () => {
+  const s = await runScan(b.page, { source: 'sample', expr: 'close > 0' });
+  assert.ok(s.rows > 1);
+  const grid = b.page.locator(sel('results-grid'));
+  await grid.focus();
+  await b.page.keyboard.press('ArrowDown');
+  await b.page.keyboard.press('ArrowDown');
+  const active = (await gridState()).active;
+  await b.page.keyboard.press('Enter');
+  const detail = b.page.locator(sel('detail'));
+  await detail.waitFor({ timeout: 30_000 });
+  assert.equal(await detail.getAttribute('data-symbol'), active);
+  await b.page.waitForFunction((sym) => window.__technicChart?.symbol === sym, active, { timeout: 30_000 });
+  await b.page.evaluate(await fs.readFile(AXE, 'utf8'));
+  const result = await b.page.evaluate(() => window.axe.run(document, { resultTypes: ['violations'] }));
+  const bad = result.violations.filter((v) => v.impact === 'serious' || v.impact === 'critical');
+  assert.deepEqual(
+    bad.map((v) => `${v.id} (${v.impact}): ${v.nodes.slice(0, 3).map((n) => n.target.join(' ')).join(', ')}`),
+    [],
+  );
+  await b.page.keyboard.press('Escape');
+  await detail.waitFor({ state: 'detached', timeout: 10_000 });
+  assert.equal(await b.page.evaluate(() => window.__technicChart ?? null), null);
+});
