@@ -27,14 +27,18 @@ use crate::engine::score::Settings;
 
 use super::fetch::{AbortRegistry, BrowserTransport};
 use super::history_store::HistoryStore;
-use super::learn::{self, CacheView, Ended, Pending};
+use super::learn::{self, Pending};
 use super::loader::{fill_imported, load_all, WebFeed};
 use super::pool;
 use super::single_thread;
 use super::sources::{FetchError, SourceConfig, SourceId, SyntheticSource};
 use super::store::BarStore;
-use super::time::{epoch_ms, now_ms, BrowserClock, WebClock};
+use super::time::{now_ms, BrowserClock, WebClock};
 use super::universe::universe;
+
+mod learning;
+
+use learning::{plan_run, record_run};
 
 /// Everything a scan needs, as the page's form describes it.
 #[derive(Debug, Clone, PartialEq)]
@@ -410,111 +414,6 @@ pub fn start(
     });
     schedule_frame(state.clone());
     Ok(ScanHandle { state })
-}
-
-impl State {
-    fn symbols_used(&self, symbols: Arc<Vec<String>>) {
-        self.symbols.replace(Some(symbols));
-    }
-}
-
-/// Puts the symbols in the job's order and predicts the run (`web::learn`),
-/// leaving what the history will be told in `st.pending`.
-async fn plan_run(
-    job: &ScanJob,
-    scan: &Scan,
-    symbols: Vec<String>,
-    store: &BarStore,
-    st: &State,
-) -> Vec<String> {
-    let fp = learn::fingerprint(&scan.display(), job.source, &job.config);
-    let plan = LoadPlan::new(job.source, &job.config);
-    let view = if job.source.is_fetched() {
-        CacheView::of_store(store, &plan, &symbols, epoch_ms() as i64)
-    } else {
-        CacheView::local(symbols.len())
-    };
-    let (features, prediction, scan_history) = st.history.with(|h| {
-        let features = learn::features(
-            &view,
-            job.source,
-            &job.config,
-            scan.indicator_count(),
-            st.threads,
-            job.lookback,
-            learn::typical_bars(h, fp),
-        );
-        let prediction = learn::predict(h, fp, &features, &symbols);
-        (features, prediction, h.scan(fp).cloned())
-    });
-    let seed = (epoch_ms() as u64).rotate_left(17) ^ st.scan_id;
-    let order = learn::fetch_order(
-        job.order,
-        scan_history.as_ref(),
-        &symbols,
-        &view,
-        store,
-        &plan,
-        &job.expr,
-        job.settings,
-        job.lookback,
-        seed,
-    )
-    .await;
-    st.pending.replace(Some(Pending {
-        fp,
-        order: job.order,
-        features,
-        prediction,
-        started_epoch_ms: (epoch_ms() - (now_ms() - st.started_ms)) as i64,
-    }));
-    let mut by_position: Vec<Option<String>> = symbols.into_iter().map(Some).collect();
-    order
-        .into_iter()
-        .filter_map(|i| by_position.get_mut(i)?.take())
-        .collect()
-}
-
-/// Tells the history how the run went (margins first, off the page), in
-/// the background: the page has already shown the run as finished.
-fn record_run(state: &State, finished: &Finished, progress: ProgressSnapshot) {
-    let Some(pending) = state.pending.borrow_mut().take() else {
-        return;
-    };
-    let Some(symbols) = state.symbols.borrow().clone() else {
-        return;
-    };
-    let ended = Ended {
-        reason: finished.reason,
-        duration_ms: finished.total_ms,
-        matches: finished.rows,
-        first_match_ms: finished.first_match_ms,
-        tenth_match_ms: finished.tenth_match_ms,
-        progress,
-        outcomes: state.shared.progress.outcomes(),
-        ratings: state.ratings.take(),
-        fetch_ms: state.fetch_ms.take(),
-    };
-    let slots = state.slots.borrow().clone();
-    let history = state.history.clone();
-    let (expr, settings, lookback) = (state.expr.clone(), state.settings, state.lookback);
-    wasm_bindgen_futures::spawn_local(async move {
-        let margins = match slots {
-            Some(slots) => {
-                learn::margins(
-                    &expr,
-                    symbols.clone(),
-                    slots,
-                    &ended.outcomes,
-                    settings,
-                    lookback,
-                )
-                .await
-            }
-            None => Vec::new(),
-        };
-        history.update(|h| learn::record(h, &pending, &ended, &symbols, &margins));
-    });
 }
 
 /// Why the universe could not be had, as the failure its error row shows.
