@@ -22,8 +22,7 @@
 # native and 142 s wasm on 2 cores: docs/ci-timings.md).
 set -euo pipefail
 cd "$(dirname "$0")/.."
-export PATH="$HOME/.cargo/bin:$PWD/node_modules/.bin:$PATH"
-export TRUNK_SKIP_VERSION_CHECK=true
+source scripts/env.sh
 
 STEP_NAMES=()
 STEP_SECS=()
@@ -84,11 +83,13 @@ with_lints() {
   CLIPPY_ARGS="-D__CLIPPY_HACKERY__warnings__CLIPPY_HACKERY__" "$@"
 }
 
+# Native builds run without .cargo/config.toml (cargo_outside, scripts/env.sh):
+# its build-std, there for the threaded wasm build, would compile std again.
 step "native: build every target with clippy's lints (-D warnings)"
-with_lints cargo test --locked --all-targets --no-run
+with_lints cargo_outside test --locked --all-targets --no-run
 
 step "native: cargo test (unit, integration, CLI, doc)"
-with_lints cargo test --locked
+with_lints cargo_outside test --locked
 
 if [ "${1:-}" = "--native-only" ]; then
   echo "native tests passed (browser tests not run: --native-only)"
