@@ -12,7 +12,12 @@
 # (CARGO_TARGET_DIR, default target/), so the wasm-bindgen tests and Trunk's
 # threaded build compile std and the dependencies once between them. The
 # single-threaded build (scripts/build-st.sh) needs other target features, so
-# it compiles everything again (same release profile, its own target features).
+# it compiles every crate again (same release profile, its own target features)
+# but not std: it links the prebuilt one. The native builds and the st build
+# run without .cargo/config.toml (cargo_outside in scripts/env.sh), whose
+# build-std would otherwise compile std for them too. Leptos's dev-tooling
+# crates (hot reload's parser, its config loader: syn, regex, toml…) are built
+# at opt-level 0 in release (Cargo.toml says why and what that costs).
 #
 # Clippy rides on the builds the tests need anyway: clippy-driver is a rustc
 # driver, and set as cargo's workspace wrapper (what `cargo clippy` itself does
