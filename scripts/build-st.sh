@@ -15,15 +15,18 @@ if [ "${TECHNIC_ST:-}" = later ] && [ -n "${TRUNK_STAGING_DIR:-}" ]; then
   echo "single-threaded build: later (TECHNIC_ST=later)"
   exit 0
 fi
-export PATH="$HOME/.cargo/bin:$PWD/node_modules/.bin:$PATH"
+source scripts/env.sh
 start=$(date +%s)
 STAGE="${TRUNK_STAGING_DIR:-dist}"
 OUT="$STAGE/st"
 # The target directory the threaded build used: the host tools (build scripts,
-# proc-macros) are shared; RUSTFLAGS replaces the thread flags of
-# .cargo/config.toml for wasm32 only, so std and the crates are built again
-# without atomics, beside (not over) the threaded ones.
-TARGET_DIR="${CARGO_TARGET_DIR:-target}"
+# proc-macros) are shared. The crates are built again without atomics, beside
+# (not over) the threaded ones: RUSTFLAGS carries this build's target features,
+# and cargo_outside (scripts/env.sh) leaves .cargo/config.toml out, so neither
+# its thread flags nor its build-std apply: this build links the prebuilt
+# wasm32 std, which has no atomics, as a single-threaded module wants (before,
+# std was compiled again here too: ~50 s of CPU).
+TARGET_DIR="${CARGO_TARGET_DIR:-$TECHNIC_ROOT/target}"
 #
 # Same profile as the threaded build (release: no LTO, 4 codegen units).
 # Cheaper code generation was measured and dropped: 16 codegen units and
@@ -32,9 +35,11 @@ TARGET_DIR="${CARGO_TARGET_DIR:-target}"
 # CARGO_PROFILE_* variables also rebuilt every host tool.
 # Without clippy's wrapper (test.sh lints the threaded build, the same code):
 # this build shares nothing with the others, so linting it again only costs.
-RUSTFLAGS="-C target-feature=+bulk-memory,+mutable-globals,+simd128" \
-  env -u RUSTC_WORKSPACE_WRAPPER -u CLIPPY_ARGS \
-  cargo build --release --locked --offline --target wasm32-unknown-unknown --bin technic-web
+(
+  unset RUSTC_WORKSPACE_WRAPPER CLIPPY_ARGS
+  RUSTFLAGS="-C target-feature=+bulk-memory,+mutable-globals,+simd128" \
+    cargo_outside build --release --locked --offline --target wasm32-unknown-unknown --bin technic-web
+)
 WASM="$TARGET_DIR/wasm32-unknown-unknown/release/technic-web.wasm"
 rm -rf "$OUT"
 mkdir -p "$OUT"

@@ -12,7 +12,12 @@
 # (CARGO_TARGET_DIR, default target/), so the wasm-bindgen tests and Trunk's
 # threaded build compile std and the dependencies once between them. The
 # single-threaded build (scripts/build-st.sh) needs other target features, so
-# it compiles everything again (same release profile, its own target features).
+# it compiles every crate again (same release profile, its own target features)
+# but not std: it links the prebuilt one. The native builds and the st build
+# run without .cargo/config.toml (cargo_outside in scripts/env.sh), whose
+# build-std would otherwise compile std for them too. Leptos's dev-tooling
+# crates (hot reload's parser, its config loader: syn, regex, toml…) are built
+# at opt-level 0 in release (Cargo.toml says why and what that costs).
 #
 # Clippy rides on the builds the tests need anyway: clippy-driver is a rustc
 # driver, and set as cargo's workspace wrapper (what `cargo clippy` itself does
@@ -22,8 +27,7 @@
 # native and 142 s wasm on 2 cores: docs/ci-timings.md).
 set -euo pipefail
 cd "$(dirname "$0")/.."
-export PATH="$HOME/.cargo/bin:$PWD/node_modules/.bin:$PATH"
-export TRUNK_SKIP_VERSION_CHECK=true
+source scripts/env.sh
 
 STEP_NAMES=()
 STEP_SECS=()
@@ -84,11 +88,13 @@ with_lints() {
   CLIPPY_ARGS="-D__CLIPPY_HACKERY__warnings__CLIPPY_HACKERY__" "$@"
 }
 
+# Native builds run without .cargo/config.toml (cargo_outside, scripts/env.sh):
+# its build-std, there for the threaded wasm build, would compile std again.
 step "native: build every target with clippy's lints (-D warnings)"
-with_lints cargo test --locked --all-targets --no-run
+with_lints cargo_outside test --locked --all-targets --no-run
 
 step "native: cargo test (unit, integration, CLI, doc)"
-with_lints cargo test --locked
+with_lints cargo_outside test --locked
 
 if [ "${1:-}" = "--native-only" ]; then
   echo "native tests passed (browser tests not run: --native-only)"
