@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
-# Installs whatever is missing, then runs every test: formatting, lints, the
+# Installs whatever is missing, then runs every test: formatting, wasm lints,
+# the wasm-bindgen tests in headless Chromium (IndexedDB store, worker pool),
+# the Trunk build, the end-to-end tests against dist/, and, built in the
+# background beside the first end-to-end tests, the native lints and the
 # native unit and integration tests (indicator oracles against ta-lib, golden
-# Technic values, scan language, CSV input, scan run, CLI), then the browser
-# side: wasm lints, the wasm-bindgen tests in headless Chromium (IndexedDB
-# store, worker pool), the Trunk build, and the end-to-end tests against dist/.
+# Technic values, scan language, CSV input, scan run, CLI).
 # Prints how long each step took at the end, also when a step fails.
 # Usage: scripts/test.sh [--native-only]   (CI: .ci/run calls exactly this)
 #
@@ -90,16 +91,31 @@ with_lints() {
 
 # Native builds run without .cargo/config.toml (cargo_outside, scripts/env.sh):
 # its build-std, there for the threaded wasm build, would compile std again.
-step "native: build every target with clippy's lints (-D warnings)"
-with_lints cargo_outside test --locked --all-targets --no-run
-
-step "native: cargo test (unit, integration, CLI, doc)"
-with_lints cargo_outside test --locked
+native_build() {
+  with_lints cargo_outside test --locked --all-targets --no-run
+}
+native_test() {
+  with_lints cargo_outside test --locked
+}
 
 if [ "${1:-}" = "--native-only" ]; then
+  step "native: build every target with clippy's lints (-D warnings)"
+  native_build
+  step "native: cargo test (unit, integration, CLI, doc)"
+  native_test
   echo "native tests passed (browser tests not run: --native-only)"
   exit 0
 fi
+
+# In the full run the native build and tests run in the background beside the
+# first end-to-end tests, with the single-threaded build (below): the tests
+# mostly wait on Chromium and loopback servers, and nothing in the browser
+# steps needs the native build but the backtest tests at the end (the CLI).
+# Their own target directory, so that cargo's lock on target/ never makes the
+# two background builds wait for each other (the native build shares nothing
+# with the wasm ones anyway).
+NATIVE_TARGET="${CARGO_TARGET_DIR:-$PWD/target}/native"
+case "$NATIVE_TARGET" in /*) ;; *) NATIVE_TARGET="$PWD/$NATIVE_TARGET" ;; esac
 
 step "browser tools (scripts/setup.sh: installs only what is missing)"
 scripts/setup.sh
@@ -131,12 +147,39 @@ st_rc="$(mktemp)"
 st_time="$(mktemp)"
 (TECHNIC_ST_TIME_FILE="$st_time" scripts/build-st.sh >"$st_log" 2>&1; echo $? >"$st_rc") &
 st_pid=$!
-trap 'rc=$?; kill "$st_pid" 2>/dev/null || true; summary "$rc"' EXIT
+native_log="$(mktemp)"
+native_rc="$(mktemp)"
+native_time="$(mktemp)"
+(
+  start=$(date +%s)
+  rc=0
+  export CARGO_TARGET_DIR="$NATIVE_TARGET"
+  { echo "==> native: build every target with clippy's lints (-D warnings)"; native_build &&
+    echo "==> native: cargo test (unit, integration, CLI, doc)" && native_test; } >"$native_log" 2>&1 || rc=$?
+  echo $(($(date +%s) - start)) >"$native_time"
+  echo "$rc" >"$native_rc"
+) &
+native_pid=$!
+trap 'rc=$?; kill "$st_pid" "$native_pid" 2>/dev/null || true; summary "$rc"' EXIT
 
 # The backtest tests compare the page with the CLI the native step built.
-export TECHNIC_CLI="${CARGO_TARGET_DIR:-target}/debug/technic"
-step "end-to-end tests of the threaded build (data, inert, storm, learn, page, a11y, offline), dist/st/ building beside them"
+export TECHNIC_CLI="$NATIVE_TARGET/debug/technic"
+step "end-to-end tests of the threaded build (data, inert, storm, learn, page, a11y, offline), dist/st/ and the native tests building beside them"
 node --test --test-concurrency=1 tests/e2e/data.test.mjs tests/e2e/inert.test.mjs tests/e2e/storm.test.mjs tests/e2e/learn.test.mjs tests/e2e/page.test.mjs tests/e2e/a11y.test.mjs tests/e2e/offline.test.mjs
+
+step "native: every target built with clippy's lints, then cargo test (beside the tests above, waited for)"
+wait "$native_pid" || true
+cat "$native_log"
+if [ "$(cat "$native_rc")" != 0 ]; then
+  echo "the native build or tests failed (log above)" >&2
+  exit 1
+fi
+native_secs="$(cat "$native_time" 2>/dev/null || echo 0)"
+rm -f "$native_log" "$native_rc" "$native_time"
+finish_step ok
+STEP_NAMES+=("  of which the native build and tests' own time")
+STEP_SECS+=("$native_secs")
+STEP_STATUS+=(ok)
 
 step "single-threaded dist/st/ (scripts/build-st.sh, waited for)"
 wait "$st_pid" || true
