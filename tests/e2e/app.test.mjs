@@ -17,6 +17,7 @@ import { fileURLToPath } from 'node:url';
 import { startServer } from './server.mjs';
 import {
   freshProfile, openBrowser, openApp, runScan, setScan, lastScan, shownRowCount, cspViolations, sel, watchFrames, frameReport,
+  requireBothBuilds,
 } from './harness.mjs';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
@@ -43,15 +44,7 @@ const barRequests = (requests) =>
 const tail = (b) => `\nconsole tail:\n${b.log.slice(-15).join('\n')}`;
 
 before(async () => {
-  try {
-    await fs.access(path.join(DIST, 'index.html'));
-    const html = await fs.readFile(path.join(DIST, 'index.html'), 'utf8');
-    const st = html.match(/"stJs": "(st\/technic-web-[0-9a-f]+\.js)"/);
-    if (!st) throw new Error('index.html names no versioned st/ build');
-    await fs.access(path.join(DIST, st[1]));
-  } catch {
-    throw new Error(`${DIST} is missing the build (index.html and st/): run scripts/build.sh first`);
-  }
+  await requireBothBuilds(DIST);
   isolated = await startServer({ dir: DIST, isolation: true });
   plain = await startServer({ dir: DIST, isolation: false });
 });

@@ -18,7 +18,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 import { startServer } from './server.mjs';
-import { freshProfile, openBrowser, openApp, runScan, cspViolations, sel } from './harness.mjs';
+import { freshProfile, openBrowser, openApp, runScan, cspViolations, sel, requireBothBuilds } from './harness.mjs';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 const DIST = path.resolve(ROOT, process.env.TECHNIC_DIST ?? 'dist');
@@ -40,14 +40,7 @@ async function browser() {
 }
 
 before(async () => {
-  try {
-    const html = await fs.readFile(path.join(DIST, 'index.html'), 'utf8');
-    const st = html.match(/"stJs": "(st\/technic-web-[0-9a-f]+\.js)"/);
-    if (!st) throw new Error('index.html names no versioned st/ build');
-    await fs.access(path.join(DIST, st[1]));
-  } catch {
-    throw new Error(`${DIST} is missing the build (index.html and st/): run scripts/build.sh first`);
-  }
+  await requireBothBuilds(DIST);
   isolated = await startServer({ dir: DIST, isolation: true });
   plain = await startServer({ dir: DIST, isolation: false });
 });

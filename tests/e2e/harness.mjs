@@ -139,6 +139,21 @@ export function cspViolations(page) {
 }
 
 /** Loads the app and waits until the Run button is there. */
+/**
+ * Fails (never skips) unless `dist` holds the threaded build and the
+ * versioned single-threaded one that index.html names.
+ */
+export async function requireBothBuilds(dist) {
+  try {
+    const html = await fs.readFile(path.join(dist, 'index.html'), 'utf8');
+    const st = html.match(/"stJs": "(st\/technic-web-[0-9a-f]+\.js)"/);
+    if (!st) throw new Error('index.html names no versioned st/ build');
+    await fs.access(path.join(dist, st[1]));
+  } catch {
+    throw new Error(`${dist} is missing the build (index.html and st/): run scripts/build.sh first`);
+  }
+}
+
 export async function openApp(page, url, { timeout = 60_000 } = {}) {
   await page.goto(url, { waitUntil: 'load', timeout });
   await page.locator(sel('run')).waitFor({ state: 'visible', timeout });

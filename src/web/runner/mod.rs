@@ -319,12 +319,7 @@ pub fn start(
                     symbol: job.source.value(),
                     outcome: Outcome::Error(SymbolError::FetchFailed(universe_failure(e))),
                 }]));
-                let _ = tx.send(Msg::Done(Summary {
-                    scan_id: st.scan_id,
-                    reason: StopReason::Completed,
-                    progress: st.shared.progress.snapshot(),
-                    seconds: 0.0,
-                }));
+                let _ = tx.send(Msg::Done(st.ended_early(StopReason::Completed)));
                 return;
             }
         };
@@ -336,12 +331,7 @@ pub fn start(
         let symbols = Arc::new(plan_run(&job, &scan, symbols, &store, &st).await);
         st.symbols_used(symbols.clone());
         if shared.control.is_stopped() {
-            let _ = tx.send(Msg::Done(Summary {
-                scan_id: st.scan_id,
-                reason: StopReason::User,
-                progress: st.shared.progress.snapshot(),
-                seconds: 0.0,
-            }));
+            let _ = tx.send(Msg::Done(st.ended_early(StopReason::User)));
             return;
         }
         if let SourceId::Synthetic(n) = job.source {
@@ -414,6 +404,19 @@ pub fn start(
     });
     schedule_frame(state.clone());
     Ok(ScanHandle { state })
+}
+
+impl State {
+    /// The summary of a scan that ended before its run started (no
+    /// universe, or stopped while it was being ordered).
+    fn ended_early(&self, reason: StopReason) -> Summary {
+        Summary {
+            scan_id: self.scan_id,
+            reason,
+            progress: self.shared.progress.snapshot(),
+            seconds: 0.0,
+        }
+    }
 }
 
 /// Why the universe could not be had, as the failure its error row shows.

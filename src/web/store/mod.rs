@@ -36,10 +36,14 @@
 //! current ones (version 3 added the endpoint to the key, so entries keyed
 //! without one are dropped): this is a cache, refetching is always correct.
 
+// The key and the error type are their own files (`key.rs`, `error.rs`);
+// this one is the store: opening, reads, writes, eviction.
 mod bench;
 mod encoded;
+mod error;
 mod idb;
 pub mod index;
+mod key;
 mod memory;
 mod touches;
 
@@ -47,7 +51,7 @@ use std::cell::{Cell, RefCell};
 use std::collections::HashMap;
 use std::rc::Rc;
 
-use crate::data::cache_policy::{LruEntry, TooLarge};
+use crate::data::cache_policy::LruEntry;
 use crate::data::codec;
 pub use crate::data::fnv1a_64;
 use crate::engine::bars::Bars;
@@ -59,6 +63,8 @@ use self::memory::MemoryBackend;
 
 pub use self::bench::{time_reload_and_read, ReadTiming};
 pub use self::encoded::EncodedEntry;
+pub use self::error::StoreError;
+pub use self::key::CacheKey;
 pub use self::memory::MEMORY_CAPACITY_BYTES;
 
 /// The default byte quota of the bar cache (decimal, like browsers' quotas).
@@ -102,117 +108,6 @@ pub enum StoreKind {
     Memory {
         reason: String,
     },
-}
-
-/// The cache key: what produced the bars. Two endpoints of one source (a URL
-/// template and another, a service and its mirror) never share an entry.
-#[derive(Debug, Clone, PartialEq, Eq, Hash)]
-pub struct CacheKey {
-    /// The source's cache name (`sample`, `url`, `binance`, …).
-    pub source: String,
-    /// What was asked of the source: "" for sample, synthetic and imported
-    /// bars, else e.g. `template=…;format=csv` or `base=…`. Only its hash is
-    /// stored (a template may hold an API key).
-    pub endpoint: String,
-    pub symbol: String,
-    pub interval: String,
-}
-
-impl CacheKey {
-    pub fn new(source: &str, endpoint: &str, symbol: &str, interval: &str) -> CacheKey {
-        CacheKey {
-            source: source.into(),
-            endpoint: endpoint.into(),
-            symbol: symbol.into(),
-            interval: interval.into(),
-        }
-    }
-
-    /// Daily bars (`1d`).
-    pub fn daily(source: &str, endpoint: &str, symbol: &str) -> CacheKey {
-        CacheKey::new(source, endpoint, symbol, "1d")
-    }
-
-    /// The endpoint's hash as 16 lowercase hex digits ([`fnv1a_64`]).
-    pub fn endpoint_hash(&self) -> String {
-        format!("{:016x}", fnv1a_64(self.endpoint.as_bytes()))
-    }
-
-    /// The IndexedDB key string: `source|endpoint-hash|symbol|interval`.
-    pub fn id(&self) -> String {
-        format!(
-            "{}|{}|{}|{}",
-            self.source,
-            self.endpoint_hash(),
-            self.symbol,
-            self.interval
-        )
-    }
-}
-
-/// Why the store could not do something. IndexedDB failures are told apart
-/// by the DOMException's `name` ([`StoreError::from_dom_name`]), never by
-/// message text.
-#[derive(Debug, Clone, PartialEq, thiserror::Error)]
-#[non_exhaustive]
-pub enum StoreError {
-    /// IndexedDB cannot be used: missing, blocked by another tab, too slow
-    /// to open, closed for another tab's upgrade, or a broken database.
-    #[error("the cache is unavailable: {0}")]
-    Unavailable(String),
-    /// The browser's storage quota (or the memory store's capacity) refused
-    /// the write; nothing was written.
-    #[error("the storage quota is full")]
-    QuotaExceeded,
-    /// The database was written by a newer version of this app.
-    #[error("the cache was written by a newer version of this app")]
-    VersionTooNew,
-    /// A transaction was aborted for no reason the browser named.
-    #[error("{0}: the transaction was aborted")]
-    Aborted(String),
-    /// An entry that does not decode (it is dropped and read as a miss).
-    #[error("{key}: corrupt cache entry ({reason})")]
-    Corrupt { key: String, reason: String },
-    /// An entry larger than the whole quota: not cached.
-    #[error("{key}: {source}")]
-    TooLarge { key: String, source: TooLarge },
-    /// Empty bars could never be read back: not cached.
-    #[error("refusing to cache {key}: no bars")]
-    NoBars { key: String },
-    /// Any other IndexedDB failure, with the DOMException's name and message.
-    #[error("IndexedDB, {op}: {name}: {message}")]
-    Db {
-        op: String,
-        name: String,
-        message: String,
-    },
-}
-
-impl StoreError {
-    /// The error for a DOMException named `name` during `op`:
-    /// `QuotaExceededError`, `VersionError` and `AbortError` have their own
-    /// variants; `InvalidStateError` (a closed connection) is `Unavailable`.
-    pub fn from_dom_name(op: &str, name: &str, message: &str) -> StoreError {
-        match name {
-            "QuotaExceededError" => StoreError::QuotaExceeded,
-            "VersionError" => StoreError::VersionTooNew,
-            "AbortError" => StoreError::Aborted(op.to_string()),
-            "InvalidStateError" => {
-                StoreError::Unavailable(format!("{op}: the connection is closed ({message})"))
-            }
-            _ => StoreError::Db {
-                op: op.to_string(),
-                name: name.to_string(),
-                message: message.to_string(),
-            },
-        }
-    }
-
-    /// The error for a thrown JS value (a DOMException or anything else),
-    /// by its `name`; for the web layer and tests.
-    pub fn from_js(op: &str, error: &wasm_bindgen::JsValue) -> StoreError {
-        idb::js_error(op, error)
-    }
 }
 
 /// Entries and bytes held, for the status line.
