@@ -141,26 +141,48 @@ TECHNIC_SKIP_SETUP=1 TECHNIC_ST=later with_lints scripts/build.sh
 # The single-threaded build compiles the world again (its own target
 # features: ~220 s of both cores), while the end-to-end tests mostly wait on
 # Chromium and loopback servers (load ~0.5): so it is built in the background
-# while the tests that use only the threaded build run.
-st_log="$(mktemp)"
-st_rc="$(mktemp)"
-st_time="$(mktemp)"
-(TECHNIC_ST_TIME_FILE="$st_time" scripts/build-st.sh >"$st_log" 2>&1; echo $? >"$st_rc") &
-st_pid=$!
-native_log="$(mktemp)"
-native_rc="$(mktemp)"
-native_time="$(mktemp)"
-(
-  start=$(date +%s)
-  rc=0
+# while the tests that use only the threaded build run; so are the native
+# build and tests (see NATIVE_TARGET above).
+#
+# `in_background NAME COMMAND…`: runs COMMAND with its output, exit status and
+# duration kept under $bg/NAME; `wait_background NAME WHAT` waits for it, shows
+# its output, fails the run if it failed, and adds its own time to the table.
+bg="$(mktemp -d)"
+bg_pids=()
+in_background() {
+  local name="$1"
+  shift
+  (
+    start=$(date +%s)
+    rc=0
+    "$@" >"$bg/$name.log" 2>&1 || rc=$?
+    echo $(($(date +%s) - start)) >"$bg/$name.time"
+    echo "$rc" >"$bg/$name.rc"
+  ) &
+  bg_pids+=($!)
+}
+wait_background() { # $1 = name, $2 = what it is, for the table
+  while [ ! -f "$bg/$1.rc" ]; do sleep 1; done
+  cat "$bg/$1.log"
+  if [ "$(cat "$bg/$1.rc")" != 0 ]; then
+    echo "$2 failed (log above)" >&2
+    exit 1
+  fi
+  finish_step ok
+  STEP_NAMES+=("  of which $2's own time")
+  STEP_SECS+=("$(cat "$bg/$1.time")")
+  STEP_STATUS+=(ok)
+}
+native_all() { # chained: errexit does not apply inside `cmd || rc=$?`
   export CARGO_TARGET_DIR="$NATIVE_TARGET"
-  { echo "==> native: build every target with clippy's lints (-D warnings)"; native_build &&
-    echo "==> native: cargo test (unit, integration, CLI, doc)" && native_test; } >"$native_log" 2>&1 || rc=$?
-  echo $(($(date +%s) - start)) >"$native_time"
-  echo "$rc" >"$native_rc"
-) &
-native_pid=$!
-trap 'rc=$?; kill "$st_pid" "$native_pid" 2>/dev/null || true; summary "$rc"' EXIT
+  echo "==> native: build every target with clippy's lints (-D warnings)" &&
+    native_build &&
+    echo "==> native: cargo test (unit, integration, CLI, doc)" &&
+    native_test
+}
+in_background st scripts/build-st.sh
+in_background native native_all
+trap 'rc=$?; kill "${bg_pids[@]}" 2>/dev/null || true; rm -rf "$bg"; summary "$rc"' EXIT
 
 # The backtest tests compare the page with the CLI the native step built.
 export TECHNIC_CLI="$NATIVE_TARGET/debug/technic"
@@ -168,32 +190,10 @@ step "end-to-end tests of the threaded build (data, inert, storm, learn, page, a
 node --test --test-concurrency=1 tests/e2e/data.test.mjs tests/e2e/inert.test.mjs tests/e2e/storm.test.mjs tests/e2e/learn.test.mjs tests/e2e/page.test.mjs tests/e2e/a11y.test.mjs tests/e2e/offline.test.mjs
 
 step "native: every target built with clippy's lints, then cargo test (beside the tests above, waited for)"
-wait "$native_pid" || true
-cat "$native_log"
-if [ "$(cat "$native_rc")" != 0 ]; then
-  echo "the native build or tests failed (log above)" >&2
-  exit 1
-fi
-native_secs="$(cat "$native_time" 2>/dev/null || echo 0)"
-rm -f "$native_log" "$native_rc" "$native_time"
-finish_step ok
-STEP_NAMES+=("  of which the native build and tests' own time")
-STEP_SECS+=("$native_secs")
-STEP_STATUS+=(ok)
+wait_background native "the native build and tests"
 
 step "single-threaded dist/st/ (scripts/build-st.sh, waited for)"
-wait "$st_pid" || true
-cat "$st_log"
-if [ "$(cat "$st_rc")" != 0 ]; then
-  echo "scripts/build-st.sh failed (log above)" >&2
-  exit 1
-fi
-st_secs="$(cat "$st_time" 2>/dev/null || echo 0)"
-rm -f "$st_log" "$st_rc" "$st_time"
-finish_step ok
-STEP_NAMES+=("  of which build-st.sh's own time (from its start)")
-STEP_SECS+=("$st_secs")
-STEP_STATUS+=(ok)
+wait_background st "scripts/build-st.sh"
 
 step "end-to-end tests of both builds (app, backtest, detail)"
 node --test --test-concurrency=1 tests/e2e/app.test.mjs tests/e2e/backtest.test.mjs tests/e2e/detail.test.mjs
