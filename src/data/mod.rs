@@ -11,6 +11,7 @@ pub mod csv;
 pub mod fetch_policy;
 pub mod formats;
 pub mod history;
+pub mod interval;
 pub mod loader;
 pub mod synthetic;
 
