@@ -39,6 +39,7 @@ pub fn App() -> impl IntoView {
     // A link's scan fills the form before anything reads it.
     share::restore_from_hash(state);
     share::follow_sort(state);
+    super::live::follow_scans(state);
     // The pool starts before any scan can (Run waits for it); the cache opens
     // alongside, and the status line fills in as each answers.
     spawn_local(async move {
@@ -81,6 +82,7 @@ pub fn App() -> impl IntoView {
                 <ScanSetup />
             </div>
             <ProgressPanel />
+            <super::live::LivePanel />
             <ResultsTable />
             <SavedPanel />
             <DetailPanel />

@@ -18,6 +18,7 @@ mod files;
 mod hooks;
 mod import;
 mod keys;
+mod live;
 mod optimize;
 mod prediction;
 mod presets;

@@ -1,6 +1,7 @@
 //! One rendered result row: a match with its Technic columns and display
 //! columns (a click opens its detail), or an error row with its reason.
-//! Rows never change once drawn.
+//! A row is drawn again only when its row changes (a live re-scan gives it
+//! a new key); its live mark (`data-live`) follows the marks signal.
 
 use leptos::prelude::*;
 
@@ -30,6 +31,11 @@ pub fn ResultRow(
     let data_symbol = row.symbol.clone();
     // Which scan drew the row: the e2e storm checks no row of another scan shows.
     let scan = row.scan_id.to_string();
+    // A live scan's mark: "new" (started matching at the last bar) or
+    // "dropped" (stopped; removed after the next bar).
+    let live = super::state::use_scan_state().live.marks;
+    let mark_symbol = row.symbol.clone();
+    let data_live = move || live.with(|m| super::live::mark_name(m.get(&mark_symbol).copied()));
     match &row.outcome {
         Outcome::Error(e) => {
             // Rows have a fixed height (the table is virtualised), so a long
@@ -80,6 +86,7 @@ pub fn ResultRow(
                     data-testid="result-row"
                     data-symbol=data_symbol
                     data-scan=scan
+                    data-live=data_live
                     id=id
                     data-index=index
                     aria-rowindex=rowindex

@@ -154,6 +154,8 @@ pub struct ScanState {
     pub lists: super::saved::Lists,
     /// The symbol whose detail (chart) is open (`ui::detail`).
     pub detail: RwSignal<Option<String>>,
+    /// The live scan (`ui::live`).
+    pub live: super::live::LiveState,
 }
 
 impl ScanState {
@@ -219,6 +221,7 @@ impl ScanState {
             check,
             lists: super::saved::Lists::new(),
             detail: RwSignal::new(None),
+            live: super::live::LiveState::new(),
         }
     }
 }

@@ -12,6 +12,7 @@ pub mod detail;
 pub mod export;
 pub mod fields;
 pub mod format;
+pub mod live;
 pub mod prediction;
 pub mod presets;
 pub mod saved;

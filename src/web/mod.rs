@@ -10,6 +10,7 @@ pub mod fetch;
 pub mod history_store;
 pub(crate) mod js;
 pub mod learn;
+pub mod live;
 pub mod loader;
 pub mod pool;
 pub mod runner;

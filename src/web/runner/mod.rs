@@ -140,6 +140,31 @@ impl ScanHandle {
         })
     }
 
+    /// A symbol's whole series as this scan loaded it (no lookback cut): what
+    /// a live scan grows from. `None` as for [`ScanHandle::bars`].
+    pub fn series(&self, symbol: &str) -> Option<Arc<Bars>> {
+        let loaded = if let Some(source) = self.state.synthetic.borrow().as_ref() {
+            source.load(symbol)
+        } else {
+            self.state.slots.borrow().as_ref()?.load(symbol)
+        };
+        loaded.ok().map(|l| l.bars)
+    }
+
+    /// The run's symbols in the order used (empty until the universe is known).
+    pub fn symbols(&self) -> Vec<String> {
+        self.state
+            .symbols
+            .borrow()
+            .as_ref()
+            .map_or_else(Vec::new, |s| s.as_ref().clone())
+    }
+
+    /// The job as it was started.
+    pub fn job(&self) -> &ScanJob {
+        &self.state.job
+    }
+
     /// The scan's expression, as it was run.
     pub fn expr(&self) -> &str {
         &self.state.expr
@@ -208,6 +233,8 @@ struct State {
     expr: String,
     settings: Settings,
     lookback: Option<usize>,
+    /// The job as started (a live scan continues it).
+    job: ScanJob,
     on_update: RefCell<Box<dyn FnMut(ScanUpdate)>>,
 }
 
@@ -284,6 +311,7 @@ pub fn start(
         expr: job.expr.clone(),
         settings: job.settings,
         lookback: job.lookback,
+        job: job.clone(),
         on_update: RefCell::new(Box::new(on_update)),
     });
     let options = RunOptions {
