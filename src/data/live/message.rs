@@ -387,7 +387,10 @@ mod tests {
         assert!(matches!(parse(""), Err(MessageError::NotJson(_))));
         assert!(matches!(
             parse("[1,2]"),
-            Err(MessageError::WrongType { expected: "an object", .. })
+            Err(MessageError::WrongType {
+                expected: "an object",
+                ..
+            })
         ));
         assert!(matches!(
             parse(r#"{"stream":"a","data":3}"#),
@@ -410,7 +413,12 @@ mod tests {
     fn every_missing_kline_field_is_named_by_its_path() {
         for key in ["s", "i", "t", "T", "o", "h", "l", "c", "v", "x"] {
             let err = parse(&with(key, None)).unwrap_err();
-            assert_eq!(err, MessageError::Missing { path: format!("data.k.{key}") });
+            assert_eq!(
+                err,
+                MessageError::Missing {
+                    path: format!("data.k.{key}")
+                }
+            );
         }
         let no_k = r#"{"stream":"a","data":{"e":"kline","k":null}}"#;
         assert_eq!(path_of(parse(no_k).unwrap_err()), "data.k");

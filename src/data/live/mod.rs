@@ -41,3 +41,6 @@ pub use streams::{
     connections, stream_name, ConnectionPlan, StreamError, DEFAULT_STREAM_BASE,
     MAX_STREAMS_PER_CONNECTION,
 };
+
+#[cfg(test)]
+mod session_tests;

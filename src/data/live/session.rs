@@ -147,7 +147,10 @@ pub enum Command {
     /// Closed bars to append to `symbol`'s series (ascending, each newer than
     /// its last bar): the driver appends, persists, marks the symbol dirty and
     /// re-scans it.
-    Append { symbol: String, bars: Vec<ClosedBar> },
+    Append {
+        symbol: String,
+        bars: Vec<ClosedBar>,
+    },
 }
 
 /// One plan entry's connection, for the status line.
@@ -157,7 +160,10 @@ pub enum ConnState {
     Connecting,
     Open,
     /// Lost; the `attempt`-th reconnect is due at `at_ms`.
-    Reconnecting { attempt: u32, at_ms: i64 },
+    Reconnecting {
+        attempt: u32,
+        at_ms: i64,
+    },
     /// Not started, or stopped.
     Closed,
 }
@@ -289,7 +295,10 @@ impl Live {
             reason,
         };
         if config.stall_ms <= 0 {
-            return Err(bad("stall_ms", format!("{} is not positive", config.stall_ms)));
+            return Err(bad(
+                "stall_ms",
+                format!("{} is not positive", config.stall_ms),
+            ));
         }
         if config.rotate_ms <= 0 {
             return Err(bad(
@@ -408,7 +417,11 @@ impl Live {
         let Some((e, was_primary)) = self.find(conn) else {
             return self.finish(now_ms, out);
         };
-        self.status.last_message_ms = Some(self.status.last_message_ms.map_or(now_ms, |t| t.max(now_ms)));
+        self.status.last_message_ms = Some(
+            self.status
+                .last_message_ms
+                .map_or(now_ms, |t| t.max(now_ms)),
+        );
         let rotate_ms = self.rotate_ms;
         let entry = &mut self.entries[e];
         {
@@ -890,9 +903,7 @@ impl Live {
             || s.settled.is_some_and(|t| t >= end_ms);
         if !have_end && s.short_answers < MAX_SHORT_ANSWERS {
             s.short_answers += 1;
-            return Err(format!(
-                "gap answer ends before bar {end_ms}; asking again"
-            ));
+            return Err(format!("gap answer ends before bar {end_ms}; asking again"));
         }
         Ok(kept.into_values().collect())
     }

@@ -156,8 +156,14 @@ mod tests {
     #[test]
     fn a_base_that_is_not_a_websocket_url_or_has_a_query_is_refused() {
         for (base, reason) in [
-            ("https://data-stream.binance.vision", "must start with ws:// or wss://"),
-            ("data-stream.binance.vision", "must start with ws:// or wss://"),
+            (
+                "https://data-stream.binance.vision",
+                "must start with ws:// or wss://",
+            ),
+            (
+                "data-stream.binance.vision",
+                "must start with ws:// or wss://",
+            ),
             ("wss://", "has no host"),
             ("wss:///stream", "has no host"),
             ("wss://host/?x=1", "must not have a query or fragment"),
