@@ -500,16 +500,13 @@ fn a_lost_socket_reconnects_after_a_jittered_exponential_backoff_capped_at_60_s(
     let mut live = open_btc();
     let url = live.plan()[0].url.clone();
     let mut now = T0 + 2_000;
-    let mut conn = 0;
     for attempt in 1..=9u32 {
-        assert!(
-            live.on_close(conn, now)
-                .iter()
-                .all(|c| matches!(c, Command::Open { .. }))
-                || true
-        );
+        let conn = attempt as usize;
         let ceiling = (BACKOFF_BASE_MS << (attempt - 1)).min(BACKOFF_CAP_MS);
+        let immediate = live.on_close(conn - 1, now);
         let (at, cmds) = match live.status().connections[0] {
+            // A jitter of 0 ms: the reconnect goes out with the close.
+            _ if !immediate.is_empty() => (now, immediate),
             ConnState::Reconnecting { attempt: a, at_ms } => {
                 assert_eq!(a, attempt);
                 assert!(
@@ -521,7 +518,6 @@ fn a_lost_socket_reconnects_after_a_jittered_exponential_backoff_capped_at_60_s(
             }
             other => panic!("attempt {attempt}: {other:?}"),
         };
-        conn += 1;
         assert_eq!(
             cmds,
             vec![Command::Open {
@@ -592,22 +588,22 @@ fn a_socket_silent_for_stall_ms_is_closed_and_reconnected() {
     assert!(live.on_timer(T0 + P + DEFAULT_STALL_MS - 1).is_empty());
     let cmds = live.on_timer(T0 + P + DEFAULT_STALL_MS);
     assert_eq!(cmds.first(), Some(&Command::Close { conn: 0 }));
-    assert!(
-        matches!(
+    let reopened = if cmds.len() == 2 {
+        (T0 + P + DEFAULT_STALL_MS, cmds[1].clone())
+    } else {
+        assert!(matches!(
             live.status().connections[0],
             ConnState::Reconnecting { attempt: 1, .. }
-        ) || cmds.len() == 2
-    );
-    let (_, cmds) =
-        until_command(&mut live, T0 + P + DEFAULT_STALL_MS, 2_000).map_or((0, cmds.clone()), |x| x);
-    assert!(cmds
-        .iter()
-        .any(|c| matches!(c, Command::Open { conn: 1, .. })));
+        ));
+        let (at, cmds) = until_command(&mut live, T0 + P + DEFAULT_STALL_MS, 1_200).unwrap();
+        (at, cmds[0].clone())
+    };
+    assert!(matches!(reopened.1, Command::Open { conn: 1, .. }));
     // A socket that never opens is silent too.
-    let t = live.status().connections.clone();
-    assert_ne!(t[0], ConnState::Open);
-    let cmds = live.on_timer(T0 + P + 3 * DEFAULT_STALL_MS);
-    assert!(cmds.contains(&Command::Close { conn: 1 }));
+    assert_eq!(live.status().connections[0], ConnState::Connecting);
+    assert!(live.on_timer(reopened.0 + DEFAULT_STALL_MS - 1).is_empty());
+    let cmds = live.on_timer(reopened.0 + DEFAULT_STALL_MS);
+    assert_eq!(cmds.first(), Some(&Command::Close { conn: 1 }));
 }
 
 /// BTCUSDT open on socket 0, rotated: returns the live session with socket 1
