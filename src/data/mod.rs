@@ -12,6 +12,7 @@ pub mod fetch_policy;
 pub mod formats;
 pub mod history;
 pub mod interval;
+pub mod live;
 pub mod loader;
 pub mod synthetic;
 

@@ -1,0 +1,910 @@
+//! The live session's state machine, sans I/O: it is told what happened
+//! (a socket opened, a frame arrived, a socket closed, a timer ticked, the
+//! page resumed, a REST gap answered) with the time, and answers with
+//! [`Command`]s (open or close a socket, fetch a gap, append closed bars).
+//! Every decision — which bars are final, which are missing, when to
+//! reconnect, rotate or give up on a silent socket — is made here and tested
+//! natively. No I/O, no clock, no randomness of its own; no browser crate.
+//!
+//! Sockets: every [`Command::Open`] names a new socket number `conn` (never
+//! reused), so a late event from a socket the machine already closed or
+//! replaced cannot be mistaken for its successor's; such events are ignored.
+//! Each entry of the connection plan ([`Live::plan`]) has one socket, and two
+//! for a moment while it rotates.
+
+use std::collections::{BTreeMap, HashMap};
+
+use rand::{RngCore, SeedableRng};
+use rand_pcg::Pcg64;
+
+use super::message::{self, Kline, Message};
+use super::streams::{self, ConnectionPlan, StreamError};
+use crate::data::formats::binance;
+use crate::data::interval::Interval;
+
+/// No message for this long on a socket: it is dead (Binance pings every
+/// 20 s and pushes each kline every 2 s).
+pub const DEFAULT_STALL_MS: i64 = 60_000;
+/// Reconnect proactively after this long (Binance cuts connections at 24 h).
+pub const DEFAULT_ROTATE_MS: i64 = (23 * 60 + 50) * 60_000;
+/// The first reconnect waits up to this long; each failure doubles it.
+pub const BACKOFF_BASE_MS: i64 = 1_000;
+/// The longest reconnect (or gap retry) wait.
+pub const BACKOFF_CAP_MS: i64 = 60_000;
+/// A socket open this long that is still delivering resets the backoff.
+pub const HEALTHY_MS: i64 = 30_000;
+/// Connection attempts (opens, reconnects, rotations) may come in a burst of
+/// this many …
+pub const ATTEMPT_BURST: i64 = 5;
+/// … and then one per this long: at most 5 + 300 000 / 1 100 = 277 attempts
+/// in any 5 minutes, under Binance's 300 per IP.
+pub const ATTEMPT_EVERY_MS: i64 = 1_100;
+/// The most closed bars one gap fetch asks for (one Binance klines page).
+pub const MAX_GAP_BARS: i64 = binance::MAX_LIMIT as i64;
+/// Closed bars kept per symbol while its gap is pending; beyond it the oldest
+/// are dropped (and fetched later as part of a gap).
+pub const MAX_BUFFERED: usize = 1_000;
+/// A gap answer without the range's newest bar is retried this many times
+/// (REST may lag the stream by a moment) before the bar is taken as absent
+/// (an exchange outage leaves real holes in its history).
+pub const MAX_SHORT_ANSWERS: u32 = 2;
+/// The longest `last_error` text.
+pub const MAX_ERROR_CHARS: usize = 200;
+
+/// What a live session streams and how it behaves.
+#[derive(Debug, Clone, PartialEq)]
+pub struct LiveConfig {
+    /// The stream host, e.g. [`streams::DEFAULT_STREAM_BASE`].
+    pub base: String,
+    pub interval: Interval,
+    pub symbols: Vec<String>,
+    /// Open time of each symbol's newest CLOSED bar already in its series
+    /// (absent: no bars; the first closed message starts the series).
+    pub last_open: HashMap<String, i64>,
+    /// No message for this long on a socket → it is closed and reconnected.
+    pub stall_ms: i64,
+    /// Replace a socket this long after it opened.
+    pub rotate_ms: i64,
+    /// Seeds the backoff jitter.
+    pub seed: u64,
+}
+
+impl LiveConfig {
+    /// A config with the default stall, rotation and seed, no bars yet.
+    pub fn new(base: &str, interval: Interval, symbols: Vec<String>) -> LiveConfig {
+        LiveConfig {
+            base: base.to_string(),
+            interval,
+            symbols,
+            last_open: HashMap::new(),
+            stall_ms: DEFAULT_STALL_MS,
+            rotate_ms: DEFAULT_ROTATE_MS,
+            seed: 0,
+        }
+    }
+}
+
+/// A bar with final values (from a closed kline or from REST).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct ClosedBar {
+    pub open_ms: i64,
+    pub open: f64,
+    pub high: f64,
+    pub low: f64,
+    pub close: f64,
+    pub volume: f64,
+}
+
+impl ClosedBar {
+    fn of(k: &Kline) -> ClosedBar {
+        ClosedBar {
+            open_ms: k.open_ms,
+            open: k.open,
+            high: k.high,
+            low: k.low,
+            close: k.close,
+            volume: k.volume,
+        }
+    }
+
+    /// Why this bar cannot go into a series (`None`: it can).
+    fn problem(&self, interval: Interval) -> Option<&'static str> {
+        let (o, h, l, c, v) = (self.open, self.high, self.low, self.close, self.volume);
+        if interval.open_of(self.open_ms) != self.open_ms {
+            Some("open time is not on an interval boundary")
+        } else if !(o.is_finite() && h.is_finite() && l.is_finite() && c.is_finite())
+            || !v.is_finite()
+        {
+            Some("value is NaN or infinite")
+        } else if o <= 0.0 || h <= 0.0 || l <= 0.0 || c <= 0.0 {
+            Some("price must be positive")
+        } else if v < 0.0 {
+            Some("volume is negative")
+        } else if h < l || h < o.max(c) || l > o.min(c) {
+            Some("high/low do not contain open and close")
+        } else {
+            None
+        }
+    }
+}
+
+/// What the driver must do.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Command {
+    /// Open socket `conn` (a new number) to `url`.
+    Open { conn: usize, url: String },
+    /// Close socket `conn`; its later events are ignored.
+    Close { conn: usize },
+    /// Fetch closed bars by REST: open times from `start_ms` to `end_ms`,
+    /// both inclusive (Binance klines `startTime`/`endTime`; at most
+    /// [`MAX_GAP_BARS`]). Every bar in the range has closed at the server.
+    /// The driver answers with [`Live::on_gap`].
+    FetchGap {
+        symbol: String,
+        start_ms: i64,
+        end_ms: i64,
+    },
+    /// Closed bars to append to `symbol`'s series (ascending, each newer than
+    /// its last bar): the driver appends, persists, marks the symbol dirty and
+    /// re-scans it.
+    Append {
+        symbol: String,
+        bars: Vec<ClosedBar>,
+    },
+}
+
+/// One plan entry's connection, for the status line.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ConnState {
+    /// Opening (or waiting for its turn to open, the first time).
+    Connecting,
+    Open,
+    /// Lost; the `attempt`-th reconnect is due at `at_ms`.
+    Reconnecting {
+        attempt: u32,
+        at_ms: i64,
+    },
+    /// Not started, or stopped.
+    Closed,
+}
+
+/// Counters and state for the status line. Every counter is exact.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct LiveStatus {
+    /// One per plan entry.
+    pub connections: Vec<ConnState>,
+    /// Streams subscribed (symbols).
+    pub streams: usize,
+    /// The time of the newest frame on any socket.
+    pub last_message_ms: Option<i64>,
+    /// Closed bars from the stream appended.
+    pub bars_received: u64,
+    /// Gap answers accepted.
+    pub gaps_filled: u64,
+    /// Bars from gap answers appended.
+    pub gap_bars: u64,
+    /// Frames that could not be read, or klines for another symbol or interval.
+    pub malformed: u64,
+    /// Forming updates older than one already seen (ignored).
+    pub out_of_order: u64,
+    /// Updates for a bar already in the series (never appended twice).
+    pub duplicates: u64,
+    /// Valid frames that are neither klines nor `serverShutdown`.
+    pub ignored: u64,
+    /// Sockets opened to replace a lost one.
+    pub reconnects: u64,
+    /// Sockets opened to replace an old one (24 h limit, `serverShutdown`).
+    pub rotations: u64,
+    pub last_error: Option<String>,
+}
+
+/// One socket the machine opened and has not closed.
+#[derive(Debug, Clone)]
+struct Socket {
+    id: usize,
+    /// When the Open command went out.
+    started_ms: i64,
+    /// When it opened (or delivered its first frame).
+    opened_ms: Option<i64>,
+    last_message_ms: Option<i64>,
+}
+
+impl Socket {
+    /// The last sign of life: its newest frame, else its start.
+    fn last_activity(&self) -> i64 {
+        self.last_message_ms.unwrap_or(self.started_ms)
+    }
+}
+
+/// One plan entry: its current socket and, while rotating, the replacement.
+#[derive(Debug, Clone)]
+struct Entry {
+    plan: ConnectionPlan,
+    primary: Option<Socket>,
+    successor: Option<Socket>,
+    /// Consecutive failures (0 after a healthy stretch).
+    attempt: u32,
+    /// Without a primary: when to open one.
+    open_at: Option<i64>,
+    /// With a primary: when to open its replacement.
+    rotate_at: Option<i64>,
+    /// Whether a socket was ever opened (the next is a reconnect).
+    ever_opened: bool,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Gap {
+    InFlight { start_ms: i64, end_ms: i64 },
+    RetryAt(i64),
+}
+
+/// One symbol's bars as far as the machine knows them.
+#[derive(Debug, Clone, Default)]
+struct Series {
+    symbol: String,
+    /// Newest open time settled: in the series, or known absent (REST said so).
+    settled: Option<i64>,
+    /// The last bar appended (to tell a revised duplicate from a repeat).
+    last_bar: Option<ClosedBar>,
+    /// Newest forming open time seen on the current socket.
+    forming: Option<i64>,
+    /// Newest open time known to have closed at the server.
+    known_closed: Option<i64>,
+    /// Closed bars not yet appended (after a hole), by open time.
+    buffer: BTreeMap<i64, ClosedBar>,
+    gap: Option<Gap>,
+    gap_attempt: u32,
+    short_answers: u32,
+}
+
+/// A live session. See the module doc.
+#[derive(Debug, Clone)]
+pub struct Live {
+    interval: Interval,
+    stall_ms: i64,
+    rotate_ms: i64,
+    entries: Vec<Entry>,
+    series: Vec<Series>,
+    index: HashMap<String, usize>,
+    next_id: usize,
+    /// Connection-attempt limiter (GCRA's theoretical arrival time).
+    attempt_tat: i64,
+    rng: Pcg64,
+    started: bool,
+    stopped: bool,
+    /// Gaps waiting for a retry (skip the scan when zero).
+    retries_waiting: usize,
+    status: LiveStatus,
+}
+
+fn cut(text: String) -> String {
+    if text.chars().count() <= MAX_ERROR_CHARS {
+        return text;
+    }
+    let mut out: String = text.chars().take(MAX_ERROR_CHARS - 1).collect();
+    out.push('…');
+    out
+}
+
+impl Live {
+    /// Plans the connections and checks the settings.
+    pub fn new(config: LiveConfig) -> Result<Live, StreamError> {
+        let plan = streams::connections(&config.base, &config.symbols, config.interval)?;
+        let bad = |field: &str, reason: String| StreamError::Config {
+            field: field.to_string(),
+            reason,
+        };
+        if config.stall_ms <= 0 {
+            return Err(bad(
+                "stall_ms",
+                format!("{} is not positive", config.stall_ms),
+            ));
+        }
+        if config.rotate_ms <= 0 {
+            return Err(bad(
+                "rotate_ms",
+                format!("{} is not positive", config.rotate_ms),
+            ));
+        }
+        let mut last_open = HashMap::new();
+        for (symbol, &t) in &config.last_open {
+            if config.interval.open_of(t) != t {
+                return Err(bad(
+                    &format!("last_open[{symbol}]"),
+                    format!("{t} is not on a {} boundary", config.interval),
+                ));
+            }
+            last_open.insert(symbol.trim().to_ascii_uppercase(), t);
+        }
+        let mut series = Vec::new();
+        let mut index = HashMap::new();
+        for symbol in plan.iter().flat_map(|p| p.symbols.iter()) {
+            index.insert(symbol.clone(), series.len());
+            series.push(Series {
+                symbol: symbol.clone(),
+                settled: last_open.get(symbol).copied(),
+                ..Series::default()
+            });
+        }
+        let entries: Vec<Entry> = plan
+            .into_iter()
+            .map(|plan| Entry {
+                plan,
+                primary: None,
+                successor: None,
+                attempt: 0,
+                open_at: None,
+                rotate_at: None,
+                ever_opened: false,
+            })
+            .collect();
+        let status = LiveStatus {
+            connections: vec![ConnState::Closed; entries.len()],
+            streams: series.len(),
+            ..LiveStatus::default()
+        };
+        Ok(Live {
+            interval: config.interval,
+            stall_ms: config.stall_ms,
+            rotate_ms: config.rotate_ms,
+            entries,
+            series,
+            index,
+            next_id: 0,
+            attempt_tat: i64::MIN,
+            rng: Pcg64::seed_from_u64(config.seed),
+            started: false,
+            stopped: false,
+            retries_waiting: 0,
+            status,
+        })
+    }
+
+    /// The connections, one per plan entry (status [`LiveStatus::connections`]
+    /// is in the same order).
+    pub fn plan(&self) -> Vec<&ConnectionPlan> {
+        self.entries.iter().map(|e| &e.plan).collect()
+    }
+
+    pub fn status(&self) -> &LiveStatus {
+        &self.status
+    }
+
+    /// Opens every connection (as fast as the attempt limit allows; the rest
+    /// follow from [`Live::on_timer`]). A second call does nothing.
+    pub fn start(&mut self, now_ms: i64) -> Vec<Command> {
+        if self.started || self.stopped {
+            return Vec::new();
+        }
+        self.started = true;
+        for e in &mut self.entries {
+            e.open_at = Some(now_ms);
+        }
+        self.finish(now_ms, Vec::new())
+    }
+
+    /// Socket `conn` opened.
+    pub fn on_open(&mut self, conn: usize, now_ms: i64) -> Vec<Command> {
+        if self.stopped {
+            return Vec::new();
+        }
+        let rotate_ms = self.rotate_ms;
+        if let Some((e, primary)) = self.find(conn) {
+            let entry = &mut self.entries[e];
+            let socket = if primary {
+                entry.primary.as_mut()
+            } else {
+                entry.successor.as_mut()
+            };
+            if let Some(s) = socket {
+                if s.opened_ms.is_none() {
+                    s.opened_ms = Some(now_ms);
+                    if primary {
+                        entry.rotate_at = Some(now_ms.saturating_add(rotate_ms));
+                    }
+                }
+            }
+        }
+        self.finish(now_ms, Vec::new())
+    }
+
+    /// A text frame arrived on socket `conn`.
+    pub fn on_text(&mut self, conn: usize, text: &str, now_ms: i64) -> Vec<Command> {
+        if self.stopped {
+            return Vec::new();
+        }
+        let mut out = Vec::new();
+        let Some((e, was_primary)) = self.find(conn) else {
+            return self.finish(now_ms, out);
+        };
+        self.status.last_message_ms = Some(
+            self.status
+                .last_message_ms
+                .map_or(now_ms, |t| t.max(now_ms)),
+        );
+        let rotate_ms = self.rotate_ms;
+        let entry = &mut self.entries[e];
+        {
+            let s = if was_primary {
+                entry.primary.as_mut()
+            } else {
+                entry.successor.as_mut()
+            };
+            if let Some(s) = s {
+                s.last_message_ms = Some(now_ms);
+                let first = s.opened_ms.is_none();
+                let opened = *s.opened_ms.get_or_insert(now_ms);
+                if was_primary && first {
+                    entry.rotate_at = Some(opened.saturating_add(rotate_ms));
+                }
+                if now_ms - opened >= HEALTHY_MS {
+                    entry.attempt = 0;
+                }
+            }
+        }
+        if !was_primary {
+            // The replacement delivers: it takes over, the old socket goes.
+            if let Some(old) = entry.primary.take() {
+                out.push(Command::Close { conn: old.id });
+            }
+            entry.primary = entry.successor.take();
+            let opened = entry
+                .primary
+                .as_ref()
+                .and_then(|s| s.opened_ms)
+                .unwrap_or(now_ms);
+            entry.rotate_at = Some(opened.saturating_add(rotate_ms));
+        }
+        match message::parse(text) {
+            Err(err) => {
+                self.status.malformed += 1;
+                self.status.last_error = Some(cut(format!("connection {conn}: {err}")));
+            }
+            Ok(Message::Ignored) => self.status.ignored += 1,
+            Ok(Message::ServerShutdown) => {
+                let entry = &mut self.entries[e];
+                if entry.successor.is_none() {
+                    entry.rotate_at = Some(now_ms);
+                }
+            }
+            Ok(Message::Kline(k)) => self.on_kline(conn, &k, &mut out),
+        }
+        self.finish(now_ms, out)
+    }
+
+    /// Socket `conn` closed (or failed).
+    pub fn on_close(&mut self, conn: usize, now_ms: i64) -> Vec<Command> {
+        if self.stopped {
+            return Vec::new();
+        }
+        if let Some((e, primary)) = self.find(conn) {
+            if primary {
+                self.lose_primary(e, now_ms);
+            } else {
+                self.lose_successor(e, now_ms);
+            }
+        }
+        self.finish(now_ms, Vec::new())
+    }
+
+    /// The driver's tick (about every second): due reconnects, rotations and
+    /// gap retries; silent sockets are closed and reconnected.
+    pub fn on_timer(&mut self, now_ms: i64) -> Vec<Command> {
+        if self.stopped {
+            return Vec::new();
+        }
+        self.finish(now_ms, Vec::new())
+    }
+
+    /// The page is visible or running again after a freeze: waits are cut
+    /// short (reconnects and gap retries are due now), and a socket silent for
+    /// `stall_ms` is replaced at once. Bars missed meanwhile show up as gaps
+    /// at each symbol's next frame.
+    pub fn on_resume(&mut self, now_ms: i64) -> Vec<Command> {
+        if self.stopped {
+            return Vec::new();
+        }
+        for e in &mut self.entries {
+            if e.primary.is_none() {
+                if let Some(at) = &mut e.open_at {
+                    *at = (*at).min(now_ms);
+                }
+            }
+        }
+        for s in &mut self.series {
+            if let Some(Gap::RetryAt(at)) = &mut s.gap {
+                *at = (*at).min(now_ms);
+            }
+        }
+        self.finish(now_ms, Vec::new())
+    }
+
+    /// The answer to a [`Command::FetchGap`] for `symbol`: its closed bars
+    /// (any order; bars outside the range asked for are dropped) or why the
+    /// fetch failed (retried with backoff).
+    pub fn on_gap(
+        &mut self,
+        symbol: &str,
+        result: Result<Vec<ClosedBar>, String>,
+        now_ms: i64,
+    ) -> Vec<Command> {
+        if self.stopped {
+            return Vec::new();
+        }
+        let mut out = Vec::new();
+        let Some(&i) = self.index.get(&symbol.trim().to_ascii_uppercase()) else {
+            return self.finish(now_ms, out);
+        };
+        let Some(Gap::InFlight { start_ms, end_ms }) = self.series[i].gap else {
+            return self.finish(now_ms, out);
+        };
+        let bars = match result {
+            Err(why) => Err(format!("gap fetch failed: {why}")),
+            Ok(bars) => self.check_gap(i, start_ms, end_ms, bars),
+        };
+        match bars {
+            Err(why) => {
+                let name = self.series[i].symbol.clone();
+                self.status.last_error = Some(cut(format!("{name}: {why}")));
+                let attempt = self.series[i].gap_attempt;
+                let at = now_ms.saturating_add(self.backoff(attempt.saturating_add(1)));
+                let s = &mut self.series[i];
+                s.gap_attempt = attempt.saturating_add(1);
+                s.gap = Some(Gap::RetryAt(at));
+                self.retries_waiting += 1;
+            }
+            Ok(bars) => {
+                self.status.gaps_filled += 1;
+                let mut appended = Vec::new();
+                let s = &mut self.series[i];
+                s.gap = None;
+                s.gap_attempt = 0;
+                s.short_answers = 0;
+                let settled = s.settled.unwrap_or(i64::MIN);
+                // REST is the truth for its range; a stream bar fills a bar
+                // REST lacks.
+                let mut merged: BTreeMap<i64, (ClosedBar, bool)> = BTreeMap::new();
+                for (&t, bar) in s.buffer.range(..=end_ms) {
+                    merged.insert(t, (*bar, false));
+                }
+                for bar in bars {
+                    merged.insert(bar.open_ms, (bar, true));
+                }
+                for &(bar, from_rest) in merged.range(settled.saturating_add(1)..).map(|(_, v)| v) {
+                    appended.push(bar);
+                    if from_rest {
+                        self.status.gap_bars += 1;
+                    } else {
+                        self.status.bars_received += 1;
+                    }
+                }
+                let s = &mut self.series[i];
+                s.buffer = s.buffer.split_off(&end_ms.saturating_add(1));
+                if let Some(last) = appended.last() {
+                    s.last_bar = Some(*last);
+                }
+                s.settled = Some(settled.max(end_ms));
+                self.advance(i, appended, &mut out);
+            }
+        }
+        self.finish(now_ms, out)
+    }
+
+    /// Closes every socket; every later call returns nothing.
+    pub fn stop(&mut self) -> Vec<Command> {
+        if self.stopped {
+            return Vec::new();
+        }
+        self.stopped = true;
+        let mut out = Vec::new();
+        for e in &mut self.entries {
+            for s in [e.primary.take(), e.successor.take()].into_iter().flatten() {
+                out.push(Command::Close { conn: s.id });
+            }
+            e.open_at = None;
+            e.rotate_at = None;
+        }
+        self.refresh_connections();
+        out
+    }
+
+    /// The entry holding socket `conn`, and whether it is the primary.
+    fn find(&self, conn: usize) -> Option<(usize, bool)> {
+        self.entries.iter().enumerate().find_map(|(i, e)| {
+            if e.primary.as_ref().is_some_and(|s| s.id == conn) {
+                Some((i, true))
+            } else if e.successor.as_ref().is_some_and(|s| s.id == conn) {
+                Some((i, false))
+            } else {
+                None
+            }
+        })
+    }
+
+    /// Full-jitter exponential backoff for the `attempt`-th try (1-based).
+    fn backoff(&mut self, attempt: u32) -> i64 {
+        let shift = attempt.saturating_sub(1).min(16);
+        let ceiling = (BACKOFF_BASE_MS << shift).min(BACKOFF_CAP_MS);
+        (self.rng.next_u64() % (ceiling as u64 + 1)) as i64
+    }
+
+    /// Takes a connection attempt from the limiter, if one is free now.
+    fn take_attempt(&mut self, now_ms: i64) -> bool {
+        let tat = self.attempt_tat.max(now_ms);
+        if tat - now_ms > (ATTEMPT_BURST - 1) * ATTEMPT_EVERY_MS {
+            return false;
+        }
+        self.attempt_tat = tat + ATTEMPT_EVERY_MS;
+        true
+    }
+
+    fn new_socket(&mut self, now_ms: i64) -> Socket {
+        let id = self.next_id;
+        self.next_id += 1;
+        Socket {
+            id,
+            started_ms: now_ms,
+            opened_ms: None,
+            last_message_ms: None,
+        }
+    }
+
+    /// Entry `e` lost its primary socket: the replacement takes over if
+    /// there is one, else a reconnect is scheduled. Forming bars of its
+    /// symbols are forgotten (a close we missed shows up as a gap).
+    fn lose_primary(&mut self, e: usize, now_ms: i64) {
+        self.entries[e].primary = None;
+        for sym in &self.entries[e].plan.symbols {
+            if let Some(&i) = self.index.get(sym) {
+                self.series[i].forming = None;
+            }
+        }
+        if let Some(next) = self.entries[e].successor.take() {
+            let entry = &mut self.entries[e];
+            entry.rotate_at = Some(
+                next.opened_ms
+                    .unwrap_or(now_ms)
+                    .saturating_add(self.rotate_ms),
+            );
+            entry.primary = Some(next);
+            return;
+        }
+        let attempt = self.entries[e].attempt.saturating_add(1);
+        let at = now_ms.saturating_add(self.backoff(attempt));
+        let entry = &mut self.entries[e];
+        entry.attempt = attempt;
+        entry.open_at = Some(at);
+        entry.rotate_at = None;
+    }
+
+    /// Entry `e`'s replacement socket failed: the old one carries on, and
+    /// the replacement is tried again after a backoff.
+    fn lose_successor(&mut self, e: usize, now_ms: i64) {
+        let attempt = self.entries[e].attempt.saturating_add(1);
+        let at = now_ms.saturating_add(self.backoff(attempt));
+        let entry = &mut self.entries[e];
+        entry.successor = None;
+        entry.attempt = attempt;
+        entry.rotate_at = Some(at);
+    }
+
+    /// Runs what is due at `now_ms` and refreshes the status.
+    fn finish(&mut self, now_ms: i64, mut out: Vec<Command>) -> Vec<Command> {
+        if self.started && !self.stopped {
+            self.pump(now_ms, &mut out);
+        }
+        self.refresh_connections();
+        out
+    }
+
+    fn pump(&mut self, now_ms: i64, out: &mut Vec<Command>) {
+        for e in 0..self.entries.len() {
+            // Silent sockets are dead.
+            let stall = self.stall_ms;
+            let silent = |s: &Option<Socket>| {
+                s.as_ref()
+                    .filter(|s| now_ms - s.last_activity() >= stall)
+                    .map(|s| s.id)
+            };
+            if let Some(id) = silent(&self.entries[e].successor) {
+                out.push(Command::Close { conn: id });
+                self.lose_successor(e, now_ms);
+            }
+            if let Some(id) = silent(&self.entries[e].primary) {
+                out.push(Command::Close { conn: id });
+                self.lose_primary(e, now_ms);
+            }
+            let entry = &self.entries[e];
+            if entry.primary.is_none() && entry.open_at.is_some_and(|at| at <= now_ms) {
+                if self.take_attempt(now_ms) {
+                    let socket = self.new_socket(now_ms);
+                    out.push(Command::Open {
+                        conn: socket.id,
+                        url: self.entries[e].plan.url.clone(),
+                    });
+                    let entry = &mut self.entries[e];
+                    if entry.ever_opened {
+                        self.status.reconnects += 1;
+                    }
+                    entry.ever_opened = true;
+                    entry.primary = Some(socket);
+                    entry.open_at = None;
+                    entry.rotate_at = None;
+                }
+            } else if entry.primary.is_some()
+                && entry.successor.is_none()
+                && entry.rotate_at.is_some_and(|at| at <= now_ms)
+                && self.take_attempt(now_ms)
+            {
+                let socket = self.new_socket(now_ms);
+                out.push(Command::Open {
+                    conn: socket.id,
+                    url: self.entries[e].plan.url.clone(),
+                });
+                self.status.rotations += 1;
+                let entry = &mut self.entries[e];
+                entry.successor = Some(socket);
+                entry.rotate_at = None;
+            }
+        }
+        if self.retries_waiting > 0 {
+            for i in 0..self.series.len() {
+                if let Some(Gap::RetryAt(at)) = self.series[i].gap {
+                    if at <= now_ms {
+                        self.series[i].gap = None;
+                        self.retries_waiting -= 1;
+                        self.advance(i, Vec::new(), out);
+                    }
+                }
+            }
+        }
+    }
+
+    fn refresh_connections(&mut self) {
+        let started = self.started && !self.stopped;
+        self.status.connections = self
+            .entries
+            .iter()
+            .map(|e| match &e.primary {
+                _ if !started => ConnState::Closed,
+                Some(s) if s.opened_ms.is_some() => ConnState::Open,
+                Some(_) => ConnState::Connecting,
+                None => match e.open_at {
+                    Some(_) if e.attempt == 0 => ConnState::Connecting,
+                    Some(at_ms) => ConnState::Reconnecting {
+                        attempt: e.attempt,
+                        at_ms,
+                    },
+                    None => ConnState::Closed,
+                },
+            })
+            .collect();
+    }
+
+    /// One kline from socket `conn`.
+    fn on_kline(&mut self, conn: usize, k: &Kline, out: &mut Vec<Command>) {
+        let Some(&i) = self.index.get(&k.symbol) else {
+            self.status.malformed += 1;
+            self.status.last_error = Some(cut(format!(
+                "connection {conn}: kline for {}, which is not subscribed",
+                k.symbol
+            )));
+            return;
+        };
+        if k.interval != self.interval {
+            self.status.malformed += 1;
+            self.status.last_error = Some(cut(format!(
+                "connection {conn}: {} kline at interval {}, expected {}",
+                k.symbol, k.interval, self.interval
+            )));
+            return;
+        }
+        let p = self.interval.ms();
+        let t = k.open_ms;
+        let s = &mut self.series[i];
+        if let Some(settled) = s.settled {
+            if t <= settled {
+                self.status.duplicates += 1;
+                let bar = ClosedBar::of(k);
+                if k.closed && t == settled && s.last_bar.is_some_and(|last| last != bar) {
+                    self.status.last_error = Some(cut(format!(
+                        "{}: bar {t} arrived again with other values; the first is kept",
+                        s.symbol
+                    )));
+                }
+                return;
+            }
+        }
+        if k.closed {
+            s.known_closed = Some(s.known_closed.map_or(t, |c| c.max(t)));
+            s.buffer.insert(t, ClosedBar::of(k));
+            if s.buffer.len() > MAX_BUFFERED {
+                s.buffer.pop_first();
+            }
+        } else {
+            if s.forming.is_some_and(|f| t < f) {
+                self.status.out_of_order += 1;
+                return;
+            }
+            s.forming = Some(t);
+            let before = t - p;
+            s.known_closed = Some(s.known_closed.map_or(before, |c| c.max(before)));
+        }
+        self.advance(i, Vec::new(), out);
+    }
+
+    /// Appends what can be appended for series `i` (after `appended`, bars
+    /// already taken) and asks for the next gap if bars are missing.
+    fn advance(&mut self, i: usize, mut appended: Vec<ClosedBar>, out: &mut Vec<Command>) {
+        let p = self.interval.ms();
+        let s = &mut self.series[i];
+        if s.settled.is_none() {
+            // No bars yet: the first closed bar starts the series.
+            if let Some((t, bar)) = s.buffer.pop_first() {
+                appended.push(bar);
+                s.settled = Some(t);
+                self.status.bars_received += 1;
+            }
+        }
+        if let Some(mut settled) = s.settled {
+            s.buffer = s.buffer.split_off(&settled.saturating_add(1));
+            while let Some(bar) = s.buffer.remove(&(settled + p)) {
+                appended.push(bar);
+                settled += p;
+                self.status.bars_received += 1;
+            }
+            s.settled = Some(settled);
+            if s.gap.is_none() && s.known_closed.is_some_and(|c| c > settled) {
+                let start_ms = settled + p;
+                let wanted = match s.buffer.first_key_value() {
+                    Some((&t, _)) => t - p,
+                    None => s.known_closed.unwrap_or(start_ms),
+                };
+                let end_ms = wanted.min(start_ms + (MAX_GAP_BARS - 1) * p);
+                s.gap = Some(Gap::InFlight { start_ms, end_ms });
+                out.push(Command::FetchGap {
+                    symbol: s.symbol.clone(),
+                    start_ms,
+                    end_ms,
+                });
+            }
+        }
+        if let Some(last) = appended.last() {
+            s.last_bar = Some(*last);
+            out.push(Command::Append {
+                symbol: s.symbol.clone(),
+                bars: appended,
+            });
+        }
+    }
+
+    /// The usable bars of a gap answer for series `i` (range `start..=end`),
+    /// ascending, or why the answer is refused.
+    fn check_gap(
+        &mut self,
+        i: usize,
+        start_ms: i64,
+        end_ms: i64,
+        bars: Vec<ClosedBar>,
+    ) -> Result<Vec<ClosedBar>, String> {
+        let mut kept: BTreeMap<i64, ClosedBar> = BTreeMap::new();
+        for bar in bars {
+            if !(start_ms..=end_ms).contains(&bar.open_ms) {
+                continue; // a bar after the range may still be forming
+            }
+            if let Some(problem) = bar.problem(self.interval) {
+                return Err(format!("gap bar at {}: {problem}", bar.open_ms));
+            }
+            kept.entry(bar.open_ms).or_insert(bar);
+        }
+        let s = &mut self.series[i];
+        let have_end = kept.contains_key(&end_ms)
+            || s.buffer.contains_key(&end_ms)
+            || s.settled.is_some_and(|t| t >= end_ms);
+        if !have_end && s.short_answers < MAX_SHORT_ANSWERS {
+            s.short_answers += 1;
+            return Err(format!("gap answer ends before bar {end_ms}; asking again"));
+        }
+        Ok(kept.into_values().collect())
+    }
+}
