@@ -186,8 +186,8 @@ trap 'rc=$?; kill "${bg_pids[@]}" 2>/dev/null || true; rm -rf "$bg"; summary "$r
 
 # The backtest tests compare the page with the CLI the native step built.
 export TECHNIC_CLI="$NATIVE_TARGET/debug/technic"
-step "end-to-end tests of the threaded build (data, inert, storm, learn, page, a11y, offline), dist/st/ and the native tests building beside them"
-node --test --test-concurrency=1 tests/e2e/data.test.mjs tests/e2e/inert.test.mjs tests/e2e/storm.test.mjs tests/e2e/learn.test.mjs tests/e2e/page.test.mjs tests/e2e/a11y.test.mjs tests/e2e/offline.test.mjs
+step "end-to-end tests of the threaded build (data, inert, storm, learn, page, a11y, offline, live and its server), dist/st/ and the native tests building beside them"
+node --test --test-concurrency=1 tests/e2e/data.test.mjs tests/e2e/inert.test.mjs tests/e2e/storm.test.mjs tests/e2e/learn.test.mjs tests/e2e/page.test.mjs tests/e2e/a11y.test.mjs tests/e2e/offline.test.mjs tests/e2e/live-server.test.mjs tests/e2e/live.test.mjs
 
 step "native: every target built with clippy's lints, then cargo test (beside the tests above, waited for)"
 wait_background native "the native build and tests"

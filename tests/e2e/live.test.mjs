@@ -17,6 +17,7 @@ import { fileURLToPath } from 'node:url';
 import { startServer } from './server.mjs';
 import { startLiveServer } from './live-server.mjs';
 import { freshProfile, openBrowser, openApp, runScan, sel } from './harness.mjs';
+import { clearBarCache } from '../../scripts/bench-order.mjs';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 const DIST = path.resolve(ROOT, process.env.TECHNIC_DIST ?? 'dist');
@@ -31,7 +32,7 @@ let b;
 
 before(async () => {
   app = await startServer({ dir: DIST, isolation: true });
-  live = await startLiveServer({ port: 0, host: '127.0.0.1' });
+  live = await startLiveServer({ port: 0, host: '127.0.0.1', quiet: true });
   b = await openBrowser(await freshProfile('live'));
   await openApp(b.page, app.url);
 });
@@ -53,7 +54,7 @@ const control = async (what, body) => {
 };
 const state = () => control('state');
 const liveHook = (page = b.page) => page.evaluate(() => window.__technicLive ?? null);
-const wsUrl = () => live.url.replace(/^http/, 'ws');
+const wsUrl = () => live.wsUrl;
 
 /** Sets up a 1m Binance scan of SYMBOLS against the server, runs it, turns Live on. */
 async function goLive(page = b.page, { run = true } = {}) {
@@ -69,6 +70,9 @@ async function goLive(page = b.page, { run = true } = {}) {
     el.dispatchEvent(new Event('change', { bubbles: true }));
   }, SYMBOLS.join('\n'));
   if (run) {
+    // Each test restarts the server's series at the real time: bars cached by
+    // an earlier test (closed high on purpose) must not be served.
+    await clearBarCache(page);
     const s = await runScan(page, { expr: EXPR });
     assert.equal(s.reason, 'completed', JSON.stringify(s));
     assert.equal(s.rows, 0, 'nothing matches before the test closes a high bar');

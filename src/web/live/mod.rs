@@ -340,14 +340,10 @@ impl Inner {
             .collect();
         let mut symbols: Vec<String> = this.setup.series.iter().map(|(s, _)| s.clone()).collect();
         symbols.dedup();
-        let config = LiveConfig {
-            base: this.setup.stream_base.clone(),
-            interval: this.interval,
-            symbols,
-            last_open,
-            stall_ms: this.setup.stall_ms,
-            ..LiveConfig::default()
-        };
+        let mut config = LiveConfig::new(&this.setup.stream_base, this.interval, symbols);
+        config.last_open = last_open;
+        config.stall_ms = this.setup.stall_ms;
+        config.seed = epoch_ms().to_bits();
         let mut core = match crate::data::live::Live::new(config) {
             Ok(core) => core,
             Err(e) => {
@@ -757,7 +753,7 @@ impl LiveStatusWire {
             out_of_order: self.out_of_order,
             duplicates: self.duplicates,
             reconnects: self.reconnects,
-            last_error: None,
+            ..LiveStatus::default()
         }
     }
 }
