@@ -1,10 +1,12 @@
-//! One symbol's bars, cache first: a fresh entry is used as it is (closed
-//! sessions are never refetched); a stale one gets only its missing tail,
-//! from the first missing day, merged with `append_tail` (refetched whole
-//! when the tail does not join or the source takes no range); a miss is
-//! fetched whole. Only complete, validated bars are cached, keyed by what
-//! produced them ([`EntryKey`]). A store that fails is a miss, never an
-//! error: the network is always right.
+//! One symbol's bars at the plan's interval, cache first: a fresh entry is
+//! used as it is (closed periods are never refetched); a stale one gets only
+//! its missing tail, from the first missing period, merged with
+//! `append_tail_at` (refetched whole when the tail does not join, the source
+//! takes no range, or an intraday tail would be longer than the whole
+//! history); a miss is fetched whole. Only complete, validated bars are
+//! cached, keyed by what produced them ([`EntryKey`]: source, endpoint,
+//! symbol, interval). A store that fails is a miss, never an error: the
+//! network is always right.
 //!
 //! A run that asks for a depth ([`LoadPlan::depth`], a backtest's bars per
 //! symbol) is served by any entry at least that deep (cut to the newest N);
@@ -20,8 +22,10 @@ use std::sync::Arc;
 use super::feed::Fetched;
 use super::source::{SourceConfig, SourceId};
 use super::Clock;
-use crate::data::cache_policy::{append_tail, Calendar, Freshness, FreshnessRule};
+use crate::data::cache_policy::{append_tail_at, period_of, Calendar, Freshness, FreshnessRule};
 use crate::data::codec;
+use crate::data::formats::binance;
+use crate::data::interval::Interval;
 use crate::engine::bars::Bars;
 use crate::engine::run::{InvalidData, Loaded, SymbolError};
 
@@ -154,7 +158,14 @@ pub struct LoadPlan {
     /// Bars per symbol asked for (the newest N), for a source that pages
     /// back; `None` is the source's default history (a scan).
     pub depth: Option<usize>,
+    /// The bar length ([`SourceConfig::interval_for`]): part of the cache
+    /// key, and the period freshness is counted in.
+    pub interval: Interval,
 }
+
+/// Bars a source sends when nothing is cached and no depth is asked for:
+/// one Binance page, about as many Coinbase candles.
+pub const DEFAULT_HISTORY_BARS: usize = binance::MAX_LIMIT as usize;
 
 impl LoadPlan {
     /// The plan for `source` as configured.
@@ -170,7 +181,37 @@ impl LoadPlan {
             supports_range: source.supports_range(),
             immutable: source.is_immutable(),
             depth: None,
+            interval: config.interval_for(source),
         }
+    }
+
+    /// The plan of a scan keeping `lookback` bars per symbol: the source's
+    /// default history, or, when the lookback is longer than that and the
+    /// source pages back, that many bars ([`LoadPlan::with_depth`]).
+    pub fn for_scan(source: SourceId, config: &SourceConfig, lookback: Option<usize>) -> LoadPlan {
+        match lookback {
+            Some(n) if n > DEFAULT_HISTORY_BARS && source.pages_back() => {
+                LoadPlan::with_depth(source, config, n)
+            }
+            _ => LoadPlan::new(source, config),
+        }
+    }
+
+    /// Whether a tail from `from_ms` to `now_ms` spans more periods than the
+    /// whole history asked for: then fetching the history whole brings the
+    /// same newest bars in fewer requests (an intraday entry left for weeks).
+    /// Daily entries always take their tail, as they always have.
+    fn tail_is_longer_than_history(&self, from_ms: i64, now_ms: i64) -> bool {
+        let history = self.depth.unwrap_or(0).max(DEFAULT_HISTORY_BARS) as i64;
+        !self.interval.is_daily()
+            && period_of(self.interval, now_ms).saturating_sub(period_of(self.interval, from_ms))
+                > history
+    }
+
+    /// The freshness of an entry whose newest bar is at `last`.
+    fn decide(&self, last: i64, saved_at_ms: i64, now_ms: i64) -> Freshness {
+        self.rule
+            .decide_at(self.interval, last, saved_at_ms, now_ms)
     }
 
     /// The plan asking for `bars` bars per symbol, for a source that can
@@ -206,7 +247,7 @@ impl LoadPlan {
         let decision = match last_time {
             None => Freshness::Refetch,
             Some(_) if self.immutable => Freshness::Fresh,
-            Some(last) => self.rule.decide(last, saved_at_ms, now_ms),
+            Some(last) => self.decide(last, saved_at_ms, now_ms),
         };
         match decision {
             Freshness::Fresh if !self.deep_enough(bars) => Freshness::NeedsTail { from_ms: 0 },
@@ -215,13 +256,13 @@ impl LoadPlan {
         }
     }
 
-    /// The daily entry of `symbol`.
+    /// The entry of `symbol` at the plan's interval.
     pub fn key(&self, symbol: &str) -> EntryKey {
         EntryKey {
             source: self.source.clone(),
             endpoint: self.endpoint.clone(),
             symbol: symbol.to_string(),
-            interval: "1d".to_string(),
+            interval: self.interval.name().to_string(),
         }
     }
 }
@@ -281,7 +322,7 @@ where
             let decision = match entry.last_time() {
                 None => Freshness::Refetch,
                 Some(_) if plan.immutable => Freshness::Fresh,
-                Some(last) => plan.rule.decide(last, entry.saved_at_ms(), now),
+                Some(last) => plan.decide(last, entry.saved_at_ms(), now),
             };
             match decision {
                 Freshness::Fresh => {
@@ -305,7 +346,9 @@ where
                     // entry at its listing start stands as it is).
                     start = Start::Fresh(entry);
                 }
-                Freshness::NeedsTail { from_ms } if plan.supports_range => {
+                Freshness::NeedsTail { from_ms }
+                    if plan.supports_range && !plan.tail_is_longer_than_history(from_ms, now) =>
+                {
                     start = Start::Tail(entry, from_ms);
                 }
                 // No range to ask for, or an unusable entry: refetch whole.
@@ -331,17 +374,19 @@ where
         Start::Tail(entry, from_ms) => {
             let fetched = fetcher.fetch(symbol, Some(from_ms)).await?;
             match fetched.bars {
-                Some(tail) => match append_tail(entry.bars(), &tail, plan.calendar) {
-                    Ok(merged) => (merged, true, fetched.bytes, true),
-                    Err(why) => {
-                        // A tail that does not join (a gap, a rewrite): start over.
-                        note(format!(
-                            "bar cache: {symbol}: {why}; refetching the whole series"
-                        ));
-                        let (bars, more) = whole().await?;
-                        (bars, true, fetched.bytes + more, false)
+                Some(tail) => {
+                    match append_tail_at(entry.bars(), &tail, plan.calendar, plan.interval) {
+                        Ok(merged) => (merged, true, fetched.bytes, true),
+                        Err(why) => {
+                            // A tail that does not join (a gap, a rewrite): start over.
+                            note(format!(
+                                "bar cache: {symbol}: {why}; refetching the whole series"
+                            ));
+                            let (bars, more) = whole().await?;
+                            (bars, true, fetched.bytes + more, false)
+                        }
                     }
-                },
+                }
                 // Nothing new since the save (a holiday): the cached bars
                 // stand, and are saved again so the entry counts as checked now.
                 None => (entry.into_bars(), true, fetched.bytes, true),
@@ -491,6 +536,7 @@ mod tests {
             supports_range: false,
             immutable: true,
             depth,
+            interval: Interval::D1,
         };
         let store = || OneEntry {
             entry: RefCell::new(Some(Bytes(bytes.clone(), bars.clone()))),
