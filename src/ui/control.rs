@@ -58,6 +58,9 @@ pub fn source_config(form: &ScanForm) -> Result<SourceConfig, String> {
         format: data.format.get(),
         ..SourceConfig::default()
     };
+    if source.offers_intervals() {
+        config.interval = data.interval.get();
+    }
     if is_fetched(source) {
         let filter = UniverseFilter::from_form(data)?;
         config.universe = data.universe.with(|u| filtered(u, &filter));

@@ -67,6 +67,9 @@ pub fn ResultRow(
         }
         Outcome::Match(m) => {
             let signal = m.score.signal;
+            // The last bar's open time (epoch ms) and the bar count, for the
+            // interval checks of the e2e tests (the table has no date column).
+            let (bar_time, bar_count) = (m.time.to_string(), m.bars.to_string());
             let cells = shown
                 .iter()
                 .map(|&(key, _)| match key {
@@ -87,6 +90,8 @@ pub fn ResultRow(
                     data-symbol=data_symbol
                     data-scan=scan
                     data-live=data_live
+                    data-bar-time=bar_time
+                    data-bars=bar_count
                     id=id
                     data-index=index
                     aria-rowindex=rowindex

@@ -46,6 +46,11 @@ pub fn shared(state: &ScanState) -> SharedScan {
         max_matches: form.max_matches.get_untracked(),
         order: form.order.get_untracked().name().to_string(),
         sort: sort_code(state.table.sort.get_untracked()),
+        interval: if source.offers_intervals() {
+            SharedScan::interval_field(data.interval.get_untracked())
+        } else {
+            String::new()
+        },
     }
 }
 
@@ -98,6 +103,7 @@ pub fn apply(state: &ScanState, scan: SharedScan) -> SourceId {
     let (form, data) = (state.form, state.form.data);
     let source = SourceId::parse(&scan.source).unwrap_or(SourceId::Sample);
     form.source.set(source);
+    data.interval.set(scan.interval());
     form.expr.set(scan.expr);
     form.columns.set(scan.columns);
     form.lookback.set(scan.lookback);
@@ -123,6 +129,7 @@ pub fn apply(state: &ScanState, scan: SharedScan) -> SourceId {
     if let Some(format) = Format::from_name(&scan.format) {
         data.format.set(format);
     }
+
     state.table.sort.set(sort_from_code(&scan.sort));
     source
 }

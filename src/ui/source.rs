@@ -1,11 +1,12 @@
-//! The source picker and the chosen source's own controls: the URL template
-//! and its format, Binance's top-N, the API key of a keyed source (kept only
+//! The source picker and the chosen source's own controls: the bar interval
+//! of a crypto source, the URL template and its format, Binance's top-N, the API key of a keyed source (kept only
 //! in this browser, with a clear button), the rate limit and the refresh age.
 //! A badge shows whenever generated (not real) data is chosen.
 
 use leptos::prelude::*;
 
 use crate::data::formats::Format;
+use crate::data::interval::Interval;
 use crate::web::sources::SourceId;
 
 use super::keys;
@@ -42,7 +43,40 @@ pub fn SourcePicker() -> impl IntoView {
                     .collect_view()}
             </select>
         </label>
+        <Show when=move || source.get().offers_intervals()>
+            <IntervalPicker />
+        </Show>
         <SourceOptions />
+    }
+}
+
+/// The bar length of a crypto source: options valued as Binance names them
+/// (`1m 5m 15m 1h 4h 1d`), daily by default. Other sources are daily only,
+/// so it is shown for Binance and Coinbase alone.
+#[component]
+fn IntervalPicker() -> impl IntoView {
+    let interval = use_scan_state().form.data.interval;
+    let on_change = move |ev| {
+        if let Ok(i) = event_target_value(&ev).parse::<Interval>() {
+            interval.set(i);
+        }
+    };
+    view! {
+        <label class="field interval" title="Bar length: each bar covers this much time (UTC)">
+            <span>"Interval"</span>
+            <select data-testid="interval" on:change=on_change>
+                {Interval::ALL
+                    .into_iter()
+                    .map(|i| {
+                        view! {
+                            <option value=i.name() prop:selected=move || interval.get() == i>
+                                {i.name()}
+                            </option>
+                        }
+                    })
+                    .collect_view()}
+            </select>
+        </label>
     }
 }
 

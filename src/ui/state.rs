@@ -9,6 +9,7 @@ use leptos::prelude::*;
 use crate::data::formats::import::{parse_universe, UniverseEntry};
 use crate::data::formats::Format;
 use crate::data::history::Order;
+use crate::data::interval::Interval;
 use crate::engine::lang::{LangError, Scan};
 use crate::engine::run::{ProgressSnapshot, Row};
 use crate::view::bases::ServiceBases;
@@ -56,6 +57,8 @@ pub struct DataForm {
     /// `http://host/path/{symbol}.csv` (URL source).
     pub url_template: RwSignal<String>,
     pub format: RwSignal<Format>,
+    /// The bar length of a crypto source (`1m` … `1d`); other sources are daily.
+    pub interval: RwSignal<Interval>,
     /// Binance: top N USDT pairs when the universe box is empty.
     pub binance_top: RwSignal<String>,
     /// The chosen source's key, mirrored from localStorage (`keys`). Never
@@ -232,6 +235,7 @@ impl DataForm {
         DataForm {
             url_template: RwSignal::new(String::new()),
             format: RwSignal::new(Format::default()),
+            interval: RwSignal::new(Interval::default()),
             binance_top: RwSignal::new(String::new()),
             api_key: RwSignal::new(String::new()),
             per_minute: RwSignal::new(String::new()),

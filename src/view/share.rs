@@ -1,6 +1,6 @@
 //! The scan as a link: what the URL hash keeps so that opening the link
-//! reproduces the scan (expression, display columns, source, the universe
-//! when short, settings, order, sort), as compact JSON in base64url, deflated
+//! reproduces the scan (expression, display columns, source and its bar
+//! interval, the universe when short, settings, order, sort), as compact JSON in base64url, deflated
 //! when long. Never an API key: the key field is not part of it, and a URL
 //! template whose query names a key, token, secret or password is left out
 //! (the receiver types their own). Pure: no browser crate.
@@ -14,6 +14,7 @@ use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine;
 
 use super::columns::{ColumnKey, Sort, TECHNIC_COLUMNS};
+use crate::data::interval::Interval;
 
 /// The hash parameter's name.
 pub const PARAM: &str = "s";
@@ -57,6 +58,27 @@ pub struct SharedScan {
     /// `c<k>` (Technic column k) or `d<k>` (display column k), then `a`/`d`.
     #[serde(rename = "so", default, skip_serializing_if = "String::is_empty")]
     pub sort: String,
+    /// The bar interval's name (`5m`), empty for daily: links made before
+    /// intervals existed, and daily scans, carry none.
+    #[serde(rename = "iv", default, skip_serializing_if = "String::is_empty")]
+    pub interval: String,
+}
+
+impl SharedScan {
+    /// The bar interval the link asks for: daily when it names none (an
+    /// old link) or one this app does not know.
+    pub fn interval(&self) -> Interval {
+        self.interval.parse().unwrap_or_default()
+    }
+
+    /// The link's interval field for `interval`: empty for daily.
+    pub fn interval_field(interval: Interval) -> String {
+        if interval.is_daily() {
+            String::new()
+        } else {
+            interval.name().to_string()
+        }
+    }
 }
 
 /// Why a link's scan could not be read.
@@ -258,6 +280,32 @@ mod tests {
         let hash = format!("s=1.z.{}", URL_SAFE_NO_PAD.encode(bytes));
         assert!(hash.len() < MAX_HASH_CHARS, "{}", hash.len());
         assert!(matches!(decode(&hash), Err(ShareError::Damaged(_))));
+    }
+
+    #[test]
+    fn the_link_keeps_the_interval_and_an_old_link_without_one_is_daily() {
+        let mut five = scan();
+        five.source = "binance".into();
+        five.interval = SharedScan::interval_field(Interval::M5);
+        let back = decode(&encode(&five)).unwrap().unwrap();
+        assert_eq!(back.interval(), Interval::M5);
+        assert_eq!(back, five);
+        // A link made before intervals: no `iv` key at all.
+        let old = format!(
+            "s=1.j.{}",
+            URL_SAFE_NO_PAD.encode(r#"{"e":"close > 0","s":"binance"}"#)
+        );
+        assert_eq!(decode(&old).unwrap().unwrap().interval(), Interval::D1);
+        // Daily writes nothing; nonsense reads as daily.
+        assert_eq!(SharedScan::interval_field(Interval::D1), "");
+        let daily = encode(&scan());
+        let json = URL_SAFE_NO_PAD.decode(&daily["s=1.j.".len()..]).unwrap();
+        assert!(!String::from_utf8(json).unwrap().contains("\"iv\""));
+        let odd = SharedScan {
+            interval: "7m".into(),
+            ..scan()
+        };
+        assert_eq!(odd.interval(), Interval::D1);
     }
 
     #[test]

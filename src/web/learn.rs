@@ -35,13 +35,14 @@ const STALE_READ_CHUNK: usize = 256;
 /// The scan's identity in the history: its canonical text, the source (with
 /// a hash of the endpoint, so two URL templates learn apart) and interval.
 pub fn fingerprint(scan_text: &str, source: SourceId, config: &SourceConfig) -> Fingerprint {
+    let interval = config.interval_for(source);
     let endpoint = config.endpoint(source);
     let source = if endpoint.is_empty() {
         source.value()
     } else {
         format!("{}#{:016x}", source.value(), fnv1a_64(endpoint.as_bytes()))
     };
-    Fingerprint::new(scan_text, &source, "1d")
+    Fingerprint::new(scan_text, &source, interval.name())
 }
 
 /// What the cache index says of each symbol, without reading a bar.

@@ -524,3 +524,109 @@ test('Coinbase, Polygon, Twelve Data and Binance each scan from their documented
   }
   assert.deepEqual(b.problems, [], `console errors:\n${b.problems.join('\n')}`);
 });
+
+// ---- intervals -----------------------------------------------------------------
+
+const FIVE_MIN = 300_000;
+const HOUR_MS = 3_600_000;
+
+/** Each result row's last bar (epoch ms) and bar count, by symbol. */
+const rowBars = (page) => page.locator(sel('result-row')).evaluateAll((rows) =>
+  Object.fromEntries(rows.map((r) => [r.dataset.symbol, { time: Number(r.dataset.barTime), bars: Number(r.dataset.bars) }])));
+
+/**
+ * Fixes the page's clock (running at real speed) and the server's "now" at
+ * 20 s into a five-minute period, so no bar closes during a test of a few
+ * minutes: what is cached stays fresh, and the last bar is known.
+ */
+async function fixedNow(b) {
+  const now = Math.floor(Date.now() / FIVE_MIN) * FIVE_MIN + 20_000;
+  await b.context.clock.install({ time: now });
+  return now;
+}
+
+test('the interval select offers 1m … 1d for Binance and Coinbase only, daily by default', { timeout: 60_000 }, async () => {
+  const b = await browser();
+  await openApp(b.page, app.url);
+  await chooseSource(b.page, 'sample');
+  assert.equal(await b.page.locator(sel('interval')).count(), 0, 'no interval for a daily-only source');
+  for (const source of ['binance', 'coinbase']) {
+    await chooseSource(b.page, source);
+    await requireHooks(b.page, ['interval']);
+    const values = await b.page.locator(`${sel('interval')} option`).evaluateAll((os) => os.map((o) => o.value));
+    assert.deepEqual(values, ['1m', '5m', '15m', '1h', '4h', '1d'], `${source}: the options, valued as written`);
+    assert.equal(await b.page.locator(sel('interval')).inputValue(), '1d', `${source}: daily by default`);
+  }
+});
+
+test('Binance at 5m asks for interval=5m, keeps the cache per interval (1d fetches again, a second 5m scan none)', { timeout: 300_000 }, async () => {
+  const b = await browser();
+  const now = await fixedNow(b);
+  await openApp(b.page, app.url);
+  await chooseSource(b.page, 'binance');
+  await requireHooks(b.page, ['universe-input', 'source-base', 'interval']);
+  const symbols = ['BTCUSDT', 'ETHUSDT'];
+  faults.reset();
+  faults.setConfig({ today: dayOf(now), now, bars: 120, symbols });
+  await b.page.locator(sel('source-base')).fill(faults.url);
+  await b.page.locator(sel('universe-input')).fill(symbols.join('\n'));
+  await b.page.selectOption(sel('interval'), '5m');
+
+  const first = await scan(b, 120_000);
+  assert.equal(first.stopped, false);
+  assert.deepEqual(await errorRows(b.page), {}, 'no error rows');
+  const klines = faults.log().filter((e) => e.kind === 'klines');
+  assert.deepEqual(Object.keys(perSymbol(klines)).sort(), [...symbols].sort(), 'each pair was fetched');
+  assert.ok(klines.every((e) => e.query.interval === '5m' && e.interval === '5m'), `every request asked for 5m: ${JSON.stringify(klines.map((e) => e.query))}`);
+  const lastOpen = Math.floor(now / FIVE_MIN) * FIVE_MIN;
+  const rows = await rowBars(b.page);
+  for (const s of symbols) {
+    assert.deepEqual(rows[s], { time: lastOpen, bars: 120 }, `${s}: 120 five-minute bars, the last opening ${new Date(lastOpen).toISOString()}`);
+  }
+
+  // The same pairs daily: another cache entry, fetched at 1d.
+  faults.clearLog();
+  await b.page.selectOption(sel('interval'), '1d');
+  await scan(b, 120_000);
+  const daily = faults.log().filter((e) => e.kind === 'klines');
+  assert.deepEqual(Object.keys(perSymbol(daily)).sort(), [...symbols].sort(), 'the daily scan fetched every pair');
+  assert.ok(daily.every((e) => e.query.interval === '1d'), 'at 1d');
+  const dailyRows = await rowBars(b.page);
+  assert.equal(dailyRows.BTCUSDT.time, dayOf(now) * DAY_MS, 'daily bars end on today');
+
+  // 5m again: served from the cache, nothing asked of the server.
+  faults.clearLog();
+  await b.page.selectOption(sel('interval'), '5m');
+  await scan(b, 120_000);
+  assert.deepEqual(faults.log().filter((e) => e.kind === 'klines'), [], 'the second 5m scan fetched nothing');
+  assert.deepEqual(await rowBars(b.page), rows, 'the same bars as the first 5m scan');
+  assert.deepEqual(b.problems, [], `console errors:\n${b.problems.join('\n')}`);
+});
+
+test('Coinbase at 4h asks for hourly candles (granularity=3600) and yields four-hour bars', { timeout: 240_000 }, async () => {
+  const b = await browser();
+  const now = await fixedNow(b);
+  await openApp(b.page, app.url);
+  await chooseSource(b.page, 'coinbase');
+  await requireHooks(b.page, ['universe-input', 'source-base', 'interval']);
+  faults.reset();
+  faults.setConfig({ today: dayOf(now), now, bars: 800 });
+  await b.page.locator(sel('source-base')).fill(faults.url);
+  await b.page.locator(sel('universe-input')).fill('BTC-USD');
+  await b.page.selectOption(sel('interval'), '4h');
+  const last = await scan(b, 120_000);
+  assert.equal(last.stopped, false);
+  assert.deepEqual(await errorRows(b.page), {}, 'no error rows');
+  const candles = faults.log().filter((e) => e.kind === 'coinbase');
+  assert.ok(candles.length >= 1, 'the candles endpoint was asked');
+  assert.ok(candles.every((e) => e.query.granularity === '3600' && e.interval === '1h'), `hourly candles only: ${JSON.stringify(candles.map((e) => e.query))}`);
+  // The server's 800 hourly candles end at the current hour; each 4h bar
+  // gathers those of its four hours (00, 04, 08 … UTC).
+  const lastHour = Math.floor(now / HOUR_MS) * HOUR_MS;
+  const buckets = new Set();
+  for (let k = 0; k < 800; k++) buckets.add(Math.floor((lastHour - k * HOUR_MS) / (4 * HOUR_MS)));
+  const rows = await rowBars(b.page);
+  assert.deepEqual(rows['BTC-USD'], { time: Math.floor(now / (4 * HOUR_MS)) * 4 * HOUR_MS, bars: buckets.size },
+    'four-hour bars, the last one the bar still open');
+  assert.deepEqual(b.problems, [], `console errors:\n${b.problems.join('\n')}`);
+});

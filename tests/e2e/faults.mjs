@@ -18,20 +18,27 @@
 //!   GET /binance/{SYMBOL}.json                Binance klines JSON (every day)
 //!   GET /api/v3/klines?symbol=&interval=1d[&startTime=][&endTime=][&limit=]
 //!                                             Binance semantics: ascending, startTime/endTime
-//!                                             filter, newest `limit` when no startTime (default 500, max 1000)
+//!                                             filter, newest `limit` when no startTime (default 500, max 1000);
+//!                                             interval 1m 5m 15m 1h 4h 1d (others: 400, code -1120)
 //!   GET /api/v3/ticker/24hr                   the fixture's tickers + one USDT ticker per configured symbol
 //!   GET /v2/aggs/ticker/{SYMBOL}/range/1/day/{from}/{to}?apiKey=   Polygon
 //!   GET /time_series?symbol=&start_date=&end_date=&apikey=         Twelve Data (newest first)
-//!   GET /products/{PRODUCT}/candles?granularity=86400&start=&end=  Coinbase (newest first, ≤300)
+//!   GET /products/{PRODUCT}/candles?granularity=86400&start=&end=  Coinbase (newest first, ≤300);
+//!                                             granularity 60 300 900 3600 21600 86400 (others: 400)
 //!   GET /fixtures/{service}/{file}            a file of tests/fixtures as it is
 //! Bars end on the server's "today" (UTC day, default the real one; the last
 //! bar is today's still-open session) and there are `bars` of them (default 300).
+//! Intraday bars (every interval but 1d) are spaced by their interval and end
+//! at the period holding the server's "now" (config `now` in epoch ms, else
+//! the real time of day on "today"), the still-open one; `bars` of them too.
+//! Each log entry names the interval asked for (`interval`: Binance's name,
+//! or Coinbase's granularity as one: 3600 → `1h`; null for daily-only routes).
 //!
 //! Control API (never logged):
 //!   POST /__faults  {"SYMBOL": spec, "*": spec}   adds faults (merged; null removes one)
-//!   POST /__config  {"today": "2026-11-28" | dayNumber, "bars": 300, "barsBySymbol": {"X": 40}, "symbols": [..]}
+//!   POST /__config  {"today": "2026-11-28" | dayNumber, "now": epochMs, "bars": 300, "barsBySymbol": {"X": 40}, "symbols": [..]}
 //!   POST /__reset   clears faults, counters, config and the log
-//!   GET  /__log     [{id, method, path, query, symbol, fault, status, time, endTime, finished, aborted, abortedAt}]
+//!   GET  /__log     [{id, method, path, query, symbol, interval, fault, status, time, endTime, finished, aborted, abortedAt}]
 //! A fault spec is a string or an object {type, times, retryAfter, line, ms}:
 //!   "500", "503", "404", …   that status every time; "503x2": the first 2 requests, then normal
 //!   "429"                    429 with Retry-After: 1 (object form: retryAfter seconds); "429x1" once
@@ -54,6 +61,10 @@ import { fileURLToPath } from 'node:url';
 const HERE = path.dirname(fileURLToPath(import.meta.url));
 const FIXTURES = path.resolve(HERE, '../fixtures');
 export const DAY_MS = 86_400_000;
+/** Bar lengths by Binance interval name. */
+export const INTERVAL_MS = { '1m': 60_000, '5m': 300_000, '15m': 900_000, '1h': 3_600_000, '4h': 14_400_000, '1d': DAY_MS };
+/** Coinbase granularities (seconds) by the interval name they stand for. */
+const GRANULARITY_NAME = { 60: '1m', 300: '5m', 900: '15m', 3600: '1h', 21600: '6h', 86400: '1d' };
 
 /** UTC day number of an ISO date or epoch ms. */
 export function dayOf(value) {
@@ -103,14 +114,36 @@ export function makeBars(symbol, { today, count, weekdaysOnly }) {
   });
 }
 
+/**
+ * `count` intraday bars of `symbol`, `step` ms apart, the last opening at
+ * `end` (a multiple of `step`). Prices depend on the symbol and the open
+ * time only, so every request sees the same bar at the same time.
+ */
+export function makeIntraday(symbol, { step, end, count }) {
+  const bars = [];
+  for (let k = count - 1; k >= 0; k--) {
+    const time = end - k * step;
+    const r = rng(`${symbol}:${step}:${time}`);
+    const base = 50 + (rng(symbol)() * 150) + 20 * Math.sin(time / step / 17);
+    const open = base * (1 + (r() - 0.5) * 0.01);
+    const close = base * (1 + (r() - 0.5) * 0.01);
+    const high = Math.max(open, close) * (1 + r() * 0.005);
+    const low = Math.min(open, close) * (1 - r() * 0.005);
+    const volume = Math.round(1_000 + r() * 9_000);
+    const f = (x) => Number(x.toFixed(4));
+    bars.push({ day: Math.floor(time / DAY_MS), time, open: f(open), high: f(high), low: f(low), close: f(close), volume });
+  }
+  return bars;
+}
+
 // ---- response bodies in each service's shape --------------------------------
 
 const csvBody = (bars) =>
   `Date,Open,High,Low,Close,Volume\n${bars.map((b) => `${isoDay(b.day)},${b.open},${b.high},${b.low},${b.close},${b.volume}`).join('\n')}\n`;
 
-const binanceRows = (bars) => bars.map((b) => [
+const binanceRows = (bars, step = DAY_MS) => bars.map((b) => [
   b.time, b.open.toFixed(8), b.high.toFixed(8), b.low.toFixed(8), b.close.toFixed(8), b.volume.toFixed(8),
-  b.time + DAY_MS - 1, (b.volume * b.close).toFixed(8), 1000, (b.volume / 2).toFixed(8), ((b.volume * b.close) / 2).toFixed(8), '0',
+  b.time + step - 1, (b.volume * b.close).toFixed(8), 1000, (b.volume / 2).toFixed(8), ((b.volume * b.close) / 2).toFixed(8), '0',
 ]);
 
 // Polygon stamps a US session at midnight New York time (05:00 UTC in winter), as in the fixture.
@@ -175,7 +208,7 @@ export function startFaultServer({ port = 0, host = '127.0.0.1', quiet = true } 
     faults: new Map(), // symbol (or '*') → spec
     served: new Map(), // symbol → requests seen (for "first N times")
     log: [],
-    config: { today: null, bars: 300, barsBySymbol: {}, symbols: [] },
+    config: { today: null, now: null, bars: 300, barsBySymbol: {}, symbols: [] },
   });
   let state = fresh();
   let nextId = 1;
@@ -183,6 +216,12 @@ export function startFaultServer({ port = 0, host = '127.0.0.1', quiet = true } 
 
   const today = () => (state.config.today === null ? dayOf(Date.now()) : state.config.today);
   const barCount = (symbol) => state.config.barsBySymbol?.[symbol] ?? state.config.bars;
+  /** The server's "now": config `now`, else the real time of day on "today". */
+  const now = () => state.config.now ?? (today() * DAY_MS + (Date.now() % DAY_MS));
+  /** `symbol`'s bars `step` ms apart (daily: the day bars), ending at "now". */
+  const barsAt = (symbol, step) => (step === DAY_MS
+    ? makeBars(symbol, { today: today(), count: barCount(symbol), weekdaysOnly: false })
+    : makeIntraday(symbol, { step, end: Math.floor(now() / step) * step, count: barCount(symbol) }));
 
   const cors = {
     'Access-Control-Allow-Origin': '*',
@@ -221,14 +260,16 @@ export function startFaultServer({ port = 0, host = '127.0.0.1', quiet = true } 
       case 'binance-file': return [200, binanceRows(makeBars(r.symbol, { today: t, count: n, weekdaysOnly: false }))];
       case 'klines': {
         if (!/^[A-Z0-9-_.]{1,20}$/.test(r.symbol)) return [400, { code: -1121, msg: 'Invalid symbol.' }];
-        let bars = makeBars(r.symbol, { today: t, count: n, weekdaysOnly: false });
+        const step = INTERVAL_MS[q.get('interval') ?? '1d'];
+        if (!step) return [400, { code: -1120, msg: 'Invalid interval.' }];
+        let bars = barsAt(r.symbol, step);
         const start = q.has('startTime') ? Number(q.get('startTime')) : null;
         const end = q.has('endTime') ? Number(q.get('endTime')) : null;
         const limit = Math.min(Math.max(Number(q.get('limit') ?? 500) || 500, 1), 1000);
         if (start !== null) bars = bars.filter((b) => b.time >= start);
         if (end !== null) bars = bars.filter((b) => b.time <= end);
         bars = start !== null ? bars.slice(0, limit) : bars.slice(-limit);
-        return [200, binanceRows(bars)];
+        return [200, binanceRows(bars, step)];
       }
       case 'ticker': {
         const fixture = JSON.parse(fs.readFileSync(path.join(FIXTURES, 'binance', 'ticker_24hr.json'), 'utf8'));
@@ -251,9 +292,11 @@ export function startFaultServer({ port = 0, host = '127.0.0.1', quiet = true } 
         return [200, twelveBody(r.symbol, bars)];
       }
       case 'coinbase': {
+        const granularity = Number(q.get('granularity') ?? 86400);
+        if (!GRANULARITY_NAME[granularity]) return [400, { message: 'Unsupported granularity' }];
         const from = q.get('start') ? Date.parse(q.get('start')) : -Infinity;
         const to = q.get('end') ? Date.parse(q.get('end')) : Infinity;
-        const bars = makeBars(r.symbol, { today: t, count: n, weekdaysOnly: false }).filter((b) => b.time >= from && b.time <= to).slice(-300);
+        const bars = barsAt(r.symbol, granularity * 1000).filter((b) => b.time >= from && b.time <= to).slice(-300);
         return [200, coinbaseBody(bars)];
       }
       case 'fixture':
@@ -327,6 +370,9 @@ export function startFaultServer({ port = 0, host = '127.0.0.1', quiet = true } 
       id: nextId++, method: req.method, path: url.pathname, query: Object.fromEntries(url.searchParams),
       authorization: req.headers.authorization ?? null,
       symbol, kind: r.kind, attempt: seen, fault: spec?.type ?? null, status: null,
+      interval: r.kind === 'klines' ? (url.searchParams.get('interval') ?? null)
+        : r.kind === 'coinbase' ? (GRANULARITY_NAME[url.searchParams.get('granularity')] ?? url.searchParams.get('granularity'))
+          : null,
       time: Date.now(), endTime: null, finished: false, aborted: false, abortedAt: null,
     };
     state.log.push(entry);
@@ -403,13 +449,14 @@ export function startFaultServer({ port = 0, host = '127.0.0.1', quiet = true } 
       }
     },
     clearFaults() { state.faults = new Map(); state.served = new Map(); },
-    /** `{today, bars, barsBySymbol, symbols}`; `today` as an ISO date or a UTC day number. */
+    /** `{today, now, bars, barsBySymbol, symbols}`; `today` as an ISO date or a UTC day number, `now` in epoch ms. */
     setConfig(obj) {
       const c = { ...state.config, ...obj };
       if (obj.today !== undefined && obj.today !== null) c.today = typeof obj.today === 'number' ? obj.today : dayOf(obj.today);
       state.config = c;
     },
     today,
+    now,
     reset() { state = fresh(); },
     log() { return state.log.map((e) => ({ ...e })); },
     clearLog() { state.log = []; },

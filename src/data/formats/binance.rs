@@ -9,6 +9,7 @@
 //! documented error shape is `{"code": -1121, "msg": "Invalid symbol."}`.
 
 use super::{check_base, check_symbol, encode_component, Cell, FormatError, Reader, Service};
+use crate::data::interval::Interval;
 use crate::engine::bars::{Bars, Columns};
 use serde::Deserialize;
 
@@ -141,7 +142,7 @@ pub struct KlinesRequest<'a> {
     /// [`DATA_API_BASE`], [`API_BASE`] or a stand-in server (no trailing path).
     pub base: &'a str,
     pub symbol: &'a str,
-    /// Binance's interval name; the app uses `1d`.
+    /// Binance's interval name ([`Interval::name`]: `1m` … `1d`).
     pub interval: &'a str,
     pub start_time: Option<i64>,
     pub end_time: Option<i64>,
@@ -152,10 +153,15 @@ pub struct KlinesRequest<'a> {
 impl<'a> KlinesRequest<'a> {
     /// Daily klines for `symbol`, a full page, no time bounds.
     pub fn daily(base: &'a str, symbol: &'a str) -> Self {
+        KlinesRequest::at(base, symbol, Interval::D1)
+    }
+
+    /// Klines of `interval` for `symbol`, a full page, no time bounds.
+    pub fn at(base: &'a str, symbol: &'a str, interval: Interval) -> Self {
         KlinesRequest {
             base,
             symbol,
-            interval: "1d",
+            interval: interval.name(),
             start_time: None,
             end_time: None,
             limit: MAX_LIMIT,
@@ -253,4 +259,34 @@ pub fn ticker_24hr_url(base: &str) -> Result<String, FormatError> {
     let base = base.trim().trim_end_matches('/');
     check_base(Service::Binance, base)?;
     Ok(format!("{base}/api/v3/ticker/24hr"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_klines_request_names_its_interval_and_pages_in_steps_of_it() {
+        let base = "http://127.0.0.1:9";
+        let five = KlinesRequest {
+            start_time: Some(1_700_000_100_000),
+            end_time: Some(1_700_000_100_000 + 3 * 300_000),
+            limit: 2,
+            ..KlinesRequest::at(base, "btcusdt", Interval::M5)
+        };
+        assert_eq!(
+            five.url().unwrap(),
+            "http://127.0.0.1:9/api/v3/klines?symbol=BTCUSDT&interval=5m\
+             &startTime=1700000100000&endTime=1700001000000&limit=2"
+        );
+        let page = crate::data::synthetic::bars(1, 1, 2);
+        let mut cols = page.into_columns();
+        cols.time = vec![1_700_000_100_000, 1_700_000_400_000];
+        let page = Bars::new("BTCUSDT", cols).unwrap();
+        let next = five.next_page(&page).unwrap();
+        assert_eq!(next.start_time, Some(1_700_000_400_001));
+        assert_eq!(next.interval, "5m");
+        assert_eq!(KlinesRequest::daily(base, "X").interval, "1d");
+        assert_eq!(KlinesRequest::at(base, "X", Interval::H4).interval, "4h");
+    }
 }

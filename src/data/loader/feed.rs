@@ -1,12 +1,14 @@
-//! One symbol's daily bars from one service, over a [`Transport`]: the URL
-//! template, the bundled sample, Binance klines (paged forward for a tail or
-//! back to a depth or the listing start, with the main host as a fallback
-//! when the data host cannot be reached), Coinbase candles
-//! (300-day pages, newest first), Polygon aggregates (`next_url` paging, on
-//! the configured base's origin only) and Twelve Data time series. Keys go
-//! in an `Authorization` header where the service accepts one, never in a
-//! URL. Parsing is `data::formats`; a response that does not parse is an
-//! error row with its position, never bars.
+//! One symbol's bars from one service, over a [`Transport`], at the
+//! configured interval ([`SourceConfig::interval_for`]: daily except for the
+//! crypto sources): the URL template, the bundled sample, Binance klines
+//! (paged forward for a tail or a time range, back to a depth or the listing
+//! start, with the main host as a fallback when the data host cannot be
+//! reached), Coinbase candles (300-candle pages, newest first; 4h bars built
+//! from hourly candles), Polygon aggregates (`next_url` paging, on the
+//! configured base's origin only) and Twelve Data time series. Keys go in an
+//! `Authorization` header where the service accepts one, never in a URL.
+//! Parsing is `data::formats`; a response that does not parse is an error
+//! row with its position, never bars.
 
 use super::request::{fetch, FetchError, Gate, Request, Transport};
 use super::source::{SourceConfig, SourceId};
@@ -16,12 +18,16 @@ use crate::data::cache_policy::DAY_MS;
 use crate::data::csv::read_bars;
 use crate::data::fetch_policy::Failure;
 use crate::data::formats::{self, binance, coinbase, polygon, twelvedata, FormatError};
+use crate::data::interval::Interval;
 use crate::engine::bars::{Bars, Columns};
 use crate::engine::run::SymbolError;
 
-/// History asked for when nothing is cached (days back from today):
-/// Coinbase takes four 300-candle pages, Twelve Data one page.
+/// History asked for when nothing is cached (days back from today): Twelve
+/// Data takes one page.
 const HISTORY_DAYS: i64 = 1_000;
+/// Coinbase's history when nothing is cached, in bars of the interval back
+/// from now: four 300-candle pages (fourteen of hourly candles for 4h bars).
+const COINBASE_HISTORY_BARS: i64 = 1_000;
 /// Polygon's free plan serves two years of history.
 const POLYGON_HISTORY_DAYS: i64 = 730;
 /// Paging stops after this many pages of one symbol (a server looping its
@@ -36,6 +42,8 @@ enum Span {
     From(Option<i64>),
     /// Up to `bars` bars opening before `before_ms`, paged back.
     Back { bars: usize, before_ms: Option<i64> },
+    /// The bars opening from `start` to `end` (both included), paged forward.
+    Between { start: i64, end: i64 },
 }
 
 /// What one symbol's load brought.
@@ -108,6 +116,11 @@ impl<T: Transport, C: Clock> Feed<T, C> {
         &self.transport
     }
 
+    /// The bar length this feed loads ([`SourceConfig::interval_for`]).
+    pub fn interval(&self) -> Interval {
+        self.config.interval_for(self.source)
+    }
+
     /// How many symbols load at once (the source's in-flight bound).
     pub fn max_in_flight(&self) -> usize {
         self.gate.policy().max_in_flight.max(1)
@@ -146,6 +159,55 @@ impl<T: Transport, C: Clock> Feed<T, C> {
             SourceId::Polygon => self.load_polygon(symbol, from_ms).await,
             SourceId::TwelveData => self.load_twelvedata(symbol, from_ms).await,
             SourceId::Synthetic(_) | SourceId::Import => Err(SymbolError::NoData),
+        }
+    }
+
+    /// Loads `symbol`'s bars that open from `start_ms` to `end_ms` (both
+    /// included, epoch ms): the gap a live scan missed while disconnected.
+    /// Binance: klines with `startTime`/`endTime`, paged forward, every page
+    /// checked to lie in the range; Coinbase: the candle pages covering the
+    /// range (for 4h, the hourly candles of every bar in it); any other
+    /// source: what [`Feed::load`] brings from `start_ms`, cut to the range.
+    /// `bars: None` when the range holds no bar (or is reversed).
+    pub async fn load_between(
+        &self,
+        symbol: &str,
+        start_ms: i64,
+        end_ms: i64,
+    ) -> Result<Fetched, SymbolError> {
+        if end_ms < start_ms {
+            return Ok(Fetched {
+                bars: None,
+                bytes: 0,
+            });
+        }
+        match self.source {
+            SourceId::Binance => {
+                self.load_binance(
+                    symbol,
+                    Span::Between {
+                        start: start_ms,
+                        end: end_ms,
+                    },
+                )
+                .await
+            }
+            SourceId::Coinbase => {
+                // Every candle of the last bar (a 4h bar's four hours).
+                let to = self.interval().close_of(end_ms).saturating_sub(1);
+                let fetched = self.coinbase_range(symbol, start_ms, to, true).await?;
+                Ok(Fetched {
+                    bars: within(symbol, fetched.bars, start_ms, end_ms)?,
+                    bytes: fetched.bytes,
+                })
+            }
+            _ => {
+                let fetched = self.load(symbol, Some(start_ms)).await?;
+                Ok(Fetched {
+                    bars: within(symbol, fetched.bars, start_ms, end_ms)?,
+                    bytes: fetched.bytes,
+                })
+            }
         }
     }
 
@@ -211,7 +273,48 @@ impl<T: Transport, C: Clock> Feed<T, C> {
             Span::Back { bars, before_ms } => {
                 self.binance_back(base, symbol, bars, before_ms).await
             }
+            Span::Between { start, end } => self.binance_between(base, symbol, start, end).await,
         }
+    }
+
+    /// The klines opening from `start` to `end` (both included), paged
+    /// forward until a short page, the end or [`MAX_PAGES`]. A page with a
+    /// kline outside the range is an error (a server ignoring the range).
+    async fn binance_between(
+        &self,
+        base: &str,
+        symbol: &str,
+        start: i64,
+        end: i64,
+    ) -> Result<Fetched, SymbolError> {
+        let mut request = binance::KlinesRequest::at(base, symbol, self.interval());
+        request.start_time = Some(start);
+        request.end_time = Some(end);
+        let mut pages = Vec::new();
+        let mut bytes = 0u64;
+        loop {
+            let url = request.url().map_err(|e| self.request_error(e))?;
+            let body = self.get(&Request::get(url)).await?;
+            bytes += body.len() as u64;
+            let page = match binance::parse_klines(symbol, &body) {
+                Ok(page) => page,
+                Err(FormatError::Empty { .. }) => break,
+                Err(e) => return Err(self.parse_error(e)),
+            };
+            request
+                .check_page(symbol, &page)
+                .map_err(|e| self.parse_error(e))?;
+            let next = request.next_page(&page);
+            pages.push(page);
+            match next {
+                Some(n) if pages.len() < MAX_PAGES => request = n,
+                _ => break,
+            }
+        }
+        Ok(Fetched {
+            bars: concat(symbol, pages)?,
+            bytes,
+        })
     }
 
     async fn binance_klines(
@@ -220,7 +323,7 @@ impl<T: Transport, C: Clock> Feed<T, C> {
         symbol: &str,
         from_ms: Option<i64>,
     ) -> Result<Fetched, SymbolError> {
-        let mut request = binance::KlinesRequest::daily(base, symbol);
+        let mut request = binance::KlinesRequest::at(base, symbol, self.interval());
         request.start_time = from_ms;
         let mut pages = Vec::new();
         let mut bytes = 0u64;
@@ -260,7 +363,7 @@ impl<T: Transport, C: Clock> Feed<T, C> {
         before_ms: Option<i64>,
     ) -> Result<Fetched, SymbolError> {
         let want = want.clamp(1, MAX_PAGES * binance::MAX_LIMIT as usize);
-        let mut request = binance::KlinesRequest::daily(base, symbol);
+        let mut request = binance::KlinesRequest::at(base, symbol, self.interval());
         request.end_time = before_ms.map(|t| t.saturating_sub(1));
         // Newest first.
         let mut pages: Vec<Bars> = Vec::new();
@@ -301,16 +404,39 @@ impl<T: Transport, C: Clock> Feed<T, C> {
         symbol: &str,
         from_ms: Option<i64>,
     ) -> Result<Fetched, SymbolError> {
-        let base = self.config.base_or(coinbase::BASE);
+        let interval = self.interval();
         let now = self.clock.now_ms();
-        let from = from_ms.unwrap_or(now - HISTORY_DAYS * DAY_MS);
+        let from = from_ms.unwrap_or_else(|| {
+            interval.open_of(now.saturating_sub(COINBASE_HISTORY_BARS * interval.ms()))
+        });
+        self.coinbase_range(symbol, from, now, from_ms.is_some())
+            .await
+    }
+
+    /// The interval's bars from `from` to `to` (candles of
+    /// [`coinbase::granularity`], newest page first, aggregated when the
+    /// interval is not a granularity). A page with no candles means the
+    /// product was not listed yet, so older pages are not asked for. No
+    /// candles at all is `bars: None` when `part` (a tail or a range of the
+    /// series), else an error row.
+    async fn coinbase_range(
+        &self,
+        symbol: &str,
+        from: i64,
+        to: i64,
+        part: bool,
+    ) -> Result<Fetched, SymbolError> {
+        let base = self.config.base_or(coinbase::BASE);
+        let interval = self.interval();
+        let granularity = coinbase::granularity(interval);
         let mut pages = Vec::new();
         let mut bytes = 0u64;
-        // Newest first: a page with no candles means the product was not
-        // listed yet, so older pages are not asked for.
-        for range in coinbase::page_ranges(from, now).into_iter().rev() {
-            let url =
-                coinbase::candles_url(&base, symbol, range).map_err(|e| self.request_error(e))?;
+        for range in coinbase::page_ranges_at(from, to, granularity)
+            .into_iter()
+            .rev()
+        {
+            let url = coinbase::candles_url_at(&base, symbol, range, granularity)
+                .map_err(|e| self.request_error(e))?;
             let body = self.get(&Request::get(url)).await?;
             bytes += body.len() as u64;
             let page = coinbase::parse_candles(symbol, &body).map_err(|e| self.parse_error(e))?;
@@ -320,14 +446,14 @@ impl<T: Transport, C: Clock> Feed<T, C> {
                 break;
             }
         }
-        match coinbase::merge_pages(symbol, &pages) {
+        let bars = coinbase::merge_pages(symbol, &pages)
+            .and_then(|candles| coinbase::bars_at(symbol, interval, candles));
+        match bars {
             Ok(bars) => Ok(Fetched {
                 bars: Some(bars),
                 bytes,
             }),
-            Err(FormatError::Empty { .. }) if from_ms.is_some() => {
-                Ok(Fetched { bars: None, bytes })
-            }
+            Err(FormatError::Empty { .. }) if part => Ok(Fetched { bars: None, bytes }),
             Err(e) => Err(self.parse_error(e)),
         }
     }
@@ -455,6 +581,39 @@ fn whole(bars: Bars, body: &[u8]) -> Fetched {
     }
 }
 
+/// The bars of `bars` opening from `start` to `end` (both included); `None`
+/// when none do.
+fn within(
+    symbol: &str,
+    bars: Option<Bars>,
+    start: i64,
+    end: i64,
+) -> Result<Option<Bars>, SymbolError> {
+    let Some(bars) = bars else {
+        return Ok(None);
+    };
+    let (lo, hi) = (
+        bars.time().partition_point(|&t| t < start),
+        bars.time().partition_point(|&t| t <= end),
+    );
+    if lo >= hi {
+        return Ok(None);
+    }
+    if lo == 0 && hi == bars.len() {
+        return Ok(Some(bars));
+    }
+    let c = bars.into_columns();
+    let cols = Columns {
+        time: c.time[lo..hi].to_vec(),
+        open: c.open[lo..hi].to_vec(),
+        high: c.high[lo..hi].to_vec(),
+        low: c.low[lo..hi].to_vec(),
+        close: c.close[lo..hi].to_vec(),
+        volume: c.volume[lo..hi].to_vec(),
+    };
+    Ok(Some(Bars::new(symbol, cols)?))
+}
+
 /// Pages (each ascending, in order) as one series; a time not after the
 /// previous page's last (an overlap) is dropped. `None` for no pages.
 fn concat(symbol: &str, mut pages: Vec<Bars>) -> Result<Option<Bars>, SymbolError> {
@@ -481,4 +640,258 @@ fn concat(symbol: &str, mut pages: Vec<Bars>) -> Result<Option<Bars>, SymbolErro
         }
     }
     Ok(Some(Bars::new(symbol, cols)?))
+}
+
+#[cfg(test)]
+mod tests {
+    use std::cell::RefCell;
+
+    use futures::executor::block_on;
+
+    use super::*;
+    use crate::data::loader::request::Attempt;
+
+    /// 2024-03-15 13:07:30 UTC: inside a 5m, 1h and 4h bar alike.
+    const NOW: i64 = 19_797 * DAY_MS + 13 * 3_600_000 + 7 * 60_000 + 30_000;
+    const HOUR: i64 = 3_600_000;
+
+    struct At(i64);
+
+    impl Clock for At {
+        fn now_ms(&self) -> i64 {
+            self.0
+        }
+        async fn sleep(&self, _: u64) {}
+        fn random_u64(&self) -> u64 {
+            0
+        }
+    }
+
+    /// A loopback exchange in the documented shapes: Binance klines and
+    /// Coinbase candles of any length, every period from 20,000 periods
+    /// back to the one still open at `NOW`; logs each URL asked for.
+    #[derive(Default)]
+    struct Exchange {
+        urls: RefCell<Vec<String>>,
+    }
+
+    fn query<'a>(url: &'a str, name: &str) -> Option<&'a str> {
+        url.split_once('?')?
+            .1
+            .split('&')
+            .find_map(|kv| kv.strip_prefix(name)?.strip_prefix('='))
+    }
+
+    /// Open times of the periods of `step` ms in `[from, to]` that exist.
+    fn periods(step: i64, from: i64, to: i64) -> Vec<i64> {
+        let newest = NOW.div_euclid(step) * step;
+        let first = (newest - 20_000 * step).max(from.div_euclid(step) * step);
+        let first = if first < from { first + step } else { first };
+        (0..)
+            .map(|k| first + k * step)
+            .take_while(|&t| t <= to.min(newest))
+            .collect()
+    }
+
+    fn price(t: i64) -> f64 {
+        100.0 + ((t / 60_000) % 97) as f64
+    }
+
+    fn iso(text: &str) -> i64 {
+        chrono::DateTime::parse_from_rfc3339(&text.replace("%3A", ":"))
+            .map(|d| d.timestamp_millis())
+            .unwrap_or(i64::MIN)
+    }
+
+    impl Exchange {
+        fn body(&self, url: &str) -> String {
+            if url.contains("/api/v3/klines") {
+                let step = query(url, "interval")
+                    .and_then(|i| i.parse::<Interval>().ok())
+                    .map_or(1, Interval::ms);
+                let limit: usize = query(url, "limit")
+                    .and_then(|l| l.parse().ok())
+                    .unwrap_or(500);
+                let start = query(url, "startTime").and_then(|t| t.parse().ok());
+                let end = query(url, "endTime").and_then(|t| t.parse().ok());
+                let all = periods(step, start.unwrap_or(i64::MIN / 2), end.unwrap_or(i64::MAX));
+                let page: &[i64] = match start {
+                    Some(_) => &all[..all.len().min(limit)],
+                    None => &all[all.len().saturating_sub(limit)..],
+                };
+                let rows: Vec<String> = page
+                    .iter()
+                    .map(|&t| {
+                        let p = price(t);
+                        format!(
+                            r#"[{t},"{p}","{}","{}","{p}","10",{},"0",1,"0","0","0"]"#,
+                            p + 1.0,
+                            p - 1.0,
+                            t + step - 1
+                        )
+                    })
+                    .collect();
+                format!("[{}]", rows.join(","))
+            } else {
+                let step = query(url, "granularity")
+                    .and_then(|g| g.parse::<i64>().ok())
+                    .unwrap_or(1)
+                    * 1000;
+                let (from, to) = (
+                    iso(query(url, "start").unwrap_or("")),
+                    iso(query(url, "end").unwrap_or("")),
+                );
+                let rows: Vec<String> = periods(step, from, to)
+                    .iter()
+                    .rev()
+                    .map(|&t| {
+                        let p = price(t);
+                        format!("[{},{},{},{p},{p},10]", t / 1000, p - 1.0, p + 1.0)
+                    })
+                    .collect();
+                format!("[{}]", rows.join(","))
+            }
+        }
+    }
+
+    impl Transport for Exchange {
+        async fn send(&self, request: &Request, _: u64) -> Result<Vec<u8>, Attempt> {
+            self.urls.borrow_mut().push(request.url.clone());
+            Ok(self.body(&request.url).into_bytes())
+        }
+        fn is_stopped(&self) -> bool {
+            false
+        }
+    }
+
+    fn feed(source: SourceId, interval: Interval) -> Feed<Exchange, At> {
+        let config = SourceConfig {
+            base: "http://127.0.0.1:9".into(),
+            interval,
+            ..SourceConfig::default()
+        };
+        Feed::new(source, config, Exchange::default(), At(NOW), || {})
+    }
+
+    fn spaced(bars: &Bars, step: i64) -> bool {
+        bars.time().windows(2).all(|w| w[1] - w[0] == step)
+    }
+
+    #[test]
+    fn a_binance_history_at_5m_is_one_page_of_the_newest_1000_five_minute_klines() {
+        let f = feed(SourceId::Binance, Interval::M5);
+        let bars = block_on(f.load("BTCUSDT", None)).unwrap().bars.unwrap();
+        let urls = f.transport().urls.borrow();
+        assert_eq!(urls.len(), 1);
+        assert!(
+            urls[0].contains("interval=5m") && urls[0].contains("limit=1000"),
+            "{}",
+            urls[0]
+        );
+        assert_eq!(bars.len(), 1_000);
+        assert_eq!(*bars.time().last().unwrap(), Interval::M5.open_of(NOW));
+        assert!(spaced(&bars, Interval::M5.ms()));
+    }
+
+    #[test]
+    fn binance_pages_back_to_a_depth_and_forward_for_a_tail_at_any_interval() {
+        let f = feed(SourceId::Binance, Interval::H1);
+        let deep = block_on(f.load_back("BTCUSDT", 2_500, None))
+            .unwrap()
+            .bars
+            .unwrap();
+        assert_eq!(deep.len(), 2_500);
+        assert!(spaced(&deep, HOUR));
+        assert_eq!(f.transport().urls.borrow().len(), 3);
+        let f = feed(SourceId::Binance, Interval::M1);
+        let from = Interval::M1.open_of(NOW) - 1_500 * 60_000;
+        let tail = block_on(f.load("BTCUSDT", Some(from)))
+            .unwrap()
+            .bars
+            .unwrap();
+        assert_eq!(tail.time()[0], from);
+        assert_eq!(tail.len(), 1_501);
+        let urls = f.transport().urls.borrow();
+        assert_eq!(urls.len(), 2, "{urls:?}");
+        assert!(urls.iter().all(|u| u.contains("interval=1m")));
+    }
+
+    #[test]
+    fn load_between_brings_exactly_the_bars_of_the_range_paged_forward() {
+        let f = feed(SourceId::Binance, Interval::M5);
+        let step = Interval::M5.ms();
+        let end = Interval::M5.last_closed_open(NOW);
+        let start = end - 2_399 * step;
+        let got = block_on(f.load_between("ETHUSDT", start, end)).unwrap();
+        let bars = got.bars.unwrap();
+        assert_eq!((bars.len(), bars.time()[0]), (2_400, start));
+        assert_eq!(*bars.time().last().unwrap(), end);
+        assert!(spaced(&bars, step));
+        {
+            let urls = f.transport().urls.borrow();
+            assert_eq!(urls.len(), 3, "{urls:?}");
+            assert!(urls[0].contains(&format!("startTime={start}&endTime={end}")));
+            assert!(urls[1].contains(&format!("startTime={}", start + 999 * step + 1)));
+        }
+        // Nothing in the range (the future), or a reversed range: no bars.
+        assert_eq!(
+            block_on(f.load_between("ETHUSDT", NOW + HOUR, NOW + 2 * HOUR))
+                .unwrap()
+                .bars,
+            None
+        );
+        assert_eq!(
+            block_on(f.load_between("ETHUSDT", end, start))
+                .unwrap()
+                .bars,
+            None
+        );
+        // Coinbase: the candle pages covering the range, cut to it.
+        let f = feed(SourceId::Coinbase, Interval::M15);
+        let end = Interval::M15.last_closed_open(NOW);
+        let start = end - 9 * Interval::M15.ms();
+        let bars = block_on(f.load_between("BTC-USD", start, end))
+            .unwrap()
+            .bars
+            .unwrap();
+        assert_eq!((bars.len(), bars.time()[0]), (10, start));
+        assert!(f.transport().urls.borrow()[0].contains("granularity=900"));
+    }
+
+    #[test]
+    fn coinbase_4h_asks_for_hourly_candles_and_yields_four_hour_bars() {
+        let f = feed(SourceId::Coinbase, Interval::H4);
+        let bars = block_on(f.load("BTC-USD", None)).unwrap().bars.unwrap();
+        let urls = f.transport().urls.borrow();
+        assert!(
+            urls.iter().all(|u| u.contains("granularity=3600")),
+            "{urls:?}"
+        );
+        // 1,000 four-hour bars of hourly candles: 4,000 candles, 300 a page
+        // with one shared per page.
+        assert_eq!(urls.len(), 14);
+        assert!(bars.time().iter().all(|t| t % (4 * HOUR) == 0));
+        assert!(spaced(&bars, 4 * HOUR));
+        assert_eq!(bars.len(), 1_001, "the 1,000 back and the bar still open");
+        // The open bar (12:00) holds the hours so far: 12:00 and 13:00.
+        let last = bars.len() - 1;
+        assert_eq!(bars.time()[last], Interval::H4.open_of(NOW));
+        assert_eq!(bars.volume()[last], 20.0);
+        assert_eq!(bars.volume()[last - 1], 40.0);
+    }
+
+    #[test]
+    fn a_daily_coinbase_history_still_asks_for_daily_candles() {
+        let f = feed(SourceId::Coinbase, Interval::D1);
+        let bars = block_on(f.load("BTC-USD", None)).unwrap().bars.unwrap();
+        let urls = f.transport().urls.borrow();
+        assert!(urls.iter().all(|u| u.contains("granularity=86400")));
+        assert_eq!(urls.len(), 4);
+        assert!(spaced(&bars, DAY_MS));
+        // A stock source ignores the interval.
+        assert_eq!(
+            feed(SourceId::Polygon, Interval::M5).interval(),
+            Interval::D1
+        );
+    }
 }

@@ -1,12 +1,14 @@
 //! The data sources the page offers, their settings, and what follows from
 //! each: its request limits ([`SourceId::policy`]), its trading calendar,
-//! whether it can be asked for a date range, and the endpoint identity a
+//! the bar intervals it serves ([`SourceConfig::interval_for`]), whether it
+//! can be asked for a date range, and the endpoint identity a
 //! cache entry is keyed by ([`SourceConfig::endpoint`]). Pure data: the web
 //! layer re-exports these (`web::config`), the UI builds them.
 
 use crate::data::cache_policy::Calendar;
 use crate::data::fetch_policy::{RetryPolicy, SourcePolicy};
 use crate::data::formats::{self, binance, coinbase, import::UniverseEntry, polygon, twelvedata};
+use crate::data::interval::Interval;
 
 /// Seed and length of the synthetic market, fixed so every run and every
 /// device sees the same bars.
@@ -57,6 +59,10 @@ pub struct SourceConfig {
     pub timeout_s: Option<u32>,
     /// Refresh the still-open session after this many minutes.
     pub refresh_minutes: u32,
+    /// The bar length asked for. Only the crypto sources serve others than
+    /// daily ([`SourceId::offers_intervals`]); read it through
+    /// [`SourceConfig::interval_for`], which is daily for every other source.
+    pub interval: Interval,
 }
 
 /// The key is never printed, not even in a debug dump of a job.
@@ -72,6 +78,7 @@ impl std::fmt::Debug for SourceConfig {
             .field("per_minute", &self.per_minute)
             .field("timeout_s", &self.timeout_s)
             .field("refresh_minutes", &self.refresh_minutes)
+            .field("interval", &self.interval)
             .finish()
     }
 }
@@ -88,6 +95,7 @@ impl Default for SourceConfig {
             per_minute: None,
             timeout_s: None,
             refresh_minutes: 15,
+            interval: Interval::D1,
         }
     }
 }
@@ -103,6 +111,16 @@ impl SourceConfig {
             default.to_string()
         } else {
             own.trim_end_matches('/').to_string()
+        }
+    }
+
+    /// The bar interval `source` is loaded at: the chosen one where the
+    /// source offers intervals, daily everywhere else.
+    pub fn interval_for(&self, source: SourceId) -> Interval {
+        if source.offers_intervals() {
+            self.interval
+        } else {
+            Interval::D1
         }
     }
 
@@ -146,6 +164,12 @@ impl SourceId {
         SourceId::Import,
     ];
 
+    /// Sources that serve bars shorter than a day (1m … 4h): the crypto
+    /// exchanges. Every other source is daily only.
+    pub fn offers_intervals(self) -> bool {
+        matches!(self, SourceId::Binance | SourceId::Coinbase)
+    }
+
     /// Sources that need the user's API key.
     pub fn needs_key(self) -> bool {
         matches!(self, SourceId::Polygon | SourceId::TwelveData)
@@ -176,8 +200,8 @@ impl SourceId {
             SourceId::Url => {
                 "Your files — URL template (CSV, Polygon- or Binance-shaped JSON)".into()
             }
-            SourceId::Binance => "Binance — crypto daily klines (no key)".into(),
-            SourceId::Coinbase => "Coinbase — crypto daily candles (no key)".into(),
+            SourceId::Binance => "Binance — crypto klines, 1m to 1d (no key)".into(),
+            SourceId::Coinbase => "Coinbase — crypto candles, 1m to 1d (no key)".into(),
             SourceId::Polygon => "Polygon — stock aggregates (your API key)".into(),
             SourceId::TwelveData => "Twelve Data — time series (your API key)".into(),
             SourceId::Import => "Imported files — CSV or ZIP dropped on this page".into(),
@@ -318,5 +342,23 @@ mod tests {
         c.base = "http://127.0.0.1:9/".into();
         assert_eq!(c.endpoint(SourceId::Polygon), "base=http://127.0.0.1:9");
         assert_eq!(c.endpoint(SourceId::Sample), "");
+    }
+
+    #[test]
+    fn only_the_crypto_sources_load_at_the_chosen_interval() {
+        let c = SourceConfig {
+            interval: Interval::M5,
+            ..SourceConfig::default()
+        };
+        assert_eq!(SourceConfig::default().interval, Interval::D1);
+        for s in SourceId::ALL {
+            let want = if s.offers_intervals() {
+                Interval::M5
+            } else {
+                Interval::D1
+            };
+            assert_eq!(c.interval_for(s), want, "{s:?}");
+        }
+        assert!(SourceId::Binance.offers_intervals() && SourceId::Coinbase.offers_intervals());
     }
 }

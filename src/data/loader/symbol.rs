@@ -1,10 +1,12 @@
-//! One symbol's bars, cache first: a fresh entry is used as it is (closed
-//! sessions are never refetched); a stale one gets only its missing tail,
-//! from the first missing day, merged with `append_tail` (refetched whole
-//! when the tail does not join or the source takes no range); a miss is
-//! fetched whole. Only complete, validated bars are cached, keyed by what
-//! produced them ([`EntryKey`]). A store that fails is a miss, never an
-//! error: the network is always right.
+//! One symbol's bars at the plan's interval, cache first: a fresh entry is
+//! used as it is (closed periods are never refetched); a stale one gets only
+//! its missing tail, from the first missing period, merged with
+//! `append_tail_at` (refetched whole when the tail does not join, the source
+//! takes no range, or an intraday tail would be longer than the whole
+//! history); a miss is fetched whole. Only complete, validated bars are
+//! cached, keyed by what produced them ([`EntryKey`]: source, endpoint,
+//! symbol, interval). A store that fails is a miss, never an error: the
+//! network is always right.
 //!
 //! A run that asks for a depth ([`LoadPlan::depth`], a backtest's bars per
 //! symbol) is served by any entry at least that deep (cut to the newest N);
@@ -20,8 +22,10 @@ use std::sync::Arc;
 use super::feed::Fetched;
 use super::source::{SourceConfig, SourceId};
 use super::Clock;
-use crate::data::cache_policy::{append_tail, Calendar, Freshness, FreshnessRule};
+use crate::data::cache_policy::{append_tail_at, period_of, Calendar, Freshness, FreshnessRule};
 use crate::data::codec;
+use crate::data::formats::binance;
+use crate::data::interval::Interval;
 use crate::engine::bars::Bars;
 use crate::engine::run::{InvalidData, Loaded, SymbolError};
 
@@ -154,7 +158,14 @@ pub struct LoadPlan {
     /// Bars per symbol asked for (the newest N), for a source that pages
     /// back; `None` is the source's default history (a scan).
     pub depth: Option<usize>,
+    /// The bar length ([`SourceConfig::interval_for`]): part of the cache
+    /// key, and the period freshness is counted in.
+    pub interval: Interval,
 }
+
+/// Bars a source sends when nothing is cached and no depth is asked for:
+/// one Binance page, about as many Coinbase candles.
+pub const DEFAULT_HISTORY_BARS: usize = binance::MAX_LIMIT as usize;
 
 impl LoadPlan {
     /// The plan for `source` as configured.
@@ -170,7 +181,37 @@ impl LoadPlan {
             supports_range: source.supports_range(),
             immutable: source.is_immutable(),
             depth: None,
+            interval: config.interval_for(source),
         }
+    }
+
+    /// The plan of a scan keeping `lookback` bars per symbol: the source's
+    /// default history, or, when the lookback is longer than that and the
+    /// source pages back, that many bars ([`LoadPlan::with_depth`]).
+    pub fn for_scan(source: SourceId, config: &SourceConfig, lookback: Option<usize>) -> LoadPlan {
+        match lookback {
+            Some(n) if n > DEFAULT_HISTORY_BARS && source.pages_back() => {
+                LoadPlan::with_depth(source, config, n)
+            }
+            _ => LoadPlan::new(source, config),
+        }
+    }
+
+    /// Whether a tail from `from_ms` to `now_ms` spans more periods than the
+    /// whole history asked for: then fetching the history whole brings the
+    /// same newest bars in fewer requests (an intraday entry left for weeks).
+    /// Daily entries always take their tail, as they always have.
+    fn tail_is_longer_than_history(&self, from_ms: i64, now_ms: i64) -> bool {
+        let history = self.depth.unwrap_or(0).max(DEFAULT_HISTORY_BARS) as i64;
+        !self.interval.is_daily()
+            && period_of(self.interval, now_ms).saturating_sub(period_of(self.interval, from_ms))
+                > history
+    }
+
+    /// The freshness of an entry whose newest bar is at `last`.
+    fn decide(&self, last: i64, saved_at_ms: i64, now_ms: i64) -> Freshness {
+        self.rule
+            .decide_at(self.interval, last, saved_at_ms, now_ms)
     }
 
     /// The plan asking for `bars` bars per symbol, for a source that can
@@ -206,7 +247,7 @@ impl LoadPlan {
         let decision = match last_time {
             None => Freshness::Refetch,
             Some(_) if self.immutable => Freshness::Fresh,
-            Some(last) => self.rule.decide(last, saved_at_ms, now_ms),
+            Some(last) => self.decide(last, saved_at_ms, now_ms),
         };
         match decision {
             Freshness::Fresh if !self.deep_enough(bars) => Freshness::NeedsTail { from_ms: 0 },
@@ -215,13 +256,13 @@ impl LoadPlan {
         }
     }
 
-    /// The daily entry of `symbol`.
+    /// The entry of `symbol` at the plan's interval.
     pub fn key(&self, symbol: &str) -> EntryKey {
         EntryKey {
             source: self.source.clone(),
             endpoint: self.endpoint.clone(),
             symbol: symbol.to_string(),
-            interval: "1d".to_string(),
+            interval: self.interval.name().to_string(),
         }
     }
 }
@@ -281,7 +322,7 @@ where
             let decision = match entry.last_time() {
                 None => Freshness::Refetch,
                 Some(_) if plan.immutable => Freshness::Fresh,
-                Some(last) => plan.rule.decide(last, entry.saved_at_ms(), now),
+                Some(last) => plan.decide(last, entry.saved_at_ms(), now),
             };
             match decision {
                 Freshness::Fresh => {
@@ -305,7 +346,9 @@ where
                     // entry at its listing start stands as it is).
                     start = Start::Fresh(entry);
                 }
-                Freshness::NeedsTail { from_ms } if plan.supports_range => {
+                Freshness::NeedsTail { from_ms }
+                    if plan.supports_range && !plan.tail_is_longer_than_history(from_ms, now) =>
+                {
                     start = Start::Tail(entry, from_ms);
                 }
                 // No range to ask for, or an unusable entry: refetch whole.
@@ -331,17 +374,19 @@ where
         Start::Tail(entry, from_ms) => {
             let fetched = fetcher.fetch(symbol, Some(from_ms)).await?;
             match fetched.bars {
-                Some(tail) => match append_tail(entry.bars(), &tail, plan.calendar) {
-                    Ok(merged) => (merged, true, fetched.bytes, true),
-                    Err(why) => {
-                        // A tail that does not join (a gap, a rewrite): start over.
-                        note(format!(
-                            "bar cache: {symbol}: {why}; refetching the whole series"
-                        ));
-                        let (bars, more) = whole().await?;
-                        (bars, true, fetched.bytes + more, false)
+                Some(tail) => {
+                    match append_tail_at(entry.bars(), &tail, plan.calendar, plan.interval) {
+                        Ok(merged) => (merged, true, fetched.bytes, true),
+                        Err(why) => {
+                            // A tail that does not join (a gap, a rewrite): start over.
+                            note(format!(
+                                "bar cache: {symbol}: {why}; refetching the whole series"
+                            ));
+                            let (bars, more) = whole().await?;
+                            (bars, true, fetched.bytes + more, false)
+                        }
                     }
-                },
+                }
                 // Nothing new since the save (a holiday): the cached bars
                 // stand, and are saved again so the entry counts as checked now.
                 None => (entry.into_bars(), true, fetched.bytes, true),
@@ -491,6 +536,7 @@ mod tests {
             supports_range: false,
             immutable: true,
             depth,
+            interval: Interval::D1,
         };
         let store = || OneEntry {
             entry: RefCell::new(Some(Bytes(bytes.clone(), bars.clone()))),
@@ -534,5 +580,189 @@ mod tests {
             ));
             assert_eq!(*now.unwrap().bars, want);
         }
+    }
+
+    // ------------------------------------------------------------ intervals
+
+    use crate::data::interval::Interval;
+
+    const MINUTE: i64 = 60_000;
+    /// 2024-03-15 13:07 UTC.
+    const NOW: i64 = 19_797 * 86_400_000 + 13 * 60 * MINUTE + 7 * MINUTE;
+
+    fn five_minute(first: i64, n: usize) -> Bars {
+        let mut cols = crate::engine::bars::Columns::with_capacity(n);
+        for k in 0..n as i64 {
+            cols.push(first + k * 5 * MINUTE, 10.0, 11.0, 9.0, 10.0, 1.0);
+        }
+        Bars::new("BTCUSDT", cols).unwrap()
+    }
+
+    /// One entry saved at `saved`, kept (put replaces it).
+    struct Saved(RefCell<Option<(Bars, i64)>>);
+
+    struct Entry(Bars, i64);
+
+    impl CachedBars for Entry {
+        fn bars(&self) -> &Bars {
+            &self.0
+        }
+        fn saved_at_ms(&self) -> i64 {
+            self.1
+        }
+        fn into_bars(self) -> Bars {
+            self.0
+        }
+    }
+
+    impl BarStore for Saved {
+        type Entry = Entry;
+        type Error = Infallible;
+        async fn get(&self, _: &EntryKey) -> Result<Option<Entry>, Infallible> {
+            Ok(self.0.borrow().clone().map(|(b, t)| Entry(b, t)))
+        }
+        async fn put(&self, _: &EntryKey, bars: &Bars) -> Result<(), Infallible> {
+            self.0.replace(Some((bars.clone(), NOW)));
+            Ok(())
+        }
+        async fn touch(&self, _: &EntryKey, _: &Entry, _: i64) -> Result<(), Infallible> {
+            Ok(())
+        }
+    }
+
+    /// Answers every fetch with five-minute bars up to `NOW` from where it
+    /// was asked (the newest 1,000 for a whole history); logs the asks.
+    #[derive(Default)]
+    struct Exchange(RefCell<Vec<Option<i64>>>);
+
+    impl Fetcher for Exchange {
+        async fn fetch(&self, _: &str, from_ms: Option<i64>) -> Result<Fetched, SymbolError> {
+            self.0.borrow_mut().push(from_ms);
+            let newest = Interval::M5.open_of(NOW);
+            let first = from_ms.unwrap_or(newest - 999 * 5 * MINUTE);
+            let n = ((newest - first) / (5 * MINUTE) + 1) as usize;
+            Ok(Fetched {
+                bars: Some(five_minute(first, n)),
+                bytes: 1,
+            })
+        }
+        async fn fetch_back(
+            &self,
+            _: &str,
+            _: usize,
+            _: Option<i64>,
+        ) -> Result<Fetched, SymbolError> {
+            panic!("a scan without a depth never pages back")
+        }
+    }
+
+    struct Now;
+
+    impl Clock for Now {
+        fn now_ms(&self) -> i64 {
+            NOW
+        }
+        async fn sleep(&self, _: u64) {}
+        fn random_u64(&self) -> u64 {
+            0
+        }
+    }
+
+    fn config(interval: Interval) -> SourceConfig {
+        SourceConfig {
+            interval,
+            ..SourceConfig::default()
+        }
+    }
+
+    #[test]
+    fn the_cache_key_names_the_interval_so_each_interval_has_its_own_entry() {
+        let daily = LoadPlan::new(SourceId::Binance, &config(Interval::D1));
+        let five = LoadPlan::new(SourceId::Binance, &config(Interval::M5));
+        assert_eq!(daily.key("BTCUSDT").interval, "1d");
+        assert_eq!(five.key("BTCUSDT").interval, "5m");
+        assert_ne!(daily.key("BTCUSDT"), five.key("BTCUSDT"));
+        assert_eq!(five.interval, Interval::M5);
+        // A stock source stays daily whatever the form said.
+        let polygon = LoadPlan::new(SourceId::Polygon, &config(Interval::M5));
+        assert_eq!(polygon.key("AAPL").interval, "1d");
+        assert_eq!(
+            LoadPlan::new(SourceId::Coinbase, &config(Interval::H4))
+                .key("X")
+                .interval,
+            "4h"
+        );
+    }
+
+    #[test]
+    fn a_scan_asks_for_a_depth_only_when_its_lookback_is_longer_than_the_default_history() {
+        let c = config(Interval::H1);
+        assert_eq!(LoadPlan::for_scan(SourceId::Binance, &c, None).depth, None);
+        assert_eq!(
+            LoadPlan::for_scan(SourceId::Binance, &c, Some(1_000)).depth,
+            None
+        );
+        let deep = LoadPlan::for_scan(SourceId::Binance, &c, Some(3_000));
+        assert_eq!((deep.depth, deep.interval), (Some(3_000), Interval::H1));
+        // Coinbase cannot page back: its default history.
+        assert_eq!(
+            LoadPlan::for_scan(SourceId::Coinbase, &c, Some(3_000)).depth,
+            None
+        );
+    }
+
+    #[test]
+    fn a_stale_five_minute_entry_gets_the_tail_from_its_first_missing_period() {
+        let plan = LoadPlan::new(SourceId::Binance, &config(Interval::M5));
+        // 100 bars up to the 12:00 bar, saved at 12:06, after it closed:
+        // the 12:05 bar is the first missing one.
+        let last = NOW - 67 * MINUTE; // 12:00
+        let store = Saved(RefCell::new(Some((
+            five_minute(last - 99 * 5 * MINUTE, 100),
+            last + 6 * MINUTE,
+        ))));
+        let exchange = Exchange::default();
+        let loaded = block_on(load_symbol(
+            &store,
+            &exchange,
+            &Now,
+            &plan,
+            "BTCUSDT",
+            &|_| {},
+        ))
+        .unwrap();
+        assert_eq!(*exchange.0.borrow(), [Some(last + 5 * MINUTE)]);
+        assert!(!loaded.from_cache);
+        assert_eq!(loaded.bars.len(), 100 + 13, "12:05 … 13:05 joined on");
+        assert_eq!(
+            *loaded.bars.time().last().unwrap(),
+            Interval::M5.open_of(NOW)
+        );
+    }
+
+    #[test]
+    fn an_intraday_entry_left_longer_than_the_history_is_fetched_whole_not_topped_up() {
+        let plan = LoadPlan::new(SourceId::Binance, &config(Interval::M5));
+        // Two weeks old: 4,000 five-minute periods behind.
+        let last = Interval::M5.open_of(NOW - 14 * 86_400_000);
+        let store = Saved(RefCell::new(Some((
+            five_minute(last - 50 * 5 * MINUTE, 51),
+            last + 5 * MINUTE,
+        ))));
+        let exchange = Exchange::default();
+        let loaded = block_on(load_symbol(
+            &store,
+            &exchange,
+            &Now,
+            &plan,
+            "BTCUSDT",
+            &|_| {},
+        ))
+        .unwrap();
+        assert_eq!(*exchange.0.borrow(), [None], "the newest history, whole");
+        assert_eq!(loaded.bars.len(), 1_000);
+        // A daily entry as old still takes its tail.
+        let daily = LoadPlan::new(SourceId::Binance, &config(Interval::D1));
+        assert!(!daily.tail_is_longer_than_history(0, NOW));
     }
 }

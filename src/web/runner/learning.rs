@@ -30,7 +30,7 @@ pub(super) async fn plan_run(
     st: &State,
 ) -> Vec<String> {
     let fp = learn::fingerprint(&scan.display(), job.source, &job.config);
-    let plan = LoadPlan::new(job.source, &job.config);
+    let plan = LoadPlan::for_scan(job.source, &job.config, job.lookback);
     let view = if job.source.is_fetched() {
         CacheView::of_store(store, &plan, &symbols, epoch_ms() as i64)
     } else {

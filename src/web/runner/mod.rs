@@ -392,7 +392,7 @@ pub fn start(
         let loading = async {
             match feed.as_ref() {
                 Some(feed) => {
-                    let plan = LoadPlan::new(job.source, &job.config);
+                    let plan = LoadPlan::for_scan(job.source, &job.config, job.lookback);
                     let fetch_ms = load_all(feed, &plan, &symbols, &slots, &store).await;
                     st.fetch_ms.replace(fetch_ms);
                 }
