@@ -178,7 +178,8 @@ fn announce(state: ScanState, symbols: &[String]) {
         many => format!("{} symbols now match: {}", many.len(), many.join(", ")),
     };
     if state.live.notify.get_untracked() {
-        let granted = web_sys::Notification::permission() == web_sys::NotificationPermission::Granted;
+        let granted =
+            web_sys::Notification::permission() == web_sys::NotificationPermission::Granted;
         if granted {
             let options = web_sys::NotificationOptions::new();
             options.set_body(&text);
@@ -241,10 +242,7 @@ fn publish(view: &LiveView) {
         ("duplicates", n(s.duplicates as f64)),
         ("reconnects", n(s.reconnects as f64)),
         ("rescans", n(view.rescans as f64)),
-        (
-            "lastRescanMs",
-            view.last_rescan_ms.map_or(JsValue::NULL, n),
-        ),
+        ("lastRescanMs", view.last_rescan_ms.map_or(JsValue::NULL, n)),
         ("followedBars", n(view.followed_bars as f64)),
     ];
     for (name, value) in fields {
@@ -267,7 +265,9 @@ pub fn follow_scans(state: ScanState) {
         });
         let binance = run.source.get() == Some(SourceId::Binance)
             && state.form.source.get() == SourceId::Binance;
-        let active = live.handle.with_value(|h| h.as_ref().is_some_and(|h| !h.is_stopped()));
+        let active = live
+            .handle
+            .with_value(|h| h.as_ref().is_some_and(|h| !h.is_stopped()));
         if running {
             // A new scan's rows carry no live marks.
             live.marks.set(HashMap::new());
@@ -312,10 +312,7 @@ pub fn LivePanel() -> impl IntoView {
             let _ = web_sys::Notification::request_permission();
         }
     };
-    let now = move || {
-        live.view
-            .with(|v| v.as_ref().map_or(0, |v| v.at_ms as i64))
-    };
+    let now = move || live.view.with(|v| v.as_ref().map_or(0, |v| v.at_ms as i64));
     let status = move || {
         live.view.with(|v| {
             v.as_ref().map(|v| match v.role {

@@ -16,7 +16,10 @@ pub fn state_word(status: &LiveStatus, following: bool) -> &'static str {
         "off"
     } else if c.iter().all(|s| matches!(s, ConnState::Open)) {
         "connected"
-    } else if c.iter().any(|s| matches!(s, ConnState::Reconnecting { .. })) {
+    } else if c
+        .iter()
+        .any(|s| matches!(s, ConnState::Reconnecting { .. }))
+    {
         "reconnecting"
     } else {
         "connecting"
@@ -86,8 +89,10 @@ pub fn status_line(status: &LiveStatus, following: bool, now_ms: i64) -> String 
 
 /// A bar's close time as the log shows it: `2026-11-30 12:05 UTC`.
 pub fn close_time(bar_open_ms: i64, interval: Interval) -> String {
-    chrono::DateTime::from_timestamp_millis(interval.close_of(bar_open_ms))
-        .map_or_else(|| bar_open_ms.to_string(), |t| t.format("%Y-%m-%d %H:%M UTC").to_string())
+    chrono::DateTime::from_timestamp_millis(interval.close_of(bar_open_ms)).map_or_else(
+        || bar_open_ms.to_string(),
+        |t| t.format("%Y-%m-%d %H:%M UTC").to_string(),
+    )
 }
 
 /// "2026-11-30 12:05 UTC  BTCUSDT entered" / "… left".

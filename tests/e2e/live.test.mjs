@@ -57,7 +57,7 @@ const liveHook = (page = b.page) => page.evaluate(() => window.__technicLive ?? 
 const wsUrl = () => live.wsUrl;
 
 /** Sets up a 1m Binance scan of SYMBOLS against the server, runs it, turns Live on. */
-async function goLive(page = b.page, { run = true } = {}) {
+async function goLive(page = b.page, { run = true, expect = 'connected' } = {}) {
   await page.selectOption(sel('source'), 'binance');
   await page.selectOption(sel('interval'), '1m');
   await page.locator(sel('source-base')).fill(live.url);
@@ -80,7 +80,7 @@ async function goLive(page = b.page, { run = true } = {}) {
     await page.locator(sel('scan-input')).fill(EXPR);
   }
   if (!(await page.locator(sel('live')).isChecked())) await page.locator(sel('live')).check();
-  await page.waitForFunction(() => window.__technicLive?.state === 'connected', null, { timeout: 20_000, polling: 50 });
+  await page.waitForFunction((want) => window.__technicLive?.state === want, expect, { timeout: 20_000, polling: 50 });
 }
 
 async function liveOff(page = b.page) {
@@ -208,8 +208,9 @@ test('a second tab of the same scan follows the first and opens no second connec
   const second = await b.context.newPage();
   try {
     await openApp(second, app.url);
-    await goLive(second);
+    await goLive(second, { expect: 'following' });
     assert.equal((await liveHook(second)).role, 'follower');
+    assert.match(await second.locator(sel('live-status')).innerText(), /Following the tab that holds the connection/);
     assert.equal((await state()).open, 1, 'still one connection');
     await control('close', { symbols: 'all', values: { BTCUSDT: { c: HIGH, h: HIGH } } });
     await row('BTCUSDT', second).and(second.locator('[data-live="new"]')).waitFor({ timeout: 2_000 });

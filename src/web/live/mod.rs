@@ -26,11 +26,15 @@ use wasm_bindgen::JsCast;
 
 use crate::data::fnv1a_64;
 use crate::data::interval::Interval;
-use crate::data::live::{ClosedBar, Command, Changes, LiveConfig, LiveStatus, LogEntry, Mark, Marks};
+use crate::data::live::{
+    Changes, ClosedBar, Command, LiveConfig, LiveStatus, LogEntry, Mark, Marks,
+};
 use crate::data::loader::{Feed, LoadPlan};
 use crate::engine::bars::{Bars, Columns};
 use crate::engine::lang::Scan;
-use crate::engine::run::{self, Control, Flow, InOrder, Limits, Loaded, Progress, Row, RunOptions, Sink, SymbolError};
+use crate::engine::run::{
+    self, Control, Flow, InOrder, Limits, Loaded, Progress, Row, RunOptions, Sink, SymbolError,
+};
 
 use super::fetch::{AbortRegistry, BrowserTransport};
 use super::loader::WebFeed;
@@ -47,6 +51,9 @@ const DEBOUNCE_MS: u32 = 15;
 /// How often the state machine is asked about stalls, due reconnects and
 /// rotation, and the status line refreshed.
 const TICK_MS: u32 = 1_000;
+
+/// A page event listener kept alive while it is attached.
+type Listener = Closure<dyn FnMut(web_sys::Event)>;
 
 /// What a live scan starts from: the first full scan and its bars.
 pub struct LiveSetup {
@@ -176,7 +183,7 @@ struct Inner {
     marks: RefCell<Marks>,
     next_row_scan: Cell<u64>,
     timer: RefCell<Option<gloo_timers::callback::Interval>>,
-    visibility: RefCell<Option<Closure<dyn FnMut(web_sys::Event)>>>,
+    visibility: RefCell<Option<Listener>>,
     lock: RefCell<Option<LockRequest>>,
     channel: RefCell<Option<Channel>>,
     on_event: Box<dyn Fn(LiveEvent)>,
@@ -185,9 +192,13 @@ struct Inner {
 impl LiveHandle {
     /// Starts following `setup`'s scan live: as the owner of its sockets if
     /// no other tab of this scan is, else as a follower until it is.
-    pub fn start(setup: LiveSetup, on_event: impl Fn(LiveEvent) + 'static) -> Result<LiveHandle, String> {
+    pub fn start(
+        setup: LiveSetup,
+        on_event: impl Fn(LiveEvent) + 'static,
+    ) -> Result<LiveHandle, String> {
         let interval = setup.job.config.interval;
-        let scan = Arc::new(Scan::compile(&setup.job.expr, &setup.job.columns).map_err(|e| e.message)?);
+        let scan =
+            Arc::new(Scan::compile(&setup.job.expr, &setup.job.columns).map_err(|e| e.message)?);
         let plan = LoadPlan::new(setup.job.source, &setup.job.config);
         let aborts = AbortRegistry::new();
         let feed = Feed::new(
@@ -374,8 +385,10 @@ impl Inner {
             }
         });
         if let Some(doc) = web_sys::window().and_then(|w| w.document()) {
-            let _ = doc
-                .add_event_listener_with_callback("visibilitychange", listener.as_ref().unchecked_ref());
+            let _ = doc.add_event_listener_with_callback(
+                "visibilitychange",
+                listener.as_ref().unchecked_ref(),
+            );
         }
         this.visibility.replace(Some(listener));
         this.emit_status();
@@ -399,7 +412,9 @@ impl Inner {
     fn on_tick(this: &Rc<Inner>) {
         Inner::drive(this, |core, now| core.on_timer(now));
         this.emit_status();
-        if let (Some(channel), Some(core)) = (this.channel.borrow().as_ref(), this.core.borrow().as_ref()) {
+        if let (Some(channel), Some(core)) =
+            (this.channel.borrow().as_ref(), this.core.borrow().as_ref())
+        {
             let message = TabMessage::Status {
                 status: LiveStatusWire::from_status(core.status()),
             };
@@ -415,7 +430,9 @@ impl Inner {
                 Inner::drive(this, |core, now| core.on_open(conn, now));
                 this.emit_status();
             }
-            SocketEvent::Text(text) => Inner::drive(this, |core, now| core.on_text(conn, &text, now)),
+            SocketEvent::Text(text) => {
+                Inner::drive(this, |core, now| core.on_text(conn, &text, now))
+            }
             SocketEvent::Closed { .. } => {
                 this.sockets.borrow_mut().remove(&conn);
                 Inner::drive(this, |core, now| core.on_close(conn, now));
@@ -469,7 +486,9 @@ impl Inner {
                             .feed
                             .load_between(&symbol, start_ms, end_ms)
                             .await
-                            .map(|fetched| fetched.bars.map(|b| closed_bars(&b)).unwrap_or_default())
+                            .map(|fetched| {
+                                fetched.bars.map(|b| closed_bars(&b)).unwrap_or_default()
+                            })
                             .map_err(|e| e.to_string());
                         Inner::drive(&this, |core, now| core.on_gap(&symbol, result, now));
                     });
@@ -497,15 +516,18 @@ impl Inner {
         }
         match serde_json::from_str::<TabMessage>(text) {
             Ok(TabMessage::Bars { symbol, bars }) => {
-                let bars: Vec<ClosedBar> = bars.iter().map(|b| unwire_bar(b)).collect();
-                self.followed_bars.set(self.followed_bars.get() + bars.len() as u64);
+                let bars: Vec<ClosedBar> = bars.iter().map(unwire_bar).collect();
+                self.followed_bars
+                    .set(self.followed_bars.get() + bars.len() as u64);
                 Inner::append(self, &symbol, &bars, false);
             }
             Ok(TabMessage::Status { status }) => {
                 self.followed_status.replace(Some(status));
                 self.emit_status();
             }
-            Err(e) => web_sys::console::warn_1(&format!("live: a message from another tab: {e}").into()),
+            Err(e) => {
+                web_sys::console::warn_1(&format!("live: a message from another tab: {e}").into())
+            }
         }
     }
 
@@ -521,7 +543,7 @@ impl Inner {
             let Some(old) = series.get(symbol) else {
                 return;
             };
-            match merge(old, bars) {
+            match merge(symbol, old, bars) {
                 Ok(Some(merged)) => Arc::new(merged),
                 Ok(None) => return,
                 Err(why) => {
@@ -534,7 +556,12 @@ impl Inner {
             .borrow_mut()
             .insert(symbol.to_string(), merged.clone());
         if persist {
-            let key = CacheKey::new(&this.plan.source, &this.plan.endpoint, symbol, this.interval.name());
+            let key = CacheKey::new(
+                &this.plan.source,
+                &this.plan.endpoint,
+                symbol,
+                this.interval.name(),
+            );
             let store = this.setup.store.clone();
             wasm_bindgen_futures::spawn_local(async move {
                 if let Err(e) = store.put_within(&key, &merged, DEFAULT_QUOTA_BYTES).await {
@@ -543,7 +570,8 @@ impl Inner {
             });
         }
         let newest = bars.iter().map(|b| b.open_ms).max().unwrap_or(i64::MIN);
-        this.dirty_bar_open.set(this.dirty_bar_open.get().max(newest));
+        this.dirty_bar_open
+            .set(this.dirty_bar_open.get().max(newest));
         this.dirty.borrow_mut().insert(symbol.to_string());
         if this.dirty_since.get().is_none() {
             this.dirty_since.set(Some(epoch_ms()));
@@ -569,7 +597,9 @@ impl Inner {
         if this.role.get() == Role::Stopped {
             return;
         }
-        let symbols: Vec<String> = std::mem::take(&mut *this.dirty.borrow_mut()).into_iter().collect();
+        let symbols: Vec<String> = std::mem::take(&mut *this.dirty.borrow_mut())
+            .into_iter()
+            .collect();
         if symbols.is_empty() {
             return;
         }
@@ -637,7 +667,12 @@ impl Inner {
 
 /// Runs the scan over `symbols` (their bars in `source`), all on this thread
 /// or on the pool: the rows of the symbols that match or fail.
-fn scan_symbols(scan: &Scan, symbols: &[String], source: HashMap<String, Arc<Bars>>, options: &RunOptions) -> Vec<Row> {
+fn scan_symbols(
+    scan: &Scan,
+    symbols: &[String],
+    source: HashMap<String, Arc<Bars>>,
+    options: &RunOptions,
+) -> Vec<Row> {
     struct Rows(Mutex<Vec<Row>>);
     impl Sink for Rows {
         fn batch(&self, rows: Vec<Row>) -> Flow {
@@ -660,9 +695,13 @@ fn scan_symbols(scan: &Scan, symbols: &[String], source: HashMap<String, Arc<Bar
     let sink = Rows(Mutex::new(Vec::new()));
     let (control, progress, clock) = (Control::new(), Progress::default(), BrowserClock::default());
     if pool::is_threaded() {
-        run::run(scan, symbols, &load, options, &control, &progress, &sink, &clock);
+        run::run(
+            scan, symbols, &load, options, &control, &progress, &sink, &clock,
+        );
     } else {
-        let work = run::Run::new(scan, symbols, &load, options, &control, &progress, &sink, &clock);
+        let work = run::Run::new(
+            scan, symbols, &load, options, &control, &progress, &sink, &clock,
+        );
         work.work(&InOrder::new(symbols.len()));
         work.finish();
     }
@@ -671,16 +710,27 @@ fn scan_symbols(scan: &Scan, symbols: &[String], source: HashMap<String, Arc<Bar
 
 /// `old` with `bars` joined on: a bar at `old`'s last open time replaces it,
 /// newer ones follow, older ones are there already. `None`: nothing changed.
-fn merge(old: &Bars, bars: &[ClosedBar]) -> Result<Option<Bars>, String> {
+fn merge(symbol: &str, old: &Bars, bars: &[ClosedBar]) -> Result<Option<Bars>, String> {
     let last = old.time().last().copied().unwrap_or(i64::MIN);
     let fresh: Vec<&ClosedBar> = bars.iter().filter(|b| b.open_ms >= last).collect();
     if fresh.is_empty() {
         return Ok(None);
     }
-    let keep = if fresh[0].open_ms == last { old.len() - 1 } else { old.len() };
+    let keep = if fresh[0].open_ms == last {
+        old.len() - 1
+    } else {
+        old.len()
+    };
     let mut cols = Columns::with_capacity(keep + fresh.len());
     for i in 0..keep {
-        cols.push(old.time()[i], old.open()[i], old.high()[i], old.low()[i], old.close()[i], old.volume()[i]);
+        cols.push(
+            old.time()[i],
+            old.open()[i],
+            old.high()[i],
+            old.low()[i],
+            old.close()[i],
+            old.volume()[i],
+        );
     }
     let mut previous = i64::MIN;
     for b in fresh {
@@ -690,7 +740,7 @@ fn merge(old: &Bars, bars: &[ClosedBar]) -> Result<Option<Bars>, String> {
         previous = b.open_ms;
         cols.push(b.open_ms, b.open, b.high, b.low, b.close, b.volume);
     }
-    Bars::new(old.symbol(), cols).map(Some).map_err(|e| e.to_string())
+    Bars::new(symbol, cols).map(Some).map_err(|e| e.to_string())
 }
 
 fn closed_bars(bars: &Bars) -> Vec<ClosedBar> {
@@ -724,7 +774,11 @@ fn unwire_bar(b: &[f64; 6]) -> ClosedBar {
 impl LiveStatusWire {
     fn from_status(s: &LiveStatus) -> LiveStatusWire {
         LiveStatusWire {
-            connected: s.connections.iter().filter(|c| matches!(c, crate::data::live::ConnState::Open)).count(),
+            connected: s
+                .connections
+                .iter()
+                .filter(|c| matches!(c, crate::data::live::ConnState::Open))
+                .count(),
             connections: s.connections.len(),
             streams: s.streams,
             last_message_ms: s.last_message_ms,

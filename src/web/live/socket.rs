@@ -14,7 +14,10 @@ pub enum SocketEvent {
     Open,
     Text(String),
     /// The connection is gone (closed by either side, or failed to open).
-    Closed { code: u16, reason: String },
+    Closed {
+        code: u16,
+        reason: String,
+    },
 }
 
 /// An open (or opening) socket. Dropping it closes it and detaches the

@@ -26,7 +26,10 @@ pub struct LockRequest {
 /// Asks for the exclusive lock `name`; `on_granted` runs once this tab holds
 /// it. Browsers without Web Locks grant it at once (each tab owns its own
 /// sockets then, as before locks existed).
-pub fn request_lock(name: &str, on_granted: impl FnOnce() + 'static) -> Result<LockRequest, String> {
+pub fn request_lock(
+    name: &str,
+    on_granted: impl FnOnce() + 'static,
+) -> Result<LockRequest, String> {
     let release: Rc<RefCell<Option<js_sys::Function>>> = Rc::new(RefCell::new(None));
     let abort = web_sys::AbortController::new().map_err(|e| js_message(&e))?;
     let held = release.clone();
