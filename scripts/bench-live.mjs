@@ -66,10 +66,14 @@ export async function setLive(page, on) {
 
 /** Points the page at the live server: Binance source, typed pairs, 1m, the expression. */
 export async function configureLiveScan(page, server, symbols, { expr = LIVE_EXPR, interval = '1m' } = {}) {
-  await requireHooks(page, ['source', 'source-base', 'stream-base', 'universe-input', 'interval', 'scan-input', 'live']);
+  await requireHooks(page, ['source']);
   await page.selectOption(sel('source'), 'binance');
-  await page.locator(sel('source-base')).fill(server.url);
-  await page.locator(sel('stream-base')).fill(server.wsUrl);
+  // The Binance form's own fields exist once it is the chosen source.
+  await requireHooks(page, ['source-base', 'stream-base', 'universe-input', 'interval', 'scan-input', 'live']);
+  for (const [id, value] of [['source-base', server.url], ['stream-base', server.wsUrl]]) {
+    await page.locator(sel(id)).fill(value);
+    await page.locator(sel(id)).dispatchEvent('change');
+  }
   await page.locator(sel('universe-input')).fill(symbols.join('\n'));
   await page.selectOption(sel('interval'), interval);
   await page.locator(sel('scan-input')).fill(expr);

@@ -13,6 +13,7 @@ use wasm_bindgen::JsValue;
 
 use crate::data::live::{LogEntry, Mark, DEFAULT_STREAM_BASE};
 use crate::engine::run::{Outcome, StopReason};
+use crate::view::fields::whole_number;
 use crate::view::live::{log_line, state_word, status_line};
 use crate::web::live::{LiveEvent, LiveHandle, LiveSetup, LiveView, Rescanned, Role};
 use crate::web::sources::SourceId;
@@ -24,8 +25,8 @@ use super::stored;
 const STREAM_BASE_KEY: &str = "technic.streamBase";
 /// Log lines kept on the page.
 const LOG_LINES: usize = 200;
-/// Reconnect a connection silent this long (ms).
-const STALL_MS: i64 = 60_000;
+/// Reconnect a connection silent this long (seconds) unless the form says.
+const STALL_SECS: usize = 60;
 
 /// The live part of the page's state.
 #[derive(Clone, Copy)]
@@ -33,6 +34,8 @@ pub struct LiveState {
     /// The switch.
     pub on: RwSignal<bool>,
     pub stream_base: RwSignal<String>,
+    /// Seconds of silence after which a connection is replaced; empty = 60.
+    pub stall: RwSignal<String>,
     pub notify: RwSignal<bool>,
     pub sound: RwSignal<bool>,
     pub view: RwSignal<Option<LiveView>>,
@@ -48,6 +51,7 @@ impl LiveState {
         LiveState {
             on: RwSignal::new(false),
             stream_base: RwSignal::new(stored::read(STREAM_BASE_KEY).unwrap_or_default()),
+            stall: RwSignal::new(String::new()),
             notify: RwSignal::new(false),
             sound: RwSignal::new(false),
             view: RwSignal::new(None),
@@ -99,6 +103,14 @@ fn start_live(state: ScanState) {
             .collect()
     });
     let base = live.stream_base.get_untracked();
+    let stall_secs = match whole_number(&live.stall.get_untracked(), "Reconnect after silence", 1) {
+        Ok(n) => n.unwrap_or(STALL_SECS),
+        Err(why) => {
+            state.run.refused.set(Some(why));
+            live.on.set(false);
+            return;
+        }
+    };
     let setup = LiveSetup {
         job,
         stream_base: if base.trim().is_empty() {
@@ -109,7 +121,7 @@ fn start_live(state: ScanState) {
         series,
         matching,
         store,
-        stall_ms: STALL_MS,
+        stall_ms: i64::try_from(stall_secs.min(86_400)).unwrap_or(60) * 1000,
     };
     live.marks.set(HashMap::new());
     live.log.set(Vec::new());
@@ -358,6 +370,17 @@ pub fn LivePanel() -> impl IntoView {
                                 stored::write(STREAM_BASE_KEY, &text);
                                 live.stream_base.set(text);
                             }
+                        />
+                    </label>
+                    <label class="field" title="A connection silent this long is closed and opened again (Binance sends every 2 s); empty = 60">
+                        <span>"Reconnect after silence (s)"</span>
+                        <input
+                            type="text"
+                            inputmode="numeric"
+                            data-testid="live-stall"
+                            placeholder="60"
+                            prop:value=move || live.stall.get()
+                            on:input=move |ev| live.stall.set(event_target_value(&ev))
                         />
                     </label>
                     <label class="switch" title="A browser notification when a symbol starts matching">

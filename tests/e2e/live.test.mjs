@@ -183,12 +183,37 @@ test('duplicates and out-of-order bars are counted and never appended twice; mal
 
 test('a stalled connection and the 24 h cut are both reconnected, with no bar missed', { timeout: 120_000 }, async () => {
   await fresh();
+  await b.page.selectOption(sel('source'), 'binance');
+  await b.page.locator(sel('live-stall')).fill('3');
   await goLive();
-  await control('fault', { type: 'shutdown24h' });
-  await b.page.waitForFunction(() => window.__technicLive?.reconnects >= 1 && window.__technicLive?.state === 'connected', null, { timeout: 30_000, polling: 100 });
-  await control('close', { symbols: 'all', values: { ADAUSDT: { c: HIGH, h: HIGH } } });
-  await row('ADAUSDT').and(b.page.locator('[data-live="new"]')).waitFor({ timeout: 5_000 });
-  assert.equal((await liveHook()).bars + (await liveHook()).gapBars >= 5, true);
+  // Binance sends every stream's forming bar every 2 s; so does this loop.
+  const keepalive = setInterval(() => control('set', { symbol: 'BTCUSDT', close: 100, send: true }).catch(() => {}), 300);
+  try {
+    await new Promise((r) => setTimeout(r, 4_000));
+    assert.equal((await liveHook()).reconnects, 0, 'a connection with traffic is kept');
+    // Stalled: the socket stays open and silent; after 3 s the page replaces it.
+    await control('fault', { type: 'stall' });
+    await b.page.waitForFunction(() => window.__technicLive?.reconnects >= 1, null, { timeout: 15_000, polling: 50 });
+    await control('fault', { type: 'unstall' });
+    await b.page.waitForFunction(() => window.__technicLive?.state === 'connected', null, { timeout: 15_000, polling: 50 });
+    let s = await state();
+    assert.equal(s.open, 1, 'the stalled socket was closed by the page');
+    assert.equal(s.connections[0].closedBy, 'client');
+    await control('close', { symbols: 'all' });
+    await b.page.waitForFunction(() => window.__technicLive?.bars === 5, null, { timeout: 5_000, polling: 50 });
+    // Binance's 24 h cut: the server closes; the page reconnects.
+    await control('fault', { type: 'shutdown24h' });
+    await b.page.waitForFunction(() => window.__technicLive?.reconnects >= 2 && window.__technicLive?.state === 'connected', null, { timeout: 30_000, polling: 100 });
+    await control('close', { symbols: 'all', values: { ADAUSDT: { c: HIGH, h: HIGH } } });
+    await row('ADAUSDT').and(b.page.locator('[data-live="new"]')).waitFor({ timeout: 5_000 });
+    const h = await liveHook();
+    assert.equal(h.bars + h.gapBars, 10, 'two closes × 5 symbols, none missed or doubled');
+    s = await state();
+    assert.equal(s.open, 1);
+  } finally {
+    clearInterval(keepalive);
+  }
+  await b.page.locator(sel('live-stall')).fill('');
   await liveOff();
 });
 

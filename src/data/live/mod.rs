@@ -31,11 +31,13 @@
 
 pub mod diff;
 pub mod message;
+pub mod series;
 pub mod session;
 pub mod streams;
 
 pub use diff::{Changes, LogEntry, Mark, Marks};
 pub use message::{parse, Kline, Message, MessageError};
+pub use series::append_closed;
 pub use session::{ClosedBar, Command, ConnState, Live, LiveConfig, LiveStatus};
 pub use streams::{
     connections, stream_name, ConnectionPlan, StreamError, DEFAULT_STREAM_BASE,

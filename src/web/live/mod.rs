@@ -30,7 +30,7 @@ use crate::data::live::{
     Changes, ClosedBar, Command, LiveConfig, LiveStatus, LogEntry, Mark, Marks,
 };
 use crate::data::loader::{Feed, LoadPlan};
-use crate::engine::bars::{Bars, Columns};
+use crate::engine::bars::Bars;
 use crate::engine::lang::Scan;
 use crate::engine::run::{
     self, Control, Flow, InOrder, Limits, Loaded, Progress, Row, RunOptions, Sink, SymbolError,
@@ -543,7 +543,7 @@ impl Inner {
             let Some(old) = series.get(symbol) else {
                 return;
             };
-            match merge(symbol, old, bars) {
+            match crate::data::live::append_closed(symbol, old, bars) {
                 Ok(Some(merged)) => Arc::new(merged),
                 Ok(None) => return,
                 Err(why) => {
@@ -706,41 +706,6 @@ fn scan_symbols(
         work.finish();
     }
     sink.0.into_inner().unwrap_or_default()
-}
-
-/// `old` with `bars` joined on: a bar at `old`'s last open time replaces it,
-/// newer ones follow, older ones are there already. `None`: nothing changed.
-fn merge(symbol: &str, old: &Bars, bars: &[ClosedBar]) -> Result<Option<Bars>, String> {
-    let last = old.time().last().copied().unwrap_or(i64::MIN);
-    let fresh: Vec<&ClosedBar> = bars.iter().filter(|b| b.open_ms >= last).collect();
-    if fresh.is_empty() {
-        return Ok(None);
-    }
-    let keep = if fresh[0].open_ms == last {
-        old.len() - 1
-    } else {
-        old.len()
-    };
-    let mut cols = Columns::with_capacity(keep + fresh.len());
-    for i in 0..keep {
-        cols.push(
-            old.time()[i],
-            old.open()[i],
-            old.high()[i],
-            old.low()[i],
-            old.close()[i],
-            old.volume()[i],
-        );
-    }
-    let mut previous = i64::MIN;
-    for b in fresh {
-        if b.open_ms <= previous {
-            continue;
-        }
-        previous = b.open_ms;
-        cols.push(b.open_ms, b.open, b.high, b.low, b.close, b.volume);
-    }
-    Bars::new(symbol, cols).map(Some).map_err(|e| e.to_string())
 }
 
 fn closed_bars(bars: &Bars) -> Vec<ClosedBar> {
