@@ -16,7 +16,7 @@ use crate::web::store::BarStore;
 
 use super::about::About;
 use super::backtest::BacktestPanels;
-use super::control::{refresh_cache, run_scan, stop_scan};
+use super::control::{refresh_cache, run_scan};
 use super::controls::RunControls;
 use super::detail::{self, DetailPanel};
 use super::editor::ScanEditor;
@@ -62,8 +62,9 @@ pub fn App() -> impl IntoView {
             e.prevent_default();
             run_scan(state);
         } else if e.key() == "Escape" && !detail::close(state) {
-            // Esc closes the detail first; with none open it stops the scan.
-            stop_scan(state.env);
+            // Esc closes the detail first; with none open it stops the scan
+            // (and the live scan).
+            super::live::stop_all(state);
         } else if e.key() == "/" && !typing(&e) {
             // `/` focuses the scan editor (as in most search UIs).
             e.prevent_default();

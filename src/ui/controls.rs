@@ -4,7 +4,8 @@
 
 use leptos::prelude::*;
 
-use super::control::{run_blocker, run_scan, stop_scan};
+use super::control::{run_blocker, run_scan};
+use super::live::{is_live, stop_all};
 use super::prediction::PredictionLine;
 use super::state::use_scan_state;
 
@@ -29,9 +30,9 @@ pub fn RunControls() -> impl IntoView {
             <button
                 type="button"
                 data-testid="stop"
-                title="Stop (Esc)"
-                disabled=move || !run.running.get()
-                on:click=move |_| stop_scan(state.env)
+                title="Stop (Esc): the scan, and the live scan if one is on"
+                disabled=move || !run.running.get() && !is_live(state)
+                on:click=move |_| stop_all(state)
             >
                 "Stop"
             </button>

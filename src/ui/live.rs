@@ -78,6 +78,23 @@ pub fn stop_live(state: ScanState) {
     state.live.handle.set_value(None);
 }
 
+/// Stop (the button, Esc): ends the running scan and the live scan alike.
+pub fn stop_all(state: ScanState) {
+    super::control::stop_scan(state.env);
+    if state.live.on.get_untracked() {
+        state.live.on.set(false);
+    }
+}
+
+/// Whether a live scan is on (Stop is enabled while it is).
+pub fn is_live(state: ScanState) -> bool {
+    state.live.on.get()
+        && state
+            .live
+            .view
+            .with(|v| v.as_ref().is_some_and(|v| v.role != Role::Stopped))
+}
+
 /// Starts following the finished scan, if it is a completed Binance scan.
 fn start_live(state: ScanState) {
     let live = state.live;
@@ -203,21 +220,43 @@ fn announce(state: ScanState, symbols: &[String]) {
     }
 }
 
+thread_local! {
+    /// One audio context for every tone, made when Sound is switched on: a
+    /// click is the user gesture browsers ask for before a page makes sound.
+    static AUDIO: std::cell::RefCell<Option<web_sys::AudioContext>> =
+        const { std::cell::RefCell::new(None) };
+}
+
+/// Makes (or wakes) the tone's audio context; called from the Sound switch.
+fn prepare_sound() {
+    AUDIO.with(|a| {
+        let mut a = a.borrow_mut();
+        if a.is_none() {
+            *a = web_sys::AudioContext::new().ok();
+        }
+        if let Some(ctx) = a.as_ref() {
+            let _ = ctx.resume();
+        }
+    });
+}
+
 /// A 120 ms tone (no file to load).
 fn beep() {
-    let Ok(ctx) = web_sys::AudioContext::new() else {
-        return;
-    };
-    let (Ok(osc), Ok(gain)) = (ctx.create_oscillator(), ctx.create_gain()) else {
-        return;
-    };
-    osc.frequency().set_value(880.0);
-    gain.gain().set_value(0.08);
-    let _ = osc.connect_with_audio_node(&gain);
-    let _ = gain.connect_with_audio_node(&ctx.destination());
-    let now = ctx.current_time();
-    let _ = osc.start();
-    let _ = osc.stop_with_when(now + 0.12);
+    AUDIO.with(|a| {
+        let Some(ctx) = a.borrow().clone() else {
+            return;
+        };
+        let (Ok(osc), Ok(gain)) = (ctx.create_oscillator(), ctx.create_gain()) else {
+            return;
+        };
+        osc.frequency().set_value(880.0);
+        gain.gain().set_value(0.08);
+        let _ = osc.connect_with_audio_node(&gain);
+        let _ = gain.connect_with_audio_node(&ctx.destination());
+        let now = ctx.current_time();
+        let _ = osc.start();
+        let _ = osc.stop_with_when(now + 0.12);
+    });
 }
 
 /// `window.__technicLive = {role, state, streams, connections, lastMessageMs,
@@ -392,7 +431,13 @@ pub fn LivePanel() -> impl IntoView {
                             type="checkbox"
                             data-testid="live-sound"
                             prop:checked=move || live.sound.get()
-                            on:change=move |ev| live.sound.set(event_target_checked(&ev))
+                            on:change=move |ev| {
+                                let on = event_target_checked(&ev);
+                                if on {
+                                    prepare_sound();
+                                }
+                                live.sound.set(on);
+                            }
                         />
                         <span>"Sound"</span>
                     </label>

@@ -120,8 +120,10 @@ test('a symbol whose closing bar makes it match appears as a new row within one 
   await row('ETHUSDT').and(b.page.locator('[data-live="dropped"]')).waitFor({ timeout: 2_000 });
   assert.equal(await b.page.locator(`${sel('live-log-entry')}[data-kind="exit"]`).count(), 1);
   // The bar after: the dropped row goes.
-  await control('close', { symbols: 'all' });
+  const third = await control('close', { symbols: 'all' });
   await row('ETHUSDT').waitFor({ state: 'detached', timeout: 2_000 });
+  // Each closed bar joined the symbol's cached series in IndexedDB.
+  await waitFor(async () => (await cachedLastTime('ETHUSDT', '1m')) === third.barOpen, 5_000);
   const h = await liveHook();
   assert.equal(h.bars, 15, '3 closes × 5 symbols');
   assert.equal(h.malformed, 0);
@@ -217,6 +219,50 @@ test('a stalled connection and the 24 h cut are both reconnected, with no bar mi
   await liveOff();
 });
 
+test('a new match is announced only when asked: the notification permission is requested when Notify is switched on, then a notification and a tone', { timeout: 120_000 }, async () => {
+  await fresh();
+  // Spies in place of the browser's Notification and AudioContext.
+  await b.page.evaluate(() => {
+    const spy = { requests: 0, shown: [], tones: 0 };
+    window.__spy = spy;
+    class FakeNotification {
+      static permission = 'default';
+      static requestPermission() {
+        spy.requests += 1;
+        FakeNotification.permission = 'granted';
+        return Promise.resolve('granted');
+      }
+      constructor(title, options) { spy.shown.push({ title, body: options?.body ?? '' }); }
+    }
+    window.Notification = FakeNotification;
+    const oscillator = AudioContext.prototype.createOscillator;
+    AudioContext.prototype.createOscillator = function (...args) {
+      spy.tones += 1;
+      return oscillator.apply(this, args);
+    };
+  });
+  await goLive();
+  await control('close', { symbols: 'all', values: { BTCUSDT: { c: HIGH, h: HIGH } } });
+  await row('BTCUSDT').and(b.page.locator('[data-live="new"]')).waitFor({ timeout: 2_000 });
+  let spy = await b.page.evaluate(() => window.__spy);
+  assert.deepEqual(spy, { requests: 0, shown: [], tones: 0 }, 'nothing is asked or shown while both are off');
+  await b.page.locator(sel('live-notify')).check();
+  await b.page.locator(sel('live-sound')).check();
+  assert.equal((await b.page.evaluate(() => window.__spy)).requests, 1, 'the permission is asked when Notify is switched on');
+  await control('close', { symbols: 'all', values: { SOLUSDT: { c: HIGH, h: HIGH } } });
+  await row('SOLUSDT').and(b.page.locator('[data-live="new"]')).waitFor({ timeout: 2_000 });
+  spy = await b.page.evaluate(() => window.__spy);
+  assert.deepEqual(spy.shown, [{ title: 'Technic live scan', body: 'SOLUSDT now matches' }]);
+  assert.equal(spy.tones, 1);
+  await b.page.locator(sel('live-notify')).uncheck();
+  await b.page.locator(sel('live-sound')).uncheck();
+  // Stop ends the live scan too.
+  await b.page.locator(sel('stop')).click();
+  await b.page.waitForFunction(() => window.__technicLive?.state === 'off', null, { timeout: 10_000, polling: 50 });
+  assert.equal(await b.page.locator(sel('live')).isChecked(), false);
+  assert.equal((await state()).open, 0);
+});
+
 test('Live off closes the socket (the server sees the client close it)', { timeout: 120_000 }, async () => {
   await fresh();
   await goLive();
@@ -250,6 +296,23 @@ test('a second tab of the same scan follows the first and opens no second connec
     await second.close();
   }
 });
+
+/** The newest bar time of a symbol's cache entry (the `meta` store's `lastTime`). */
+function cachedLastTime(symbol, interval) {
+  return b.page.evaluate(async ([symbol, interval]) => {
+    const done = (r) => new Promise((ok, fail) => { r.onsuccess = () => ok(r.result); r.onerror = () => fail(r.error); });
+    const db = await done(indexedDB.open('technic'));
+    try {
+      const meta = db.transaction('meta').objectStore('meta');
+      const range = IDBKeyRange.bound('binance|', 'binance|\uffff');
+      const [ids, metas] = await Promise.all([done(meta.getAllKeys(range)), done(meta.getAll(range))]);
+      const i = ids.findIndex((id) => id.endsWith(`|${symbol}|${interval}`));
+      return i < 0 ? null : metas[i].lastTime ?? null;
+    } finally {
+      db.close();
+    }
+  }, [symbol, interval]);
+}
 
 async function waitFor(check, ms) {
   const end = Date.now() + ms;

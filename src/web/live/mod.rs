@@ -274,11 +274,9 @@ impl LiveHandle {
         inner.aborts.abort_all();
         inner.timer.borrow_mut().take();
         if let Some(listener) = inner.visibility.borrow_mut().take() {
-            if let Some(doc) = web_sys::window().and_then(|w| w.document()) {
-                let _ = doc.remove_event_listener_with_callback(
-                    "visibilitychange",
-                    listener.as_ref().unchecked_ref(),
-                );
+            for (target, event) in wake_events() {
+                let _ = target
+                    .remove_event_listener_with_callback(event, listener.as_ref().unchecked_ref());
             }
         }
         inner.lock.borrow_mut().take();
@@ -293,6 +291,21 @@ impl LiveHandle {
     pub fn view(&self) -> LiveView {
         self.inner.view()
     }
+}
+
+/// The events after which the page may have missed bars: shown again, resumed
+/// from a freeze (Page Lifecycle), back online. The state machine then cuts
+/// its waits short and replaces a silent socket at once.
+fn wake_events() -> Vec<(web_sys::EventTarget, &'static str)> {
+    let Some(window) = web_sys::window() else {
+        return Vec::new();
+    };
+    let mut events = vec![(window.clone().into(), "online")];
+    if let Some(doc) = window.document() {
+        events.push((doc.clone().into(), "visibilitychange"));
+        events.push((doc.into(), "resume"));
+    }
+    events
 }
 
 /// The lock and channel name: one per (stream base, interval, symbols).
@@ -384,11 +397,9 @@ impl Inner {
                 Inner::drive(&inner, |core, now| core.on_resume(now));
             }
         });
-        if let Some(doc) = web_sys::window().and_then(|w| w.document()) {
-            let _ = doc.add_event_listener_with_callback(
-                "visibilitychange",
-                listener.as_ref().unchecked_ref(),
-            );
+        for (target, event) in wake_events() {
+            let _ =
+                target.add_event_listener_with_callback(event, listener.as_ref().unchecked_ref());
         }
         this.visibility.replace(Some(listener));
         this.emit_status();
