@@ -82,8 +82,12 @@ pub fn App() -> impl IntoView {
                 <ScanEditor />
                 <ScanSetup />
             </div>
-            <ProgressPanel />
-            <super::live::LivePanel />
+            // One grid row of the page: the run's progress, and the live
+            // scan under it when there is one.
+            <div class="run-status">
+                <ProgressPanel />
+                <super::live::LivePanel />
+            </div>
             <ResultsTable />
             <SavedPanel />
             <DetailPanel />
