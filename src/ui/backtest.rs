@@ -18,6 +18,7 @@ use super::backtest_panel::BacktestPanel;
 use super::control::{form_settings, not_ready, source_config};
 use super::optimize::OptimizePanel;
 use super::state::{use_scan_state, ScanState};
+use crate::view::backtest::intraday_depth_label;
 
 /// Bars per symbol the synthetic market (or Binance's history) can be
 /// backtested with, labelled in trading years (synthetic) and in calendar
@@ -158,7 +159,15 @@ pub fn SyntheticBars() -> impl IntoView {
                     {SYNTHETIC_BARS
                         .into_iter()
                         .map(|(n, trading, daily)| {
-                            let label = move || if source.get().pages_back() { daily } else { trading };
+                            let interval = state.form.data.interval;
+                            let label = move || {
+                                let s = source.get();
+                                match interval.get() {
+                                    i if s.pages_back() && !i.is_daily() => intraday_depth_label(n, i),
+                                    _ if s.pages_back() => daily.to_string(),
+                                    _ => trading.to_string(),
+                                }
+                            };
                             view! {
                                 <option value=n.to_string() prop:selected=move || lab.synthetic_bars.get() == n>
                                     {label}

@@ -315,6 +315,24 @@ pub fn values_text(values: &[f64]) -> String {
         .join(" · ")
 }
 
+/// "1,260 bars of 5m (~4.4 days)": how much history `bars` intraday bars
+/// span (crypto trades around the clock), for the bars-per-symbol picker.
+pub fn intraday_depth_label(bars: usize, interval: crate::data::interval::Interval) -> String {
+    let minutes = bars as f64 * interval.ms() as f64 / 60_000.0;
+    let span = if minutes < 48.0 * 60.0 {
+        format!("{:.0} hours", minutes / 60.0)
+    } else if minutes < 60.0 * 24.0 * 60.0 {
+        format!("{:.1} days", minutes / (24.0 * 60.0))
+    } else {
+        format!("{:.1} months", minutes / (24.0 * 60.0 * 30.44))
+    };
+    format!(
+        "{} bars of {} (~{span})",
+        super::format::grouped(bars as u64),
+        interval.name()
+    )
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -472,5 +490,22 @@ mod tests {
         assert_eq!(cells[1], r.horizons[1].signals.to_string());
         let plan = plan_summary(&r.plan);
         assert_eq!(plan[1], ("Trades", r.plan.trades.to_string()));
+    }
+
+    #[test]
+    fn intraday_depths_are_labelled_by_the_time_they_span() {
+        use crate::data::interval::Interval;
+        assert_eq!(
+            intraday_depth_label(300, Interval::M1),
+            "300 bars of 1m (~5 hours)"
+        );
+        assert_eq!(
+            intraday_depth_label(1260, Interval::M5),
+            "1,260 bars of 5m (~4.4 days)"
+        );
+        assert_eq!(
+            intraday_depth_label(2520, Interval::H4),
+            "2,520 bars of 4h (~13.8 months)"
+        );
     }
 }
