@@ -1,0 +1,126 @@
+//! A scan allocates nothing per bar (issue 12, memory): the number of heap
+//! allocations of a whole scan run is the same over 300-bar and 3,000-bar
+//! series, so every buffer is sized once per symbol (or per worker), never
+//! grown or made bar by bar. Counted with a counting global allocator, which
+//! is why this is a test binary of its own; one worker, so the count is
+//! deterministic. Bytes are not compared (longer series need bigger buffers).
+
+use std::alloc::{GlobalAlloc, Layout, System};
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::Arc;
+
+use technic::data::synthetic;
+use technic::engine::bars::Bars;
+use technic::engine::lang::Scan;
+use technic::engine::run::{
+    self, Control, Flow, Loaded, Progress, Row, RunOptions, Sink, SymbolError, SystemClock,
+};
+
+struct Counting;
+
+static ALLOCATIONS: AtomicUsize = AtomicUsize::new(0);
+
+unsafe impl GlobalAlloc for Counting {
+    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
+        ALLOCATIONS.fetch_add(1, Ordering::Relaxed);
+        // SAFETY: forwarded unchanged to the system allocator.
+        unsafe { System.alloc(layout) }
+    }
+    unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
+        // SAFETY: `ptr` came from `System.alloc` with this layout.
+        unsafe { System.dealloc(ptr, layout) }
+    }
+    unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
+        ALLOCATIONS.fetch_add(1, Ordering::Relaxed);
+        // SAFETY: as for `alloc` and `dealloc`.
+        unsafe { System.realloc(ptr, layout, new_size) }
+    }
+}
+
+#[global_allocator]
+static GLOBAL: Counting = Counting;
+
+struct Rows;
+
+impl Sink for Rows {
+    fn batch(&self, rows: Vec<Row>) -> Flow {
+        drop(rows);
+        Flow::Continue
+    }
+}
+
+/// SPEC §6's kind of scan: many indicators, the Technic score, display
+/// columns; never true, so no rows are made (rows are per match, not per bar).
+const EXPR: &str = "sma(close, 50) > sma(close, 200) and rsi(14) < 0 and macd_hist(12, 26, 9) > 0 \
+     and adx(14) > 25 and bb_lower(20, 2) > 0 and atr(14) > 0 and mfi(14) > 0 \
+     and sar(0.02, 0.2) > 0 and cdl_engulfing() > 0 and stoch_k(14, 3, 3) > 0 and tech_rating > 0";
+
+/// Allocations of one whole run over `symbols` series of `bars` bars (the
+/// bars themselves made before counting).
+fn allocations_of_a_run(symbols: usize, bars: usize) -> usize {
+    let scan = Scan::compile(EXPR, &["ema(close, 20)".to_string(), "obv()".to_string()])
+        .expect("the scan compiles");
+    let series: Vec<Arc<Bars>> = (0..symbols)
+        .map(|i| Arc::new(synthetic::bars(7, i, bars)))
+        .collect();
+    let names: Vec<String> = (0..symbols).map(synthetic::symbol_name).collect();
+    let load = |symbol: &str| -> Result<Loaded, SymbolError> {
+        let i = names
+            .iter()
+            .position(|n| n == symbol)
+            .ok_or(SymbolError::NoData)?;
+        Ok(Loaded {
+            bars: series[i].clone(),
+            from_cache: true,
+            bytes: 0,
+        })
+    };
+    let options = RunOptions {
+        chunk: 1,
+        ..RunOptions::default()
+    };
+    let pool = rayon::ThreadPoolBuilder::new()
+        .num_threads(1)
+        .build()
+        .expect("a one-thread pool");
+    pool.install(|| {
+        let (control, progress) = (Control::new(), Progress::default());
+        let before = ALLOCATIONS.load(Ordering::Relaxed);
+        let summary = run::run(
+            &scan,
+            &names,
+            &load,
+            &options,
+            &control,
+            &progress,
+            &Rows,
+            &SystemClock::default(),
+        );
+        let after = ALLOCATIONS.load(Ordering::Relaxed);
+        assert_eq!(summary.progress.done, symbols, "every symbol was computed");
+        assert_eq!(summary.progress.matches, 0);
+        after - before
+    })
+}
+
+// One test function: the counter is global, and the harness runs tests on
+// several threads at once.
+#[test]
+fn a_scan_allocates_per_symbol_never_per_bar() {
+    let short = allocations_of_a_run(20, 300);
+    let long = allocations_of_a_run(20, 3_000);
+    let more = allocations_of_a_run(40, 300);
+    eprintln!(
+        "allocations of a run: 20 symbols × 300 bars {short}, × 3,000 bars {long}; 40 × 300 {more}"
+    );
+    assert_eq!(
+        long, short,
+        "allocations depend on the series length: {short} over 300 bars, {long} over 3,000"
+    );
+    // 20 more symbols: a bounded number each, whatever their length.
+    let per_symbol = (more - short) as f64 / 20.0;
+    assert!(
+        (0.0..64.0).contains(&per_symbol),
+        "{per_symbol} allocations per symbol ({short} for 20 symbols, {more} for 40)"
+    );
+}
