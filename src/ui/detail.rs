@@ -112,6 +112,8 @@ fn Detail() -> impl IntoView {
     Effect::new(move |_| {
         let sym = symbol.get();
         let colors = ChartColors::for_theme(dark.get());
+        // A live scan's new bars redraw the open chart.
+        state.live.version.track();
         let Some(el) = container.get() else {
             return;
         };
@@ -124,8 +126,13 @@ fn Detail() -> impl IntoView {
             return;
         };
         let (drawn, generation, closed) = (drawn.clone(), generation.clone(), closed.clone());
+        // A live scan's series has the bars closed since the scan.
+        let live = state.live.handle.get_value().filter(|l| !l.is_stopped());
         spawn_local(async move {
-            let Some(bars) = handle.bars(&sym) else {
+            let Some(bars) = live
+                .and_then(|l| l.bars(&sym))
+                .or_else(|| handle.bars(&sym))
+            else {
                 status.try_set(Some(format!("{sym}: the scan has no bars to chart (stopped before they loaded, or they failed).")));
                 return;
             };

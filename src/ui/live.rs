@@ -44,6 +44,8 @@ pub struct LiveState {
     /// Entries and exits, newest last.
     pub log: RwSignal<Vec<LogEntry>>,
     pub handle: StoredValue<Option<LiveHandle>, LocalStorage>,
+    /// Moves on every re-scan (an open chart draws the new bars).
+    pub version: RwSignal<u64>,
 }
 
 impl LiveState {
@@ -58,6 +60,7 @@ impl LiveState {
             marks: RwSignal::new(HashMap::new()),
             log: RwSignal::new(Vec::new()),
             handle: StoredValue::new_local(None),
+            version: RwSignal::new(0),
         }
     }
 }
@@ -195,6 +198,7 @@ fn on_rescan(state: ScanState, news: Rescanned) {
             l.drain(..over);
         });
     }
+    state.live.version.update(|v| *v += 1);
     if !changes.entered.is_empty() {
         announce(state, &changes.entered);
     }

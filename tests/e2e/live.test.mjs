@@ -110,9 +110,14 @@ test('a symbol whose closing bar makes it match appears as a new row within one 
   const s0 = await state();
   assert.equal(s0.open, 1, 'one combined-stream connection');
   assert.deepEqual([...s0.connections.at(-1).streams].sort(), SYMBOLS.map((x) => `${x.toLowerCase()}@kline_1m`).sort());
-  await control('close', { symbols: 'all', values: { ETHUSDT: { c: HIGH, h: HIGH } } });
+  const first = await control('close', { symbols: 'all', values: { ETHUSDT: { c: HIGH, h: HIGH } } });
   await row('ETHUSDT').and(b.page.locator('[data-live="new"]')).waitFor({ timeout: 1_000 });
   assert.equal(await b.page.locator(sel('result-row')).count(), 1);
+  // Its chart has the bar that closed live: the one bar where the scan is true.
+  await row('ETHUSDT').click();
+  await b.page.waitForFunction(() => window.__technicChart?.symbol === 'ETHUSDT', null, { timeout: 10_000, polling: 50 });
+  assert.deepEqual((await b.page.evaluate(() => window.__technicChart)).markers, [first.barOpen / 1000]);
+  await b.page.locator(sel('detail-close')).click();
   const log = b.page.locator(`${sel('live-log-entry')}[data-symbol="ETHUSDT"][data-kind="entry"]`);
   assert.equal(await log.count(), 1, 'the entry is logged');
   // Next bar: ETH falls back below → marked dropped, row kept.

@@ -291,6 +291,17 @@ impl LiveHandle {
     pub fn view(&self) -> LiveView {
         self.inner.view()
     }
+
+    /// A symbol's bars as its last re-scan saw them (the scan's lookback
+    /// applied): the first scan's bars with every closed bar since. `None`
+    /// for a symbol this live scan does not follow.
+    pub fn bars(&self, symbol: &str) -> Option<Arc<Bars>> {
+        let bars = self.inner.series.borrow().get(symbol).cloned()?;
+        Some(match self.inner.setup.job.lookback {
+            Some(n) if n < bars.len() => Arc::new(bars.last(n)),
+            _ => bars,
+        })
+    }
 }
 
 /// The events after which the page may have missed bars: shown again, resumed
