@@ -6,6 +6,10 @@
 //! faster), then the whole set. Rounds alternate between the two so machine
 //! noise hits both alike; the median round is reported.
 //! Options (env): BENCH_SYMBOLS (default 200), BENCH_BARS (2000), BENCH_ROUNDS (7).
+//! After the table, one JSON line per figure (`{"name", "value", "unit"}`, read
+//! by scripts/bench.sh): `kernels.<NAME>.vs_talib` per kernel (NAME without its
+//! parameters), `kernels.min_vs_talib` (the slowest kernel's ratio, named in
+//! `kernel`), `kernels.set_vs_talib` (the whole set) and both sides' ns/bar.
 
 use std::hint::black_box;
 use std::time::Instant;
@@ -128,6 +132,7 @@ fn main() {
         "indicator", "ours ns/bar", "TA-Lib ns/bar", "ratio"
     );
     let (mut sum_ours, mut sum_theirs) = (0.0, 0.0);
+    let mut ratios: Vec<(&str, f64)> = Vec::new();
     for (name, ours, theirs) in &cases {
         let (mut t_ours, mut t_theirs) = (Vec::new(), Vec::new());
         for _ in 0..rounds {
@@ -147,6 +152,7 @@ fn main() {
         let (o, t) = (median(&mut t_ours), median(&mut t_theirs));
         sum_ours += o;
         sum_theirs += t;
+        ratios.push((name, t / o));
         println!(
             "{name:<22} {:>12.2} {:>12.2} {:>7.2}x",
             o * 1e9 / total_bars,
@@ -161,6 +167,46 @@ fn main() {
         sum_theirs * 1e9 / total_bars,
         sum_theirs / sum_ours
     );
+    for (name, ratio) in &ratios {
+        figure(
+            &format!("kernels.{}.vs_talib", kernel_name(name)),
+            *ratio,
+            "x",
+            "",
+        );
+    }
+    if let Some((name, ratio)) = ratios.iter().min_by(|a, b| a.1.total_cmp(&b.1)) {
+        let kernel = format!(",\"kernel\":{:?}", kernel_name(name));
+        figure("kernels.min_vs_talib", *ratio, "x", &kernel);
+    }
+    figure("kernels.set_vs_talib", sum_theirs / sum_ours, "x", "");
+    figure(
+        "kernels.set.ours_ns_per_bar",
+        sum_ours * 1e9 / total_bars,
+        "ns/bar",
+        "",
+    );
+    figure(
+        "kernels.set.talib_ns_per_bar",
+        sum_theirs * 1e9 / total_bars,
+        "ns/bar",
+        "",
+    );
+}
+
+/// `"SMA(30)"` → `"SMA"`: the TA-Lib function's name, as the JSON names use it.
+fn kernel_name(case: &str) -> &str {
+    case.split('(').next().unwrap_or(case)
+}
+
+/// One JSON line `{"name", "value", "unit"}` (+ `extra`, already `,"k":v`).
+fn figure(name: &str, value: f64, unit: &str, extra: &str) {
+    let value = if value.is_finite() {
+        format!("{value:.4}")
+    } else {
+        "null".to_string()
+    };
+    println!("{{\"name\":{name:?},\"value\":{value},\"unit\":{unit:?}{extra}}}");
 }
 
 fn median(v: &mut [f64]) -> f64 {

@@ -4,6 +4,11 @@
 //!
 //! `cargo bench --bench score`. Options (env): BENCH_SYMBOLS (5000),
 //! BENCH_BARS (300), BENCH_ROUNDS (5). Bars are generated before timing.
+//! After the table, one JSON line per figure (`{"name", "value", "unit"}`, read
+//! by scripts/bench.sh): `score.symbols_per_s.1t`/`.all`, `scan.native.ms.1t`/
+//! `.all`, and the physical floor: a memcpy of 64 MB timed on 1 thread and on
+//! all (`floor.memcpy_gb_s.*`), and `floor.scan_ms`, one pass over the
+//! universe's bars (6 f64 = 48 B a bar) at the faster of the two.
 
 use std::hint::black_box;
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -61,6 +66,8 @@ fn main() {
     let scan = Scan::compile(expr, &columns).expect("benchmark scan compiles");
     println!("Technic score: {n} synthetic symbols x {len} bars, {rounds} rounds, median; {all} hardware threads");
     let mut one = 0.0;
+    let mut figures: Vec<(String, f64, &str)> = Vec::new();
+    let tag = |threads: usize| if threads == 1 { "1t" } else { "all" };
     for threads in [1, all] {
         let pool = rayon::ThreadPoolBuilder::new()
             .num_threads(threads)
@@ -83,6 +90,11 @@ fn main() {
         if threads == 1 {
             one = secs;
         }
+        figures.push((
+            format!("score.symbols_per_s.{}", tag(threads)),
+            n as f64 / secs,
+            "symbols/s",
+        ));
         println!(
             "score only     {threads:>2} thread(s): {:>9.0} symbols/s  ({:.1} ms)  speed-up {:.2}x",
             n as f64 / secs,
@@ -132,7 +144,60 @@ fn main() {
         if threads == 1 {
             one = secs;
         }
+        figures.push((format!("scan.native.ms.{}", tag(threads)), secs * 1e3, "ms"));
+        figures.push((
+            format!("scan.native.symbols_per_s.{}", tag(threads)),
+            n as f64 / secs,
+            "symbols/s",
+        ));
         println!("scan run       {threads:>2} thread(s): {:>9.0} symbols/s  ({:.1} ms, {rows} matches)  speed-up {:.2}x", n as f64 / secs, secs * 1e3, one / secs);
     }
     println!("scan: `{expr}` with columns {columns:?}");
+    let bar_bytes = universe.iter().map(|b| b.len()).sum::<usize>() * 6 * 8;
+    let (bw1, bw_all) = (memcpy_bandwidth(1, rounds), memcpy_bandwidth(all, rounds));
+    let floor_ms = bar_bytes as f64 / bw1.max(bw_all) * 1e3;
+    println!(
+        "floor: memcpy {:.1} GB/s on 1 thread, {:.1} GB/s on {all}; one pass over {:.1} MB of bars = {floor_ms:.2} ms",
+        bw1 / 1e9,
+        bw_all / 1e9,
+        bar_bytes as f64 / 1e6
+    );
+    figures.push(("floor.memcpy_gb_s.1t".into(), bw1 / 1e9, "GB/s"));
+    figures.push(("floor.memcpy_gb_s.all".into(), bw_all / 1e9, "GB/s"));
+    figures.push(("floor.scan_ms".into(), floor_ms, "ms"));
+    for (name, value, unit) in figures {
+        let value = if value.is_finite() {
+            format!("{value:.4}")
+        } else {
+            "null".to_string()
+        };
+        println!("{{\"name\":{name:?},\"value\":{value},\"unit\":{unit:?}}}");
+    }
+}
+
+/// Bytes per second copied by `threads` threads, each copying its share of a
+/// 64 MB buffer (median of `rounds`, after a round that faults the pages in).
+fn memcpy_bandwidth(threads: usize, rounds: usize) -> f64 {
+    const BYTES: usize = 64 << 20;
+    let src = vec![1u8; BYTES];
+    let mut dst = vec![0u8; BYTES];
+    let chunk = BYTES.div_ceil(threads);
+    let pool = rayon::ThreadPoolBuilder::new()
+        .num_threads(threads)
+        .build()
+        .expect("thread pool");
+    let mut times = Vec::new();
+    for round in 0..=rounds {
+        let t = Instant::now();
+        pool.install(|| {
+            dst.par_chunks_mut(chunk)
+                .zip(src.par_chunks(chunk))
+                .for_each(|(d, s)| d.copy_from_slice(black_box(s)));
+        });
+        black_box(&dst);
+        if round > 0 {
+            times.push(t.elapsed().as_secs_f64());
+        }
+    }
+    BYTES as f64 / median(&mut times)
 }

@@ -1,6 +1,8 @@
 //! The browser benchmark (a script, not a test), in headless Chromium:
 //! - scan: synthetic-5000 × 300 bars in memory, first-row and total ms (median
 //!   after a warm-up), all workers against 1 worker, wasm against native;
+//! - cold: a fresh browser per run, the first synthetic-5000 scan (the market
+//!   generated on the workers: issue 12's "cold", goal ≤ 300 ms);
 //! - longtasks: main-thread tasks over 50 ms during cold and warm scans (SPEC
 //!   §6: none), with the Long Animation Frames that contain them and the
 //!   scripts they ran (where a long frame comes from);
@@ -13,15 +15,25 @@
 //!   Chrome trace of the last one;
 //! - backtest (only when asked for): the Backtest panel's `rsi(14) < 30` over
 //!   synthetic-5000 × 2,520 bars on the workers, cold (bars generated) and
-//!   warm (bars kept in memory), in ms and bars/s (goal: warm under 2 s),
-//!   beside `cargo bench --bench backtest` (native, 1 thread and all).
+//!   warm (bars kept in memory), in ms and bars/s (goal: warm under 2 s), on
+//!   all workers and on one (`?threads=1`), beside `cargo bench --bench
+//!   backtest` (native, 1 thread and all): the heavy workload (≥ 1 s of work
+//!   on one thread) of issue 12's scaling figures.
 //!
-//! Usage: scripts/build.sh && node scripts/bench-browser.mjs [--only scan,longtasks,memory,idb,backtest]
+//! Every figure is also printed as one JSON line `{"name", "value", "unit"}`
+//! (scripts/bench.sh collects them; names as issue 12 writes them), and the
+//! native benches' own JSON lines are passed through. Native builds run as
+//! scripts/env.sh's `cargo_outside` does (outside the repository, so
+//! .cargo/config.toml's build-std does not apply), in
+//! ${CARGO_TARGET_DIR:-target}/native as scripts/test.sh's.
+//!
+//! Usage: scripts/build.sh && node scripts/bench-browser.mjs [--only scan,cold,longtasks,memory,idb,backtest]
 //!          [--runs 5] [--source synthetic-5000] [--expr '<scan>'] [--no-native] [--dist dist]
 //! The default scan is `cargo bench --bench score`'s (same seed, scan and columns), so the
 //! native figures compare; the CLI line adds reading the same market from CSV files.
 
 import { spawnSync } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
 import fs from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
@@ -35,8 +47,14 @@ import {
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const BENCH_EXPR = 'macd_hist(12, 26, 9) > 0 and adx(14) > 20 and tech_rating >= 0';
 
+/** One figure as a JSON line (scripts/bench.sh reads them). */
+function fig(name, value, unit) {
+  const v = Array.isArray(value) ? value : (Number.isFinite(value) ? Math.round(value * 10000) / 10000 : null);
+  console.log(JSON.stringify({ name, value: v, unit }));
+}
+
 function parseArgs(argv) {
-  const o = { runs: 5, source: 'synthetic-5000', expr: BENCH_EXPR, native: true, dist: 'dist', only: ['scan', 'longtasks', 'memory', 'idb'] };
+  const o = { runs: 5, source: 'synthetic-5000', expr: BENCH_EXPR, native: true, dist: 'dist', only: ['scan', 'cold', 'longtasks', 'memory', 'idb'] };
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i];
     if (a === '--runs') o.runs = Number(argv[++i]);
@@ -75,9 +93,7 @@ async function measure(page, url, { source, expr, runs }) {
 
 /** `technic synth` exists? Then the native CLI can scan the same market from CSVs. */
 function cliHasSynth() {
-  const r = spawnSync('cargo', ['run', '--quiet', '--release', '--locked', '--bin', 'technic', '--', 'synth', '--help'],
-    { cwd: ROOT, encoding: 'utf8', env: nativeEnv() });
-  return r.status === 0;
+  return cargoOutside(['run', '--quiet', '--release', '--locked', '--bin', 'technic', '--', 'synth', '--help']).status === 0;
 }
 
 function nativeEnv() {
@@ -87,12 +103,37 @@ function nativeEnv() {
   return env;
 }
 
+/**
+ * `cargo <args>` as scripts/env.sh's cargo_outside runs it: from an empty
+ * temporary directory with --manifest-path, so .cargo/config.toml (the wasm
+ * build's build-std) is not read, with the toolchain rust-toolchain.toml
+ * names, in ${CARGO_TARGET_DIR:-target}/native (as scripts/test.sh).
+ */
+function cargoOutside(args, env = {}) {
+  const toolchain = spawnSync('rustup', ['show', 'active-toolchain'], { cwd: ROOT, encoding: 'utf8' }).stdout.split(' ')[0].trim();
+  const dir = mkdtempSync(path.join(os.tmpdir(), 'technic-cargo-'));
+  try {
+    const [sub, ...rest] = args;
+    return spawnSync('cargo', [sub, '--manifest-path', path.join(ROOT, 'Cargo.toml'), ...rest], {
+      cwd: dir, encoding: 'utf8', maxBuffer: 1 << 28,
+      env: {
+        ...nativeEnv(), ...(toolchain ? { RUSTUP_TOOLCHAIN: toolchain } : {}),
+        CARGO_TARGET_DIR: path.resolve(ROOT, process.env.CARGO_TARGET_DIR ?? 'target', 'native'), ...env,
+      },
+    });
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+/** The JSON figure lines of a native bench's output. */
+const jsonLines = (stdout) => stdout.split('\n').filter((l) => l.startsWith('{')).map((l) => JSON.parse(l));
+
 /** Native CLI over the same synthetic market written to CSVs (needs `technic synth`). */
 async function nativeCli({ symbols, expr, runs }) {
   const dir = await fs.mkdtemp(path.join(os.tmpdir(), 'technic-synth-'));
   try {
-    const cargo = (args) => spawnSync('cargo', ['run', '--quiet', '--release', '--locked', '--bin', 'technic', '--', ...args],
-      { cwd: ROOT, encoding: 'utf8', env: nativeEnv(), maxBuffer: 1 << 28 });
+    const cargo = (args) => cargoOutside(['run', '--quiet', '--release', '--locked', '--bin', 'technic', '--', ...args]);
     const made = cargo(['synth', '--out', dir, '--symbols', String(symbols), '--bars', '300']);
     if (made.status !== 0) throw new Error(`technic synth failed: ${made.stderr}`);
     const out = {};
@@ -115,15 +156,14 @@ async function nativeCli({ symbols, expr, runs }) {
 
 /** Fallback: `cargo bench --bench score`'s scan-run lines (same engine, bars in memory, seed differs). */
 function nativeBench({ symbols }) {
-  const r = spawnSync('cargo', ['bench', '--locked', '--bench', 'score'], {
-    cwd: ROOT, encoding: 'utf8', maxBuffer: 1 << 26,
-    env: { ...nativeEnv(), BENCH_SYMBOLS: String(symbols), BENCH_BARS: '300', BENCH_ROUNDS: '5' },
+  const r = cargoOutside(['bench', '--locked', '--bench', 'score'], {
+    BENCH_SYMBOLS: String(symbols), BENCH_BARS: '300', BENCH_ROUNDS: process.env.BENCH_ROUNDS ?? '5',
   });
   if (r.status !== 0) throw new Error(`cargo bench --bench score failed:\n${r.stderr.slice(-2000)}`);
   const ms = {};
   for (const m of r.stdout.matchAll(/scan run\s+(\d+) thread\(s\):\s+[\d.]+ symbols\/s\s+\(([\d.]+) ms/g)) ms[Number(m[1])] = Number(m[2]);
   if (!Object.keys(ms).length) throw new Error(`no "scan run" lines in cargo bench output:\n${r.stdout}`);
-  return { kind: 'cargo bench --bench score, scan run, bars in memory', ms };
+  return { kind: 'cargo bench --bench score, scan run, bars in memory', ms, figures: jsonLines(r.stdout), text: r.stdout };
 }
 
 const fmt = (x, d = 0) => (Number.isFinite(x) ? x.toFixed(d) : 'n/a');
@@ -196,6 +236,52 @@ async function benchScan(o, dist) {
     console.log(`native ${cli.kind}: 1 thread ${fmt(c1, 1)} ms, ${cores} threads ${fmt(cAll, 1)} ms`);
   }
   for (const n of notes) console.log(`note: ${n}`);
+  fig('browser.synthetic5000.warm_ms', all.totalMs, 'ms');
+  fig('browser.synthetic5000.warm_first_row_ms', all.firstRowMs, 'ms');
+  fig('browser.scan.compute_ms.all', all.computeMs, 'ms');
+  fig('browser.scan.compute_ms.1w', one.computeMs, 'ms');
+  fig('browser.st.synthetic5000.warm_ms', st.totalMs, 'ms');
+  fig('browser.st.scan.compute_ms', st.computeMs, 'ms');
+  fig('browser.workers', all.threads, 'count');
+  fig('scaling.browser.light_scan', one.computeMs / all.computeMs, 'x');
+  if (bench) {
+    const nAll = bench.ms[cores] ?? bench.ms[Math.max(...Object.keys(bench.ms).map(Number))];
+    console.log(bench.text.split('\n').filter((l) => l && !l.startsWith('{')).join('\n'));
+    for (const f of bench.figures) console.log(JSON.stringify(f));
+    fig('wasm.per_thread_vs_native', one.computeMs / bench.ms[1], 'x');
+    fig('wasm.all_threads_vs_native', all.computeMs / nAll, 'x');
+    fig('scaling.native.light_scan', bench.ms[1] / nAll, 'x');
+  }
+  if (cli) {
+    fig('cli.scan_ms.1t', cli.ms[1], 'ms');
+    fig('cli.scan_ms.all', cli.ms[cores] ?? NaN, 'ms');
+  }
+}
+
+/** The first scan of a fresh browser: synthetic-5000 generated on the workers (cold). */
+async function benchCold(o, dist) {
+  const server = await startServer({ dir: dist, isolation: true });
+  const scans = [];
+  try {
+    for (let i = 0; i < o.runs; i++) {
+      const profile = await freshProfile('bench-cold');
+      const b = await openBrowser(profile);
+      try {
+        await openApp(b.page, server.url);
+        scans.push(await runScan(b.page, { source: 'synthetic-5000', expr: o.expr }));
+        if (b.problems.length) console.log(`note: console errors: ${b.problems.slice(0, 3).join(' | ')}`);
+      } finally {
+        await b.context.close();
+        await fs.rm(profile, { recursive: true, force: true });
+      }
+    }
+  } finally {
+    await server.close();
+  }
+  const cold = median(scans.map((x) => x.totalMs));
+  console.log(`\ncold synthetic-5000 scan (a fresh browser each run, the market generated on the workers; goal ≤ 300 ms): all rows ${scans.map((x) => Math.round(x.totalMs)).join(', ')} ms, median ${fmt(cold)} ms; first row median ${fmt(median(scans.map((x) => x.firstRowMs)), 1)} ms; engine ${fmt(median(scans.map((x) => x.computeMs ?? NaN)))} ms`);
+  fig('browser.synthetic5000.cold_ms', cold, 'ms');
+  fig('browser.synthetic5000.cold_first_row_ms', median(scans.map((x) => x.firstRowMs)), 'ms');
 }
 
 
@@ -257,6 +343,7 @@ async function benchLongTasks(o, dist) {
       const rs = rows.filter((r) => r.label === label && r.variant === v.label);
       const over = rs.filter((r) => r.count > 0).length;
       console.log(`${v.label.padEnd(12)} ${label.padEnd(5)} runs with a long task: ${over} of ${rs.length}; longest per run (ms): ${rs.map((r) => r.longest.toFixed(0)).join(' ')}; total ms: ${rs.map((r) => Math.round(r.scan.totalMs)).join(' ')}`);
+      if (v === variants[0]) fig(`browser.longtask.${label}.longest_ms`, median(rs.map((r) => r.longest)), 'ms');
       for (const r of rs) {
         for (const line of describeFrames(r.frames.filter((f) => f.duration > 50))) console.log(`  ${v.label} ${label} run ${r.run}: ${line}`);
       }
@@ -289,6 +376,10 @@ async function benchMemory(o, dist) {
   console.log(`JS heap (after GC): ${heap.map(mb).join(' ')}`);
   console.log(`wasm memory:        ${wasm.map(mb).join(' ')}`);
   console.log(`growth scan 5 → 20: JS heap ${mb(heap[19] - heap[4])} MB, wasm ${mb(wasm[19] - wasm[4])} MB`);
+  fig('memory.heap_last_over_first', heap[19] / heap[0], 'x');
+  fig('memory.wasm_last_over_first', wasm[19] / wasm[0], 'x');
+  fig('memory.heap_series', heap, 'B');
+  fig('memory.wasm_series', wasm, 'B');
 }
 
 /** The progress panel's data-stage counts: {hits, fetched, failed}. */
@@ -303,9 +394,10 @@ async function benchIndexedDb(o, dist) {
   const symbols = 5000;
   const dir = await fs.mkdtemp(path.join(os.tmpdir(), 'technic-idb-'));
   // TECHNIC_CLI=path/to/technic uses a built CLI instead of `cargo run`.
-  const [cmd, pre] = process.env.TECHNIC_CLI ? [process.env.TECHNIC_CLI, []] : ['cargo', ['run', '--quiet', '--release', '--locked', '--bin', 'technic', '--']];
-  const made = spawnSync(cmd, [...pre, 'synth', '--out', dir, '--symbols', String(symbols), '--bars', '300'],
-    { cwd: ROOT, encoding: 'utf8', env: nativeEnv() });
+  const synth = ['synth', '--out', dir, '--symbols', String(symbols), '--bars', '300'];
+  const made = process.env.TECHNIC_CLI
+    ? spawnSync(process.env.TECHNIC_CLI, synth, { cwd: ROOT, encoding: 'utf8', env: nativeEnv() })
+    : cargoOutside(['run', '--quiet', '--release', '--locked', '--bin', 'technic', '--', ...synth]);
   if (made.status !== 0) throw new Error(`technic synth failed: ${made.stderr}`);
   const names = (await fs.readdir(dir)).filter((f) => f.endsWith('.csv')).map((f) => f.slice(0, -4)).sort();
   const app = await startServer({ dir: dist, isolation: true });
@@ -380,50 +472,88 @@ async function benchIndexedDb(o, dist) {
   }
   const warm = results.slice(1).map((r) => r.scan.totalMs);
   console.log(`median all rows after a reload: ${fmt(median(warm), 0)} ms`);
+  fig('browser.idb5000.reload_ms', median(warm), 'ms');
+  fig('browser.idb5000.reload_first_row_ms', median(results.slice(1).map((r) => r.scan.firstRowMs)), 'ms');
+  fig('browser.idb5000.reload_cache_hits', results.at(-1).counts.hits, 'count');
+  fig('browser.idb5000.fill_ms', results[0].scan.totalMs, 'ms');
 }
 
 /** `cargo bench --bench backtest`: ms and bars/s natively, per thread count. */
 function nativeBacktest() {
-  const r = spawnSync('cargo', ['bench', '--locked', '--bench', 'backtest'], {
-    cwd: ROOT, encoding: 'utf8', maxBuffer: 1 << 26, env: { ...nativeEnv(), BENCH_ROUNDS: '3' },
-  });
+  const r = cargoOutside(['bench', '--locked', '--bench', 'backtest'], { BENCH_ROUNDS: '3' });
   if (r.status !== 0) throw new Error(`cargo bench --bench backtest failed:\n${r.stderr.slice(-2000)}`);
-  return r.stdout.split('\n').filter((l) => l.startsWith('{')).map((l) => JSON.parse(l)).filter((j) => j.name === 'backtest.bars_per_s');
+  return jsonLines(r.stdout).filter((j) => j.name === 'backtest.bars_per_s');
 }
 
-async function benchBacktest(o, dist) {
-  const [symbols, bars, expr] = [5000, 2520, 'rsi(14) < 30'];
-  const server = await startServer({ dir: dist, isolation: true });
+/** The Backtest panel's runs (the first cold, the others warm) on the page at `url`. */
+async function backtestRuns(url, { symbols, bars, expr, runs }) {
   const b = await openBrowser(await freshProfile('bench-backtest'));
-  const runs = [];
+  const out = [];
   try {
-    await openApp(b.page, server.url);
+    await openApp(b.page, url);
     await setScan(b.page, { source: `synthetic-${symbols}`, expr });
     await b.page.selectOption(sel('backtest-bars'), String(bars));
-    for (let i = 0; i < Math.max(2, o.runs); i++) {
+    for (let i = 0; i < runs; i++) {
       await b.page.evaluate(() => { window.__technicLastBacktest = undefined; });
       await b.page.locator(sel('backtest-run')).click({ timeout: 60_000 });
       await b.page.waitForFunction(() => window.__technicLastBacktest !== undefined, null, { timeout: 600_000, polling: 20 });
       const r = await b.page.evaluate(() => window.__technicLastBacktest);
       if (r.stopped) throw new Error(`the backtest did not complete: ${await b.page.locator(sel('backtest-progress')).textContent()}`);
-      runs.push(r);
+      out.push(r);
     }
-    const threads = await b.page.locator(sel('status-workers')).textContent();
-    const warm = runs.slice(1).map((r) => r.totalMs);
-    const total = symbols * bars;
-    console.log(`\nbacktest: \`${expr}\` over synthetic-${symbols} × ${bars} bars (${runs[0].signals} signals), Backtest panel on the workers (${threads.trim()})`);
-    console.log('ms = Backtest click to __technicLastBacktest (window hook), cold = bars generated on the workers, warm = bars kept from the previous run');
-    console.log(`cold: ${fmt(runs[0].totalMs)} ms; warm: ${warm.map((m) => fmt(m)).join(', ')} ms; median warm ${fmt(median(warm))} ms = ${fmt(total / (median(warm) / 1000) / 1e6, 1)} M bars/s (goal: warm < 2000 ms)`);
-    const engine = runs.slice(1).map((r) => r.computeMs);
-    console.log(`engine alone on the workers (computeMs): ${engine.map((m) => fmt(m)).join(', ')} ms; median ${fmt(median(engine))} ms = ${fmt(total / (median(engine) / 1000) / 1e6, 1)} M bars/s`);
+    const threads = (await b.page.locator(sel('status-workers')).textContent()).trim();
     if (b.problems.length) console.log(`note: console errors: ${b.problems.slice(0, 5).join(' | ')}`);
+    return { runs: out, threads };
   } finally {
     await b.context.close().catch(() => {});
+  }
+}
+
+/**
+ * The heavy workload of the scaling figures: the Backtest panel's `rsi(14) <
+ * 30` over synthetic-5000 × 2,520 bars (12.6 M bars, ≥ 1 s of work on one
+ * thread), on all workers and on one, then natively on 1 thread and all.
+ */
+async function benchBacktest(o, dist) {
+  const [symbols, bars, expr] = [5000, 2520, 'rsi(14) < 30'];
+  const runs = Math.max(3, o.runs);
+  const server = await startServer({ dir: dist, isolation: true });
+  let all; let one;
+  try {
+    all = await backtestRuns(server.url, { symbols, bars, expr, runs });
+    one = await backtestRuns(`${server.url}?threads=1`, { symbols, bars, expr, runs });
+  } finally {
     await server.close();
   }
+  const total = symbols * bars;
+  const warm = (r, k) => median(r.runs.slice(1).map((x) => x[k]));
+  console.log(`\nbacktest: \`${expr}\` over synthetic-${symbols} × ${bars} bars (${all.runs[0].signals} signals), Backtest panel on the workers`);
+  console.log('ms = Backtest click to __technicLastBacktest (window hook), cold = bars generated on the workers, warm = bars kept from the previous run; engine = computeMs (the workers\' own time)');
+  for (const [label, r] of [[`all workers (${all.threads})`, all], [`1 worker (${one.threads})`, one]]) {
+    console.log(`${label}: cold ${fmt(r.runs[0].totalMs)} ms; warm ${r.runs.slice(1).map((x) => fmt(x.totalMs)).join(', ')} ms (median ${fmt(warm(r, 'totalMs'))} = ${fmt(total / warm(r, 'totalMs') / 1e3, 1)} M bars/s); engine ${r.runs.slice(1).map((x) => fmt(x.computeMs)).join(', ')} ms`);
+  }
+  const [browserAll, browserOne] = [warm(all, 'computeMs'), warm(one, 'computeMs')];
+  console.log(`all workers over 1 worker: engine ${fmt(browserOne / browserAll, 2)}x, total ${fmt(warm(one, 'totalMs') / warm(all, 'totalMs'), 2)}x (goal ≥ 0.85·N)`);
+  fig('backtest.warm_ms', warm(all, 'totalMs'), 'ms');
+  fig('backtest.cold_ms', all.runs[0].totalMs, 'ms');
+  fig('backtest.warm_ms.1w', warm(one, 'totalMs'), 'ms');
+  fig('backtest.compute_ms.all', browserAll, 'ms');
+  fig('backtest.compute_ms.1w', browserOne, 'ms');
+  fig('scaling.browser', browserOne / browserAll, 'x');
+  fig('scaling.browser.total', warm(one, 'totalMs') / warm(all, 'totalMs'), 'x');
   if (o.native) {
-    for (const n of nativeBacktest()) {
+    const native = nativeBacktest();
+    for (const n of native) {
       console.log(`native (cargo bench --bench backtest), ${n.threads} thread(s): ${fmt(n.seconds * 1000)} ms = ${fmt(n.bars_per_s / 1e6, 1)} M bars/s, ${n.signals} signals`);
+    }
+    const n1 = native.find((n) => n.threads === 1);
+    const nAll = native.reduce((a, n) => (n.threads > (a?.threads ?? 0) ? n : a), null);
+    if (n1 && nAll) {
+      console.log(`native all threads over 1: ${fmt(n1.seconds / nAll.seconds, 2)}x (goal ≥ 0.9·N); wasm 1 worker / native 1 thread: ${fmt(browserOne / (n1.seconds * 1000), 2)}x`);
+      fig('backtest.native.ms.1t', n1.seconds * 1000, 'ms');
+      fig('backtest.native.ms.all', nAll.seconds * 1000, 'ms');
+      fig('scaling.native', n1.seconds / nAll.seconds, 'x');
+      fig('wasm.backtest.per_thread_vs_native', browserOne / (n1.seconds * 1000), 'x');
     }
   }
 }
@@ -437,6 +567,7 @@ async function main() {
   const cores = os.availableParallelism();
   console.log(`Technic Web browser benchmark: headless Chromium, ${cores} cores (${o.only.join(', ')})`);
   if (o.only.includes('scan')) await benchScan(o, dist);
+  if (o.only.includes('cold')) await benchCold(o, dist);
   if (o.only.includes('longtasks')) await benchLongTasks(o, dist);
   if (o.only.includes('memory')) await benchMemory(o, dist);
   if (o.only.includes('idb')) await benchIndexedDb(o, dist);
