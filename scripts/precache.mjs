@@ -66,7 +66,11 @@ export async function generate(dir) {
   const files = (await walk(site)).filter((f) => !SKIP.has(f) && !f.endsWith('.map')).sort();
   const entries = [];
   for (const url of files) {
-    entries.push({ url, rev: sha(await fs.readFile(path.join(site, url))).slice(0, 16) });
+    const entry = { url, rev: sha(await fs.readFile(path.join(site, url))).slice(0, 16) };
+    // The single-threaded build only runs where the page is not isolated:
+    // listed (a version covers it) but fetched on first use, not at install.
+    if (url.startsWith('st/')) entry.lazy = true;
+    entries.push(entry);
   }
   const templateFile = path.join(ROOT, 'www/coi-sw.js');
   const template = await fs.readFile(templateFile, 'utf8');

@@ -14,6 +14,10 @@
 //!    (www/boot.js) offers "new version — reload" instead of mixing the old
 //!    JS with the new wasm: the page keeps getting the old version's files
 //!    from the old cache until the user accepts (SKIP_WAITING).
+//!    The single-threaded build (`st/`, entries marked `lazy`) is listed but
+//!    not downloaded at install: a page this worker controls is isolated and
+//!    runs the threaded build, so st/ is fetched (and then kept in this
+//!    version's cache, for offline use) only by a browser that needs it.
 //! Unbuilt (`trunk serve` without scripts/precache.mjs), the list is empty
 //! and the worker only adds the headers.
 const VERSION = 'dev'; // @generated VERSION
@@ -25,6 +29,8 @@ const SHELL = PREFIX + VERSION;
 const scope = new URL(self.registration.scope);
 const abs = (url) => new URL(url, scope).href;
 const PRECACHED = new Set(PRECACHE.map((e) => abs(e.url)));
+const EAGER = PRECACHE.filter((e) => !e.lazy);
+const LAZY = new Set(PRECACHE.filter((e) => e.lazy).map((e) => abs(e.url)));
 const INDEX = abs('index.html');
 // Data files change without a new build (fetch-sample-data.py): fresh from
 // the network when online, from the cache offline. Everything else of the
@@ -36,7 +42,7 @@ self.addEventListener('install', (event) => {
     const cache = await caches.open(SHELL);
     // `cache: 'reload'` and the revision in the query: neither the HTTP cache
     // nor a CDN can hand this version an older file under the same name.
-    await Promise.all(PRECACHE.map(async (e) => {
+    await Promise.all(EAGER.map(async (e) => {
       const res = await fetch(new Request(abs(e.url) + '?__rev=' + e.rev, { cache: 'reload' }));
       if (!res.ok) throw new Error(`precache ${e.url}: HTTP ${res.status}`);
       await cache.put(abs(e.url), res);
@@ -59,7 +65,7 @@ self.addEventListener('message', (event) => {
   const data = event.data || {};
   if (data.type === 'SKIP_WAITING') self.skipWaiting();
   else if (data.type === 'VERSION' && event.ports[0]) {
-    event.ports[0].postMessage({ version: VERSION, files: PRECACHE.length });
+    event.ports[0].postMessage({ version: VERSION, files: EAGER.length });
   }
 });
 
@@ -105,6 +111,15 @@ async function respond(req) {
     }
     const cached = await fromCache(key);
     if (cached) return withHeaders(cached, false);
+    if (LAZY.has(key) && req.method === 'GET') {
+      // A listed file not downloaded at install: kept once fetched.
+      const res = await fetch(req);
+      if (res.ok) {
+        const copy = res.clone();
+        caches.open(SHELL).then((c) => c.put(key, copy)).catch(() => {});
+      }
+      return withHeaders(res, false);
+    }
   }
   return withHeaders(await fetch(req), navigation);
 }
