@@ -83,7 +83,7 @@ pub fn universe(seed: u64, n_symbols: usize) -> Vec<UniverseEntry> {
 /// and `index` alone, so symbols can be generated in any order or in parallel.
 /// `n_bars == 0` gives empty bars.
 ///
-/// Cost: 16 draws of 64 bits, 5 [`exp`], one `sqrt` and 5 divisions a bar.
+/// Cost: 16 draws of 64 bits, 5 `exp`, one `sqrt` and 5 divisions a bar.
 /// `examples/synthetic_speed.rs` measured ~63 ns a bar natively per thread
 /// (PCG64 with 68 draws and a 14-division `exp`: ~350), and the same code in
 /// V8's wasm ~80–120 ns (PCG64: ~650–2,200, its 128-bit multiply is slow there).
