@@ -174,6 +174,8 @@ struct Inner {
     /// Open time of the newest bar appended since the last re-scan.
     dirty_bar_open: Cell<i64>,
     rescan_scheduled: Cell<bool>,
+    /// The pending debounce (dropping it cancels it).
+    rescan_timer: RefCell<Option<gloo_timers::callback::Timeout>>,
     rescanning: Cell<bool>,
     rescans: Cell<u64>,
     last_rescan_ms: Cell<Option<f64>>,
@@ -227,6 +229,7 @@ impl LiveHandle {
             dirty_since: Cell::new(None),
             dirty_bar_open: Cell::new(i64::MIN),
             rescan_scheduled: Cell::new(false),
+            rescan_timer: RefCell::new(None),
             rescanning: Cell::new(false),
             rescans: Cell::new(0),
             last_rescan_ms: Cell::new(None),
@@ -273,6 +276,7 @@ impl LiveHandle {
         inner.sockets.borrow_mut().clear();
         inner.aborts.abort_all();
         inner.timer.borrow_mut().take();
+        inner.rescan_timer.borrow_mut().take();
         if let Some(listener) = inner.visibility.borrow_mut().take() {
             for (target, event) in wake_events() {
                 let _ = target
@@ -606,12 +610,15 @@ impl Inner {
             return;
         }
         this.rescan_scheduled.set(true);
-        let this = this.clone();
-        gloo_timers::callback::Timeout::new(DEBOUNCE_MS, move || {
-            this.rescan_scheduled.set(false);
-            wasm_bindgen_futures::spawn_local(Inner::rescan(this));
-        })
-        .forget();
+        // Weak: the timer lives in `Inner`, which must not keep itself alive.
+        let weak = Rc::downgrade(this);
+        let timer = gloo_timers::callback::Timeout::new(DEBOUNCE_MS, move || {
+            if let Some(this) = weak.upgrade() {
+                this.rescan_scheduled.set(false);
+                wasm_bindgen_futures::spawn_local(Inner::rescan(this));
+            }
+        });
+        this.rescan_timer.replace(Some(timer));
     }
 
     /// Scans the dirty symbols off the page, then tells the page what changed.
