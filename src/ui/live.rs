@@ -52,7 +52,13 @@ impl LiveState {
     pub fn new() -> LiveState {
         LiveState {
             on: RwSignal::new(false),
-            stream_base: RwSignal::new(stored::read(STREAM_BASE_KEY).unwrap_or_default()),
+            // The field shows the base in use: Binance's market-data host
+            // until the user sets another (kept in this browser).
+            stream_base: RwSignal::new(
+                stored::read::<String>(STREAM_BASE_KEY)
+                    .filter(|b| !b.trim().is_empty())
+                    .unwrap_or_else(|| DEFAULT_STREAM_BASE.to_string()),
+            ),
             stall: RwSignal::new(String::new()),
             notify: RwSignal::new(false),
             sound: RwSignal::new(false),

@@ -101,7 +101,7 @@ test('the interval select offers 1m 5m 15m 1h 4h 1d, and Live and the stream bas
   assert.deepEqual(values, ['1m', '5m', '15m', '1h', '4h', '1d']);
   assert.equal(await b.page.locator(sel('live')).count(), 1);
   assert.equal(await b.page.locator(sel('stream-base')).count(), 1);
-  assert.equal(await b.page.locator(sel('stream-base')).getAttribute('placeholder'), 'wss://data-stream.binance.vision');
+  assert.equal(await b.page.locator(sel('stream-base')).inputValue(), 'wss://data-stream.binance.vision', 'the default stream base');
 });
 
 test('a symbol whose closing bar makes it match appears as a new row within one second, and a dropped one is marked then removed after the next bar', { timeout: 120_000 }, async () => {
