@@ -143,7 +143,9 @@ test('a gap after a reconnect is filled by exactly the missing bars, counted at 
   // The connection drops mid-bar; three bars close while it is down.
   await control('fault', { type: 'refuse' });
   await control('fault', { type: 'drop' });
-  await b.page.waitForFunction(() => window.__technicLive?.state === 'reconnecting', null, { timeout: 10_000, polling: 50 });
+  // The page tries again and is refused (seen at the server), and says it is reconnecting.
+  await waitFor(async () => (await state()).refused >= 1, 15_000);
+  await b.page.waitForFunction(() => window.__technicLive?.state === 'reconnecting', null, { timeout: 15_000, polling: 20 });
   await control('advance', { bars: 3, send: false });
   await control('fault', { type: 'accept' });
   await b.page.waitForFunction(() => window.__technicLive?.state === 'connected', null, { timeout: 30_000, polling: 100 });
