@@ -5,7 +5,8 @@
 //! for both and the speed ratio (TA-Lib time / our time: > 1 means we are
 //! faster), then the whole set. Rounds alternate between the two so machine
 //! noise hits both alike; the median round is reported.
-//! Options (env): BENCH_SYMBOLS (default 200), BENCH_BARS (2000), BENCH_ROUNDS (7).
+//! Options (env): BENCH_SYMBOLS (default 200), BENCH_BARS (2000), BENCH_ROUNDS (7),
+//! BENCH_FILTER (only the cases whose name contains it, comma-separated).
 
 use std::hint::black_box;
 use std::time::Instant;
@@ -121,6 +122,11 @@ fn main() {
         "CDLMARUBOZU" => |d, o| cdl::cdl_marubozu(&d.open, &d.high, &d.low, &d.close, &mut o.a), |c, d, o| |n| c.cdlmarubozu(0, n, &d.open, &d.high, &d.low, &d.close, &mut o.i);
     };
 
+    let filter = std::env::var("BENCH_FILTER").unwrap_or_default();
+    let cases: Vec<(&str, Ours, Theirs)> = cases
+        .into_iter()
+        .filter(|(name, _, _)| filter.is_empty() || filter.split(',').any(|f| name.contains(f)))
+        .collect();
     let total_bars = (symbols * len) as f64;
     println!("indicator set vs ta-lib 0.8: {symbols} synthetic symbols x {len} bars, {rounds} alternating rounds, median");
     println!(

@@ -29,8 +29,8 @@
 //!   rather than TA-Lib 0.6's absolute 1e-8 (that band zeroed every indicator of
 //!   a sub-cent instrument). One visible consequence: an RSI over a series with
 //!   no change at all since its seed is the neutral 50 (TA-Lib issue #480), not 0.
-//! - Where TA-Lib rounds a multiply-add once (ADOSC, SAR), `adosc::fused_mul_add`
-//!   reproduces the single rounding with plain arithmetic, so results stay
+//! - Where TA-Lib rounds a multiply-add once (ADOSC, SAR), `fused` reproduces
+//!   the single rounding exactly with plain arithmetic, so results stay
 //!   bit-identical without calling `f64::mul_add`.
 //! - Candlestick outputs are TA-Lib's: ±100, and ±80 for the weaker forms of
 //!   engulfing and harami (TA-Lib 0.6), 0 otherwise.
@@ -45,6 +45,7 @@ pub mod cci;
 pub mod dema;
 pub mod dmi;
 pub mod ema;
+pub(crate) mod fused;
 pub mod kama;
 pub mod linearreg;
 pub mod macd;
