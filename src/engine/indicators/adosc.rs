@@ -15,7 +15,7 @@
 
 use super::ad::money_flow_volume;
 use super::fill_nan;
-use super::fused::fused_mul_add;
+use super::fused::FusedFactor;
 
 pub fn adosc_lookback(fast: usize, slow: usize) -> usize {
     fast.max(slow).saturating_sub(1)
@@ -48,12 +48,13 @@ pub fn adosc(
     }
     let (fast_keep, fast_k) = weights(fast);
     let (slow_keep, slow_k) = weights(slow);
+    let (fast_keep, slow_keep) = (FusedFactor::new(fast_keep), FusedFactor::new(slow_keep));
     let mut ad = money_flow_volume(high[0], low[0], close[0], volume[0]);
     let (mut fast_ema, mut slow_ema) = (ad, ad);
     for i in 1..n {
         ad += money_flow_volume(high[i], low[i], close[i], volume[i]);
-        fast_ema = fused_mul_add(fast_keep, fast_ema, fast_k * ad);
-        slow_ema = fused_mul_add(slow_keep, slow_ema, slow_k * ad);
+        fast_ema = fast_keep.mul_add(fast_ema, fast_k * ad);
+        slow_ema = slow_keep.mul_add(slow_ema, slow_k * ad);
         if i >= lookback {
             out[i] = fast_ema - slow_ema;
         }

@@ -102,27 +102,82 @@ fn fused_mul_add_cold(a: f64, b: f64, c: f64) -> f64 {
 /// always takes the exact path, as does a non-finite one.
 #[inline(always)]
 pub(crate) fn mul_add_small_product(a: f64, b: f64, c: f64) -> f64 {
-    const EXP: u64 = 0x7ff0_0000_0000_0000;
-    const MANT: u64 = 0x000f_ffff_ffff_ffff;
     let p = a * b;
     let (s, sum_err) = two_sum(c, p);
-    let bits = s.to_bits();
-    let exp = bits & EXP;
-    // 2^(e−53) is half an ulp of s = m·2^e; a power of two halves it again.
-    let gap_exp = if bits & MANT == 0 {
-        exp.saturating_sub(54 << 52)
-    } else {
-        exp.saturating_sub(53 << 52)
-    };
-    let half_gap = f64::from_bits(gap_exp);
     // |a·b − p| ≤ |p|·2⁻⁵³; the floor at the least subnormal keeps that true
     // where |p|·2⁻⁵³ itself would round down below the normal range.
     let product_bound = (p.abs() * (f64::EPSILON * 0.5)).max(f64::from_bits(1));
     let bound = sum_err.abs() + product_bound;
-    if bound < half_gap {
+    if bound < half_gap(s) {
         s
     } else {
         fused_mul_add_cold(a, b, c)
+    }
+}
+
+/// Half the gap from `s` to its nearer neighbour: half an ulp, a quarter
+/// when `s` is a power of two (the gap below is finer), and 0 for a zero,
+/// subnormal or tiny `s` (below ~1e-292), so the callers' strict `<` sends
+/// those to the exact path; a non-finite `s` gives a bound that is NaN there.
+#[inline(always)]
+fn half_gap(s: f64) -> f64 {
+    const EXP: u64 = 0x7ff0_0000_0000_0000;
+    const MANT: u64 = 0x000f_ffff_ffff_ffff;
+    let bits = s.to_bits();
+    let exp = bits & EXP;
+    // 2^(e−53) is half an ulp of s = m·2^e; a power of two halves it again.
+    let shift = if bits & MANT == 0 { 54 << 52 } else { 53 << 52 };
+    f64::from_bits(exp.saturating_sub(shift))
+}
+
+/// A constant factor `a` prepared for many `a·b + c` rounded once (an EMA's
+/// weight): its Veltkamp halves are split once, and a power of two (EMA(3)'s
+/// 0.5) multiplies exactly, so the plain sum is already the fused one.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct FusedFactor {
+    a: f64,
+    a_hi: f64,
+    a_lo: f64,
+    power_of_two: bool,
+}
+
+impl FusedFactor {
+    pub fn new(a: f64) -> Self {
+        let (a_hi, a_lo) = split(a);
+        let normal = a.is_normal();
+        Self {
+            a,
+            a_hi,
+            a_lo,
+            power_of_two: normal && a.to_bits() & 0x000f_ffff_ffff_ffff == 0,
+        }
+    }
+
+    /// `a·b + c` rounded once, for `a·b` of any size against `c` (exact in
+    /// `fused_mul_add`'s range; `b` and the product normal).
+    ///
+    /// The plain `fl(fl(a·b) + c)` is taken when the exact remainder — the
+    /// sum's TwoSum error plus the product's Dekker error, added — is below
+    /// half the gap around it, which proves it is the fused result (the
+    /// rounded remainder is monotonic in the exact one); otherwise the exact
+    /// path runs. Both tests are off the dependency chain of a recursion
+    /// that feeds the result back in as `b`: that chain waits for one
+    /// multiply and one add.
+    #[inline(always)]
+    pub fn mul_add(&self, b: f64, c: f64) -> f64 {
+        let p = self.a * b;
+        let (s, sum_err) = two_sum(c, p);
+        if self.power_of_two {
+            return s;
+        }
+        let (b_hi, b_lo) = split(b);
+        let p_err =
+            ((self.a_hi * b_hi - p) + self.a_hi * b_lo + self.a_lo * b_hi) + self.a_lo * b_lo;
+        if (sum_err + p_err).abs() < half_gap(s) {
+            s
+        } else {
+            fused_mul_add_cold(self.a, b, c)
+        }
     }
 }
 
@@ -203,6 +258,12 @@ mod tests {
                 fused_mul_add(a, b, c).to_bits(),
                 want.to_bits(),
                 "{a:e}·{b:e} + {c:e}"
+            );
+            let factor = FusedFactor::new(a).mul_add(b, c);
+            assert_eq!(
+                factor.to_bits(),
+                want.to_bits(),
+                "factor: {a:e}·{b:e} + {c:e}"
             );
             let fast = mul_add_small_product(a, b, c);
             assert_eq!(fast.to_bits(), want.to_bits(), "fast: {a:e}·{b:e} + {c:e}");

@@ -4,7 +4,7 @@
 //! high−low range of the 10 bars before; else 0. Warm-up: 10 bars.
 //! Complexity: O(len), no allocation.
 
-use super::settings::{Candles, PeriodTotal, BODY_DOJI};
+use super::settings::{verdict, Candles, PeriodTotal, BODY_DOJI};
 
 pub fn cdl_doji_lookback() -> usize {
     BODY_DOJI.period
@@ -17,11 +17,15 @@ pub fn cdl_doji(open: &[f64], high: &[f64], low: &[f64], close: &[f64], out: &mu
     };
     let mut doji = PeriodTotal::new(BODY_DOJI, 0, &b, first);
     for (i, slot) in out.iter_mut().enumerate().skip(first) {
-        *slot = if b.real_body(i) <= doji.threshold(&b, i) {
-            100.0
-        } else {
-            0.0
-        };
+        let (doji_t, rb) = (doji.approx(&b, i), b.real_body(i));
+        let fast = if rb <= doji_t.mid { 100.0 } else { 0.0 };
+        *slot = verdict!(fast, doji_t.unsure(rb), {
+            if b.real_body(i) <= doji.threshold(&b, i) {
+                100.0
+            } else {
+                0.0
+            }
+        });
         doji.roll(&b, i);
     }
 }

@@ -9,7 +9,7 @@
 //! Complexity: O(len), no allocation.
 
 use super::settings::{
-    longest_period, Candles, PeriodTotal, BODY_SHORT, NEAR, SHADOW_LONG, SHADOW_VERY_SHORT,
+    longest_period, verdict, Candles, PeriodTotal, BODY_SHORT, NEAR, SHADOW_LONG, SHADOW_VERY_SHORT,
 };
 
 pub fn cdl_hammer_lookback() -> usize {
@@ -26,11 +26,25 @@ pub fn cdl_hammer(open: &[f64], high: &[f64], low: &[f64], close: &[f64], out: &
     let mut short_shadow = PeriodTotal::new(SHADOW_VERY_SHORT, 0, &b, first);
     let mut near = PeriodTotal::new(NEAR, 1, &b, first);
     for (i, slot) in out.iter_mut().enumerate().skip(first) {
-        let fired = b.real_body(i) < body.threshold(&b, i)
-            && b.lower_shadow(i) > long_shadow.threshold(&b, i)
-            && b.upper_shadow(i) < short_shadow.threshold(&b, i)
-            && b.body_bottom(i) <= b.low(i - 1) + near.threshold(&b, i);
-        *slot = if fired { 100.0 } else { 0.0 };
+        let (body_t, shadow_t) = (body.approx(&b, i), short_shadow.approx(&b, i));
+        let near_t = near.approx(&b, i).plus(b.low(i - 1));
+        let (rb, upper, bottom) = (b.real_body(i), b.upper_shadow(i), b.body_bottom(i));
+        let fired = (rb < body_t.mid)
+            & (b.lower_shadow(i) > long_shadow.threshold(&b, i))
+            & (upper < shadow_t.mid)
+            & (bottom <= near_t.mid);
+        let unsure = body_t.unsure(rb) | shadow_t.unsure(upper) | near_t.unsure(bottom);
+        *slot = verdict!(if fired { 100.0 } else { 0.0 }, unsure, {
+            let fired = b.real_body(i) < body.threshold(&b, i)
+                && b.lower_shadow(i) > long_shadow.threshold(&b, i)
+                && b.upper_shadow(i) < short_shadow.threshold(&b, i)
+                && b.body_bottom(i) <= b.low(i - 1) + near.threshold(&b, i);
+            if fired {
+                100.0
+            } else {
+                0.0
+            }
+        });
         body.roll(&b, i);
         long_shadow.roll(&b, i);
         short_shadow.roll(&b, i);

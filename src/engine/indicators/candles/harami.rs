@@ -8,7 +8,7 @@
 //! Bar `i`'s colour does not matter. Warm-up: 11 bars. Complexity: O(len), no
 //! allocation.
 
-use super::settings::{longest_period, Candles, PeriodTotal, BODY_LONG, BODY_SHORT};
+use super::settings::{longest_period, verdict, Candles, PeriodTotal, BODY_LONG, BODY_SHORT};
 
 pub fn cdl_harami_lookback() -> usize {
     longest_period(&[BODY_SHORT, BODY_LONG]) + 1
@@ -22,21 +22,33 @@ pub fn cdl_harami(open: &[f64], high: &[f64], low: &[f64], close: &[f64], out: &
     let mut long = PeriodTotal::new(BODY_LONG, 1, &b, first);
     let mut short = PeriodTotal::new(BODY_SHORT, 0, &b, first);
     for (i, slot) in out.iter_mut().enumerate().skip(first) {
-        *slot = if b.real_body(i - 1) > long.threshold(&b, i)
-            && b.real_body(i) <= short.threshold(&b, i)
-        {
-            let (top, bottom) = (b.body_top(i), b.body_bottom(i));
-            let (prev_top, prev_bottom) = (b.body_top(i - 1), b.body_bottom(i - 1));
-            if top < prev_top && bottom > prev_bottom {
-                -b.color(i - 1) * 100.0
-            } else if top <= prev_top && bottom >= prev_bottom {
-                -b.color(i - 1) * 80.0
-            } else {
-                0.0
-            }
+        let (top, bottom) = (b.body_top(i), b.body_bottom(i));
+        let (prev_top, prev_bottom) = (b.body_top(i - 1), b.body_bottom(i - 1));
+        let strength = if (top < prev_top) & (bottom > prev_bottom) {
+            100.0
+        } else if (top <= prev_top) & (bottom >= prev_bottom) {
+            80.0
         } else {
             0.0
         };
+        let (long_t, short_t) = (long.approx(&b, i), short.approx(&b, i));
+        let (prev_rb, rb) = (b.real_body(i - 1), b.real_body(i));
+        let fired = (prev_rb > long_t.mid) & (rb <= short_t.mid);
+        let unsure = long_t.unsure(prev_rb) | short_t.unsure(rb);
+        let fast = if fired {
+            -b.color(i - 1) * strength
+        } else {
+            0.0
+        };
+        *slot = verdict!(fast, unsure, {
+            if b.real_body(i - 1) > long.threshold(&b, i)
+                && b.real_body(i) <= short.threshold(&b, i)
+            {
+                -b.color(i - 1) * strength
+            } else {
+                0.0
+            }
+        });
         long.roll(&b, i);
         short.roll(&b, i);
     }

@@ -9,7 +9,7 @@
 //! The two long-body averages are separate running totals, one per candle,
 //! as in TA-Lib (they cover the same bars one step apart but round apart).
 
-use super::settings::{Candles, PeriodTotal, BODY_LONG};
+use super::settings::{verdict, Candles, PeriodTotal, BODY_LONG};
 
 pub fn cdl_piercing_lookback() -> usize {
     BODY_LONG.period + 1
@@ -23,16 +23,33 @@ pub fn cdl_piercing(open: &[f64], high: &[f64], low: &[f64], close: &[f64], out:
     let mut long_prev = PeriodTotal::new(BODY_LONG, 1, &b, first);
     let mut long_this = PeriodTotal::new(BODY_LONG, 0, &b, first);
     for (i, slot) in out.iter_mut().enumerate().skip(first) {
+        // TA-Lib's port fuses this multiply-add; halving is exact, so the
+        // unfused sum rounds the same.
+        let level = b.close(i - 1) + b.real_body(i - 1) * 0.5;
+        let (prev_t, this_t) = (long_prev.approx(&b, i), long_this.approx(&b, i));
+        let (prev_rb, rb) = (b.real_body(i - 1), b.real_body(i));
         let fired = b.is_black(i - 1)
-            && b.real_body(i - 1) > long_prev.threshold(&b, i)
-            && b.is_white(i)
-            && b.real_body(i) > long_this.threshold(&b, i)
-            && b.open(i) < b.low(i - 1)
-            && b.close(i) < b.open(i - 1)
-            // TA-Lib's port fuses this multiply-add; halving is exact, so
-            // the unfused sum rounds the same.
-            && b.close(i) > b.close(i - 1) + b.real_body(i - 1) * 0.5;
-        *slot = if fired { 100.0 } else { 0.0 };
+            & (prev_rb > prev_t.mid)
+            & b.is_white(i)
+            & (rb > this_t.mid)
+            & (b.open(i) < b.low(i - 1))
+            & (b.close(i) < b.open(i - 1))
+            & (b.close(i) > level);
+        let unsure = prev_t.unsure(prev_rb) | this_t.unsure(rb);
+        *slot = verdict!(if fired { 100.0 } else { 0.0 }, unsure, {
+            let fired = b.is_black(i - 1)
+                && b.real_body(i - 1) > long_prev.threshold(&b, i)
+                && b.is_white(i)
+                && b.real_body(i) > long_this.threshold(&b, i)
+                && b.open(i) < b.low(i - 1)
+                && b.close(i) < b.open(i - 1)
+                && b.close(i) > level;
+            if fired {
+                100.0
+            } else {
+                0.0
+            }
+        });
         long_prev.roll(&b, i);
         long_this.roll(&b, i);
     }

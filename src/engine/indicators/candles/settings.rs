@@ -215,6 +215,28 @@ impl<'a> Candles<'a> {
     }
 }
 
+/// A bar's output from its branch-free judgement (`fast`), unless one of its
+/// thresholds was too close to call with the bracket (`unsure`): then from
+/// `exact`, TA-Lib's own tests with divided thresholds, evaluated out of line
+/// (a macro, so the exact test's captures are only gathered on that rarely
+/// taken branch, not stored for it on every bar).
+macro_rules! verdict {
+    ($fast:expr, $unsure:expr, $exact:expr) => {
+        if $unsure {
+            $crate::engine::indicators::candles::settings::judged_exactly(move || $exact)
+        } else {
+            $fast
+        }
+    };
+}
+pub(crate) use verdict;
+
+#[cold]
+#[inline(never)]
+pub(crate) fn judged_exactly(exact: impl FnOnce() -> f64) -> f64 {
+    exact()
+}
+
 /// The running total behind one setting for one candle of a pattern: the
 /// candle `lag` bars before the bar being judged, whose average spans the
 /// `setting.period` bars before that candle.
@@ -223,22 +245,110 @@ pub(crate) struct PeriodTotal {
     setting: CandleSetting,
     lag: usize,
     total: f64,
+    /// `factor / period × half`: the threshold without a division, to within
+    /// a few ulps (see `approx`).
+    scale: f64,
+}
+
+/// A setting's threshold bracketed without dividing: the exact one (TA-Lib's
+/// `factor × (total / period)`, halved for shadows) lies in `[lo, hi]`, and so
+/// does `mid`. A value outside the bracket compares with `mid` exactly as with
+/// the exact threshold, under any of `<`, `<=`, `>`, `>=`; one inside it is
+/// too close to tell (`unsure`), and the pattern judges that bar exactly.
+///
+/// Why: a division costs about as much as the rest of a pattern's bar, and
+/// TA-Lib's short-circuit tests branch unpredictably; bracketing lets every
+/// test run branch-free on multiplies, with one rarely taken branch per bar.
+/// A period-0 setting (the candle's own range) is exact already: its bracket
+/// is empty (`NaN` bounds), so it is never unsure.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Approx {
+    pub lo: f64,
+    pub mid: f64,
+    pub hi: f64,
+}
+
+impl Approx {
+    /// The bracket of `x + threshold` (rounding is monotonic).
+    #[inline(always)]
+    pub fn plus(self, x: f64) -> Self {
+        Self {
+            lo: x + self.lo,
+            mid: x + self.mid,
+            hi: x + self.hi,
+        }
+    }
+
+    /// The bracket of `x − threshold`.
+    #[inline(always)]
+    pub fn subtracted_from(self, x: f64) -> Self {
+        Self {
+            lo: x - self.hi,
+            mid: x - self.mid,
+            hi: x - self.lo,
+        }
+    }
+
+    /// `v` lies in the bracket, where only the exact threshold can decide.
+    ///
+    /// One comparison of a product of signs rather than `lo <= v && v <= hi`:
+    /// the compiler split that pair into two branches, the first taken about
+    /// half the time (is `v` below the threshold at all?), which made CDLDOJI
+    /// 2.4× slower than TA-Lib. The differences keep their signs under
+    /// rounding, so the product is ≥ 0 inside the bracket; outside it is
+    /// negative, or −0 on underflow (≥ 0, so merely a needless exact call).
+    /// `NaN` bounds (an exact threshold) are never unsure.
+    #[inline(always)]
+    pub fn unsure(self, v: f64) -> bool {
+        (v - self.lo) * (self.hi - v) >= 0.0
+    }
 }
 
 impl PeriodTotal {
     /// Seeds the total for judging bar `first` (at least the pattern's
     /// lookback, so `first ≥ lag + period`): the ranges of bars
     /// `first − lag − period .. first − lag`, summed oldest first.
+    #[inline(always)]
     pub fn new(setting: CandleSetting, lag: usize, bars: &Candles, first: usize) -> Self {
         let candle = first - lag;
         let mut total = 0.0;
         for k in candle - setting.period..candle {
             total += bars.range(setting.range, k);
         }
+        let half = if setting.range == RangeType::Shadows {
+            0.5
+        } else {
+            1.0
+        };
         Self {
             setting,
             lag,
             total,
+            scale: setting.factor / setting.period.max(1) as f64 * half,
+        }
+    }
+
+    /// The threshold for the candle `lag` bars before bar `i`, bracketed (see
+    /// `Approx`). `mid` is `total × scale`, two roundings from the real
+    /// quotient as TA-Lib's threshold is, so the two are within 2⁻⁵¹
+    /// relative; the bracket is 2⁻⁴⁸ either side (8× that, and covering the
+    /// rounding of the bounds themselves). A total of exactly 0 gives the
+    /// point bracket [0, 0], exact as TA-Lib's is.
+    #[inline(always)]
+    pub fn approx(&self, bars: &Candles, i: usize) -> Approx {
+        if self.setting.period == 0 {
+            return Approx {
+                lo: f64::NAN,
+                mid: self.threshold(bars, i),
+                hi: f64::NAN,
+            };
+        }
+        let mid = self.total * self.scale;
+        let margin = mid.abs() * (1.0 / 281_474_976_710_656.0); // 2^-48
+        Approx {
+            lo: mid - margin,
+            mid,
+            hi: mid + margin,
         }
     }
 
