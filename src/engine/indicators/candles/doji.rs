@@ -4,7 +4,9 @@
 //! high−low range of the 10 bars before; else 0. Warm-up: 10 bars.
 //! Complexity: O(len), no allocation.
 
-use super::settings::{verdict, Candles, PeriodTotal, BODY_DOJI};
+use std::hint::select_unpredictable;
+
+use super::settings::{verdict, Candles, PeriodTotal, RecentRanges, BODY_DOJI};
 
 pub fn cdl_doji_lookback() -> usize {
     BODY_DOJI.period
@@ -16,9 +18,11 @@ pub fn cdl_doji(open: &[f64], high: &[f64], low: &[f64], close: &[f64], out: &mu
         return;
     };
     let mut doji = PeriodTotal::new(BODY_DOJI, 0, &b, first);
+    let mut recent = RecentRanges::new(&b, first);
     for (i, slot) in out.iter_mut().enumerate().skip(first) {
+        recent.push(&b, i);
         let (doji_t, rb) = (doji.approx(&b, i), b.real_body(i));
-        let fast = if rb <= doji_t.mid { 100.0 } else { 0.0 };
+        let fast = select_unpredictable(rb <= doji_t.mid, 100.0, 0.0);
         *slot = verdict!(fast, doji_t.unsure(rb), {
             if b.real_body(i) <= doji.threshold(&b, i) {
                 100.0
@@ -26,6 +30,6 @@ pub fn cdl_doji(open: &[f64], high: &[f64], low: &[f64], close: &[f64], out: &mu
                 0.0
             }
         });
-        doji.roll(&b, i);
+        doji.roll_recent(&recent, &b, i);
     }
 }

@@ -8,8 +8,11 @@
 //! the 5 bars before the previous bar); else 0. Warm-up: 11 bars.
 //! Complexity: O(len), no allocation.
 
+use std::hint::select_unpredictable;
+
 use super::settings::{
-    longest_period, verdict, Candles, PeriodTotal, BODY_SHORT, NEAR, SHADOW_LONG, SHADOW_VERY_SHORT,
+    longest_period, verdict, Candles, PeriodTotal, RecentRanges, BODY_SHORT, NEAR, SHADOW_LONG,
+    SHADOW_VERY_SHORT,
 };
 
 pub fn cdl_hammer_lookback() -> usize {
@@ -25,7 +28,9 @@ pub fn cdl_hammer(open: &[f64], high: &[f64], low: &[f64], close: &[f64], out: &
     let mut long_shadow = PeriodTotal::new(SHADOW_LONG, 0, &b, first);
     let mut short_shadow = PeriodTotal::new(SHADOW_VERY_SHORT, 0, &b, first);
     let mut near = PeriodTotal::new(NEAR, 1, &b, first);
+    let mut recent = RecentRanges::new(&b, first);
     for (i, slot) in out.iter_mut().enumerate().skip(first) {
+        recent.push(&b, i);
         let (body_t, shadow_t) = (body.approx(&b, i), short_shadow.approx(&b, i));
         let near_t = near.approx(&b, i).plus(b.low(i - 1));
         let (rb, upper, bottom) = (b.real_body(i), b.upper_shadow(i), b.body_bottom(i));
@@ -34,7 +39,7 @@ pub fn cdl_hammer(open: &[f64], high: &[f64], low: &[f64], close: &[f64], out: &
             & (upper < shadow_t.mid)
             & (bottom <= near_t.mid);
         let unsure = body_t.unsure(rb) | shadow_t.unsure(upper) | near_t.unsure(bottom);
-        *slot = verdict!(if fired { 100.0 } else { 0.0 }, unsure, {
+        *slot = verdict!(select_unpredictable(fired, 100.0, 0.0), unsure, {
             let fired = b.real_body(i) < body.threshold(&b, i)
                 && b.lower_shadow(i) > long_shadow.threshold(&b, i)
                 && b.upper_shadow(i) < short_shadow.threshold(&b, i)
@@ -45,9 +50,9 @@ pub fn cdl_hammer(open: &[f64], high: &[f64], low: &[f64], close: &[f64], out: &
                 0.0
             }
         });
-        body.roll(&b, i);
-        long_shadow.roll(&b, i);
-        short_shadow.roll(&b, i);
-        near.roll(&b, i);
+        body.roll_recent(&recent, &b, i);
+        long_shadow.roll_recent(&recent, &b, i);
+        short_shadow.roll_recent(&recent, &b, i);
+        near.roll_recent(&recent, &b, i);
     }
 }

@@ -8,7 +8,9 @@
 //! Bar `i`'s colour does not matter. Warm-up: 11 bars. Complexity: O(len), no
 //! allocation.
 
-use super::settings::{longest_period, verdict, Candles, PeriodTotal, BODY_LONG, BODY_SHORT};
+use super::settings::{
+    longest_period, verdict, Candles, PeriodTotal, RecentRanges, BODY_LONG, BODY_SHORT,
+};
 
 pub fn cdl_harami_lookback() -> usize {
     longest_period(&[BODY_SHORT, BODY_LONG]) + 1
@@ -21,7 +23,9 @@ pub fn cdl_harami(open: &[f64], high: &[f64], low: &[f64], close: &[f64], out: &
     };
     let mut long = PeriodTotal::new(BODY_LONG, 1, &b, first);
     let mut short = PeriodTotal::new(BODY_SHORT, 0, &b, first);
+    let mut recent = RecentRanges::new(&b, first);
     for (i, slot) in out.iter_mut().enumerate().skip(first) {
+        recent.push(&b, i);
         let (top, bottom) = (b.body_top(i), b.body_bottom(i));
         let (prev_top, prev_bottom) = (b.body_top(i - 1), b.body_bottom(i - 1));
         let strength = if (top < prev_top) & (bottom > prev_bottom) {
@@ -49,7 +53,7 @@ pub fn cdl_harami(open: &[f64], high: &[f64], low: &[f64], close: &[f64], out: &
                 0.0
             }
         });
-        long.roll(&b, i);
-        short.roll(&b, i);
+        long.roll_recent(&recent, &b, i);
+        short.roll_recent(&recent, &b, i);
     }
 }

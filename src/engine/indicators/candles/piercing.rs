@@ -9,7 +9,9 @@
 //! The two long-body averages are separate running totals, one per candle,
 //! as in TA-Lib (they cover the same bars one step apart but round apart).
 
-use super::settings::{verdict, Candles, PeriodTotal, BODY_LONG};
+use std::hint::select_unpredictable;
+
+use super::settings::{verdict, Candles, PeriodTotal, RecentRanges, BODY_LONG};
 
 pub fn cdl_piercing_lookback() -> usize {
     BODY_LONG.period + 1
@@ -22,7 +24,9 @@ pub fn cdl_piercing(open: &[f64], high: &[f64], low: &[f64], close: &[f64], out:
     };
     let mut long_prev = PeriodTotal::new(BODY_LONG, 1, &b, first);
     let mut long_this = PeriodTotal::new(BODY_LONG, 0, &b, first);
+    let mut recent = RecentRanges::new(&b, first);
     for (i, slot) in out.iter_mut().enumerate().skip(first) {
+        recent.push(&b, i);
         // TA-Lib's port fuses this multiply-add; halving is exact, so the
         // unfused sum rounds the same.
         let level = b.close(i - 1) + b.real_body(i - 1) * 0.5;
@@ -36,7 +40,7 @@ pub fn cdl_piercing(open: &[f64], high: &[f64], low: &[f64], close: &[f64], out:
             & (b.close(i) < b.open(i - 1))
             & (b.close(i) > level);
         let unsure = prev_t.unsure(prev_rb) | this_t.unsure(rb);
-        *slot = verdict!(if fired { 100.0 } else { 0.0 }, unsure, {
+        *slot = verdict!(select_unpredictable(fired, 100.0, 0.0), unsure, {
             let fired = b.is_black(i - 1)
                 && b.real_body(i - 1) > long_prev.threshold(&b, i)
                 && b.is_white(i)
@@ -50,7 +54,7 @@ pub fn cdl_piercing(open: &[f64], high: &[f64], low: &[f64], close: &[f64], out:
                 0.0
             }
         });
-        long_prev.roll(&b, i);
-        long_this.roll(&b, i);
+        long_prev.roll_recent(&recent, &b, i);
+        long_this.roll_recent(&recent, &b, i);
     }
 }

@@ -8,7 +8,8 @@
 //! allocation.
 
 use super::settings::{
-    longest_period, verdict, Candles, PeriodTotal, BODY_SHORT, SHADOW_LONG, SHADOW_VERY_SHORT,
+    longest_period, All, Candles, PeriodTotal, RecentRanges, BODY_SHORT, SHADOW_LONG,
+    SHADOW_VERY_SHORT,
 };
 
 pub fn cdl_shootingstar_lookback() -> usize {
@@ -23,27 +24,25 @@ pub fn cdl_shootingstar(open: &[f64], high: &[f64], low: &[f64], close: &[f64], 
     let mut body = PeriodTotal::new(BODY_SHORT, 0, &b, first);
     let mut long_shadow = PeriodTotal::new(SHADOW_LONG, 0, &b, first);
     let mut short_shadow = PeriodTotal::new(SHADOW_VERY_SHORT, 0, &b, first);
+    let mut recent = RecentRanges::new(&b, first);
     for (i, slot) in out.iter_mut().enumerate().skip(first) {
-        let (body_t, shadow_t) = (body.approx(&b, i), short_shadow.approx(&b, i));
-        let (rb, lower) = (b.real_body(i), b.lower_shadow(i));
-        let fired = b.body_gap_up(i, i - 1)
-            & (rb < body_t.mid)
-            & (b.upper_shadow(i) > long_shadow.threshold(&b, i))
-            & (lower < shadow_t.mid);
-        let unsure = body_t.unsure(rb) | shadow_t.unsure(lower);
-        *slot = verdict!(if fired { -100.0 } else { 0.0 }, unsure, {
-            let fired = b.body_gap_up(i, i - 1)
-                && b.real_body(i) < body.threshold(&b, i)
-                && b.upper_shadow(i) > long_shadow.threshold(&b, i)
-                && b.lower_shadow(i) < short_shadow.threshold(&b, i);
-            if fired {
-                -100.0
-            } else {
-                0.0
-            }
-        });
-        body.roll(&b, i);
-        long_shadow.roll(&b, i);
-        short_shadow.roll(&b, i);
+        recent.push(&b, i);
+        // The gap and the long upper shadow (ShadowLong is the bar's own
+        // body: no average) first (see `All`); the averages only on the few
+        // bars that pass.
+        let candidate = All::new()
+            .lt(b.body_top(i - 1), b.body_bottom(i))
+            .lt(long_shadow.threshold(&b, i), b.upper_shadow(i));
+        *slot = if candidate.hold()
+            && b.real_body(i) < body.threshold(&b, i)
+            && b.lower_shadow(i) < short_shadow.threshold(&b, i)
+        {
+            -100.0
+        } else {
+            0.0
+        };
+        body.roll_recent(&recent, &b, i);
+        long_shadow.roll_recent(&recent, &b, i);
+        short_shadow.roll_recent(&recent, &b, i);
     }
 }
