@@ -57,6 +57,7 @@ pub mod rolling;
 pub mod rsi;
 pub mod sar;
 pub mod sma;
+pub(crate) mod smoothing;
 pub mod stddev;
 pub mod stoch;
 pub mod stochrsi;
