@@ -8,10 +8,8 @@
 //! the 5 bars before the previous bar); else 0. Warm-up: 11 bars.
 //! Complexity: O(len), no allocation.
 
-use std::hint::select_unpredictable;
-
 use super::settings::{
-    longest_period, verdict, Candles, PeriodTotal, RecentRanges, BODY_SHORT, NEAR, SHADOW_LONG,
+    longest_period, All, Candles, PeriodTotal, RecentRanges, BODY_SHORT, NEAR, SHADOW_LONG,
     SHADOW_VERY_SHORT,
 };
 
@@ -31,25 +29,25 @@ pub fn cdl_hammer(open: &[f64], high: &[f64], low: &[f64], close: &[f64], out: &
     let mut recent = RecentRanges::new(&b, first);
     for (i, slot) in out.iter_mut().enumerate().skip(first) {
         recent.push(&b, i);
-        let (body_t, shadow_t) = (body.approx(&b, i), short_shadow.approx(&b, i));
+        // Every test in one minimum (see `All`), the averaged thresholds by
+        // their brackets' far ends (necessary conditions, see `Approx`);
+        // TA-Lib's exact tests only on the few bars that pass.
+        let (rb, lower, upper) = (b.real_body(i), b.lower_shadow(i), b.upper_shadow(i));
         let near_t = near.approx(&b, i).plus(b.low(i - 1));
-        let (rb, upper, bottom) = (b.real_body(i), b.upper_shadow(i), b.body_bottom(i));
-        let fired = (rb < body_t.mid)
-            & (b.lower_shadow(i) > long_shadow.threshold(&b, i))
-            & (upper < shadow_t.mid)
-            & (bottom <= near_t.mid);
-        let unsure = body_t.unsure(rb) | shadow_t.unsure(upper) | near_t.unsure(bottom);
-        *slot = verdict!(select_unpredictable(fired, 100.0, 0.0), unsure, {
-            let fired = b.real_body(i) < body.threshold(&b, i)
-                && b.lower_shadow(i) > long_shadow.threshold(&b, i)
-                && b.upper_shadow(i) < short_shadow.threshold(&b, i)
-                && b.body_bottom(i) <= b.low(i - 1) + near.threshold(&b, i);
-            if fired {
-                100.0
-            } else {
-                0.0
-            }
-        });
+        let candidate = All::new()
+            .lt(rb, body.approx(&b, i).hi)
+            .lt(long_shadow.threshold(&b, i), lower)
+            .lt(upper, short_shadow.approx(&b, i).hi)
+            .le(b.body_bottom(i), near_t.hi);
+        *slot = if candidate.hold()
+            && rb < body.threshold(&b, i)
+            && upper < short_shadow.threshold(&b, i)
+            && b.body_bottom(i) <= b.low(i - 1) + near.threshold(&b, i)
+        {
+            100.0
+        } else {
+            0.0
+        };
         body.roll_recent(&recent, &b, i);
         long_shadow.roll_recent(&recent, &b, i);
         short_shadow.roll_recent(&recent, &b, i);

@@ -9,7 +9,7 @@
 //! allocation.
 
 use super::settings::{
-    longest_period, verdict, Candles, PeriodTotal, RecentRanges, BODY_LONG, BODY_SHORT,
+    longest_period, All, Candles, PeriodTotal, RecentRanges, BODY_LONG, BODY_SHORT,
 };
 
 pub fn cdl_harami_lookback() -> usize {
@@ -28,31 +28,24 @@ pub fn cdl_harami(open: &[f64], high: &[f64], low: &[f64], close: &[f64], out: &
         recent.push(&b, i);
         let (top, bottom) = (b.body_top(i), b.body_bottom(i));
         let (prev_top, prev_bottom) = (b.body_top(i - 1), b.body_bottom(i - 1));
-        let strength = if (top < prev_top) & (bottom > prev_bottom) {
-            100.0
-        } else if (top <= prev_top) & (bottom >= prev_bottom) {
-            80.0
-        } else {
-            0.0
-        };
-        let (long_t, short_t) = (long.approx(&b, i), short.approx(&b, i));
         let (prev_rb, rb) = (b.real_body(i - 1), b.real_body(i));
-        let fired = (prev_rb > long_t.mid) & (rb <= short_t.mid);
-        let unsure = long_t.unsure(prev_rb) | short_t.unsure(rb);
-        let fast = if fired {
-            -b.color(i - 1) * strength
+        // The loose containment (necessary for either strength) and the
+        // brackets' far ends in one minimum (see `All`, `Approx`); TA-Lib's
+        // exact tests only on the bars that pass.
+        let candidate = All::new()
+            .le(top, prev_top)
+            .le(prev_bottom, bottom)
+            .lt(long.approx(&b, i).lo, prev_rb)
+            .le(rb, short.approx(&b, i).hi);
+        *slot = if candidate.hold()
+            && prev_rb > long.threshold(&b, i)
+            && rb <= short.threshold(&b, i)
+        {
+            let strong = (top < prev_top) & (bottom > prev_bottom);
+            -b.color(i - 1) * if strong { 100.0 } else { 80.0 }
         } else {
             0.0
         };
-        *slot = verdict!(fast, unsure, {
-            if b.real_body(i - 1) > long.threshold(&b, i)
-                && b.real_body(i) <= short.threshold(&b, i)
-            {
-                -b.color(i - 1) * strength
-            } else {
-                0.0
-            }
-        });
         long.roll_recent(&recent, &b, i);
         short.roll_recent(&recent, &b, i);
     }

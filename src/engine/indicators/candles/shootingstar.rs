@@ -28,14 +28,18 @@ pub fn cdl_shootingstar(open: &[f64], high: &[f64], low: &[f64], close: &[f64], 
     for (i, slot) in out.iter_mut().enumerate().skip(first) {
         recent.push(&b, i);
         // The gap and the long upper shadow (ShadowLong is the bar's own
-        // body: no average) first (see `All`); the averages only on the few
-        // bars that pass.
+        // body: no average) and the averages' bracket ends (necessary, see
+        // `Approx`) in one minimum (see `All`); the exact averages only on the
+        // few bars that pass.
+        let (rb, lower) = (b.real_body(i), b.lower_shadow(i));
         let candidate = All::new()
             .lt(b.body_top(i - 1), b.body_bottom(i))
-            .lt(long_shadow.threshold(&b, i), b.upper_shadow(i));
+            .lt(long_shadow.threshold(&b, i), b.upper_shadow(i))
+            .lt(rb, body.approx(&b, i).hi)
+            .lt(lower, short_shadow.approx(&b, i).hi);
         *slot = if candidate.hold()
-            && b.real_body(i) < body.threshold(&b, i)
-            && b.lower_shadow(i) < short_shadow.threshold(&b, i)
+            && rb < body.threshold(&b, i)
+            && lower < short_shadow.threshold(&b, i)
         {
             -100.0
         } else {
