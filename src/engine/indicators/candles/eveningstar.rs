@@ -10,7 +10,7 @@
 //! allocation.
 
 use super::settings::{
-    longest_period, All, Candles, PeriodTotal, RecentRanges, BODY_LONG, BODY_SHORT,
+    judged_exactly, longest_period, All, Candles, PeriodTotal, RecentRanges, BODY_LONG, BODY_SHORT,
 };
 use super::valid_penetration;
 
@@ -48,12 +48,17 @@ pub fn cdl_eveningstar(
             .lt(b.close(i), b.open(i))
             .lt(b.body_top(i - 2), b.body_bottom(i - 1))
             .lt(b.close(i), level);
-        *slot = if candidate.hold()
-            && b.real_body(i - 2) > long_first.threshold(&b, i)
-            && b.real_body(i - 1) <= short_star.threshold(&b, i)
-            && b.real_body(i) > short_last.threshold(&b, i)
-        {
-            -100.0
+        *slot = if candidate.hold() {
+            judged_exactly(move || {
+                if b.real_body(i - 2) > long_first.threshold(&b, i)
+                    && b.real_body(i - 1) <= short_star.threshold(&b, i)
+                    && b.real_body(i) > short_last.threshold(&b, i)
+                {
+                    -100.0
+                } else {
+                    0.0
+                }
+            })
         } else {
             0.0
         };

@@ -9,8 +9,8 @@
 //! Complexity: O(len), no allocation.
 
 use super::settings::{
-    longest_period, All, Candles, PeriodTotal, RecentRanges, BODY_SHORT, NEAR, SHADOW_LONG,
-    SHADOW_VERY_SHORT,
+    judged_exactly, longest_period, All, Candles, PeriodTotal, RecentRanges, BODY_SHORT, NEAR,
+    SHADOW_LONG, SHADOW_VERY_SHORT,
 };
 
 pub fn cdl_hammer_lookback() -> usize {
@@ -39,12 +39,17 @@ pub fn cdl_hammer(open: &[f64], high: &[f64], low: &[f64], close: &[f64], out: &
             .lt(long_shadow.threshold(&b, i), lower)
             .lt(upper, short_shadow.approx(&b, i).hi)
             .le(b.body_bottom(i), near_t.hi);
-        *slot = if candidate.hold()
-            && rb < body.threshold(&b, i)
-            && upper < short_shadow.threshold(&b, i)
-            && b.body_bottom(i) <= b.low(i - 1) + near.threshold(&b, i)
-        {
-            100.0
+        *slot = if candidate.hold() {
+            judged_exactly(move || {
+                if rb < body.threshold(&b, i)
+                    && upper < short_shadow.threshold(&b, i)
+                    && b.body_bottom(i) <= b.low(i - 1) + near.threshold(&b, i)
+                {
+                    100.0
+                } else {
+                    0.0
+                }
+            })
         } else {
             0.0
         };

@@ -9,7 +9,7 @@
 //! allocation.
 
 use super::settings::{
-    longest_period, All, Candles, PeriodTotal, RecentRanges, BODY_LONG, BODY_SHORT,
+    judged_exactly, longest_period, All, Candles, PeriodTotal, RecentRanges, BODY_LONG, BODY_SHORT,
 };
 
 pub fn cdl_harami_lookback() -> usize {
@@ -37,12 +37,15 @@ pub fn cdl_harami(open: &[f64], high: &[f64], low: &[f64], close: &[f64], out: &
             .le(prev_bottom, bottom)
             .lt(long.approx(&b, i).lo, prev_rb)
             .le(rb, short.approx(&b, i).hi);
-        *slot = if candidate.hold()
-            && prev_rb > long.threshold(&b, i)
-            && rb <= short.threshold(&b, i)
-        {
-            let strong = (top < prev_top) & (bottom > prev_bottom);
-            -b.color(i - 1) * if strong { 100.0 } else { 80.0 }
+        *slot = if candidate.hold() {
+            judged_exactly(move || {
+                if prev_rb > long.threshold(&b, i) && rb <= short.threshold(&b, i) {
+                    let strong = (top < prev_top) & (bottom > prev_bottom);
+                    -b.color(i - 1) * if strong { 100.0 } else { 80.0 }
+                } else {
+                    0.0
+                }
+            })
         } else {
             0.0
         };

@@ -14,7 +14,7 @@
 //! can differ only when the close sits within a rounding error of the level).
 
 use super::settings::{
-    longest_period, All, Candles, PeriodTotal, RecentRanges, BODY_LONG, BODY_SHORT,
+    judged_exactly, longest_period, All, Candles, PeriodTotal, RecentRanges, BODY_LONG, BODY_SHORT,
 };
 use super::valid_penetration;
 use crate::engine::indicators::fused::mul_add_small_product;
@@ -51,14 +51,20 @@ pub fn cdl_morningstar(
             .lt(b.close(i - 2), b.open(i - 2))
             .le(b.open(i), b.close(i))
             .lt(b.body_top(i - 1), b.body_bottom(i - 2));
-        *slot = if candidate.hold()
+        *slot = if candidate.hold() {
             // TA-Lib's port fuses this multiply-add (rounded once, `fused`).
-            && b.close(i) > mul_add_small_product(b.real_body(i - 2), penetration, b.close(i - 2))
-            && b.real_body(i - 2) > long_first.threshold(&b, i)
-            && b.real_body(i - 1) <= short_star.threshold(&b, i)
-            && b.real_body(i) > short_last.threshold(&b, i)
-        {
-            100.0
+            judged_exactly(move || {
+                if b.close(i)
+                    > mul_add_small_product(b.real_body(i - 2), penetration, b.close(i - 2))
+                    && b.real_body(i - 2) > long_first.threshold(&b, i)
+                    && b.real_body(i - 1) <= short_star.threshold(&b, i)
+                    && b.real_body(i) > short_last.threshold(&b, i)
+                {
+                    100.0
+                } else {
+                    0.0
+                }
+            })
         } else {
             0.0
         };

@@ -9,7 +9,7 @@
 //! The two long-body averages are separate running totals, one per candle,
 //! as in TA-Lib (they cover the same bars one step apart but round apart).
 
-use super::settings::{All, Candles, PeriodTotal, RecentRanges, BODY_LONG};
+use super::settings::{judged_exactly, All, Candles, PeriodTotal, RecentRanges, BODY_LONG};
 
 pub fn cdl_piercing_lookback() -> usize {
     BODY_LONG.period + 1
@@ -40,11 +40,14 @@ pub fn cdl_piercing(open: &[f64], high: &[f64], low: &[f64], close: &[f64], out:
             .lt(level, b.close(i))
             .lt(long_prev.approx(&b, i).lo, prev_rb)
             .lt(long_this.approx(&b, i).lo, rb);
-        *slot = if candidate.hold()
-            && prev_rb > long_prev.threshold(&b, i)
-            && rb > long_this.threshold(&b, i)
-        {
-            100.0
+        *slot = if candidate.hold() {
+            judged_exactly(move || {
+                if prev_rb > long_prev.threshold(&b, i) && rb > long_this.threshold(&b, i) {
+                    100.0
+                } else {
+                    0.0
+                }
+            })
         } else {
             0.0
         };

@@ -8,8 +8,8 @@
 //! allocation.
 
 use super::settings::{
-    longest_period, All, Candles, PeriodTotal, RecentRanges, BODY_SHORT, SHADOW_LONG,
-    SHADOW_VERY_SHORT,
+    judged_exactly, longest_period, All, Candles, PeriodTotal, RecentRanges, BODY_SHORT,
+    SHADOW_LONG, SHADOW_VERY_SHORT,
 };
 
 pub fn cdl_shootingstar_lookback() -> usize {
@@ -37,11 +37,14 @@ pub fn cdl_shootingstar(open: &[f64], high: &[f64], low: &[f64], close: &[f64], 
             .lt(long_shadow.threshold(&b, i), b.upper_shadow(i))
             .lt(rb, body.approx(&b, i).hi)
             .lt(lower, short_shadow.approx(&b, i).hi);
-        *slot = if candidate.hold()
-            && rb < body.threshold(&b, i)
-            && lower < short_shadow.threshold(&b, i)
-        {
-            -100.0
+        *slot = if candidate.hold() {
+            judged_exactly(move || {
+                if rb < body.threshold(&b, i) && lower < short_shadow.threshold(&b, i) {
+                    -100.0
+                } else {
+                    0.0
+                }
+            })
         } else {
             0.0
         };

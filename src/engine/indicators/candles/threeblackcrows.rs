@@ -7,7 +7,7 @@
 //! range of the 10 bars before each of them); else 0. Warm-up: 13 bars.
 //! Complexity: O(len), no allocation.
 
-use super::settings::{All, Candles, PeriodTotal, RecentRanges, SHADOW_VERY_SHORT};
+use super::settings::{judged_exactly, All, Candles, PeriodTotal, RecentRanges, SHADOW_VERY_SHORT};
 
 pub fn cdl_3blackcrows_lookback() -> usize {
     SHADOW_VERY_SHORT.period + 3
@@ -41,12 +41,17 @@ pub fn cdl_3blackcrows(open: &[f64], high: &[f64], low: &[f64], close: &[f64], o
             .lt(b.close(c1), b.high(i - 3))
             .lt(b.close(c2), b.close(c1))
             .lt(b.close(c3), b.close(c2));
-        *slot = if candidate.hold()
-            && b.lower_shadow(c1) < shadow1.threshold(&b, i)
-            && b.lower_shadow(c2) < shadow2.threshold(&b, i)
-            && b.lower_shadow(c3) < shadow3.threshold(&b, i)
-        {
-            -100.0
+        *slot = if candidate.hold() {
+            judged_exactly(move || {
+                if b.lower_shadow(c1) < shadow1.threshold(&b, i)
+                    && b.lower_shadow(c2) < shadow2.threshold(&b, i)
+                    && b.lower_shadow(c3) < shadow3.threshold(&b, i)
+                {
+                    -100.0
+                } else {
+                    0.0
+                }
+            })
         } else {
             0.0
         };

@@ -11,7 +11,7 @@
 //! it); else 0. Warm-up: 12 bars. Complexity: O(len), no allocation.
 
 use super::settings::{
-    longest_period, All, Candles, PeriodTotal, RecentRanges, BODY_SHORT, FAR, NEAR,
+    judged_exactly, longest_period, All, Candles, PeriodTotal, RecentRanges, BODY_SHORT, FAR, NEAR,
     SHADOW_VERY_SHORT,
 };
 
@@ -51,17 +51,22 @@ pub fn cdl_3whitesoldiers(open: &[f64], high: &[f64], low: &[f64], close: &[f64]
             .lt(b.close(s1), b.close(s2))
             .lt(b.open(s1), b.open(s2))
             .lt(b.open(s2), b.open(s3));
-        *slot = if candidate.hold()
-            && b.upper_shadow(s1) < shadow1.threshold(&b, i)
-            && b.upper_shadow(s2) < shadow2.threshold(&b, i)
-            && b.upper_shadow(s3) < shadow3.threshold(&b, i)
-            && b.open(s2) <= b.close(s1) + near1.threshold(&b, i)
-            && b.open(s3) <= b.close(s2) + near2.threshold(&b, i)
-            && b.real_body(s2) > b.real_body(s1) - far1.threshold(&b, i)
-            && b.real_body(s3) > b.real_body(s2) - far2.threshold(&b, i)
-            && b.real_body(s3) > body.threshold(&b, i)
-        {
-            100.0
+        *slot = if candidate.hold() {
+            judged_exactly(move || {
+                if b.upper_shadow(s1) < shadow1.threshold(&b, i)
+                    && b.upper_shadow(s2) < shadow2.threshold(&b, i)
+                    && b.upper_shadow(s3) < shadow3.threshold(&b, i)
+                    && b.open(s2) <= b.close(s1) + near1.threshold(&b, i)
+                    && b.open(s3) <= b.close(s2) + near2.threshold(&b, i)
+                    && b.real_body(s2) > b.real_body(s1) - far1.threshold(&b, i)
+                    && b.real_body(s3) > b.real_body(s2) - far2.threshold(&b, i)
+                    && b.real_body(s3) > body.threshold(&b, i)
+                {
+                    100.0
+                } else {
+                    0.0
+                }
+            })
         } else {
             0.0
         };
