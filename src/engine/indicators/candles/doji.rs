@@ -6,7 +6,7 @@
 
 use std::hint::select_unpredictable;
 
-use super::settings::{verdict, Candles, PeriodTotal, RecentRanges, BODY_DOJI};
+use super::settings::{verdict, Candles, PeriodTotal, BODY_DOJI};
 
 pub fn cdl_doji_lookback() -> usize {
     BODY_DOJI.period
@@ -18,10 +18,20 @@ pub fn cdl_doji(open: &[f64], high: &[f64], low: &[f64], close: &[f64], out: &mu
         return;
     };
     let mut doji = PeriodTotal::new(BODY_DOJI, 0, &b, first);
-    let mut recent = RecentRanges::new(&b, first);
-    for (i, slot) in out.iter_mut().enumerate().skip(first) {
-        recent.push(&b, i);
-        let (doji_t, rb) = (doji.approx(&b, i), b.real_body(i));
+    // One high−low total, rolled from the columns directly (zipped slices,
+    // no bounds checks, no ring of bodies it does not need): its add chain,
+    // one add per bar, is the floor here, as it is for TA-Lib.
+    let period = BODY_DOJI.period;
+    let bars = out[first..]
+        .iter_mut()
+        .zip(&open[first..])
+        .zip(&close[first..])
+        .zip(high[first..].iter().zip(&low[first..]))
+        .zip(high[first - period..].iter().zip(&low[first - period..]))
+        .enumerate();
+    for (k, ((((slot, &o), &c), (&h, &l)), (&old_h, &old_l))) in bars {
+        let i = first + k;
+        let (doji_t, rb) = (doji.approx(&b, i), (c - o).abs());
         let fast = select_unpredictable(rb <= doji_t.mid, 100.0, 0.0);
         *slot = verdict!(fast, doji_t.unsure(rb), {
             if b.real_body(i) <= doji.threshold(&b, i) {
@@ -30,6 +40,6 @@ pub fn cdl_doji(open: &[f64], high: &[f64], low: &[f64], close: &[f64], out: &mu
                 0.0
             }
         });
-        doji.roll_recent(&recent, &b, i);
+        doji.roll_by(h - l, old_h - old_l);
     }
 }

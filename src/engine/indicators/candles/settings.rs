@@ -314,31 +314,33 @@ pub(crate) struct Approx {
     pub lo: f64,
     pub mid: f64,
     pub hi: f64,
+    /// Twice the bracket's half-width (`unsure`'s tolerance).
+    slack: f64,
 }
 
 impl Approx {
     /// The bracket of `x + threshold` (rounding is monotonic).
     #[inline(always)]
     pub fn plus(self, x: f64) -> Self {
+        let (lo, hi) = (x + self.lo, x + self.hi);
         Self {
-            lo: x + self.lo,
+            lo,
             mid: x + self.mid,
-            hi: x + self.hi,
+            hi,
+            slack: 2.0 * (hi - lo),
         }
     }
 
-    /// `v` lies in the bracket, where only the exact threshold can decide.
-    ///
-    /// One comparison of a product of signs rather than `lo <= v && v <= hi`:
-    /// the compiler split that pair into two branches, the first taken about
-    /// half the time (is `v` below the threshold at all?), which made CDLDOJI
-    /// 2.4× slower than TA-Lib. The differences keep their signs under
-    /// rounding, so the product is ≥ 0 inside the bracket; outside it is
-    /// negative, or −0 on underflow (≥ 0, so merely a needless exact call).
-    /// `NaN` bounds (an exact threshold) are never unsure.
+    /// `v` lies in the bracket (or just past it), where only the exact
+    /// threshold can decide: `|v − mid|` within twice the half-width. Three
+    /// operations and one comparison; a pair `lo <= v && v <= hi` became two
+    /// branches, the first taken about half the time (CDLDOJI ran at 0.4×
+    /// TA-Lib). Rounding of `v − mid` cannot hide a value from the test, as
+    /// the doubled width covers it; `NaN` bounds (an exact threshold) are
+    /// never unsure.
     #[inline(always)]
     pub fn unsure(self, v: f64) -> bool {
-        (v - self.lo) * (self.hi - v) >= 0.0
+        (v - self.mid).abs() <= self.slack
     }
 }
 
@@ -379,6 +381,7 @@ impl PeriodTotal {
                 lo: f64::NAN,
                 mid: self.threshold(bars, i),
                 hi: f64::NAN,
+                slack: f64::NAN,
             };
         }
         let mid = self.total * self.scale;
@@ -387,6 +390,7 @@ impl PeriodTotal {
             lo: mid - margin,
             mid,
             hi: mid + margin,
+            slack: 2.0 * margin,
         }
     }
 
@@ -407,6 +411,15 @@ impl PeriodTotal {
             1.0
         };
         s.factor * base * half
+    }
+
+    /// Slides the window one bar on with the ranges the caller read itself
+    /// (the judged candle's, the one leaving), as `roll_recent` does.
+    #[inline(always)]
+    pub fn roll_by(&mut self, newest: f64, oldest: f64) {
+        if self.setting.period != 0 {
+            self.total += newest - oldest;
+        }
     }
 
     /// Slides the window one bar on, after bar `i` has been judged: adds the
