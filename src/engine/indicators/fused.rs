@@ -185,7 +185,9 @@ impl FusedFactor {
         // How far `s + t` is from the midpoint on its side of `r` (half_gap is
         // the smaller half gap, so a power of two errs towards the exact path).
         let to_midpoint = half_gap(r) - two_sum(s, t).1.abs();
-        if t_err != 0.0 && !(to_midpoint > 2.0 * t_err.abs()) {
+        // Written so that a NaN distance (overflow) also takes the exact path.
+        let clear_of_midpoint = to_midpoint > 2.0 * t_err.abs();
+        if t_err != 0.0 && !clear_of_midpoint {
             return fused_mul_add_cold(self.a, b, c);
         }
         r
