@@ -449,3 +449,34 @@ fn adosc_and_sar_equal_ta_lib_bit_for_bit() {
         }
     }
 }
+
+/// The fused `dmi` gives exactly the three separate kernels' columns (which
+/// the tests above hold to TA-Lib), on every series and several periods,
+/// including periods longer than the series.
+#[test]
+fn fused_dmi_equals_plus_di_minus_di_and_adx_bit_for_bit() {
+    for s in all_series() {
+        let n = s.len();
+        for period in [2, 5, 14, 30, n / 2, n - 1, n + 3] {
+            let (mut p, mut m, mut a) = (vec![0.0; n], vec![0.0; n], vec![0.0; n]);
+            ind::dmi(&s.high, &s.low, &s.close, period, &mut p, &mut m, &mut a);
+            let mut want = vec![0.0; n];
+            let columns: [(&str, &[f64], fn(&[f64], &[f64], &[f64], usize, &mut [f64])); 3] = [
+                ("+DI", &p, ind::plus_di),
+                ("-DI", &m, ind::minus_di),
+                ("ADX", &a, ind::adx),
+            ];
+            for (name, got, kernel) in columns {
+                kernel(&s.high, &s.low, &s.close, period, &mut want);
+                for (i, (g, w)) in got.iter().zip(&want).enumerate() {
+                    assert_eq!(
+                        g.to_bits(),
+                        w.to_bits(),
+                        "{name}({period}) on {} at {i}: {g} vs {w}",
+                        s.name
+                    );
+                }
+            }
+        }
+    }
+}

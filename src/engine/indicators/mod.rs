@@ -73,7 +73,7 @@ pub use atr::{atr, atr_lookback, natr, natr_lookback};
 pub use bbands::{bbands, bbands_lookback};
 pub use cci::{cci, cci_lookback};
 pub use dema::{dema, dema_lookback};
-pub use dmi::{adx, adx_lookback, minus_di, minus_di_lookback, plus_di, plus_di_lookback};
+pub use dmi::{adx, adx_lookback, dmi, minus_di, minus_di_lookback, plus_di, plus_di_lookback};
 pub use ema::{ema, ema_lookback};
 pub use kama::{kama, kama_lookback};
 pub use linearreg::{linearreg, linearreg_lookback, linearreg_slope, linearreg_slope_lookback};
