@@ -461,7 +461,7 @@ fn fused_dmi_equals_plus_di_minus_di_and_adx_bit_for_bit() {
             let (mut p, mut m, mut a) = (vec![0.0; n], vec![0.0; n], vec![0.0; n]);
             ind::dmi(&s.high, &s.low, &s.close, period, &mut p, &mut m, &mut a);
             let mut want = vec![0.0; n];
-            let columns: [(&str, &[f64], fn(&[f64], &[f64], &[f64], usize, &mut [f64])); 3] = [
+            let columns: [(&str, &[f64], HlcKernel); 3] = [
                 ("+DI", &p, ind::plus_di),
                 ("-DI", &m, ind::minus_di),
                 ("ADX", &a, ind::adx),
