@@ -308,7 +308,8 @@ pub(crate) struct PeriodTotal {
 /// TA-Lib's short-circuit tests branch unpredictably; bracketing lets every
 /// test run branch-free on multiplies, with one rarely taken branch per bar.
 /// A period-0 setting (the candle's own range) is exact already: its bracket
-/// is empty (`NaN` bounds), so it is never unsure.
+/// is empty (`NaN` bounds), so it is never unsure; use its `mid` (or
+/// `threshold`), never its bounds, as an `All` comparison.
 #[derive(Debug, Clone, Copy)]
 pub(crate) struct Approx {
     pub lo: f64,
