@@ -29,7 +29,7 @@ pub fn cdl_hammer(open: &[f64], high: &[f64], low: &[f64], close: &[f64], out: &
     let mut recent = RecentRanges::new(&b, first);
     for (i, slot) in out.iter_mut().enumerate().skip(first) {
         recent.push(&b, i);
-        // Every test in one minimum (see `All`), the averaged thresholds by
+        // Every test in one fold (see `All`), the averaged thresholds by
         // their brackets' far ends (necessary conditions, see `Approx`);
         // TA-Lib's exact tests only on the few bars that pass.
         let (rb, lower, upper) = (b.real_body(i), b.lower_shadow(i), b.upper_shadow(i));

@@ -30,7 +30,7 @@ pub fn cdl_harami(open: &[f64], high: &[f64], low: &[f64], close: &[f64], out: &
         let (prev_top, prev_bottom) = (b.body_top(i - 1), b.body_bottom(i - 1));
         let (prev_rb, rb) = (b.real_body(i - 1), b.real_body(i));
         // The loose containment (necessary for either strength) and the
-        // brackets' far ends in one minimum (see `All`, `Approx`); TA-Lib's
+        // brackets' far ends in one fold (see `All`, `Approx`); TA-Lib's
         // exact tests only on the bars that pass.
         let candidate = All::new()
             .le(top, prev_top)

@@ -29,7 +29,7 @@ pub fn cdl_piercing(open: &[f64], high: &[f64], low: &[f64], close: &[f64], out:
         // TA-Lib's port fuses this multiply-add; halving is exact, so the
         // unfused sum rounds the same.
         let level = b.close(i - 1) + prev_rb * 0.5;
-        // Every test in one minimum (see `All`), the long-body averages by
+        // Every test in one fold (see `All`), the long-body averages by
         // their brackets' low ends (see `Approx`); the exact averages only on
         // the few bars that pass.
         let candidate = All::new()

@@ -29,7 +29,7 @@ pub fn cdl_shootingstar(open: &[f64], high: &[f64], low: &[f64], close: &[f64], 
         recent.push(&b, i);
         // The gap and the long upper shadow (ShadowLong is the bar's own
         // body: no average) and the averages' bracket ends (necessary, see
-        // `Approx`) in one minimum (see `All`); the exact averages only on the
+        // `Approx`) in one fold (see `All`); the exact averages only on the
         // few bars that pass.
         let (rb, lower) = (b.real_body(i), b.lower_shadow(i));
         let candidate = All::new()
