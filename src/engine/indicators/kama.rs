@@ -25,8 +25,8 @@ pub fn kama_lookback(period: usize) -> usize {
 
 /// Kaufman adaptive moving average of `src` with an efficiency window of `period` bars.
 pub fn kama(src: &[f64], period: usize, out: &mut [f64]) {
-    fill_nan(out);
     if !(1..=100_000).contains(&period) || out.len() != src.len() {
+        fill_nan(out);
         return;
     }
     if period == 1 {
@@ -34,8 +34,10 @@ pub fn kama(src: &[f64], period: usize, out: &mut [f64]) {
         return;
     }
     if src.len() <= period {
+        fill_nan(out);
         return;
     }
+    fill_nan(&mut out[..period]);
     let slowest = 2.0 / (30.0 + 1.0);
     let span = 2.0 / (2.0 + 1.0) - slowest;
     let smoothing = |er: f64| {

@@ -23,8 +23,9 @@ pub fn linearreg_lookback(period: usize) -> usize {
 /// Value of the least-squares line through the last `period` bars, at the current bar.
 pub fn linearreg(src: &[f64], period: usize, out: &mut [f64]) {
     let n = period as f64;
+    let inv_n = 1.0 / n;
     regression(src, period, out, |m, sum_x, sum_y| {
-        let b = (sum_y - m * sum_x) / n;
+        let b = (sum_y - m * sum_x) * inv_n;
         m * (n - 1.0) + b
     });
 }
@@ -41,8 +42,8 @@ pub fn linearreg_slope(src: &[f64], period: usize, out: &mut [f64]) {
 
 /// Shared sliding least-squares loop; `emit(m, Σx, Σy)` gives the output.
 fn regression(src: &[f64], period: usize, out: &mut [f64], emit: impl Fn(f64, f64, f64) -> f64) {
-    fill_nan(out);
     if !(2..=100_000).contains(&period) || src.len() < period || out.len() != src.len() {
+        fill_nan(out);
         return;
     }
     let lag = period - 1;
@@ -65,8 +66,13 @@ fn regression(src: &[f64], period: usize, out: &mut [f64], emit: impl Fn(f64, f6
         }
         (sy, sxy, sum_abs)
     };
+    // Only the warm-up is marked undefined, and the per-bar divisions are
+    // multiplications by hoisted reciprocals (one more rounding, far inside
+    // 1e-9): two divisions a bar kept LINEARREG(14) at ~0.8× TA-Lib.
+    fill_nan(&mut out[..lag]);
+    let inv_divisor = 1.0 / divisor;
     let (mut sum_y, mut sum_xy, mut sum_abs) = window_sums(lag);
-    let slope = |sum_y: f64, sum_xy: f64| (n * sum_xy - sum_x * sum_y) / divisor;
+    let slope = |sum_y: f64, sum_xy: f64| (n * sum_xy - sum_x * sum_y) * inv_divisor;
     out[lag] = emit(slope(sum_y, sum_xy), sum_x, sum_y);
 
     let mut countdown = rebuild_every;

@@ -29,8 +29,8 @@
 //!   rather than TA-Lib 0.6's absolute 1e-8 (that band zeroed every indicator of
 //!   a sub-cent instrument). One visible consequence: an RSI over a series with
 //!   no change at all since its seed is the neutral 50 (TA-Lib issue #480), not 0.
-//! - Where TA-Lib rounds a multiply-add once (ADOSC, SAR), `adosc::fused_mul_add`
-//!   reproduces the single rounding with plain arithmetic, so results stay
+//! - Where TA-Lib rounds a multiply-add once (ADOSC, SAR), `fused` reproduces
+//!   the single rounding exactly with plain arithmetic, so results stay
 //!   bit-identical without calling `f64::mul_add`.
 //! - Candlestick outputs are TA-Lib's: ±100, and ±80 for the weaker forms of
 //!   engulfing and harami (TA-Lib 0.6), 0 otherwise.
@@ -45,6 +45,7 @@ pub mod cci;
 pub mod dema;
 pub mod dmi;
 pub mod ema;
+pub(crate) mod fused;
 pub mod kama;
 pub mod linearreg;
 pub mod macd;
@@ -56,6 +57,7 @@ pub mod rolling;
 pub mod rsi;
 pub mod sar;
 pub mod sma;
+pub(crate) mod smoothing;
 pub mod stddev;
 pub mod stoch;
 pub mod stochrsi;
@@ -71,7 +73,7 @@ pub use atr::{atr, atr_lookback, natr, natr_lookback};
 pub use bbands::{bbands, bbands_lookback};
 pub use cci::{cci, cci_lookback};
 pub use dema::{dema, dema_lookback};
-pub use dmi::{adx, adx_lookback, minus_di, minus_di_lookback, plus_di, plus_di_lookback};
+pub use dmi::{adx, adx_lookback, dmi, minus_di, minus_di_lookback, plus_di, plus_di_lookback};
 pub use ema::{ema, ema_lookback};
 pub use kama::{kama, kama_lookback};
 pub use linearreg::{linearreg, linearreg_lookback, linearreg_slope, linearreg_slope_lookback};

@@ -1,7 +1,8 @@
 //! RSI, relative strength index (TA-Lib `RSI`), Wilder smoothing.
 //!
 //! Formula: average gain `g` and loss `l` are the means of the first `n`
-//! changes, then `g = (g·(n-1) + gain) · (1/n)` (same for `l`);
+//! changes, then `g = (g·(n-1) + gain) · (1/n)` (same for `l`; computed four
+//! bars per step as `β·g + α·gain`, within 1e-9 of TA-Lib's rounding);
 //! `rsi = 100·g / (g + l)`.
 //! Warm-up: `n` bars. Depends on how much history was loaded.
 //! Range: `n` in 2..=100000. Complexity: O(len), no allocation.
@@ -12,44 +13,91 @@
 //! still divides. This is what the `ta-lib` oracle does (its issues #253, #480).
 
 use super::fill_nan;
+use super::smoothing::Smoothing4;
 
 pub fn rsi_lookback(period: usize) -> usize {
     period
 }
 
 pub fn rsi(src: &[f64], period: usize, out: &mut [f64]) {
-    fill_nan(out);
+    wilder_rsi::<true>(src, period, out);
+}
+
+/// RSI with TA-Lib's own rounding of every step, `(g·(n−1) + x)·(1/n)`: for
+/// STOCHRSI, whose stochastic of the RSI over a narrow range magnifies the
+/// last bits of the four-bar form past 1e-9 (STOCHRSI(100,50,5) on a violent
+/// series was off by 2e-9 relative).
+pub(crate) fn rsi_stepwise(src: &[f64], period: usize, out: &mut [f64]) {
+    wilder_rsi::<false>(src, period, out);
+}
+
+#[inline(always)]
+fn wilder_rsi<const FOUR: bool>(src: &[f64], period: usize, out: &mut [f64]) {
     if !(2..=100_000).contains(&period) || src.len() <= period || out.len() != src.len() {
+        fill_nan(out);
         return;
     }
+    fill_nan(&mut out[..period]);
     // Multiplying by a hoisted 1/n (rather than dividing) is TA-Lib's rounding.
     let inv = 1.0 / period as f64;
     let n1 = (period - 1) as f64;
     let (mut gain, mut loss) = (0.0, 0.0);
-    for i in 1..=period {
-        let (up, down) = split(src[i] - src[i - 1]);
+    for w in src[..=period].windows(2) {
+        let (up, down) = split(w[1] - w[0]);
         gain += up;
         loss += down;
     }
     gain *= inv;
     loss *= inv;
     out[period] = ratio(gain, loss);
-    for i in period + 1..src.len() {
-        let (up, down) = split(src[i] - src[i - 1]);
-        gain = (gain * n1 + up) * inv;
-        loss = (loss * n1 + down) * inv;
-        out[i] = ratio(gain, loss);
+    // Four bars per step (`Smoothing4`, β = (n−1)/n, α = 1/n: a different
+    // rounding of TA-Lib's `(g·(n−1) + x)·(1/n)`, within 1e-9): the chain
+    // waits for one multiply and one add per four bars instead of two
+    // multiplies and an add per bar. Iterators over equal-length slices (no
+    // bounds checks), and only the warm-up marked undefined, not the whole
+    // column first. RSI(14) 2.85 -> 1.8 ns/bar, TA-Lib 2.6 (`cargo bench
+    // --bench indicators`).
+    let step = Smoothing4::new(n1 * inv, inv);
+    let outs = &mut out[period + 1..];
+    let changes = &src[period..];
+    if !FOUR {
+        for (o, w) in outs.iter_mut().zip(changes.windows(2)) {
+            let (up, down) = split(w[1] - w[0]);
+            gain = (gain * n1 + up) * inv;
+            loss = (loss * n1 + down) * inv;
+            *o = ratio(gain, loss);
+        }
+        return;
+    }
+    let whole = outs.len() / 4 * 4;
+    let (out4, out1) = outs.split_at_mut(whole);
+    for (o, w) in out4.chunks_exact_mut(4).zip(changes.windows(5).step_by(4)) {
+        let (u0, d0) = split(w[1] - w[0]);
+        let (u1, d1) = split(w[2] - w[1]);
+        let (u2, d2) = split(w[3] - w[2]);
+        let (u3, d3) = split(w[4] - w[3]);
+        let gains = step.four(gain, [u0, u1, u2, u3]);
+        let losses = step.four(loss, [d0, d1, d2, d3]);
+        for k in 0..4 {
+            o[k] = ratio(gains[k], losses[k]);
+        }
+        (gain, loss) = (gains[3], losses[3]);
+    }
+    for (o, w) in out1.iter_mut().zip(changes[whole..].windows(2)) {
+        let (up, down) = split(w[1] - w[0]);
+        gain = step.one(gain, up);
+        loss = step.one(loss, down);
+        *o = ratio(gain, loss);
     }
 }
 
 /// A change as (gain, loss), both non-negative.
 #[inline(always)]
 fn split(change: f64) -> (f64, f64) {
-    if change > 0.0 {
-        (change, 0.0)
-    } else {
-        (0.0, -change)
-    }
+    // TA-Lib's form: the loss as `gain − change` is exact (one of the two is
+    // the change, the other 0) and needs no second test.
+    let up = if change > 0.0 { change } else { 0.0 };
+    (up, up - change)
 }
 
 #[inline(always)]

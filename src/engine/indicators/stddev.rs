@@ -29,25 +29,27 @@ pub fn stddev_lookback(period: usize) -> usize {
 
 /// Population standard deviation of `src` over `period` bars, times `nbdev`.
 pub fn stddev(src: &[f64], period: usize, nbdev: f64, out: &mut [f64]) {
-    fill_nan(out);
     if !(2..=100_000).contains(&period)
         || !real_param_ok(nbdev)
         || src.len() < period
         || out.len() != src.len()
     {
+        fill_nan(out);
         return;
     }
-    rolling_variance(src, period, out);
-    for v in &mut out[period - 1..] {
-        *v = v.sqrt() * nbdev;
-    }
+    // One pass, only the warm-up pre-filled (a NaN fill, the variance and a
+    // square-root pass kept STDDEV(20) at ~0.93× TA-Lib).
+    fill_nan(&mut out[..period - 1]);
+    rolling_variance_with(src, period, |i, variance| out[i] = variance.sqrt() * nbdev);
 }
 
-/// Population variance of each `period`-bar window into `out[period-1..]`
-/// (TA-Lib `TA_VAR`'s numerics, see the module doc). The caller has checked
-/// `1 <= period <= src.len()` and `out.len() == src.len()`; `out[..period-1]`
-/// is left as it was. The result is never negative.
-pub(crate) fn rolling_variance(src: &[f64], period: usize, out: &mut [f64]) {
+/// Population variance of each `period`-bar window (TA-Lib `TA_VAR`'s
+/// numerics, see the module doc), handed to `emit` as `(index, variance)` for
+/// every index from `period − 1` on, in order, so STDDEV and BBANDS build
+/// their outputs in the same pass. The caller has checked
+/// `1 <= period <= src.len()`. The variance is never negative.
+#[inline(always)]
+pub(crate) fn rolling_variance_with(src: &[f64], period: usize, mut emit: impl FnMut(usize, f64)) {
     let lag = period - 1;
     let inv = 1.0 / period as f64;
     let rebuild_every = 32 * period;
@@ -103,7 +105,7 @@ pub(crate) fn rolling_variance(src: &[f64], period: usize, out: &mut [f64]) {
             s1 -= d;
             s2 -= d * d;
         }
-        out[i] = variance;
+        emit(i, variance);
     }
 }
 

@@ -13,7 +13,7 @@
 //! allocated for the window lows.
 
 use super::fill_nan;
-use super::rsi::{rsi, rsi_lookback};
+use super::rsi::{rsi_lookback, rsi_stepwise};
 use super::stoch::{fast_k, smooth};
 
 pub fn stochrsi_lookback(period: usize, fastk: usize, fastd: usize) -> usize {
@@ -38,7 +38,7 @@ pub fn stochrsi(
     if !periods_ok || k_out.len() != len || d_out.len() != len || len <= lookback {
         return;
     }
-    rsi(src, period, d_out);
+    rsi_stepwise(src, period, d_out);
     let r = &d_out[period..];
     let mut lows = vec![0.0; r.len()];
     fast_k(r, r, r, fastk, &mut k_out[period..], &mut lows);
@@ -51,6 +51,7 @@ pub fn stochrsi(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::engine::indicators::rsi;
 
     fn series() -> Vec<f64> {
         (0..80)

@@ -8,7 +8,9 @@
 //! all `NaN`). Warm-up: 11 bars, whatever the penetration. Complexity:
 //! O(len), no allocation.
 
-use super::settings::{Candles, PeriodTotal, BODY_LONG};
+use std::hint::select_unpredictable;
+
+use super::settings::{verdict, Candles, PeriodTotal, RecentRanges, BODY_LONG};
 use super::valid_penetration;
 
 pub fn cdl_darkcloudcover_lookback() -> usize {
@@ -32,14 +34,33 @@ pub fn cdl_darkcloudcover(
         return;
     }
     let mut long = PeriodTotal::new(BODY_LONG, 1, &b, first);
+    let mut recent = RecentRanges::new(&b, first);
     for (i, slot) in out.iter_mut().enumerate().skip(first) {
+        recent.push(&b, i);
+        let (long_t, prev_rb) = (long.approx(&b, i), b.real_body(i - 1));
         let fired = b.is_white(i - 1)
-            && b.real_body(i - 1) > long.threshold(&b, i)
-            && b.is_black(i)
-            && b.open(i) > b.high(i - 1)
-            && b.close(i) > b.open(i - 1)
-            && b.close(i) < b.close(i - 1) - b.real_body(i - 1) * penetration;
-        *slot = if fired { -100.0 } else { 0.0 };
-        long.roll(&b, i);
+            & (prev_rb > long_t.mid)
+            & b.is_black(i)
+            & (b.open(i) > b.high(i - 1))
+            & (b.close(i) > b.open(i - 1))
+            & (b.close(i) < b.close(i - 1) - prev_rb * penetration);
+        *slot = verdict!(
+            select_unpredictable(fired, -100.0, 0.0),
+            long_t.unsure(prev_rb),
+            {
+                let fired = b.is_white(i - 1)
+                    && b.real_body(i - 1) > long.threshold(&b, i)
+                    && b.is_black(i)
+                    && b.open(i) > b.high(i - 1)
+                    && b.close(i) > b.open(i - 1)
+                    && b.close(i) < b.close(i - 1) - b.real_body(i - 1) * penetration;
+                if fired {
+                    -100.0
+                } else {
+                    0.0
+                }
+            }
+        );
+        long.roll_recent(&recent, &b, i);
     }
 }

@@ -9,7 +9,7 @@
 //! Uses no candle settings. Warm-up: 2 bars (TA-Lib's lookback, although only
 //! one previous bar is read). Complexity: O(len), no allocation.
 
-use super::settings::Candles;
+use super::settings::{judged_exactly, All, Candles};
 
 pub fn cdl_engulfing_lookback() -> usize {
     2
@@ -22,13 +22,27 @@ pub fn cdl_engulfing(open: &[f64], high: &[f64], low: &[f64], close: &[f64], out
     };
     for (i, slot) in out.iter_mut().enumerate().skip(first) {
         let (o, c, po, pc) = (b.open(i), b.close(i), b.open(i - 1), b.close(i - 1));
-        let white_engulfs =
-            b.is_white(i) && b.is_black(i - 1) && ((c >= po && o < pc) || (c > po && o <= pc));
-        let black_engulfs =
-            b.is_black(i) && b.is_white(i - 1) && ((o >= pc && c < po) || (o > pc && c <= po));
-        *slot = if white_engulfs || black_engulfs {
-            let strength = if o != pc && c != po { 100.0 } else { 80.0 };
-            b.color(i) * strength
+        // Colours and the loose engulfing (both ends reached, necessary for
+        // either strict form) folded into one sign bit per direction (see
+        // `All`), one branch for both: TA-Lib's exact test only on the bars
+        // that pass. Branching on each test made CDLENGULFING ~1.0× TA-Lib.
+        let white = All::new().le(o, c).lt(pc, po).le(po, c).le(o, pc);
+        let black = All::new().lt(c, o).le(po, pc).le(pc, o).le(c, po);
+        *slot = if white.or(black).hold() {
+            judged_exactly(move || {
+                let white_engulfs = b.is_white(i)
+                    && b.is_black(i - 1)
+                    && ((c >= po && o < pc) || (c > po && o <= pc));
+                let black_engulfs = b.is_black(i)
+                    && b.is_white(i - 1)
+                    && ((o >= pc && c < po) || (o > pc && c <= po));
+                if white_engulfs || black_engulfs {
+                    let strength = if o != pc && c != po { 100.0 } else { 80.0 };
+                    b.color(i) * strength
+                } else {
+                    0.0
+                }
+            })
         } else {
             0.0
         };

@@ -9,7 +9,8 @@
 //! Complexity: O(len), no allocation.
 
 use super::settings::{
-    longest_period, Candles, PeriodTotal, BODY_SHORT, NEAR, SHADOW_LONG, SHADOW_VERY_SHORT,
+    judged_exactly, longest_period, All, Candles, PeriodTotal, RecentRanges, BODY_SHORT, NEAR,
+    SHADOW_LONG, SHADOW_VERY_SHORT,
 };
 
 pub fn cdl_hammer_lookback() -> usize {
@@ -25,15 +26,36 @@ pub fn cdl_hammer(open: &[f64], high: &[f64], low: &[f64], close: &[f64], out: &
     let mut long_shadow = PeriodTotal::new(SHADOW_LONG, 0, &b, first);
     let mut short_shadow = PeriodTotal::new(SHADOW_VERY_SHORT, 0, &b, first);
     let mut near = PeriodTotal::new(NEAR, 1, &b, first);
+    let mut recent = RecentRanges::new(&b, first);
     for (i, slot) in out.iter_mut().enumerate().skip(first) {
-        let fired = b.real_body(i) < body.threshold(&b, i)
-            && b.lower_shadow(i) > long_shadow.threshold(&b, i)
-            && b.upper_shadow(i) < short_shadow.threshold(&b, i)
-            && b.body_bottom(i) <= b.low(i - 1) + near.threshold(&b, i);
-        *slot = if fired { 100.0 } else { 0.0 };
-        body.roll(&b, i);
-        long_shadow.roll(&b, i);
-        short_shadow.roll(&b, i);
-        near.roll(&b, i);
+        recent.push(&b, i);
+        // Every test in one fold (see `All`), the averaged thresholds by
+        // their brackets' far ends (necessary conditions, see `Approx`);
+        // TA-Lib's exact tests only on the few bars that pass.
+        let (rb, lower, upper) = (b.real_body(i), b.lower_shadow(i), b.upper_shadow(i));
+        let near_t = near.approx(&b, i).plus(b.low(i - 1));
+        let candidate = All::new()
+            .lt(rb, body.approx(&b, i).hi)
+            .lt(long_shadow.threshold(&b, i), lower)
+            .lt(upper, short_shadow.approx(&b, i).hi)
+            .le(b.body_bottom(i), near_t.hi);
+        *slot = if candidate.hold() {
+            judged_exactly(move || {
+                if rb < body.threshold(&b, i)
+                    && upper < short_shadow.threshold(&b, i)
+                    && b.body_bottom(i) <= b.low(i - 1) + near.threshold(&b, i)
+                {
+                    100.0
+                } else {
+                    0.0
+                }
+            })
+        } else {
+            0.0
+        };
+        body.roll_recent(&recent, &b, i);
+        long_shadow.roll_recent(&recent, &b, i);
+        short_shadow.roll_recent(&recent, &b, i);
+        near.roll_recent(&recent, &b, i);
     }
 }

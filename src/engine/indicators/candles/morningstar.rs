@@ -13,8 +13,11 @@
 //! into one `mul_add`; this follows the C library's unfused arithmetic (the two
 //! can differ only when the close sits within a rounding error of the level).
 
-use super::settings::{longest_period, Candles, PeriodTotal, BODY_LONG, BODY_SHORT};
+use super::settings::{
+    judged_exactly, longest_period, All, Candles, PeriodTotal, RecentRanges, BODY_LONG, BODY_SHORT,
+};
 use super::valid_penetration;
+use crate::engine::indicators::fused::mul_add_small_product;
 
 pub fn cdl_morningstar_lookback() -> usize {
     longest_period(&[BODY_SHORT, BODY_LONG]) + 2
@@ -39,17 +42,34 @@ pub fn cdl_morningstar(
     let mut long_first = PeriodTotal::new(BODY_LONG, 2, &b, first);
     let mut short_star = PeriodTotal::new(BODY_SHORT, 1, &b, first);
     let mut short_last = PeriodTotal::new(BODY_SHORT, 0, &b, first);
+    let mut recent = RecentRanges::new(&b, first);
     for (i, slot) in out.iter_mut().enumerate().skip(first) {
-        let fired = b.is_black(i - 2)
-            && b.is_white(i)
-            && b.body_gap_down(i - 1, i - 2)
-            && b.close(i) > b.close(i - 2) + b.real_body(i - 2) * penetration
-            && b.real_body(i - 2) > long_first.threshold(&b, i)
-            && b.real_body(i - 1) <= short_star.threshold(&b, i)
-            && b.real_body(i) > short_last.threshold(&b, i);
-        *slot = if fired { 100.0 } else { 0.0 };
-        long_first.roll(&b, i);
-        short_star.roll(&b, i);
-        short_last.roll(&b, i);
+        recent.push(&b, i);
+        // Colours and the gap first (see `All`); the close against the
+        // penetration level and the averages only on the few bars that pass.
+        let candidate = All::new()
+            .lt(b.close(i - 2), b.open(i - 2))
+            .le(b.open(i), b.close(i))
+            .lt(b.body_top(i - 1), b.body_bottom(i - 2));
+        *slot = if candidate.hold() {
+            // TA-Lib's port fuses this multiply-add (rounded once, `fused`).
+            judged_exactly(move || {
+                if b.close(i)
+                    > mul_add_small_product(b.real_body(i - 2), penetration, b.close(i - 2))
+                    && b.real_body(i - 2) > long_first.threshold(&b, i)
+                    && b.real_body(i - 1) <= short_star.threshold(&b, i)
+                    && b.real_body(i) > short_last.threshold(&b, i)
+                {
+                    100.0
+                } else {
+                    0.0
+                }
+            })
+        } else {
+            0.0
+        };
+        long_first.roll_recent(&recent, &b, i);
+        short_star.roll_recent(&recent, &b, i);
+        short_last.roll_recent(&recent, &b, i);
     }
 }

@@ -162,23 +162,28 @@ impl<'a> Candles<'a> {
         }
     }
 
-    /// The top of the real body.
+    /// The top of the real body: the close of a white candle, the open of a
+    /// black one, i.e. the larger of the two (written as a compare-and-pick
+    /// that compiles to one max instruction; the colour test became a branch
+    /// on a coin toss, CDLSHOOTINGSTAR ~0.8× TA-Lib).
     #[inline(always)]
     pub fn body_top(&self, i: usize) -> f64 {
-        if self.is_white(i) {
-            self.close[i]
+        let (o, c) = (self.open[i], self.close[i]);
+        if o > c {
+            o
         } else {
-            self.open[i]
+            c
         }
     }
 
-    /// The bottom of the real body.
+    /// The bottom of the real body: the smaller of open and close.
     #[inline(always)]
     pub fn body_bottom(&self, i: usize) -> f64 {
-        if self.is_white(i) {
-            self.open[i]
+        let (o, c) = (self.open[i], self.close[i]);
+        if o < c {
+            o
         } else {
-            self.close[i]
+            c
         }
     }
 
@@ -192,18 +197,6 @@ impl<'a> Candles<'a> {
         self.body_bottom(i) - self.low[i]
     }
 
-    /// Bar `i`'s real body lies entirely above bar `j`'s.
-    #[inline(always)]
-    pub fn body_gap_up(&self, i: usize, j: usize) -> bool {
-        self.body_bottom(i) > self.body_top(j)
-    }
-
-    /// Bar `i`'s real body lies entirely below bar `j`'s.
-    #[inline(always)]
-    pub fn body_gap_down(&self, i: usize, j: usize) -> bool {
-        self.body_top(i) < self.body_bottom(j)
-    }
-
     /// The candle's size as `range` measures it.
     #[inline(always)]
     pub fn range(&self, range: RangeType, i: usize) -> f64 {
@@ -215,6 +208,83 @@ impl<'a> Candles<'a> {
     }
 }
 
+/// A bar's output from its branch-free judgement (`fast`), unless one of its
+/// thresholds was too close to call with the bracket (`unsure`): then from
+/// `exact`, TA-Lib's own tests with divided thresholds, evaluated out of line
+/// (a macro, so the exact test's captures are only gathered on that rarely
+/// taken branch, not stored for it on every bar).
+macro_rules! verdict {
+    ($fast:expr, $unsure:expr, $exact:expr) => {
+        if $unsure {
+            $crate::engine::indicators::candles::settings::judged_exactly(move || $exact)
+        } else {
+            $fast
+        }
+    };
+}
+pub(crate) use verdict;
+
+/// Runs a bar's exact judgement out of line. Behind `verdict!` and behind a
+/// pattern's `All` candidate test alike: inlined, the compiler hoisted the
+/// exact tests' divisions above the candidate branch and branched on their
+/// results on every bar (CDLPIERCING stayed at 0.9× TA-Lib).
+#[cold]
+#[inline(never)]
+pub(crate) fn judged_exactly(exact: impl FnOnce() -> f64) -> f64 {
+    exact()
+}
+
+/// Several exact comparisons folded into one sign bit that is set exactly
+/// when all of them hold. `a < b` holds exactly when `a − b` is negative:
+/// rounding keeps the sign of a non-zero difference, and `a − a` is +0. So
+/// its contribution is the sign bit of `a − b`; `a <= b` is "not `b < a`",
+/// the inverted sign bit of `b − a`. The fold is a bitwise AND.
+///
+/// Why: a pattern's cheap tests (colours, opens and closes in order) pass
+/// together on a few bars in a hundred, but each alone about half the time;
+/// written as `&&` or `&`, the compiler branches on each and mispredicts
+/// (CDL3WHITESOLDIERS ran at 0.4× TA-Lib). One AND of sign bits leaves a
+/// single, well-predicted branch: "any candidate here?", behind which
+/// TA-Lib's own tests run exactly. (A minimum of the margins as floats was
+/// taken apart into branches again; as 64-bit integers it vectorised into a
+/// long SSE2 emulation of 64-bit compares.)
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct All(u64);
+
+impl All {
+    pub fn new() -> Self {
+        Self(u64::MAX)
+    }
+
+    /// And `a < b`.
+    #[inline(always)]
+    pub fn lt(self, a: f64, b: f64) -> Self {
+        Self(self.0 & (a - b).to_bits())
+    }
+
+    /// And `a <= b`.
+    #[inline(always)]
+    pub fn le(self, a: f64, b: f64) -> Self {
+        Self(self.0 & !(b - a).to_bits())
+    }
+
+    /// Either fold holds (one branch for two alternatives).
+    #[inline(always)]
+    pub fn or(self, other: Self) -> Self {
+        Self(self.0 | other.0)
+    }
+
+    /// Every comparison holds.
+    ///
+    /// The folded bits pass through `black_box`: without it the compiler
+    /// splits "all sign bits set" back into one test (and branch) per
+    /// comparison. The cost is one store and load per bar.
+    #[inline(always)]
+    pub fn hold(self) -> bool {
+        std::hint::black_box(self.0) >> 63 == 1
+    }
+}
+
 /// The running total behind one setting for one candle of a pattern: the
 /// candle `lag` bars before the bar being judged, whose average spans the
 /// `setting.period` bars before that candle.
@@ -223,22 +293,105 @@ pub(crate) struct PeriodTotal {
     setting: CandleSetting,
     lag: usize,
     total: f64,
+    /// `factor / period × half`: the threshold without a division, to within
+    /// a few ulps (see `approx`).
+    scale: f64,
+}
+
+/// A setting's threshold bracketed without dividing: the exact one (TA-Lib's
+/// `factor × (total / period)`, halved for shadows) lies in `[lo, hi]`, and so
+/// does `mid`. A value outside the bracket compares with `mid` exactly as with
+/// the exact threshold, under any of `<`, `<=`, `>`, `>=`; one inside it is
+/// too close to tell (`unsure`), and the pattern judges that bar exactly.
+///
+/// Why: a division costs about as much as the rest of a pattern's bar, and
+/// TA-Lib's short-circuit tests branch unpredictably; bracketing lets every
+/// test run branch-free on multiplies, with one rarely taken branch per bar.
+/// A period-0 setting (the candle's own range) is exact already: its bracket
+/// is empty (`NaN` bounds), so it is never unsure; use its `mid` (or
+/// `threshold`), never its bounds, as an `All` comparison.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Approx {
+    pub lo: f64,
+    pub mid: f64,
+    pub hi: f64,
+    /// Twice the bracket's half-width (`unsure`'s tolerance).
+    slack: f64,
+}
+
+impl Approx {
+    /// The bracket of `x + threshold` (rounding is monotonic).
+    #[inline(always)]
+    pub fn plus(self, x: f64) -> Self {
+        let (lo, hi) = (x + self.lo, x + self.hi);
+        Self {
+            lo,
+            mid: x + self.mid,
+            hi,
+            slack: 2.0 * (hi - lo),
+        }
+    }
+
+    /// `v` lies in the bracket (or just past it), where only the exact
+    /// threshold can decide: `|v − mid|` within twice the half-width. Three
+    /// operations and one comparison; a pair `lo <= v && v <= hi` became two
+    /// branches, the first taken about half the time (CDLDOJI ran at 0.4×
+    /// TA-Lib). Rounding of `v − mid` cannot hide a value from the test, as
+    /// the doubled width covers it; `NaN` bounds (an exact threshold) are
+    /// never unsure.
+    #[inline(always)]
+    pub fn unsure(self, v: f64) -> bool {
+        (v - self.mid).abs() <= self.slack
+    }
 }
 
 impl PeriodTotal {
     /// Seeds the total for judging bar `first` (at least the pattern's
     /// lookback, so `first ≥ lag + period`): the ranges of bars
     /// `first − lag − period .. first − lag`, summed oldest first.
+    #[inline(always)]
     pub fn new(setting: CandleSetting, lag: usize, bars: &Candles, first: usize) -> Self {
         let candle = first - lag;
         let mut total = 0.0;
         for k in candle - setting.period..candle {
             total += bars.range(setting.range, k);
         }
+        let half = if setting.range == RangeType::Shadows {
+            0.5
+        } else {
+            1.0
+        };
         Self {
             setting,
             lag,
             total,
+            scale: setting.factor / setting.period.max(1) as f64 * half,
+        }
+    }
+
+    /// The threshold for the candle `lag` bars before bar `i`, bracketed (see
+    /// `Approx`). `mid` is `total × scale`, two roundings from the real
+    /// quotient as TA-Lib's threshold is, so the two are within 2⁻⁵¹
+    /// relative; the bracket is 2⁻⁴⁸ either side (8× that, and covering the
+    /// rounding of the bounds themselves). A total of exactly 0 gives the
+    /// point bracket [0, 0], exact as TA-Lib's is.
+    #[inline(always)]
+    pub fn approx(&self, bars: &Candles, i: usize) -> Approx {
+        if self.setting.period == 0 {
+            return Approx {
+                lo: f64::NAN,
+                mid: self.threshold(bars, i),
+                hi: f64::NAN,
+                slack: f64::NAN,
+            };
+        }
+        let mid = self.total * self.scale;
+        let margin = mid.abs() * (1.0 / 281_474_976_710_656.0); // 2^-48
+        Approx {
+            lo: mid - margin,
+            mid,
+            hi: mid + margin,
+            slack: 2.0 * margin,
         }
     }
 
@@ -261,15 +414,70 @@ impl PeriodTotal {
         s.factor * base * half
     }
 
-    /// Slides the window one bar on, after bar `i` has been judged: adds the
-    /// candle's own range and drops the oldest, as a single difference.
+    /// Slides the window one bar on with the ranges the caller read itself
+    /// (the judged candle's, the one leaving), as `roll_recent` does.
     #[inline(always)]
-    pub fn roll(&mut self, bars: &Candles, i: usize) {
-        let s = &self.setting;
-        if s.period != 0 {
-            let candle = i - self.lag;
-            self.total += bars.range(s.range, candle) - bars.range(s.range, candle - s.period);
+    pub fn roll_by(&mut self, newest: f64, oldest: f64) {
+        if self.setting.period != 0 {
+            self.total += newest - oldest;
         }
+    }
+
+    /// Slides the window one bar on, after bar `i` has been judged: adds the
+    /// candle's own range and drops the oldest, as a single difference, the
+    /// two ranges read from `recent` (which must hold bar `i`).
+    #[inline(always)]
+    pub fn roll_recent(&mut self, recent: &RecentRanges, bars: &Candles, i: usize) {
+        let s = &self.setting;
+        if s.period == 0 {
+            return;
+        }
+        debug_assert!(self.lag + s.period < RECENT);
+        let candle = i.wrapping_sub(self.lag);
+        let oldest = candle.wrapping_sub(s.period);
+        self.total += match s.range {
+            RangeType::RealBody => recent.body[candle % RECENT] - recent.body[oldest % RECENT],
+            RangeType::HighLow => recent.span[candle % RECENT] - recent.span[oldest % RECENT],
+            RangeType::Shadows => bars.range(s.range, candle) - bars.range(s.range, oldest),
+        };
+    }
+}
+
+/// How many bars `RecentRanges` keeps: more than any setting's period plus
+/// the lag of the candle it judges (10 + 2).
+const RECENT: usize = 16;
+
+/// The real bodies and high−low ranges of the last `RECENT` bars, indexed by
+/// bar number modulo `RECENT`.
+///
+/// Why: rolling a total recomputed two ranges from four bounds-checked
+/// columns; a pattern with eight totals (CDL3WHITESOLDIERS) spent most of
+/// its bar there. Each bar's ranges are now computed once, and a roll is two
+/// loads from a fixed-size array (no bounds checks), a subtraction and an add.
+#[derive(Debug, Clone)]
+pub(crate) struct RecentRanges {
+    body: [f64; RECENT],
+    span: [f64; RECENT],
+}
+
+impl RecentRanges {
+    /// Holds the bars before `first` (as many as exist, up to `RECENT − 1`).
+    pub fn new(bars: &Candles, first: usize) -> Self {
+        let mut recent = Self {
+            body: [0.0; RECENT],
+            span: [0.0; RECENT],
+        };
+        for k in first.saturating_sub(RECENT - 1)..first {
+            recent.push(bars, k);
+        }
+        recent
+    }
+
+    /// Records bar `i` (call before rolling any total at bar `i`).
+    #[inline(always)]
+    pub fn push(&mut self, bars: &Candles, i: usize) {
+        self.body[i % RECENT] = bars.real_body(i);
+        self.span[i % RECENT] = bars.range(RangeType::HighLow, i);
     }
 }
 
@@ -329,7 +537,9 @@ mod tests {
         let lag = 1;
         let first = 4;
         let mut total = PeriodTotal::new(set, lag, &b, first);
+        let mut recent = RecentRanges::new(&b, first);
         for i in first..o.len() {
+            recent.push(&b, i);
             let candle = i - lag;
             let mean: f64 = (candle - 3..candle)
                 .map(|k| b.range(RangeType::Shadows, k))
@@ -337,7 +547,7 @@ mod tests {
                 / 3.0;
             let want = 2.0 * mean * 0.5;
             assert!((total.threshold(&b, i) - want).abs() < 1e-12, "bar {i}");
-            total.roll(&b, i);
+            total.roll_recent(&recent, &b, i);
         }
     }
 
@@ -347,9 +557,11 @@ mod tests {
         let mut out = vec![0.0; o.len()];
         let b = Candles::prepare(&o, &h, &l, &c, &mut out, 0).unwrap();
         let mut total = PeriodTotal::new(SHADOW_VERY_LONG, 0, &b, 2);
+        let mut recent = RecentRanges::new(&b, 2);
         for i in 2..o.len() {
+            recent.push(&b, i);
             assert_eq!(total.threshold(&b, i), 2.0 * b.real_body(i));
-            total.roll(&b, i);
+            total.roll_recent(&recent, &b, i);
         }
     }
 }

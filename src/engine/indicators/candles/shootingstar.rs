@@ -8,7 +8,8 @@
 //! allocation.
 
 use super::settings::{
-    longest_period, Candles, PeriodTotal, BODY_SHORT, SHADOW_LONG, SHADOW_VERY_SHORT,
+    judged_exactly, longest_period, All, Candles, PeriodTotal, RecentRanges, BODY_SHORT,
+    SHADOW_LONG, SHADOW_VERY_SHORT,
 };
 
 pub fn cdl_shootingstar_lookback() -> usize {
@@ -23,14 +24,32 @@ pub fn cdl_shootingstar(open: &[f64], high: &[f64], low: &[f64], close: &[f64], 
     let mut body = PeriodTotal::new(BODY_SHORT, 0, &b, first);
     let mut long_shadow = PeriodTotal::new(SHADOW_LONG, 0, &b, first);
     let mut short_shadow = PeriodTotal::new(SHADOW_VERY_SHORT, 0, &b, first);
+    let mut recent = RecentRanges::new(&b, first);
     for (i, slot) in out.iter_mut().enumerate().skip(first) {
-        let fired = b.body_gap_up(i, i - 1)
-            && b.real_body(i) < body.threshold(&b, i)
-            && b.upper_shadow(i) > long_shadow.threshold(&b, i)
-            && b.lower_shadow(i) < short_shadow.threshold(&b, i);
-        *slot = if fired { -100.0 } else { 0.0 };
-        body.roll(&b, i);
-        long_shadow.roll(&b, i);
-        short_shadow.roll(&b, i);
+        recent.push(&b, i);
+        // The gap and the long upper shadow (ShadowLong is the bar's own
+        // body: no average) and the averages' bracket ends (necessary, see
+        // `Approx`) in one fold (see `All`); the exact averages only on the
+        // few bars that pass.
+        let (rb, lower) = (b.real_body(i), b.lower_shadow(i));
+        let candidate = All::new()
+            .lt(b.body_top(i - 1), b.body_bottom(i))
+            .lt(long_shadow.threshold(&b, i), b.upper_shadow(i))
+            .lt(rb, body.approx(&b, i).hi)
+            .lt(lower, short_shadow.approx(&b, i).hi);
+        *slot = if candidate.hold() {
+            judged_exactly(move || {
+                if rb < body.threshold(&b, i) && lower < short_shadow.threshold(&b, i) {
+                    -100.0
+                } else {
+                    0.0
+                }
+            })
+        } else {
+            0.0
+        };
+        body.roll_recent(&recent, &b, i);
+        long_shadow.roll_recent(&recent, &b, i);
+        short_shadow.roll_recent(&recent, &b, i);
     }
 }

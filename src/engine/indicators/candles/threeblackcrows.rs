@@ -7,7 +7,7 @@
 //! range of the 10 bars before each of them); else 0. Warm-up: 13 bars.
 //! Complexity: O(len), no allocation.
 
-use super::settings::{Candles, PeriodTotal, SHADOW_VERY_SHORT};
+use super::settings::{judged_exactly, All, Candles, PeriodTotal, RecentRanges, SHADOW_VERY_SHORT};
 
 pub fn cdl_3blackcrows_lookback() -> usize {
     SHADOW_VERY_SHORT.period + 3
@@ -19,26 +19,44 @@ pub fn cdl_3blackcrows(open: &[f64], high: &[f64], low: &[f64], close: &[f64], o
         return;
     };
     // One total per crow, oldest first.
-    let mut shadow = [2, 1, 0].map(|lag| PeriodTotal::new(SHADOW_VERY_SHORT, lag, &b, first));
+    // Separate variables, not an array (see CDL3WHITESOLDIERS).
+    let mut shadow1 = PeriodTotal::new(SHADOW_VERY_SHORT, 2, &b, first);
+    let mut shadow2 = PeriodTotal::new(SHADOW_VERY_SHORT, 1, &b, first);
+    let mut shadow3 = PeriodTotal::new(SHADOW_VERY_SHORT, 0, &b, first);
+    let mut recent = RecentRanges::new(&b, first);
     for (i, slot) in out.iter_mut().enumerate().skip(first) {
+        recent.push(&b, i);
         let (c1, c2, c3) = (i - 2, i - 1, i);
-        let fired = b.is_white(i - 3)
-            && b.is_black(c1)
-            && b.is_black(c2)
-            && b.is_black(c3)
-            && b.open(c2) < b.open(c1)
-            && b.open(c2) > b.close(c1)
-            && b.open(c3) < b.open(c2)
-            && b.open(c3) > b.close(c2)
-            && b.high(i - 3) > b.close(c1)
-            && b.close(c1) > b.close(c2)
-            && b.close(c2) > b.close(c3)
-            && b.lower_shadow(c1) < shadow[0].threshold(&b, i)
-            && b.lower_shadow(c2) < shadow[1].threshold(&b, i)
-            && b.lower_shadow(c3) < shadow[2].threshold(&b, i);
-        *slot = if fired { -100.0 } else { 0.0 };
-        for total in &mut shadow {
-            total.roll(&b, i);
-        }
+        // Colours and the order of opens and closes first (see `All`); the
+        // shadow thresholds only on the few bars that pass.
+        let candidate = All::new()
+            .le(b.open(i - 3), b.close(i - 3))
+            .lt(b.close(c1), b.open(c1))
+            .lt(b.close(c2), b.open(c2))
+            .lt(b.close(c3), b.open(c3))
+            .lt(b.open(c2), b.open(c1))
+            .lt(b.close(c1), b.open(c2))
+            .lt(b.open(c3), b.open(c2))
+            .lt(b.close(c2), b.open(c3))
+            .lt(b.close(c1), b.high(i - 3))
+            .lt(b.close(c2), b.close(c1))
+            .lt(b.close(c3), b.close(c2));
+        *slot = if candidate.hold() {
+            judged_exactly(move || {
+                if b.lower_shadow(c1) < shadow1.threshold(&b, i)
+                    && b.lower_shadow(c2) < shadow2.threshold(&b, i)
+                    && b.lower_shadow(c3) < shadow3.threshold(&b, i)
+                {
+                    -100.0
+                } else {
+                    0.0
+                }
+            })
+        } else {
+            0.0
+        };
+        shadow1.roll_recent(&recent, &b, i);
+        shadow2.roll_recent(&recent, &b, i);
+        shadow3.roll_recent(&recent, &b, i);
     }
 }
