@@ -479,8 +479,9 @@ export function startFaultServer({ port = 0, host = '127.0.0.1', quiet = true } 
   });
 }
 
-function parseArgs(argv) {
-  const opts = { port: 8091, host: '127.0.0.1', quiet: false };
+/** `--port N --host H --quiet` of a loopback test server's command line (also live-server.mjs). */
+export function serverArgs(argv, port) {
+  const opts = { port, host: '127.0.0.1', quiet: false };
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i];
     if (a === '--port') opts.port = Number(argv[++i]);
@@ -492,6 +493,6 @@ function parseArgs(argv) {
 }
 
 if (process.argv[1] && path.resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {
-  const s = await startFaultServer(parseArgs(process.argv.slice(2)));
+  const s = await startFaultServer(serverArgs(process.argv.slice(2), 8091));
   console.log(`fault server at ${s.url} (today ${isoDay(s.today())}); POST /__faults, /__config, /__reset; GET /__log`);
 }

@@ -73,6 +73,7 @@ import http from 'node:http';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { WebSocketServer } from 'ws';
+import { serverArgs } from './faults.mjs';
 
 export const INTERVALS = {
   '1m': 60_000, '5m': 300_000, '15m': 900_000, '1h': 3_600_000, '4h': 14_400_000, '1d': 86_400_000,
@@ -619,20 +620,8 @@ export function startLiveServer({ port = 0, host = '127.0.0.1', quiet = true, pi
   });
 }
 
-function parseArgs(argv) {
-  const opts = { port: 8093, host: '127.0.0.1', quiet: false };
-  for (let i = 0; i < argv.length; i++) {
-    const a = argv[i];
-    if (a === '--port') opts.port = Number(argv[++i]);
-    else if (a === '--host') opts.host = argv[++i];
-    else if (a === '--quiet') opts.quiet = true;
-    else throw new Error(`unknown argument ${a} (use --port N, --host H, --quiet)`);
-  }
-  return opts;
-}
-
 if (process.argv[1] && path.resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {
-  const s = await startLiveServer(parseArgs(process.argv.slice(2)));
+  const s = await startLiveServer(serverArgs(process.argv.slice(2), 8093));
   const c = s.clock();
   console.log(`live server at ${s.url} (streams ${s.wsUrl}/stream?streams=…; ${c.interval}, now ${new Date(c.now).toISOString()}, ${c.symbols.join(' ')}); POST /__live/{config,set,close,advance,fault,reset}; GET /__live/state`);
 }

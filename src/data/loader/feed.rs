@@ -290,33 +290,11 @@ impl<T: Transport, C: Clock> Feed<T, C> {
         let mut request = binance::KlinesRequest::at(base, symbol, self.interval());
         request.start_time = Some(start);
         request.end_time = Some(end);
-        let mut pages = Vec::new();
-        let mut bytes = 0u64;
-        loop {
-            let url = request.url().map_err(|e| self.request_error(e))?;
-            let body = self.get(&Request::get(url)).await?;
-            bytes += body.len() as u64;
-            let page = match binance::parse_klines(symbol, &body) {
-                Ok(page) => page,
-                Err(FormatError::Empty { .. }) => break,
-                Err(e) => return Err(self.parse_error(e)),
-            };
-            request
-                .check_page(symbol, &page)
-                .map_err(|e| self.parse_error(e))?;
-            let next = request.next_page(&page);
-            pages.push(page);
-            match next {
-                Some(n) if pages.len() < MAX_PAGES => request = n,
-                _ => break,
-            }
-        }
-        Ok(Fetched {
-            bars: concat(symbol, pages)?,
-            bytes,
-        })
+        self.binance_forward(symbol, request, true).await
     }
 
+    /// The klines from `from_ms` on (a tail, paged forward), or the newest
+    /// page when `None` (the history we want: nothing follows it).
     async fn binance_klines(
         &self,
         base: &str,
@@ -325,6 +303,20 @@ impl<T: Transport, C: Clock> Feed<T, C> {
     ) -> Result<Fetched, SymbolError> {
         let mut request = binance::KlinesRequest::at(base, symbol, self.interval());
         request.start_time = from_ms;
+        self.binance_forward(symbol, request, from_ms.is_some())
+            .await
+    }
+
+    /// Asks `request`, then, when `follow` (it has a start time), the pages
+    /// after it until a short page, its end time or [`MAX_PAGES`], each
+    /// checked to lie within the asked range. An empty page ends a followed
+    /// range (nothing newer); the newest page empty is a symbol without bars.
+    async fn binance_forward(
+        &self,
+        symbol: &str,
+        mut request: binance::KlinesRequest<'_>,
+        follow: bool,
+    ) -> Result<Fetched, SymbolError> {
         let mut pages = Vec::new();
         let mut bytes = 0u64;
         loop {
@@ -333,12 +325,17 @@ impl<T: Transport, C: Clock> Feed<T, C> {
             bytes += body.len() as u64;
             let page = match binance::parse_klines(symbol, &body) {
                 Ok(page) => page,
-                Err(FormatError::Empty { .. }) if from_ms.is_some() || !pages.is_empty() => break,
+                Err(FormatError::Empty { .. }) if follow || !pages.is_empty() => break,
                 Err(e) => return Err(self.parse_error(e)),
             };
-            // Without a start time Binance sends the newest page: that is
-            // the history we want, and nothing follows it.
-            let next = from_ms.and_then(|_| request.next_page(&page));
+            let next = if follow {
+                request
+                    .check_page(symbol, &page)
+                    .map_err(|e| self.parse_error(e))?;
+                request.next_page(&page)
+            } else {
+                None
+            };
             pages.push(page);
             match next {
                 Some(n) if pages.len() < MAX_PAGES => request = n,
