@@ -76,8 +76,8 @@ export function dayOf(value) {
 export const isoDay = (day) => new Date(day * DAY_MS).toISOString().slice(0, 10);
 const isWeekday = (day) => (day + 3) % 7 < 5; // 1970-01-01 was a Thursday
 
-/** A small deterministic PRNG seeded by the symbol, so every run serves the same prices. */
-function rng(seed) {
+/** A small deterministic PRNG seeded by a string (a symbol), so every run serves the same prices (also live-server.mjs). */
+export function rng(seed) {
   let h = 2166136261;
   for (const c of seed) h = Math.imul(h ^ c.charCodeAt(0), 16777619);
   let s = h >>> 0;

@@ -73,7 +73,7 @@ import http from 'node:http';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { WebSocketServer } from 'ws';
-import { serverArgs } from './faults.mjs';
+import { rng, serverArgs } from './faults.mjs';
 
 export const INTERVALS = {
   '1m': 60_000, '5m': 300_000, '15m': 900_000, '1h': 3_600_000, '4h': 14_400_000, '1d': 86_400_000,
@@ -87,19 +87,6 @@ const FAULTS = ['drop', 'stall', 'unstall', 'malformed', 'duplicate', 'outOfOrde
 class ControlError extends Error {}
 const bad = (msg) => { throw new ControlError(msg); };
 
-/** A small deterministic PRNG seeded by a string, so every run serves the same prices. */
-function rng(seed) {
-  let h = 2166136261;
-  for (const c of seed) h = Math.imul(h ^ c.charCodeAt(0), 16777619);
-  let s = h >>> 0;
-  return () => {
-    s = (s + 0x6d2b79f5) >>> 0;
-    let t = s;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 /** The generated bar of `symbol` opening at `t` (prices 30…220, depending on the symbol and the bar only). */
 export function generatedBar(symbol, intervalMs, t) {
