@@ -34,6 +34,7 @@ pub mod message;
 pub mod series;
 pub mod session;
 pub mod streams;
+pub mod wire;
 
 pub use diff::{Changes, LogEntry, Mark, Marks};
 pub use message::{parse, Kline, Message, MessageError};

@@ -12,15 +12,15 @@
 //! are batched; the wall clock is never waited for) the dirty symbols are
 //! scanned off the page → `Marks::apply` → the UI's rows, marks and log.
 
+mod rescan;
 pub mod socket;
 pub mod tabs;
 
 use std::cell::{Cell, RefCell};
 use std::collections::{BTreeSet, HashMap};
 use std::rc::Rc;
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 
-use serde::{Deserialize, Serialize};
 use wasm_bindgen::closure::Closure;
 use wasm_bindgen::JsCast;
 
@@ -32,16 +32,16 @@ use crate::data::live::{
 use crate::data::loader::{Feed, LoadPlan};
 use crate::engine::bars::Bars;
 use crate::engine::lang::Scan;
-use crate::engine::run::{
-    self, Control, Flow, InOrder, Limits, Loaded, Progress, Row, RunOptions, Sink, SymbolError,
-};
+use crate::engine::run::{self, Limits, Row, RunOptions};
 
 use super::fetch::{AbortRegistry, BrowserTransport};
 use super::loader::WebFeed;
 use super::pool;
 use super::runner::ScanJob;
 use super::store::{BarStore, CacheKey, DEFAULT_QUOTA_BYTES};
-use super::time::{epoch_ms, BrowserClock, WebClock};
+use super::time::{epoch_ms, WebClock};
+use crate::data::live::wire::{unwire_bar, wire_bar, LiveStatusWire, TabMessage};
+use rescan::{closed_bars, scan_symbols};
 use socket::{Socket, SocketEvent};
 use tabs::{request_lock, Channel, LockRequest};
 
@@ -122,32 +122,6 @@ pub struct Rescanned {
 pub enum LiveEvent {
     Status(LiveView),
     Rescanned(Rescanned),
-}
-
-/// A message between the tabs of one live scan.
-#[derive(Debug, Serialize, Deserialize)]
-#[serde(tag = "t", rename_all = "camelCase")]
-enum TabMessage {
-    /// Closed bars of a symbol, `[open_ms, o, h, l, c, v]` each.
-    Bars { symbol: String, bars: Vec<[f64; 6]> },
-    /// The owner's counters, for the followers' status line.
-    Status { status: LiveStatusWire },
-}
-
-/// The counters a follower shows (the owner's).
-#[derive(Debug, Clone, Serialize, Deserialize)]
-struct LiveStatusWire {
-    connected: usize,
-    connections: usize,
-    streams: usize,
-    last_message_ms: Option<i64>,
-    bars_received: u64,
-    gaps_filled: u64,
-    gap_bars: u64,
-    malformed: u64,
-    out_of_order: u64,
-    duplicates: u64,
-    reconnects: u64,
 }
 
 /// A running live scan. `stop` (or dropping every clone and calling stop)
@@ -690,118 +664,6 @@ impl Inner {
         this.emit_status();
         if !this.dirty.borrow().is_empty() {
             Inner::schedule_rescan(&this);
-        }
-    }
-}
-
-/// Runs the scan over `symbols` (their bars in `source`), all on this thread
-/// or on the pool: the rows of the symbols that match or fail.
-fn scan_symbols(
-    scan: &Scan,
-    symbols: &[String],
-    source: HashMap<String, Arc<Bars>>,
-    options: &RunOptions,
-) -> Vec<Row> {
-    struct Rows(Mutex<Vec<Row>>);
-    impl Sink for Rows {
-        fn batch(&self, rows: Vec<Row>) -> Flow {
-            if let Ok(mut all) = self.0.lock() {
-                all.extend(rows);
-            }
-            Flow::Continue
-        }
-    }
-    let load = |symbol: &str| -> Result<Loaded, SymbolError> {
-        source
-            .get(symbol)
-            .map(|bars| Loaded {
-                bars: bars.clone(),
-                from_cache: true,
-                bytes: 0,
-            })
-            .ok_or(SymbolError::NoData)
-    };
-    let sink = Rows(Mutex::new(Vec::new()));
-    let (control, progress, clock) = (Control::new(), Progress::default(), BrowserClock::default());
-    if pool::is_threaded() {
-        run::run(
-            scan, symbols, &load, options, &control, &progress, &sink, &clock,
-        );
-    } else {
-        let work = run::Run::new(
-            scan, symbols, &load, options, &control, &progress, &sink, &clock,
-        );
-        work.work(&InOrder::new(symbols.len()));
-        work.finish();
-    }
-    sink.0.into_inner().unwrap_or_default()
-}
-
-fn closed_bars(bars: &Bars) -> Vec<ClosedBar> {
-    (0..bars.len())
-        .map(|i| ClosedBar {
-            open_ms: bars.time()[i],
-            open: bars.open()[i],
-            high: bars.high()[i],
-            low: bars.low()[i],
-            close: bars.close()[i],
-            volume: bars.volume()[i],
-        })
-        .collect()
-}
-
-fn wire_bar(b: &ClosedBar) -> [f64; 6] {
-    [b.open_ms as f64, b.open, b.high, b.low, b.close, b.volume]
-}
-
-fn unwire_bar(b: &[f64; 6]) -> ClosedBar {
-    ClosedBar {
-        open_ms: b[0] as i64,
-        open: b[1],
-        high: b[2],
-        low: b[3],
-        close: b[4],
-        volume: b[5],
-    }
-}
-
-impl LiveStatusWire {
-    fn from_status(s: &LiveStatus) -> LiveStatusWire {
-        LiveStatusWire {
-            connected: s
-                .connections
-                .iter()
-                .filter(|c| matches!(c, crate::data::live::ConnState::Open))
-                .count(),
-            connections: s.connections.len(),
-            streams: s.streams,
-            last_message_ms: s.last_message_ms,
-            bars_received: s.bars_received,
-            gaps_filled: s.gaps_filled,
-            gap_bars: s.gap_bars,
-            malformed: s.malformed,
-            out_of_order: s.out_of_order,
-            duplicates: s.duplicates,
-            reconnects: s.reconnects,
-        }
-    }
-
-    fn to_status(&self) -> LiveStatus {
-        use crate::data::live::ConnState;
-        let mut connections = vec![ConnState::Open; self.connected];
-        connections.resize(self.connections.max(self.connected), ConnState::Connecting);
-        LiveStatus {
-            connections,
-            streams: self.streams,
-            last_message_ms: self.last_message_ms,
-            bars_received: self.bars_received,
-            gaps_filled: self.gaps_filled,
-            gap_bars: self.gap_bars,
-            malformed: self.malformed,
-            out_of_order: self.out_of_order,
-            duplicates: self.duplicates,
-            reconnects: self.reconnects,
-            ..LiveStatus::default()
         }
     }
 }
