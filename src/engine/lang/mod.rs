@@ -104,7 +104,11 @@ impl Scan {
             min_bars: root.lookback.saturating_add(1),
             column_min_bars,
             uses_technic: b.uses_technic,
-            plan: b.plan,
+            plan: {
+                let mut plan = b.plan;
+                plan.fuse();
+                plan
+            },
         })
     }
 
@@ -150,8 +154,12 @@ impl Scan {
         self.plan
             .steps
             .iter()
-            .filter(|s| matches!(s.kind, StepKind::Kernel { .. }))
-            .count()
+            .map(|s| match &s.kind {
+                StepKind::Kernel { .. } => 1,
+                StepKind::Fused(f) => f.members(),
+                StepKind::Series(_) => 0,
+            })
+            .sum()
     }
 
     /// The canonical key of every plan step, in the order they run (kernel

@@ -2,11 +2,20 @@
 //! (slots) once per symbol into reusable buffers. Imports the IR (`node`), its
 //! evaluation (`eval`) and the kernels (`functions`); nothing imports it back
 //! except the checker that builds it and the scan that runs it.
+//!
+//! After building, [`Plan::fuse`] merges steps that one pass computes
+//! together (`fused`): +DI, −DI and ADX of one period; SMA, STDDEV and BBANDS
+//! of one source and period. The merged step writes the same slots with the
+//! same bits, so nothing downstream knows.
 
 use super::eval::Eval;
 use super::functions::Kernel;
 use super::node::{BarSeries, Node};
 use crate::engine::bars::Bars;
+
+mod fused;
+
+pub use fused::Fused;
 
 /// Where a kernel's source series comes from.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -29,6 +38,8 @@ pub enum StepKind {
     /// A derived series (an expression used as an indicator's source),
     /// evaluated bar by bar.
     Series(Node),
+    /// Several kernels computed in one pass ([`Plan::fuse`]).
+    Fused(Fused),
 }
 
 /// One computation per symbol, writing `slots` (one per kernel output).
@@ -82,26 +93,38 @@ impl Plan {
                     for (o, &s) in outs.iter_mut().zip(&step.slots) {
                         *o = std::mem::take(&mut slots[s]);
                     }
-                    let src: &[f64] = match *source {
-                        Source::Bars => &[],
-                        Source::Column(b) => b.column(bars).unwrap_or(&[]),
-                        Source::Slot(s) => slots.get(s).map_or(&[], |v| v.as_slice()),
-                    };
-                    // Trim a derived source's warm-up so the kernel sees the
-                    // same slice TA-Lib would be given.
-                    let first = match source {
-                        Source::Bars => 0,
-                        _ => src.iter().position(|v| v.is_finite()).unwrap_or(n),
-                    };
-                    let len_ok = matches!(source, Source::Bars) || src.len() == n;
-                    if first < n && len_ok {
-                        kernel.run(bars, &src[first..], first, params, &mut outs[..k]);
+                    if let Some((first, src)) = source_slice(*source, bars, slots) {
+                        kernel.run(bars, src, first, params, &mut outs[..k]);
                     }
                     for (o, &s) in outs.into_iter().zip(&step.slots) {
                         slots[s] = o;
                     }
                 }
+                StepKind::Fused(fused) => fused.compute(bars, &step.slots, slots),
             }
         }
     }
+}
+
+/// The source a kernel reads, from its first finite value on, with that
+/// index: a derived source's warm-up is trimmed so the kernel sees the same
+/// slice TA-Lib would be given (bar-reading kernels: all bars, from 0).
+/// `None` when there is nothing to compute (no finite value, or a slot of
+/// another length).
+fn source_slice<'a>(
+    source: Source,
+    bars: &'a Bars,
+    slots: &'a [Vec<f64>],
+) -> Option<(usize, &'a [f64])> {
+    let n = bars.len();
+    let src: &[f64] = match source {
+        Source::Bars => return (n > 0).then_some((0, &[][..])),
+        Source::Column(b) => b.column(bars).unwrap_or(&[]),
+        Source::Slot(s) => slots.get(s).map_or(&[], |v| v.as_slice()),
+    };
+    if src.len() != n {
+        return None;
+    }
+    let first = src.iter().position(|v| v.is_finite())?;
+    Some((first, &src[first..]))
 }
