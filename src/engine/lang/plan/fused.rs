@@ -105,6 +105,11 @@ impl Fused {
     }
 }
 
+/// A bands group: its source and period.
+type BandsKey = (Source, usize);
+/// The step index of each member of a group, by its place in the fused kernel.
+type Members = [Option<usize>; 3];
+
 /// A kernel step's key, source and parameters, when it is one.
 fn kernel_of(step: &Step) -> Option<(&'static str, Source, &[f64])> {
     match &step.kind {
@@ -133,7 +138,7 @@ impl Plan {
 
     fn fuse_dmi(&mut self) {
         // period → the step index of +DI, −DI and ADX.
-        let mut groups: BTreeMap<usize, [Option<usize>; 3]> = BTreeMap::new();
+        let mut groups: BTreeMap<usize, Members> = BTreeMap::new();
         for (i, step) in self.steps.iter().enumerate() {
             let Some((key, Source::Bars, params)) = kernel_of(step) else {
                 continue;
@@ -179,7 +184,7 @@ impl Plan {
     fn fuse_bands(&mut self) {
         // (source, period) → the step index of SMA, STDDEV and BBANDS (the
         // first of each; another factor stays a step of its own).
-        let mut groups: Vec<((Source, usize), [Option<usize>; 3])> = Vec::new();
+        let mut groups: Vec<(BandsKey, Members)> = Vec::new();
         for (i, step) in self.steps.iter().enumerate() {
             let Some((key, source, params)) = kernel_of(step) else {
                 continue;
