@@ -251,10 +251,10 @@ mod tests {
                     .skip(s as usize * 40)
                     .take(900 - s as usize * 90)
                     .collect();
-                let closes: Vec<f64> = (0..times.len())
+                let values: Vec<f64> = (0..times.len())
                     .map(|i| 50.0 + f64::from(s) + ((i as f64) * (0.7 + f64::from(s) / 10.0)).sin())
                     .collect();
-                closes(&times, &closes)
+                closes(&times, &values)
             })
             .collect();
         let refs: Vec<&Bars> = universe.iter().collect();
