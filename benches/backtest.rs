@@ -1,6 +1,9 @@
-//! Benchmark: the backtest of `rsi(14) < 30` over a synthetic universe
-//! (default 5,000 symbols × 2,520 bars, issue 8), in bars per second on 1
-//! thread and on all threads. Prints one JSON line per figure.
+//! Benchmark: the backtest of a scan over a synthetic universe (default
+//! 5,000 symbols × 2,520 bars, issue 8), in bars per second on 1 thread and
+//! on all threads, and the speed-up (`backtest.native.scaling`). The default
+//! scan, [`HEAVY`], is issue 12's heavy workload (over 1 s of work on one
+//! thread); `BENCH_EXPR='rsi(14) < 30'` is issue 8's lighter one. Prints
+//! one JSON line per figure.
 //!
 //! `cargo bench --bench backtest`. Options (env): BENCH_SYMBOLS (5000),
 //! BENCH_BARS (2520), BENCH_ROUNDS (3), BENCH_EXPR, BENCH_PATH (20: the
@@ -16,6 +19,15 @@ use technic::engine::backtest::{self, Ended, Options, Watch};
 use technic::engine::bars::Bars;
 use technic::engine::lang::Scan;
 
+/// The heavy workload of the scaling figures (issue 12), the same scan as
+/// `node scripts/bench-browser.mjs --only backtest` runs in the page: four
+/// SPEC §2.2 indicators per symbol and ~230k signals on the default
+/// universe, so both the per-bar evaluation and the per-signal work (trade
+/// simulation, tables) weigh. `rsi(14) < 30` alone was ~0.74 s on one
+/// thread on a quiet machine, under the 1 s the issue asks.
+const HEAVY: &str =
+    "rsi(14) < 30 and close > sma(close, 200) or adx(14) > 30 and macd_hist(12, 26, 9) > 0";
+
 fn env(name: &str, default: usize) -> usize {
     std::env::var(name)
         .ok()
@@ -27,7 +39,7 @@ fn main() {
     let n = env("BENCH_SYMBOLS", 5000);
     let len = env("BENCH_BARS", 2520);
     let rounds = env("BENCH_ROUNDS", 3).max(1);
-    let expr = std::env::var("BENCH_EXPR").unwrap_or_else(|_| "rsi(14) < 30".to_string());
+    let expr = std::env::var("BENCH_EXPR").unwrap_or_else(|_| HEAVY.to_string());
     let all = std::thread::available_parallelism().map_or(1, |p| p.get());
     let bars: Vec<Bars> = (0..n)
         .into_par_iter()

@@ -13,7 +13,8 @@
 //!   time to all rows and cache hits (goal: under 1 s); TECHNIC_BENCH_TRACE=1 adds
 //!   each warm scan's long animation frames, TECHNIC_BENCH_TRACE_FILE=f.json a
 //!   Chrome trace of the last one;
-//! - backtest (only when asked for): the Backtest panel's `rsi(14) < 30` over
+//! - backtest (only when asked for): the Backtest panel's HEAVY_EXPR (the same
+//!   scan as `cargo bench --bench backtest`'s default) over
 //!   synthetic-5000 × 2,520 bars on the workers, cold (bars generated) and
 //!   warm (bars kept in memory), in ms and bars/s (goal: warm under 2 s), on
 //!   all workers and on one (`?threads=1`), beside `cargo bench --bench
@@ -46,6 +47,16 @@ import {
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const BENCH_EXPR = 'macd_hist(12, 26, 9) > 0 and adx(14) > 20 and tech_rating >= 0';
+/** The heavy workload of the scaling figures: benches/backtest.rs's HEAVY (keep them equal). */
+const HEAVY_EXPR = 'rsi(14) < 30 and close > sma(close, 200) or adx(14) > 30 and macd_hist(12, 26, 9) > 0';
+/**
+ * Warm-up scans before the measured ones. V8 runs a module's functions in
+ * its baseline tier (Liftoff) until they are hot and TurboFan has compiled
+ * them on a background thread; with one worker busy on a 2-core machine
+ * that took several synthetic-5000 scans (computeMs 117, 111, 69, 80, 61,
+ * 54 … on a fresh page), so one warm-up measured part baseline code.
+ */
+const WARMUP_SCANS = 4;
 
 /** One figure as a JSON line (scripts/bench.sh reads them). */
 function fig(name, value, unit) {
@@ -69,10 +80,11 @@ function parseArgs(argv) {
   return o;
 }
 
-/** One warm-up scan, then `runs` measured scans on the page at `url`. */
+/** WARMUP_SCANS warm-up scans, then `runs` measured scans on the page at `url`. */
 async function measure(page, url, { source, expr, runs }) {
   await openApp(page, url);
-  const warm = await runScan(page, { source, expr });
+  let warm = await runScan(page, { source, expr });
+  for (let i = 1; i < WARMUP_SCANS; i++) warm = await runScan(page, {});
   const scans = [];
   for (let i = 0; i < runs; i++) scans.push(await runScan(page, {}));
   const firstRow = median(scans.map((s) => s.firstRowMs));
@@ -178,8 +190,11 @@ async function benchScan(o, dist) {
   try {
     all = await measure(b.page, isolated.url, o);
     one = await measure(b.page, `${isolated.url}?threads=1`, o);
-    // The fallback for pages that are not cross-origin isolated (dist/st/).
-    st = await measure(b.page, `${plain.url}?coi=off`, o);
+    // The fallback for pages that are not cross-origin isolated (dist/st/;
+    // a build made with TECHNIC_ST=later has none).
+    const hasSt = await fs.access(path.join(dist, 'st')).then(() => true, () => false);
+    st = hasSt ? await measure(b.page, `${plain.url}?coi=off`, o) : null;
+    if (!hasSt) notes.push(`${dist}/st/ is missing: the single-threaded build was not measured`);
     oneKind = '1 worker (?threads=1)';
     if (one.threads !== 1) {
       notes.push(`?threads=1 is not honoured (the page ran ${one.threads} threads): add it to src/web/pool.rs; `
@@ -221,7 +236,7 @@ async function benchScan(o, dist) {
   console.log(`${'page'.padEnd(34)} ${'first ms'.padStart(9)} ${'total ms'.padStart(9)} ${'compute ms'.padStart(11)} ${'symbols/s'.padStart(10)} ${'threads'.padStart(7)}`);
   console.log(line(`wasm, all workers (${all.threads})`, all));
   console.log(line(`wasm, ${oneKind}`, one));
-  console.log(line('wasm, single-threaded build (st/)', st));
+  if (st) console.log(line('wasm, single-threaded build (st/)', st));
   console.log(`first row ${fmt(all.firstRowMs, 1)} ms (target < 50), all done ${fmt(all.totalMs)} ms (target < 1000)`);
   console.log(`all workers / 1 worker: compute ${fmt(one.computeMs / all.computeMs, 2)}x, total ${fmt(one.totalMs / all.totalMs, 2)}x   (target ≥ 1.8x on 2 workers)`);
   if (bench) {
@@ -240,8 +255,10 @@ async function benchScan(o, dist) {
   fig('browser.synthetic5000.warm_first_row_ms', all.firstRowMs, 'ms');
   fig('browser.scan.compute_ms.all', all.computeMs, 'ms');
   fig('browser.scan.compute_ms.1w', one.computeMs, 'ms');
-  fig('browser.st.synthetic5000.warm_ms', st.totalMs, 'ms');
-  fig('browser.st.scan.compute_ms', st.computeMs, 'ms');
+  if (st) {
+    fig('browser.st.synthetic5000.warm_ms', st.totalMs, 'ms');
+    fig('browser.st.scan.compute_ms', st.computeMs, 'ms');
+  }
   fig('browser.workers', all.threads, 'count');
   fig('scaling.browser.light_scan', one.computeMs / all.computeMs, 'x');
   if (bench) {
@@ -510,12 +527,12 @@ async function backtestRuns(url, { symbols, bars, expr, runs }) {
 }
 
 /**
- * The heavy workload of the scaling figures: the Backtest panel's `rsi(14) <
- * 30` over synthetic-5000 × 2,520 bars (12.6 M bars, ≥ 1 s of work on one
+ * The heavy workload of the scaling figures: the Backtest panel's HEAVY_EXPR
+ * over synthetic-5000 × 2,520 bars (12.6 M bars, ≥ 1 s of work on one
  * thread), on all workers and on one, then natively on 1 thread and all.
  */
 async function benchBacktest(o, dist) {
-  const [symbols, bars, expr] = [5000, 2520, 'rsi(14) < 30'];
+  const [symbols, bars, expr] = [5000, 2520, HEAVY_EXPR];
   const runs = Math.max(3, o.runs);
   const server = await startServer({ dir: dist, isolation: true });
   let all; let one;
