@@ -21,6 +21,14 @@
 //!   backtest` (native, 1 thread and all): the heavy workload (≥ 1 s of work
 //!   on one thread) of issue 12's scaling figures.
 //!
+//! - profile (only when asked for): where the workers' time goes in warm
+//!   synthetic-5000 scans on one worker (`?threads=1`), as self time per
+//!   function from Chromium's sampling profiler on each worker (CDP
+//!   `Profiler.*` through a `--remote-debugging-port`, the worker targets
+//!   auto-attached). Function names need a module with a name section:
+//!   `--dist` a copy of dist/ whose `*_bg.wasm` is Trunk's unoptimised
+//!   target/wasm-bindgen/release/technic-web_bg.wasm (wasm-opt drops names).
+//!
 //! Every figure is also printed as one JSON line `{"name", "value", "unit"}`
 //! (scripts/bench.sh collects them; names as issue 12 writes them), and the
 //! native benches' own JSON lines are passed through. Native builds run as
@@ -28,7 +36,7 @@
 //! .cargo/config.toml's build-std does not apply), in
 //! ${CARGO_TARGET_DIR:-target}/native as scripts/test.sh's.
 //!
-//! Usage: scripts/build.sh && node scripts/bench-browser.mjs [--only scan,cold,longtasks,memory,idb,backtest]
+//! Usage: scripts/build.sh && node scripts/bench-browser.mjs [--only scan,cold,longtasks,memory,idb,backtest,profile]
 //!          [--runs 5] [--source synthetic-5000] [--expr '<scan>'] [--no-native] [--dist dist]
 //! The default scan is `cargo bench --bench score`'s (same seed, scan and columns), so the
 //! native figures compare; the CLI line adds reading the same market from CSV files.
@@ -39,6 +47,8 @@ import fs from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+
+import WebSocket from 'ws';
 
 import { startServer } from '../tests/e2e/server.mjs';
 import {
@@ -575,6 +585,79 @@ async function benchBacktest(o, dist) {
   }
 }
 
+/**
+ * Self time per function on the page and on each worker over `o.runs` warm
+ * synthetic-5000 scans on one worker, after WARMUP_SCANS warm-ups (CDP
+ * Profiler on the worker targets; see the file's header for names).
+ */
+async function benchProfile(o, dist) {
+  const port = 9300 + Math.floor(Math.random() * 500);
+  const server = await startServer({ dir: dist, isolation: true });
+  const profile = await freshProfile('bench-profile');
+  const b = await openBrowser(profile, { args: [`--remote-debugging-port=${port}`] });
+  let ws;
+  try {
+    await openApp(b.page, `${server.url}?threads=1`);
+    await runScan(b.page, { source: o.source, expr: o.expr });
+    for (let i = 1; i < WARMUP_SCANS; i++) await runScan(b.page, {});
+    const version = await (await fetch(`http://127.0.0.1:${port}/json/version`)).json();
+    ws = new WebSocket(version.webSocketDebuggerUrl, { perMessageDeflate: false });
+    await new Promise((resolve, reject) => { ws.once('open', resolve); ws.once('error', reject); });
+    let id = 0;
+    const pending = new Map();
+    const attached = [];
+    ws.on('message', (data) => {
+      const m = JSON.parse(data);
+      if (m.id && pending.has(m.id)) {
+        const p = pending.get(m.id);
+        pending.delete(m.id);
+        if (m.error) p.reject(new Error(JSON.stringify(m.error))); else p.resolve(m.result);
+      } else if (m.method === 'Target.attachedToTarget') attached.push(m.params);
+    });
+    const send = (method, params = {}, sessionId = undefined) => new Promise((resolve, reject) => {
+      const m = { id: ++id, method, params, ...(sessionId ? { sessionId } : {}) };
+      pending.set(m.id, { resolve, reject });
+      ws.send(JSON.stringify(m));
+    });
+    const { targetInfos } = await send('Target.getTargets');
+    const page = targetInfos.find((t) => t.type === 'page' && t.url.startsWith(server.url));
+    const { sessionId: pageSession } = await send('Target.attachToTarget', { targetId: page.targetId, flatten: true });
+    await send('Target.setAutoAttach', { autoAttach: true, waitForDebuggerOnStart: false, flatten: true }, pageSession);
+    await new Promise((resolve) => setTimeout(resolve, 500));
+    const sessions = [['page', pageSession], ...attached.filter((a) => a.targetInfo.type === 'worker').map((a, k) => [`worker ${k}`, a.sessionId])];
+    for (const [, s] of sessions) {
+      await send('Profiler.enable', {}, s);
+      await send('Profiler.setSamplingInterval', { interval: 100 }, s);
+      await send('Profiler.start', {}, s);
+    }
+    const compute = [];
+    for (let i = 0; i < o.runs; i++) compute.push((await runScan(b.page, {})).computeMs);
+    console.log(`\nprofile: ${o.runs} warm ${o.source} scans on 1 worker, \`${o.expr}\`; engine ms ${compute.map((x) => fmt(x)).join(' ')} (the profiler slows them)`);
+    for (const [label, s] of sessions) {
+      const { profile: p } = await send('Profiler.stop', {}, s);
+      const nodes = new Map(p.nodes.map((n) => [n.id, n]));
+      const self = new Map();
+      let busy = 0;
+      p.samples.forEach((sample, i) => {
+        const f = nodes.get(sample).callFrame;
+        const name = f.functionName || `(anonymous ${f.url.split('/').pop()})`;
+        const dt = p.timeDeltas[i] ?? 0;
+        if (!/^\(idle\)|^\(program\)|Condvar>::wait|futex/.test(name)) busy += dt;
+        self.set(name, (self.get(name) ?? 0) + dt);
+      });
+      console.log(`${label}: busy ${fmt(busy / 1000)} ms = ${fmt(busy / 1000 / o.runs, 1)} ms a scan; self time a scan, largest first:`);
+      for (const [name, t] of [...self].sort((x, y) => y[1] - x[1]).slice(0, 25)) {
+        console.log(`  ${fmt(t / 1000 / o.runs, 2).padStart(8)} ms  ${name.replace(/\[[0-9a-f]{16}\]/g, '').slice(0, 140)}`);
+      }
+    }
+  } finally {
+    ws?.close();
+    await b.context.close();
+    await server.close();
+    await fs.rm(profile, { recursive: true, force: true });
+  }
+}
+
 async function main() {
   const o = parseArgs(process.argv.slice(2));
   const dist = path.resolve(ROOT, o.dist);
@@ -589,6 +672,7 @@ async function main() {
   if (o.only.includes('memory')) await benchMemory(o, dist);
   if (o.only.includes('idb')) await benchIndexedDb(o, dist);
   if (o.only.includes('backtest')) await benchBacktest(o, dist);
+  if (o.only.includes('profile')) await benchProfile(o, dist);
 }
 
 main().catch((e) => {
