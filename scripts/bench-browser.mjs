@@ -240,7 +240,7 @@ async function benchScan(o, dist) {
 
   const cores = os.availableParallelism();
   const line = (label, r) => `${label.padEnd(34)} ${fmt(r.firstRowMs, 1).padStart(9)} ${fmt(r.totalMs).padStart(9)} ${fmt(r.computeMs, 1).padStart(11)} ${fmt((r.symbols / r.computeMs) * 1000).padStart(10)} ${String(r.threads).padStart(7)}   totals ${r.all.join(' ')}`;
-  console.log(`Technic Web browser benchmark: ${o.source} × 300 bars, warm cache, headless Chromium, ${cores} cores, median of ${o.runs} after a warm-up`);
+  console.log(`Technic Web browser benchmark: ${o.source} × 300 bars, warm cache, headless Chromium, ${cores} cores, median of ${o.runs} after ${WARMUP_SCANS} warm-up scans`);
   console.log(`scan: \`${o.expr}\` → ${all.rows} of ${all.symbols} symbols match`);
   console.log('total = Run click to last row on screen (frame-quantised); compute = the engine on the workers');
   console.log(`${'page'.padEnd(34)} ${'first ms'.padStart(9)} ${'total ms'.padStart(9)} ${'compute ms'.padStart(11)} ${'symbols/s'.padStart(10)} ${'threads'.padStart(7)}`);
