@@ -78,10 +78,16 @@ fn main() {
         })
         .collect();
     let mut best = vec![f64::INFINITY; counts.len()];
+    // CPU seconds of the round's busiest thread, and of all threads (Linux
+    // /proc; best round of each): unlike the wall time, they hardly move
+    // when other processes take the cores.
+    let mut busiest = vec![f64::INFINITY; counts.len()];
+    let mut cpu = vec![f64::INFINITY; counts.len()];
     let mut signals = 0;
     let load_before = load_average();
     for _ in 0..rounds {
         for (k, pool) in pools.iter().enumerate() {
+            let before = thread_cpu();
             let start = Instant::now();
             let ended = pool
                 .install(|| {
@@ -89,6 +95,12 @@ fn main() {
                 })
                 .expect("the backtest runs");
             best[k] = best[k].min(start.elapsed().as_secs_f64());
+            let used: Vec<f64> = thread_cpu()
+                .iter()
+                .map(|(tid, t)| t - before.iter().find(|b| b.0 == *tid).map_or(0.0, |b| b.1))
+                .collect();
+            busiest[k] = busiest[k].min(used.iter().copied().fold(0.0, f64::max));
+            cpu[k] = cpu[k].min(used.iter().sum());
             if let Ended::Done { report, .. } = ended {
                 signals = report.signals.len();
             }
@@ -107,7 +119,45 @@ fn main() {
             json_number(load_before),
             json_number(load_average())
         );
+        // What idle cores would give: one thread's CPU time over the
+        // busiest thread's when all work (the serial parts run on one
+        // thread, so they stay on its clock). An estimate, printed apart
+        // from the measured scaling; `work_ratio` > 1 is extra work that
+        // parallel running costs (allocator, cache, spinning workers).
+        if busiest.iter().all(|b| b.is_finite() && *b > 0.0) {
+            println!(
+                "{{\"name\":\"backtest.native.scaling_cpu_estimate\",\"value\":{:.4},\"unit\":\"x\",\"threads\":{all},\"cpu_s\":[{:.3},{:.3}],\"busiest_thread_s\":[{:.3},{:.3}],\"work_ratio\":{:.4}}}",
+                cpu[0] / busiest[1],
+                cpu[0],
+                cpu[1],
+                busiest[0],
+                busiest[1],
+                cpu[1] / cpu[0]
+            );
+        }
     }
+}
+
+/// CPU seconds (user + system) of each thread of this process so far, by
+/// thread id, from /proc/self/task (empty where there is none). Clock ticks
+/// are taken as 1/100 s, Linux's USER_HZ.
+fn thread_cpu() -> Vec<(u64, f64)> {
+    let Ok(tasks) = std::fs::read_dir("/proc/self/task") else {
+        return Vec::new();
+    };
+    tasks
+        .filter_map(|t| {
+            let t = t.ok()?;
+            let tid: u64 = t.file_name().to_str()?.parse().ok()?;
+            let stat = std::fs::read_to_string(t.path().join("stat")).ok()?;
+            // Fields after the command name (which may hold spaces): state is
+            // field 3, utime 14 and stime 15.
+            let rest = stat.rsplit_once(')')?.1;
+            let f: Vec<&str> = rest.split_whitespace().collect();
+            let ticks: f64 = f.get(11)?.parse::<f64>().ok()? + f.get(12)?.parse::<f64>().ok()?;
+            Some((tid, ticks / 100.0))
+        })
+        .collect()
 }
 
 /// The 1-minute load average (Linux), printed beside the scaling: a figure
