@@ -148,7 +148,9 @@ fn return_sums(universe: &[&Bars], times: &[i64]) -> (Vec<f64>, Vec<u32>) {
     // its bars in a block: bar i is time i. Searching every symbol's times
     // in every block instead missed the cache at each step (10× slower
     // than the serial pass).
-    let whole: Vec<bool> = universe.iter().map(|b| b.time() == times).collect();
+    // Bars' times strictly increase and all are among `times`, so as many
+    // bars as times means every time (no second pass over 100 MB of times).
+    let whole: Vec<bool> = universe.iter().map(|b| b.len() == times.len()).collect();
     let block = times.len().div_ceil(TIME_BLOCKS).max(1);
     sum.par_chunks_mut(block)
         .zip(count.par_chunks_mut(block))
