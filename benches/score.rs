@@ -113,14 +113,22 @@ fn main() {
             bytes: 0,
         })
     };
-    for threads in [1, all] {
-        let pool = rayon::ThreadPoolBuilder::new()
-            .num_threads(threads)
-            .build()
-            .expect("thread pool");
-        let mut times = Vec::new();
-        let mut rows = 0;
-        for _ in 0..rounds {
+    // The thread counts take turns round after round (a slow stretch on a
+    // shared machine then hits both alike), each keeping its median.
+    let counts = [1, all];
+    let pools: Vec<rayon::ThreadPool> = counts
+        .iter()
+        .map(|&threads| {
+            rayon::ThreadPoolBuilder::new()
+                .num_threads(threads)
+                .build()
+                .expect("thread pool")
+        })
+        .collect();
+    let mut times = vec![Vec::new(); counts.len()];
+    let mut rows = 0;
+    for _ in 0..rounds {
+        for (k, pool) in pools.iter().enumerate() {
             let sink = Count(AtomicUsize::new(0));
             let (control, progress, clock) =
                 (Control::new(), Progress::default(), SystemClock::default());
@@ -137,10 +145,12 @@ fn main() {
                     &clock,
                 )
             });
-            times.push(t.elapsed().as_secs_f64());
+            times[k].push(t.elapsed().as_secs_f64());
             rows = sink.0.load(Ordering::Relaxed);
         }
-        let secs = median(&mut times);
+    }
+    for (k, &threads) in counts.iter().enumerate() {
+        let secs = median(&mut times[k]);
         if threads == 1 {
             one = secs;
         }

@@ -13,12 +13,21 @@
 //!   time to all rows and cache hits (goal: under 1 s); TECHNIC_BENCH_TRACE=1 adds
 //!   each warm scan's long animation frames, TECHNIC_BENCH_TRACE_FILE=f.json a
 //!   Chrome trace of the last one;
-//! - backtest (only when asked for): the Backtest panel's `rsi(14) < 30` over
+//! - backtest (only when asked for): the Backtest panel's HEAVY_EXPR (the same
+//!   scan as `cargo bench --bench backtest`'s default) over
 //!   synthetic-5000 × 2,520 bars on the workers, cold (bars generated) and
 //!   warm (bars kept in memory), in ms and bars/s (goal: warm under 2 s), on
 //!   all workers and on one (`?threads=1`), beside `cargo bench --bench
 //!   backtest` (native, 1 thread and all): the heavy workload (≥ 1 s of work
 //!   on one thread) of issue 12's scaling figures.
+//!
+//! - profile (only when asked for): where the workers' time goes in warm
+//!   synthetic-5000 scans on one worker (`?threads=1`), as self time per
+//!   function from Chromium's sampling profiler on each worker (CDP
+//!   `Profiler.*` through a `--remote-debugging-port`, the worker targets
+//!   auto-attached). Function names need a module with a name section:
+//!   `--dist` a copy of dist/ whose `*_bg.wasm` is Trunk's unoptimised
+//!   target/wasm-bindgen/release/technic-web_bg.wasm (wasm-opt drops names).
 //!
 //! Every figure is also printed as one JSON line `{"name", "value", "unit"}`
 //! (scripts/bench.sh collects them; names as issue 12 writes them), and the
@@ -27,7 +36,7 @@
 //! .cargo/config.toml's build-std does not apply), in
 //! ${CARGO_TARGET_DIR:-target}/native as scripts/test.sh's.
 //!
-//! Usage: scripts/build.sh && node scripts/bench-browser.mjs [--only scan,cold,longtasks,memory,idb,backtest]
+//! Usage: scripts/build.sh && node scripts/bench-browser.mjs [--only scan,cold,longtasks,memory,idb,backtest,profile]
 //!          [--runs 5] [--source synthetic-5000] [--expr '<scan>'] [--no-native] [--dist dist]
 //! The default scan is `cargo bench --bench score`'s (same seed, scan and columns), so the
 //! native figures compare; the CLI line adds reading the same market from CSV files.
@@ -39,6 +48,8 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
+import WebSocket from 'ws';
+
 import { startServer } from '../tests/e2e/server.mjs';
 import {
   freshProfile, openBrowser, openApp, runScan, setScan, median, sel, longTaskReport, jsHeapBytes, wasmMemoryBytes,
@@ -46,6 +57,16 @@ import {
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const BENCH_EXPR = 'macd_hist(12, 26, 9) > 0 and adx(14) > 20 and tech_rating >= 0';
+/** The heavy workload of the scaling figures: benches/backtest.rs's HEAVY (keep them equal). */
+const HEAVY_EXPR = 'rsi(14) < 30 and close > sma(close, 200) or adx(14) > 30 and macd_hist(12, 26, 9) > 0';
+/**
+ * Warm-up scans before the measured ones. V8 runs a module's functions in
+ * its baseline tier (Liftoff) until they are hot and TurboFan has compiled
+ * them on a background thread; with one worker busy on a 2-core machine
+ * that took several synthetic-5000 scans (computeMs 117, 111, 69, 80, 61,
+ * 54 … on a fresh page), so one warm-up measured part baseline code.
+ */
+const WARMUP_SCANS = 4;
 
 /** One figure as a JSON line (scripts/bench.sh reads them). */
 function fig(name, value, unit) {
@@ -69,10 +90,11 @@ function parseArgs(argv) {
   return o;
 }
 
-/** One warm-up scan, then `runs` measured scans on the page at `url`. */
+/** WARMUP_SCANS warm-up scans, then `runs` measured scans on the page at `url`. */
 async function measure(page, url, { source, expr, runs }) {
   await openApp(page, url);
-  const warm = await runScan(page, { source, expr });
+  let warm = await runScan(page, { source, expr });
+  for (let i = 1; i < WARMUP_SCANS; i++) warm = await runScan(page, {});
   const scans = [];
   for (let i = 0; i < runs; i++) scans.push(await runScan(page, {}));
   const firstRow = median(scans.map((s) => s.firstRowMs));
@@ -178,8 +200,11 @@ async function benchScan(o, dist) {
   try {
     all = await measure(b.page, isolated.url, o);
     one = await measure(b.page, `${isolated.url}?threads=1`, o);
-    // The fallback for pages that are not cross-origin isolated (dist/st/).
-    st = await measure(b.page, `${plain.url}?coi=off`, o);
+    // The fallback for pages that are not cross-origin isolated (dist/st/;
+    // a build made with TECHNIC_ST=later has none).
+    const hasSt = await fs.access(path.join(dist, 'st')).then(() => true, () => false);
+    st = hasSt ? await measure(b.page, `${plain.url}?coi=off`, o) : null;
+    if (!hasSt) notes.push(`${dist}/st/ is missing: the single-threaded build was not measured`);
     oneKind = '1 worker (?threads=1)';
     if (one.threads !== 1) {
       notes.push(`?threads=1 is not honoured (the page ran ${one.threads} threads): add it to src/web/pool.rs; `
@@ -215,13 +240,13 @@ async function benchScan(o, dist) {
 
   const cores = os.availableParallelism();
   const line = (label, r) => `${label.padEnd(34)} ${fmt(r.firstRowMs, 1).padStart(9)} ${fmt(r.totalMs).padStart(9)} ${fmt(r.computeMs, 1).padStart(11)} ${fmt((r.symbols / r.computeMs) * 1000).padStart(10)} ${String(r.threads).padStart(7)}   totals ${r.all.join(' ')}`;
-  console.log(`Technic Web browser benchmark: ${o.source} × 300 bars, warm cache, headless Chromium, ${cores} cores, median of ${o.runs} after a warm-up`);
+  console.log(`Technic Web browser benchmark: ${o.source} × 300 bars, warm cache, headless Chromium, ${cores} cores, median of ${o.runs} after ${WARMUP_SCANS} warm-up scans`);
   console.log(`scan: \`${o.expr}\` → ${all.rows} of ${all.symbols} symbols match`);
   console.log('total = Run click to last row on screen (frame-quantised); compute = the engine on the workers');
   console.log(`${'page'.padEnd(34)} ${'first ms'.padStart(9)} ${'total ms'.padStart(9)} ${'compute ms'.padStart(11)} ${'symbols/s'.padStart(10)} ${'threads'.padStart(7)}`);
   console.log(line(`wasm, all workers (${all.threads})`, all));
   console.log(line(`wasm, ${oneKind}`, one));
-  console.log(line('wasm, single-threaded build (st/)', st));
+  if (st) console.log(line('wasm, single-threaded build (st/)', st));
   console.log(`first row ${fmt(all.firstRowMs, 1)} ms (target < 50), all done ${fmt(all.totalMs)} ms (target < 1000)`);
   console.log(`all workers / 1 worker: compute ${fmt(one.computeMs / all.computeMs, 2)}x, total ${fmt(one.totalMs / all.totalMs, 2)}x   (target ≥ 1.8x on 2 workers)`);
   if (bench) {
@@ -240,8 +265,10 @@ async function benchScan(o, dist) {
   fig('browser.synthetic5000.warm_first_row_ms', all.firstRowMs, 'ms');
   fig('browser.scan.compute_ms.all', all.computeMs, 'ms');
   fig('browser.scan.compute_ms.1w', one.computeMs, 'ms');
-  fig('browser.st.synthetic5000.warm_ms', st.totalMs, 'ms');
-  fig('browser.st.scan.compute_ms', st.computeMs, 'ms');
+  if (st) {
+    fig('browser.st.synthetic5000.warm_ms', st.totalMs, 'ms');
+    fig('browser.st.scan.compute_ms', st.computeMs, 'ms');
+  }
   fig('browser.workers', all.threads, 'count');
   fig('scaling.browser.light_scan', one.computeMs / all.computeMs, 'x');
   if (bench) {
@@ -482,7 +509,10 @@ async function benchIndexedDb(o, dist) {
 function nativeBacktest() {
   const r = cargoOutside(['bench', '--locked', '--bench', 'backtest'], { BENCH_ROUNDS: '3' });
   if (r.status !== 0) throw new Error(`cargo bench --bench backtest failed:\n${r.stderr.slice(-2000)}`);
-  return jsonLines(r.stdout).filter((j) => j.name === 'backtest.bars_per_s');
+  const lines = jsonLines(r.stdout);
+  // Passed through: the load-robust estimate from per-thread CPU time.
+  for (const j of lines.filter((x) => x.name === 'backtest.native.scaling_cpu_estimate')) console.log(JSON.stringify(j));
+  return lines.filter((j) => j.name === 'backtest.bars_per_s');
 }
 
 /** The Backtest panel's runs (the first cold, the others warm) on the page at `url`. */
@@ -510,12 +540,12 @@ async function backtestRuns(url, { symbols, bars, expr, runs }) {
 }
 
 /**
- * The heavy workload of the scaling figures: the Backtest panel's `rsi(14) <
- * 30` over synthetic-5000 × 2,520 bars (12.6 M bars, ≥ 1 s of work on one
+ * The heavy workload of the scaling figures: the Backtest panel's HEAVY_EXPR
+ * over synthetic-5000 × 2,520 bars (12.6 M bars, ≥ 1 s of work on one
  * thread), on all workers and on one, then natively on 1 thread and all.
  */
 async function benchBacktest(o, dist) {
-  const [symbols, bars, expr] = [5000, 2520, 'rsi(14) < 30'];
+  const [symbols, bars, expr] = [5000, 2520, HEAVY_EXPR];
   const runs = Math.max(3, o.runs);
   const server = await startServer({ dir: dist, isolation: true });
   let all; let one;
@@ -558,6 +588,79 @@ async function benchBacktest(o, dist) {
   }
 }
 
+/**
+ * Self time per function on the page and on each worker over `o.runs` warm
+ * synthetic-5000 scans on one worker, after WARMUP_SCANS warm-ups (CDP
+ * Profiler on the worker targets; see the file's header for names).
+ */
+async function benchProfile(o, dist) {
+  const port = 9300 + Math.floor(Math.random() * 500);
+  const server = await startServer({ dir: dist, isolation: true });
+  const profile = await freshProfile('bench-profile');
+  const b = await openBrowser(profile, { args: [`--remote-debugging-port=${port}`] });
+  let ws;
+  try {
+    await openApp(b.page, `${server.url}?threads=1`);
+    await runScan(b.page, { source: o.source, expr: o.expr });
+    for (let i = 1; i < WARMUP_SCANS; i++) await runScan(b.page, {});
+    const version = await (await fetch(`http://127.0.0.1:${port}/json/version`)).json();
+    ws = new WebSocket(version.webSocketDebuggerUrl, { perMessageDeflate: false });
+    await new Promise((resolve, reject) => { ws.once('open', resolve); ws.once('error', reject); });
+    let id = 0;
+    const pending = new Map();
+    const attached = [];
+    ws.on('message', (data) => {
+      const m = JSON.parse(data);
+      if (m.id && pending.has(m.id)) {
+        const p = pending.get(m.id);
+        pending.delete(m.id);
+        if (m.error) p.reject(new Error(JSON.stringify(m.error))); else p.resolve(m.result);
+      } else if (m.method === 'Target.attachedToTarget') attached.push(m.params);
+    });
+    const send = (method, params = {}, sessionId = undefined) => new Promise((resolve, reject) => {
+      const m = { id: ++id, method, params, ...(sessionId ? { sessionId } : {}) };
+      pending.set(m.id, { resolve, reject });
+      ws.send(JSON.stringify(m));
+    });
+    const { targetInfos } = await send('Target.getTargets');
+    const page = targetInfos.find((t) => t.type === 'page' && t.url.startsWith(server.url));
+    const { sessionId: pageSession } = await send('Target.attachToTarget', { targetId: page.targetId, flatten: true });
+    await send('Target.setAutoAttach', { autoAttach: true, waitForDebuggerOnStart: false, flatten: true }, pageSession);
+    await new Promise((resolve) => setTimeout(resolve, 500));
+    const sessions = [['page', pageSession], ...attached.filter((a) => a.targetInfo.type === 'worker').map((a, k) => [`worker ${k}`, a.sessionId])];
+    for (const [, s] of sessions) {
+      await send('Profiler.enable', {}, s);
+      await send('Profiler.setSamplingInterval', { interval: 100 }, s);
+      await send('Profiler.start', {}, s);
+    }
+    const compute = [];
+    for (let i = 0; i < o.runs; i++) compute.push((await runScan(b.page, {})).computeMs);
+    console.log(`\nprofile: ${o.runs} warm ${o.source} scans on 1 worker, \`${o.expr}\`; engine ms ${compute.map((x) => fmt(x)).join(' ')} (the profiler slows them)`);
+    for (const [label, s] of sessions) {
+      const { profile: p } = await send('Profiler.stop', {}, s);
+      const nodes = new Map(p.nodes.map((n) => [n.id, n]));
+      const self = new Map();
+      let busy = 0;
+      p.samples.forEach((sample, i) => {
+        const f = nodes.get(sample).callFrame;
+        const name = f.functionName || `(anonymous ${f.url.split('/').pop()})`;
+        const dt = p.timeDeltas[i] ?? 0;
+        if (!/^\(idle\)|^\(program\)|Condvar>::wait|futex/.test(name)) busy += dt;
+        self.set(name, (self.get(name) ?? 0) + dt);
+      });
+      console.log(`${label}: busy ${fmt(busy / 1000)} ms = ${fmt(busy / 1000 / o.runs, 1)} ms a scan; self time a scan, largest first:`);
+      for (const [name, t] of [...self].sort((x, y) => y[1] - x[1]).slice(0, 25)) {
+        console.log(`  ${fmt(t / 1000 / o.runs, 2).padStart(8)} ms  ${name.replace(/\[[0-9a-f]{16}\]/g, '').slice(0, 140)}`);
+      }
+    }
+  } finally {
+    ws?.close();
+    await b.context.close();
+    await server.close();
+    await fs.rm(profile, { recursive: true, force: true });
+  }
+}
+
 async function main() {
   const o = parseArgs(process.argv.slice(2));
   const dist = path.resolve(ROOT, o.dist);
@@ -572,6 +675,7 @@ async function main() {
   if (o.only.includes('memory')) await benchMemory(o, dist);
   if (o.only.includes('idb')) await benchIndexedDb(o, dist);
   if (o.only.includes('backtest')) await benchBacktest(o, dist);
+  if (o.only.includes('profile')) await benchProfile(o, dist);
 }
 
 main().catch((e) => {

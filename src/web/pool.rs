@@ -78,6 +78,16 @@ pub async fn start() -> PoolInfo {
                 note: None,
             };
         }
+        // Pool size: one worker per hardware thread, not one left to the
+        // page. Measured side by side (`node scripts/bench-browser.mjs
+        // --only scan,backtest`, 2 cores, headless Chromium, 2026-12-02):
+        // the heavy backtest (5,000 × 2,520 bars, benches/backtest.rs's
+        // HEAVY) took 1.88 s of engine time on 2 workers against 3.46 s on
+        // 1 (= cores − 1), 1.84×, and the click-to-report time 1.83×; the
+        // light synthetic-5000 scan 55 against 97 ms. The page thread only
+        // drains a channel once a frame while the workers run, so a worker
+        // on its core costs it little: first row 13 ms, all rows 67 ms.
+        // `?threads=N` overrides it (the benchmark's 1-worker runs).
         let n = requested_threads().unwrap_or_else(hardware_threads);
         let promise = wasm_bindgen_rayon::init_thread_pool(n);
         match wasm_bindgen_futures::JsFuture::from(promise).await {
