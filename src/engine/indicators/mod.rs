@@ -57,6 +57,7 @@ pub mod roc;
 pub mod rolling;
 pub mod rsi;
 pub mod sar;
+pub(crate) mod select;
 pub mod sma;
 pub(crate) mod smoothing;
 pub mod stddev;

@@ -13,6 +13,7 @@
 //! still divides. This is what the `ta-lib` oracle does (its issues #253, #480).
 
 use super::fill_nan;
+use super::select::{max0, select_gt};
 use super::smoothing::Smoothing4;
 
 pub fn rsi_lookback(period: usize) -> usize {
@@ -96,18 +97,18 @@ fn wilder_rsi<const FOUR: bool>(src: &[f64], period: usize, out: &mut [f64]) {
 fn split(change: f64) -> (f64, f64) {
     // TA-Lib's form: the loss as `gain − change` is exact (one of the two is
     // the change, the other 0) and needs no second test.
-    let up = if change > 0.0 { change } else { 0.0 };
+    // Branch-free in wasm too (`select`): the sign of a price move is a coin
+    // toss that a jump mispredicts.
+    let up = max0(change);
     (up, up - change)
 }
 
 #[inline(always)]
 fn ratio(gain: f64, loss: f64) -> f64 {
     let total = gain + loss;
-    if total > 0.0 {
-        100.0 * (gain / total)
-    } else {
-        50.0
-    }
+    // `if total > 0.0 { 100·g/total } else { 50.0 }`: the unused quotient of
+    // a zero total is a NaN that is never kept.
+    select_gt(total, 0.0, 100.0 * (gain / total), 50.0)
 }
 
 #[cfg(test)]
