@@ -13,7 +13,7 @@
 //! still divides. This is what the `ta-lib` oracle does (its issues #253, #480).
 
 use super::fill_nan;
-use super::select::{max0, select_gt};
+use super::select::{max0, share_pct, share_pct2};
 use super::smoothing::Smoothing4;
 
 pub fn rsi_lookback(period: usize) -> usize {
@@ -62,7 +62,17 @@ fn wilder_rsi<const FOUR: bool>(src: &[f64], period: usize, out: &mut [f64]) {
     let outs = &mut out[period + 1..];
     let changes = &src[period..];
     if !FOUR {
-        for (o, w) in outs.iter_mut().zip(changes.windows(2)) {
+        // Two bars per ratio call: in wasm one two-lane divide for both.
+        let pairs = outs.len() / 2 * 2;
+        let (out2, out1) = outs.split_at_mut(pairs);
+        for (o, w) in out2.chunks_exact_mut(2).zip(changes.windows(3).step_by(2)) {
+            let (u0, d0) = split(w[1] - w[0]);
+            let (u1, d1) = split(w[2] - w[1]);
+            let (g0, l0) = ((gain * n1 + u0) * inv, (loss * n1 + d0) * inv);
+            (gain, loss) = ((g0 * n1 + u1) * inv, (l0 * n1 + d1) * inv);
+            o.copy_from_slice(&share_pct2([g0, gain], [l0, loss], 50.0));
+        }
+        for (o, w) in out1.iter_mut().zip(changes[pairs..].windows(2)) {
             let (up, down) = split(w[1] - w[0]);
             gain = (gain * n1 + up) * inv;
             loss = (loss * n1 + down) * inv;
@@ -79,9 +89,10 @@ fn wilder_rsi<const FOUR: bool>(src: &[f64], period: usize, out: &mut [f64]) {
         let (u3, d3) = split(w[4] - w[3]);
         let gains = step.four(gain, [u0, u1, u2, u3]);
         let losses = step.four(loss, [d0, d1, d2, d3]);
-        for k in 0..4 {
-            o[k] = ratio(gains[k], losses[k]);
-        }
+        // In pairs: in wasm one two-lane divide per pair (`share_pct2`).
+        let [r0, r1] = share_pct2([gains[0], gains[1]], [losses[0], losses[1]], 50.0);
+        let [r2, r3] = share_pct2([gains[2], gains[3]], [losses[2], losses[3]], 50.0);
+        o.copy_from_slice(&[r0, r1, r2, r3]);
         (gain, loss) = (gains[3], losses[3]);
     }
     for (o, w) in out1.iter_mut().zip(changes[whole..].windows(2)) {
@@ -105,10 +116,7 @@ fn split(change: f64) -> (f64, f64) {
 
 #[inline(always)]
 fn ratio(gain: f64, loss: f64) -> f64 {
-    let total = gain + loss;
-    // `if total > 0.0 { 100·g/total } else { 50.0 }`: the unused quotient of
-    // a zero total is a NaN that is never kept.
-    select_gt(total, 0.0, 100.0 * (gain / total), 50.0)
+    share_pct(gain, loss, 50.0)
 }
 
 #[cfg(test)]

@@ -58,6 +58,23 @@ pub(crate) fn first_mismatch() -> Result<usize, (&'static str, [f64; 4])> {
             expect("min", args, min(x, y), want)?;
             let want = if x > y && x > 0.0 { x } else { 0.0 };
             expect("lead_or_zero", args, lead_or_zero(x, y), want)?;
+            // The share against the plain expression: x, y as (part, rest)
+            // in both lanes, swapped in the second.
+            for fallback in [50.0, -0.0, f64::NAN] {
+                let fallback = black_box(fallback);
+                let want = |p: f64, r: f64| {
+                    if p + r > 0.0 {
+                        100.0 * (p / (p + r))
+                    } else {
+                        fallback
+                    }
+                };
+                let args = [x, y, fallback, 0.0];
+                expect("share_pct", args, share_pct(x, y, fallback), want(x, y))?;
+                let [a, b] = share_pct2([x, y], [y, x], fallback);
+                expect("share_pct2", args, a, want(x, y))?;
+                expect("share_pct2", args, b, want(y, x))?;
+            }
             for (then, otherwise) in [(7.0, 50.0), (-0.0, 0.0), (0.0, -0.0), (f64::NAN, 1.0)] {
                 let (then, otherwise) = (black_box(then), black_box(otherwise));
                 let want = if x > y { then } else { otherwise };
