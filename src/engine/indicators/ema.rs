@@ -44,27 +44,6 @@ pub(crate) fn ema_chain<const N: usize>(
     out: &mut [f64],
     combine: impl Fn(&[f64; N]) -> f64,
 ) {
-    if std::env::var_os("WIDE").is_some() {
-        struct K<'a, const N: usize, F>(&'a [f64], usize, &'a mut [f64], F);
-        impl<const N: usize, F: Fn(&[f64; N]) -> f64> super::fused::PlainKernel for K<'_, N, F> {
-            type Output = ();
-            #[inline(always)]
-            fn run(self) {
-                ema_chain_body(self.0, self.1, self.2, self.3)
-            }
-        }
-        return super::fused::run_wide(K(src, period, out, combine));
-    }
-    ema_chain_body(src, period, out, combine)
-}
-
-#[inline(always)]
-fn ema_chain_body<const N: usize>(
-    src: &[f64],
-    period: usize,
-    out: &mut [f64],
-    combine: impl Fn(&[f64; N]) -> f64,
-) {
     let lag = period.saturating_sub(1);
     if !(1..=100_000).contains(&period) || out.len() != src.len() || src.len() <= N * lag {
         fill_nan(out);

@@ -126,35 +126,6 @@ fn run_hardware<K: FusedKernel>(kernel: K) -> K::Output {
     kernel.run(Hardware)
 }
 
-/// A kernel with no rounding choice to make (plain `+ − × ÷`, compares),
-/// whose `run` must be `#[inline(always)]`.
-pub(crate) trait PlainKernel {
-    type Output;
-    fn run(self) -> Self::Output;
-}
-
-/// Runs `kernel` compiled for AVX2 when the CPU has it (256-bit vectors for
-/// its independent per-bar work), else as built. Same operations, same
-/// order, lane by lane: the bits cannot change (Rust never contracts a
-/// multiply and an add into an FMA, and nothing here enables FMA).
-#[inline(always)]
-pub(crate) fn run_wide<K: PlainKernel>(kernel: K) -> K::Output {
-    #[cfg(target_arch = "x86_64")]
-    if std::arch::is_x86_feature_detected!("avx2") {
-        // SAFETY: `run_avx2`'s only target feature is `avx2` (with the `avx`
-        // it implies), which the guard above has just found on this CPU.
-        return unsafe { run_avx2(kernel) };
-    }
-    kernel.run()
-}
-
-/// `kernel` compiled for AVX2; see `run_wide`.
-#[cfg(target_arch = "x86_64")]
-#[target_feature(enable = "avx2")]
-fn run_avx2<K: PlainKernel>(kernel: K) -> K::Output {
-    kernel.run()
-}
-
 /// 2^27 + 1: Veltkamp's constant splitting a double into two 26-bit halves.
 const SPLIT: f64 = 134_217_729.0;
 
