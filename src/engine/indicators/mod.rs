@@ -47,6 +47,7 @@ pub mod dmi;
 pub mod ema;
 pub(crate) mod fused;
 pub mod kama;
+pub(crate) mod lanes;
 pub mod linearreg;
 pub mod macd;
 pub mod mfi;
