@@ -125,10 +125,10 @@ impl<const N: usize, C: Combine<N>> LanesKernel for Chain<'_, N, C> {
     /// (each value waits for the previous one), and a step puts one multiply
     /// and one add per four bars on each stage's chain. EMA(30) went from 1.4
     /// to ~0.7 ns/bar with a scalar four-bar step; written as lanes (AVX2 where
-    /// there is AVX2) TEMA(30) went from 2.1–2.3 to ~1.3 ns/bar and DEMA(30)
-    /// from 1.5–1.6 to ~1.0, against TA-Lib's 1.6–1.8 and 1.5 (`cargo bench
-    /// --bench indicators`); TA-Lib's speed is a fused multiply-add, which
-    /// wasm lacks.
+    /// there is AVX2) EMA(30) went to 0.70, TEMA(30) from 2.3 to 1.6 ns/bar
+    /// and DEMA(30) from 1.6 to 1.14, against TA-Lib's 1.4, 1.7 and 1.6
+    /// (`cargo bench --bench indicators`); TA-Lib's speed is a fused
+    /// multiply-add, which wasm lacks.
     #[inline(always)]
     fn run<L: Lanes>(self, lanes: L) {
         let Chain {
