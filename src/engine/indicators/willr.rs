@@ -33,7 +33,7 @@ pub fn willr(high: &[f64], low: &[f64], close: &[f64], period: usize, out: &mut 
     // (a heap column for long periods): two branch-free sliding passes beat
     // tracking both extremes bar by bar (WILLR(14) 12.6 -> ~2.1 ns/bar in
     // `cargo bench --bench indicators`), and the chunks spare the per-call
-    // scratch column (4.7 -> ~3 ns/bar against TA-Lib's 3.3). Each chunk
+    // scratch column (3.0 -> 2.4 ns/bar against TA-Lib's 3.1–3.3). Each chunk
     // rescans the `period − 1` bars before it.
     sliding_extreme(high, period, out, pick_max);
     if period > STACK_PERIOD {
