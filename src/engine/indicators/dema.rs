@@ -7,7 +7,8 @@
 //! was loaded. Range: `n` in 1..=100000 (`n == 1` copies the input).
 //! Complexity: O(len); both EMAs run in lockstep, no allocation.
 
-use super::ema::ema_chain;
+use super::ema::{ema_chain, Combine};
+use super::lanes::Lanes;
 
 /// Index of the first valid DEMA output: `2·(period - 1)`.
 pub fn dema_lookback(period: usize) -> usize {
@@ -16,7 +17,18 @@ pub fn dema_lookback(period: usize) -> usize {
 
 /// Double exponential moving average of `src` over `period` bars into `out`.
 pub fn dema(src: &[f64], period: usize, out: &mut [f64]) {
-    ema_chain::<2>(src, period, out, |e| 2.0 * e[0] - e[1]);
+    ema_chain(src, period, out, Dema);
+}
+
+/// `2·e1 − e2`.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Dema;
+
+impl Combine<2> for Dema {
+    #[inline(always)]
+    fn combine<L: Lanes>(self, lanes: L, e: &[L::V; 2]) -> L::V {
+        lanes.sub(lanes.mul(lanes.splat(2.0), e[0]), e[1])
+    }
 }
 
 #[cfg(test)]

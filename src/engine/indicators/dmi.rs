@@ -6,11 +6,12 @@
 //! gives both 0); TR1 = true range. The period sums (+DM, −DM, TR) are seeded
 //! by the plain *sum* of the first `n - 1` bars (1..n-1, not n bars), then
 //! every bar from `n` on takes a Wilder step `s = s - s/n + x` (TA-Lib writes
-//! `s - s·(1/n)`; we do the same). `+DI = 100·(+DM / TR)`, 0 when TR is
+//! `s - s·(1/n) + x`; we take `s·(1 − 1/n) + x`). `+DI = 100·(+DM / TR)`, 0 when TR is
 //! exactly 0. `DX = 100·|−DI − +DI| / (−DI + +DI)`; ADX's seed is the mean of
 //! the DX of bars n..=2n-1 (a bar whose TR is 0 or whose DI sum is below
-//! 1e-14 adds nothing), then `adx = adx - (adx - dx)/n`, and such a bar leaves
-//! `adx` unchanged.
+//! 1e-14 adds nothing), then `adx = adx - (adx - dx)/n` (computed as
+//! `adx·(1 − 1/n) + dx·(1/n)`, as the sums take `s·(1 − 1/n) + x`: shorter
+//! chains, a few ulps from TA-Lib's), and such a bar leaves `adx` unchanged.
 //! Traps: DI(1) is TA-Lib's special case `up / TR1` — a ratio, *not* times 100.
 //! Warm-up: `n` bars for ±DI (1 for n = 1), `2n - 1` for ADX. Depends on how
 //! much history was loaded.
@@ -35,6 +36,9 @@ pub fn adx(high: &[f64], low: &[f64], close: &[f64], period: usize, out: &mut [f
     }
     let n = period as f64;
     let inv = 1.0 / n;
+    // `adx·(1 − 1/n) + dx/n`: a multiply and an add on the chain, where
+    // `adx − (adx − dx)/n` waits for three operations (within 1e-9).
+    let keep = 1.0 - inv;
     let mut sum_dx = 0.0;
     let mut adx = 0.0;
     smoothed_movement(high, low, close, period, |i, plus, minus, tr| {
@@ -58,7 +62,7 @@ pub fn adx(high: &[f64], low: &[f64], close: &[f64], period: usize, out: &mut [f
             out[i] = adx;
         } else {
             if let Some(dx) = dx {
-                adx -= (adx - dx) * inv;
+                adx = adx * keep + dx * inv;
             }
             out[i] = adx;
         }
@@ -115,6 +119,9 @@ pub fn dmi(
     fill_nan(&mut adx[..lookback.min(len)]);
     let n = period as f64;
     let inv = 1.0 / n;
+    // `adx·(1 − 1/n) + dx/n`: a multiply and an add on the chain, where
+    // `adx − (adx − dx)/n` waits for three operations (within 1e-9).
+    let keep = 1.0 - inv;
     let (mut sum_dx, mut smoothed) = (0.0, 0.0);
     smoothed_movement(high, low, close, period, |i, plus, minus, tr| {
         // As `directional_indicator` and `adx` compute them.
@@ -136,7 +143,7 @@ pub fn dmi(
             adx[i] = smoothed;
         } else {
             if let Some(dx) = dx {
-                smoothed -= (smoothed - dx) * inv;
+                smoothed = smoothed * keep + dx * inv;
             }
             adx[i] = smoothed;
         }
@@ -200,7 +207,10 @@ fn smoothed_movement(
     period: usize,
     mut emit: impl FnMut(usize, f64, f64, f64),
 ) {
-    let inv = 1.0 / period as f64;
+    // `s·(1 − 1/n) + x`: a multiply and an add on each sum's chain, where
+    // TA-Lib's `s − s·(1/n) + x` waits for three operations (a few ulps
+    // apart, inside the oracle's 1e-9).
+    let keep = 1.0 - 1.0 / period as f64;
     let (mut plus_dm, mut minus_dm, mut tr) = (0.0, 0.0, 0.0);
     let len = high.len().min(low.len()).min(close.len());
     for i in 1..len {
@@ -211,9 +221,9 @@ fn smoothed_movement(
             minus_dm += minus;
             tr += range;
         } else {
-            plus_dm = plus_dm - plus_dm * inv + plus;
-            minus_dm = minus_dm - minus_dm * inv + minus;
-            tr = tr - tr * inv + range;
+            plus_dm = plus_dm * keep + plus;
+            minus_dm = minus_dm * keep + minus;
+            tr = tr * keep + range;
             emit(i, plus_dm, minus_dm, tr);
         }
     }

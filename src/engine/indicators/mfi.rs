@@ -54,28 +54,56 @@ pub fn mfi(
     let tp = |((&h, &l), &c): ((&f64, &f64), &f64)| (h + l + c) / 3.0;
     let mut typical = high.iter().zip(low).zip(close).map(tp);
     let mut prev = typical.next().unwrap_or(0.0);
-    let mut bars = typical.zip(&volume[1..]);
     let mut sums = Sums::default();
-    for (slot, (now, &vol)) in ring.iter_mut().zip(bars.by_ref()) {
+    for (slot, (now, &vol)) in ring.iter_mut().zip(typical.zip(&volume[1..])) {
         *slot = flow(prev, now, vol);
         sums.add(*slot, period);
         prev = now;
     }
     out[period] = sums.index();
+    // The rest a block at a time: the typical prices (a divide each) first,
+    // then the serial ring and sums, then the index (another divide): both
+    // divides vectorise outside the serial loop, which otherwise waited on
+    // the divider: MFI(14) 5.8 -> ~4.0 ns/bar against TA-Lib's 4.4 (`cargo
+    // bench --bench indicators`). Computing the flows in the first pass too
+    // was slower (~4.4).
+    let mut typical = [0.0; BLOCK];
+    let mut window = [(0.0, 0.0); BLOCK];
     let mut k = 0;
-    for (o, (now, &vol)) in out[period + 1..].iter_mut().zip(bars) {
-        let slot = &mut ring[k];
-        sums.remove(*slot);
-        *slot = flow(prev, now, vol);
-        sums.add(*slot, period);
-        *o = sums.index();
-        prev = now;
-        k += 1;
-        if k == period {
-            k = 0;
+    let mut start = period + 1;
+    while start < len {
+        let end = (start + BLOCK).min(len);
+        let typical = &mut typical[..end - start];
+        let bars = high[start..end]
+            .iter()
+            .zip(&low[start..end])
+            .zip(&close[start..end]);
+        for (t, bar) in typical.iter_mut().zip(bars) {
+            *t = tp(bar);
         }
+        let window = &mut window[..end - start];
+        let flows = typical.iter().zip(&volume[start..end]);
+        for (w, (&now, &vol)) in window.iter_mut().zip(flows) {
+            let slot = &mut ring[k];
+            sums.remove(*slot);
+            *slot = flow(prev, now, vol);
+            sums.add(*slot, period);
+            *w = (sums.pos, sums.neg);
+            prev = now;
+            k += 1;
+            if k == period {
+                k = 0;
+            }
+        }
+        for (o, &(pos, neg)) in out[start..end].iter_mut().zip(window.iter()) {
+            *o = index(pos, neg);
+        }
+        start = end;
     }
 }
+
+/// Bars whose typical prices and indexes are computed together.
+const BLOCK: usize = 64;
 
 /// Periods up to this keep their ring of flows on the stack.
 const STACK_RING: usize = 64;
@@ -132,11 +160,22 @@ impl Sums {
 
     #[inline(always)]
     fn index(&self) -> f64 {
-        let total = self.pos + self.neg;
-        // TA-Lib's clamp of `pos` into [0, total], as compare-and-pick.
-        let pos = if self.pos < 0.0 { 0.0 } else { self.pos };
-        let pos = if pos > total { total } else { pos };
-        select_unpredictable(total <= 0.0, 0.0, 100.0 * (pos / total))
+        index(self.pos, self.neg)
+    }
+}
+
+/// `100·pos/(pos + neg)`, 0 for no flow, with TA-Lib's clamp of `pos` into
+/// [0, total] as compare-and-pick (a select, so a block of them vectorises).
+#[inline(always)]
+fn index(pos: f64, neg: f64) -> f64 {
+    let total = pos + neg;
+    let pos = if pos < 0.0 { 0.0 } else { pos };
+    let pos = if pos > total { total } else { pos };
+    let value = 100.0 * (pos / total);
+    if total <= 0.0 {
+        0.0
+    } else {
+        value
     }
 }
 

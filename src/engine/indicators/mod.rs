@@ -15,7 +15,13 @@
 //!   language rejects them earlier with a message. Kernels never panic and never
 //!   allocate unless their doc says so (DEMA/TEMA/MACD/… need scratch columns).
 //! - No `f64::mul_add` in hot loops: in wasm it is a slow library call (6–17×
-//!   slower for EMA/MACD/ATR), and unfused arithmetic stays within 1e-9.
+//!   slower for EMA/MACD/ATR), and unfused arithmetic stays within 1e-9. The
+//!   one exception is `fused`'s x86_64 FMA clone (ADOSC, SAR), which rounds
+//!   exactly as its wasm emulation does.
+//! - Run-time CPU dispatch lives in two places only: `fused::run_fused`
+//!   (hardware FMA for the kernels that round once) and `lanes::run_lanes`
+//!   (AVX2 for the EMA family's four-bar steps). Both paths give the same
+//!   bits, so the native CLI and the wasm page agree; each is tested.
 //!
 //! Definitional choices that follow TA-Lib (stated once here, repeated per file):
 //! - EMA is seeded with the SMA of its first `period` inputs; k = 2/(period+1).
@@ -29,9 +35,9 @@
 //!   rather than TA-Lib 0.6's absolute 1e-8 (that band zeroed every indicator of
 //!   a sub-cent instrument). One visible consequence: an RSI over a series with
 //!   no change at all since its seed is the neutral 50 (TA-Lib issue #480), not 0.
-//! - Where TA-Lib rounds a multiply-add once (ADOSC, SAR), `fused` reproduces
-//!   the single rounding exactly with plain arithmetic, so results stay
-//!   bit-identical without calling `f64::mul_add`.
+//! - Where TA-Lib rounds a multiply-add once (ADOSC, SAR), `fused` rounds once
+//!   too: the CPU's FMA on x86_64 (as the oracle does), exact plain arithmetic
+//!   elsewhere, so results stay bit-identical on every target.
 //! - Candlestick outputs are TA-Lib's: ±100, and ±80 for the weaker forms of
 //!   engulfing and harami (TA-Lib 0.6), 0 otherwise.
 
@@ -48,6 +54,7 @@ pub mod dmi;
 pub mod ema;
 pub(crate) mod fused;
 pub mod kama;
+pub(crate) mod lanes;
 pub mod linearreg;
 pub mod macd;
 pub mod mfi;

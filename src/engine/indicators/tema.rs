@@ -7,7 +7,8 @@
 //! was loaded. Range: `n` in 1..=100000 (`n == 1` copies the input).
 //! Complexity: O(len); the three EMAs run in lockstep, no allocation.
 
-use super::ema::ema_chain;
+use super::ema::{ema_chain, Combine};
+use super::lanes::Lanes;
 
 /// Index of the first valid TEMA output: `3·(period - 1)`.
 pub fn tema_lookback(period: usize) -> usize {
@@ -16,7 +17,20 @@ pub fn tema_lookback(period: usize) -> usize {
 
 /// Triple exponential moving average of `src` over `period` bars into `out`.
 pub fn tema(src: &[f64], period: usize, out: &mut [f64]) {
-    ema_chain::<3>(src, period, out, |e| e[2] + (3.0 * e[0] - 3.0 * e[1]));
+    ema_chain(src, period, out, Tema);
+}
+
+/// `e3 + (3·e1 − 3·e2)`.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Tema;
+
+impl Combine<3> for Tema {
+    #[inline(always)]
+    fn combine<L: Lanes>(self, lanes: L, e: &[L::V; 3]) -> L::V {
+        let three = lanes.splat(3.0);
+        let diff = lanes.sub(lanes.mul(three, e[0]), lanes.mul(three, e[1]));
+        lanes.add(e[2], diff)
+    }
 }
 
 #[cfg(test)]

@@ -345,6 +345,28 @@ impl Approx {
     }
 }
 
+/// An averaged setting's threshold bracket from its running total alone (see
+/// `PeriodTotal::approx`).
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Averaged {
+    scale: f64,
+}
+
+impl Averaged {
+    /// The bracket for a window whose ranges sum to `total`.
+    #[inline(always)]
+    pub fn approx(self, total: f64) -> Approx {
+        let mid = total * self.scale;
+        let margin = mid.abs() * (1.0 / 281_474_976_710_656.0); // 2^-48
+        Approx {
+            lo: mid - margin,
+            mid,
+            hi: mid + margin,
+            slack: 2.0 * margin,
+        }
+    }
+}
+
 impl PeriodTotal {
     /// Seeds the total for judging bar `first` (at least the pattern's
     /// lookback, so `first ≥ lag + period`): the ranges of bars
@@ -385,14 +407,16 @@ impl PeriodTotal {
                 slack: f64::NAN,
             };
         }
-        let mid = self.total * self.scale;
-        let margin = mid.abs() * (1.0 / 281_474_976_710_656.0); // 2^-48
-        Approx {
-            lo: mid - margin,
-            mid,
-            hi: mid + margin,
-            slack: 2.0 * margin,
-        }
+        Averaged { scale: self.scale }.approx(self.total)
+    }
+
+    /// The bracket maker of an averaged setting (`period` > 0), apart from
+    /// the total, for a pattern that keeps its totals in a block of its own:
+    /// a plain scale, with no setting left to branch on per bar.
+    #[inline(always)]
+    pub fn averaged(&self) -> Averaged {
+        debug_assert!(self.setting.period > 0);
+        Averaged { scale: self.scale }
     }
 
     /// The setting's threshold for the candle `lag` bars before bar `i`:
@@ -414,13 +438,17 @@ impl PeriodTotal {
         s.factor * base * half
     }
 
-    /// Slides the window one bar on with the ranges the caller read itself
-    /// (the judged candle's, the one leaving), as `roll_recent` does.
+    /// The running total (the sum of the window's ranges).
     #[inline(always)]
-    pub fn roll_by(&mut self, newest: f64, oldest: f64) {
-        if self.setting.period != 0 {
-            self.total += newest - oldest;
-        }
+    pub fn total(&self) -> f64 {
+        self.total
+    }
+
+    /// This total with the window's sum replaced by `total` (one a caller
+    /// rolled on its own, adding `newest − oldest` as one difference).
+    #[inline(always)]
+    pub fn with_total(self, total: f64) -> Self {
+        Self { total, ..self }
     }
 
     /// Slides the window one bar on, after bar `i` has been judged: adds the
