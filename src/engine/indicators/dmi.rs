@@ -19,6 +19,7 @@
 //! Complexity: O(len), no allocation.
 
 use super::fill_nan;
+use super::select::{lead_or_zero, pct2};
 use super::trange::true_range;
 
 pub fn adx_lookback(period: usize) -> usize {
@@ -43,8 +44,8 @@ pub fn adx(high: &[f64], low: &[f64], close: &[f64], period: usize, out: &mut [f
     let mut adx = 0.0;
     smoothed_movement(high, low, close, period, |i, plus, minus, tr| {
         let dx = if tr > 0.0 {
-            let minus_di = 100.0 * (minus / tr);
-            let plus_di = 100.0 * (plus / tr);
+            // Both divides as one in wasm (`pct2`).
+            let [minus_di, plus_di] = pct2(minus, plus, tr);
             let sum = minus_di + plus_di;
             if sum.abs() < 1e-14 {
                 None
@@ -126,7 +127,8 @@ pub fn dmi(
     smoothed_movement(high, low, close, period, |i, plus, minus, tr| {
         // As `directional_indicator` and `adx` compute them.
         let (p, m) = if tr > 0.0 {
-            (100.0 * (plus / tr), 100.0 * (minus / tr))
+            let [p, m] = pct2(plus, minus, tr);
+            (p, m)
         } else {
             (0.0, 0.0)
         };
@@ -191,9 +193,10 @@ fn directional_indicator(
 /// One bar's (+DM1, −DM1) from `up = high - prev high`, `down = prev low - low`.
 #[inline(always)]
 fn movement(up: f64, down: f64) -> (f64, f64) {
-    let plus = if up > down && up > 0.0 { up } else { 0.0 };
-    let minus = if down > up && down > 0.0 { down } else { 0.0 };
-    (plus, minus)
+    // `if up > down && up > 0.0 { up } else { 0.0 }` and its mirror, as
+    // `select::lead_or_zero`: branch-free in wasm too, where which side
+    // leads is a coin toss a jump mispredicts.
+    (lead_or_zero(up, down), lead_or_zero(down, up))
 }
 
 /// Walks the bars with TA-Lib's DM/TR seeding (sum of bars 1..n-1, Wilder

@@ -13,6 +13,7 @@
 //! random-walk closes in `cargo bench --bench indicators`, MAX(20)/MIN(20)).
 
 use super::fill_nan;
+use super::select::{max, min};
 
 /// Whether `period` and the buffers are acceptable for MAX/MIN/SUM.
 fn usable(src: &[f64], period: usize, out: &[f64]) -> bool {
@@ -74,21 +75,15 @@ fn rolling_extreme(src: &[f64], period: usize, out: &mut [f64], pick: impl Fn(f6
 /// handling that costs extra instructions natively and in wasm).
 #[inline(always)]
 pub(crate) fn pick_max(a: f64, b: f64) -> f64 {
-    if a > b {
-        a
-    } else {
-        b
-    }
+    // `if a > b { a } else { b }`, branch-free in wasm too (`select::max`).
+    max(b, a)
 }
 
 /// Smaller of two finite values as one compare-select.
 #[inline(always)]
 pub(crate) fn pick_min(a: f64, b: f64) -> f64 {
-    if a < b {
-        a
-    } else {
-        b
-    }
+    // `if a < b { a } else { b }`, branch-free in wasm too (`select::min`).
+    min(b, a)
 }
 
 /// Extreme (by `pick`, [`pick_max`] or [`pick_min`]) of every window

@@ -6,6 +6,7 @@
 //! Complexity: O(len), no allocation.
 
 use super::fill_nan;
+use super::select::max;
 
 pub fn trange_lookback() -> usize {
     1
@@ -31,16 +32,11 @@ pub fn trange(high: &[f64], low: &[f64], close: &[f64], out: &mut [f64]) {
 /// One bar's true range, in TA-Lib's order of comparisons.
 #[inline(always)]
 pub(crate) fn true_range(high: f64, low: f64, prev_close: f64) -> f64 {
-    let mut greatest = high - low;
-    let v2 = (prev_close - high).abs();
-    if v2 > greatest {
-        greatest = v2;
-    }
-    let v3 = (prev_close - low).abs();
-    if v3 > greatest {
-        greatest = v3;
-    }
-    greatest
+    // `if v > greatest { greatest = v }` twice, as `select::max` (branch-free
+    // in wasm too, where a gap beating the day's range is a coin toss that a
+    // jump mispredicts).
+    let greatest = max(high - low, (prev_close - high).abs());
+    max(greatest, (prev_close - low).abs())
 }
 
 #[cfg(test)]
