@@ -15,7 +15,7 @@
 //! native the same code built by rustc -O): RSI(14) 10.6 -> 4.7 ms (native
 //! 3.1), ADX(14) 15.5 -> 9.5 (7.2), STOCHRSI(14,5,3) 32.8 -> 14.0 (11.0),
 //! STOCH(5,3,3) 27.6 -> 12.5 (~9.5), WILLR(14) 21.7 -> 8.6 (~5.5); ATR and
-//! TRANGE unchanged (their true-range tests rarely flip on that data).
+//! TRANGE alone showed no change beyond these short kernels' noise.
 //!
 //! The simd128 intrinsics are safe functions here: the whole crate is built
 //! with `+simd128` (the `cfg` below), so no `unsafe` is needed.
