@@ -34,6 +34,8 @@ struct Out {
     a: Vec<f64>,
     b: Vec<f64>,
     c: Vec<f64>,
+    d: Vec<f64>,
+    e: Vec<f64>,
     i: Vec<i32>,
 }
 
@@ -75,6 +77,8 @@ fn main() {
         a: vec![0.0; len],
         b: vec![0.0; len],
         c: vec![0.0; len],
+        d: vec![0.0; len],
+        e: vec![0.0; len],
         i: vec![0; len],
     };
     let core = Core::new();
@@ -106,6 +110,7 @@ fn main() {
         "AROONOSC(14)" => |d, o| ind::aroonosc(&d.high, &d.low, 14, &mut o.a), |c, d, o| |n| c.aroonosc(0, n, &d.high, &d.low, 14, &mut o.a);
         "BBANDS(20,2)" => |d, o| ind::bbands(&d.close, 20, 2.0, 2.0, &mut o.a, &mut o.b, &mut o.c), |c, d, o| |n| c.bbands(0, n, &d.close, 20, 2.0, 2.0, MAType::SMA, &mut o.a, &mut o.b, &mut o.c);
         "STDDEV(20)" => |d, o| ind::stddev(&d.close, 20, 1.0, &mut o.a), |c, d, o| |n| c.stddev(0, n, &d.close, 20, 1.0, &mut o.a);
+        "BANDS fused(20) vs 3 calls" => |d, o| ind::bands(&d.close, 20, ind::Bands { sma: Some(&mut o.d), stddev: Some((2.0, &mut o.e)), bbands: Some(ind::BbandsOut { nbdev_up: 2.0, nbdev_dn: 2.0, upper: &mut o.a, middle: &mut o.b, lower: &mut o.c }) }), |c, d, o| |n| (c.sma(0, n, &d.close, 20, &mut o.d), c.stddev(0, n, &d.close, 20, 2.0, &mut o.e), c.bbands(0, n, &d.close, 20, 2.0, 2.0, MAType::SMA, &mut o.a, &mut o.b, &mut o.c));
         "OBV" => |d, o| ind::obv(&d.close, &d.volume, &mut o.a), |c, d, o| |n| c.obv(0, n, &d.close, &d.volume, &mut o.a);
         "AD" => |d, o| ind::ad(&d.high, &d.low, &d.close, &d.volume, &mut o.a), |c, d, o| |n| c.ad(0, n, &d.high, &d.low, &d.close, &d.volume, &mut o.a);
         "ADOSC(3,10)" => |d, o| ind::adosc(&d.high, &d.low, &d.close, &d.volume, 3, 10, &mut o.a), |c, d, o| |n| c.adosc(0, n, &d.high, &d.low, &d.close, &d.volume, 3, 10, &mut o.a);
