@@ -13,7 +13,7 @@
 //! still divides. This is what the `ta-lib` oracle does (its issues #253, #480).
 
 use super::fill_nan;
-use super::select::{max0, share_pct, share_pct2};
+use super::select::{max0, max0_2, share_pct, share_pct2};
 use super::smoothing::Smoothing4;
 
 pub fn rsi_lookback(period: usize) -> usize {
@@ -83,10 +83,10 @@ fn wilder_rsi<const FOUR: bool>(src: &[f64], period: usize, out: &mut [f64]) {
     let whole = outs.len() / 4 * 4;
     let (out4, out1) = outs.split_at_mut(whole);
     for (o, w) in out4.chunks_exact_mut(4).zip(changes.windows(5).step_by(4)) {
-        let (u0, d0) = split(w[1] - w[0]);
-        let (u1, d1) = split(w[2] - w[1]);
-        let (u2, d2) = split(w[3] - w[2]);
-        let (u3, d3) = split(w[4] - w[3]);
+        let c = [w[1] - w[0], w[2] - w[1], w[3] - w[2], w[4] - w[3]];
+        let [u0, u1] = max0_2([c[0], c[1]]);
+        let [u2, u3] = max0_2([c[2], c[3]]);
+        let (d0, d1, d2, d3) = (u0 - c[0], u1 - c[1], u2 - c[2], u3 - c[3]);
         let gains = step.four(gain, [u0, u1, u2, u3]);
         let losses = step.four(loss, [d0, d1, d2, d3]);
         // In pairs: in wasm one two-lane divide per pair (`share_pct2`).
