@@ -12,6 +12,7 @@ mod columns;
 mod control;
 mod controls;
 pub mod detail;
+mod early;
 mod editor;
 mod export;
 mod files;
@@ -46,5 +47,10 @@ pub fn start() {
     {
         el.remove();
     }
-    leptos::mount::mount_to_body(app::App);
+    // The workers and the databases first, the render right after: their
+    // first steps run in the same microtask, ahead of it (early.rs).
+    early::begin();
+    wasm_bindgen_futures::spawn_local(async {
+        leptos::mount::mount_to_body(app::App);
+    });
 }
