@@ -1,7 +1,7 @@
 //! The page: provides the `ScanState`, takes the worker pool and the bar
-//! cache that `early` started before the render, binds Ctrl/Cmd+Enter (run) and Esc (close the detail, else
-//! stop), and lays out the editor, the scan settings, progress, results, the
-//! detail and the status line.
+//! cache that `early` started before the render, binds Ctrl/Cmd+Enter (run)
+//! and Esc (close the detail, else stop), and lays out the editor, the scan
+//! settings, progress, results, the detail and the status line.
 
 use std::rc::Rc;
 

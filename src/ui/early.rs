@@ -23,7 +23,12 @@ thread_local! {
 /// scheduled (see `super::start`).
 pub fn begin() {
     POOL.with(|p| {
-        let pool = p.borrow_mut().get_or_insert_with(|| pool::start().boxed_local().shared()).clone();
+        if p.borrow().is_some() {
+            return;
+        }
+        let pool = pool::start().boxed_local().shared();
+        *p.borrow_mut() = Some(pool.clone());
+        // Polled now, not when `App` first asks: that is the point.
         wasm_bindgen_futures::spawn_local(async move {
             let _ = pool.await;
         });
