@@ -1,7 +1,7 @@
-//! The page: provides the `ScanState`, takes the worker pool and the bar
-//! cache that `early` started before the render, binds Ctrl/Cmd+Enter (run)
-//! and Esc (close the detail, else stop), and lays out the editor, the scan
-//! settings, progress, results, the detail and the status line.
+//! The page: provides the `ScanState`, starts the worker pool and opens the
+//! bar cache once, binds Ctrl/Cmd+Enter (run) and Esc (close the detail, else
+//! stop), and lays out the editor, the scan settings, progress, results, the
+//! detail and the status line.
 
 use std::rc::Rc;
 
@@ -9,7 +9,10 @@ use leptos::ev;
 use leptos::prelude::*;
 use leptos::task::spawn_local;
 
+use crate::web::history_store::HistoryStore;
+use crate::web::pool;
 use crate::web::sources::SourceId;
+use crate::web::store::BarStore;
 
 use super::about::About;
 use super::backtest::BacktestPanels;
@@ -39,10 +42,10 @@ pub fn App() -> impl IntoView {
     super::live::follow_scans(state);
     // The pool starts before any scan can (Run waits for it); the cache opens
     // alongside, and the status line fills in as each answers.
-    // Both were started before this render (super::early).
     spawn_local(async move {
+        let store = BarStore::open().await;
         // The history opens with the cache: Run waits for both.
-        let (store, history) = super::early::stores().await;
+        let history = HistoryStore::open().await;
         history.on_change(move || env.history_version.update(|v| *v += 1));
         env.history.set_value(Some(Rc::new(history)));
         env.history_version.update(|v| *v += 1);
@@ -52,7 +55,7 @@ pub fn App() -> impl IntoView {
         refresh_cache(env);
     });
     spawn_local(async move {
-        env.pool.set(Some(super::early::pool().await));
+        env.pool.set(Some(pool::start().await));
     });
     let _shortcuts = window_event_listener(ev::keydown, move |e| {
         if e.key() == "Enter" && (e.ctrl_key() || e.meta_key()) {

@@ -12,7 +12,6 @@ mod columns;
 mod control;
 mod controls;
 pub mod detail;
-mod early;
 mod editor;
 mod export;
 mod files;
@@ -47,10 +46,5 @@ pub fn start() {
     {
         el.remove();
     }
-    // The workers and the databases first, the render right after: their
-    // first steps run in the same microtask, ahead of it (early.rs).
-    early::begin();
-    wasm_bindgen_futures::spawn_local(async {
-        leptos::mount::mount_to_body(app::App);
-    });
+    leptos::mount::mount_to_body(app::App);
 }
