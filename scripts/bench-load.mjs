@@ -7,7 +7,8 @@
 //! - ready: from navigation start to the Run button enabled (the worker pool
 //!   started and the bar cache open: src/ui/control.rs `not_ready`), read in
 //!   the page as `performance.now()` by a MutationObserver installed before any
-//!   page script; a fresh profile per run (first visit: nothing cached, the
+//!   page script, which also notes when main() starts (#boot-status removed)
+//!   and when the page is rendered (the Run button exists); a fresh profile per run (first visit: nothing cached, the
 //!   service worker not installed yet), median of --runs; then a reload of the
 //!   same page (repeat visit: the service worker's copy, V8's code cache);
 //! - st when isolated: the bytes of st/ files an isolated first visit
@@ -66,8 +67,15 @@ async function sizes(dist, file) {
  */
 const READY_WATCH = () => {
   window.__benchReadyAt = null;
+  window.__benchMainAt = null;
+  window.__benchMountedAt = null;
+  let bootSeen = false;
   const check = () => {
+    // The app's main() removes #boot-status first thing (src/ui/mod.rs `start`).
+    if (document.getElementById('boot-status')) bootSeen = true;
+    else if (bootSeen && window.__benchMainAt === null) window.__benchMainAt = performance.now();
     const run = document.querySelector('[data-testid="run"]');
+    if (run && window.__benchMountedAt === null) window.__benchMountedAt = performance.now();
     if (window.__benchReadyAt === null && run && !run.disabled) {
       window.__benchReadyAt = performance.now();
       observer.disconnect();
@@ -86,6 +94,8 @@ async function loadOnce(page, url, { reload = false } = {}) {
     const wasm = performance.getEntriesByType('resource').filter((e) => e.name.endsWith('.wasm'));
     return {
       readyMs: window.__benchReadyAt,
+      mainMs: window.__benchMainAt,
+      mountedMs: window.__benchMountedAt,
       wasmEndMs: wasm.length ? Math.max(...wasm.map((e) => e.responseEnd)) : null,
       singleThread: window.__technicSingleThread === true,
       isolated: self.crossOriginIsolated,
@@ -130,6 +140,7 @@ async function measureReady(dist, { isolation, query, runs }) {
   const pick = (rs, k) => median(rs.map((r) => r[k]).filter((v) => v !== null));
   return {
     readyMs: pick(first, 'readyMs'), wasmEndMs: pick(first, 'wasmEndMs'), repeatMs: pick(repeat, 'readyMs'),
+    mainMs: pick(first, 'mainMs'), mountedMs: pick(first, 'mountedMs'),
     all: first.map((r) => Math.round(r.readyMs)), repeatAll: repeat.map((r) => Math.round(r.readyMs)),
     singleThread: first[0].singleThread, isolated: first[0].isolated, stBytes,
   };
@@ -155,6 +166,8 @@ async function main() {
   fig('load.st.wasm_brotli_bytes', st.wasm.brotli, 'B');
   fig('load.ready_ms', threaded.readyMs, 'ms');
   fig('load.wasm_fetched_ms', threaded.wasmEndMs, 'ms');
+  fig('load.main_ms', threaded.mainMs, 'ms');
+  fig('load.mounted_ms', threaded.mountedMs, 'ms');
   fig('load.repeat.ready_ms', threaded.repeatMs, 'ms');
   fig('load.st.ready_ms', single.readyMs, 'ms');
   fig('load.st.repeat.ready_ms', single.repeatMs, 'ms');
@@ -165,7 +178,8 @@ async function main() {
   for (const [label, s, r] of [['threaded (isolated)', mt, threaded], ['single-threaded (st/)', st, single]]) {
     console.log(`${label.padEnd(24)} ${kb(s.wasm.raw).padStart(10)} ${kb(s.wasm.gzip).padStart(9)} ${kb(s.wasm.brotli).padStart(8)} ${kb(s.js.gzip).padStart(12)} ${`${Math.round(r.readyMs)} ms`.padStart(21)} ${`${Math.round(r.repeatMs)} ms`.padStart(16)}   runs ${r.all.join(' ')} / ${r.repeatAll.join(' ')}`);
   }
-  console.log(`ready = navigation start → [data-testid=run] enabled (workers started, bar cache open); threaded wasm fetched at ${Math.round(threaded.wasmEndMs)} ms`);
+  console.log(`ready = navigation start → [data-testid=run] enabled (workers started, bar cache open); threaded wasm fetched at ${Math.round(threaded.wasmEndMs)} ms,`);
+  console.log(`  main() running at ${Math.round(threaded.mainMs)} ms, the page rendered at ${Math.round(threaded.mountedMs)} ms (st: ${Math.round(single.mainMs)} / ${Math.round(single.mountedMs)} ms)`);
   console.log(`an isolated first visit fetched ${kb(threaded.stBytes ?? NaN)} of st/ files (the service worker's precache) it never runs`);
 }
 

@@ -508,6 +508,19 @@ fn polygon_next_url_is_followed_on_the_base_origin_only() {
     assert!(polygon::next_page_url("http://127.0.0.1:9", "http://127.0.0.1:10/v2/n").is_err());
 }
 
+/// Host names are ASCII only (`idna_adapter` 1.0, without the Unicode IDNA
+/// tables): an internationalised host is refused with a message naming
+/// `next_url`, never followed and never a panic; its punycode form is a host
+/// like any other.
+#[test]
+fn polygon_next_url_with_a_unicode_host_is_refused_by_name() {
+    let e = polygon::next_page_url(polygon::BASE, "https://bücher.example/v2/x").unwrap_err();
+    message_with(&e, &["next_url"]);
+    let e =
+        polygon::next_page_url(polygon::BASE, "https://xn--bcher-kva.example/v2/x").unwrap_err();
+    message_with(&e, &["another host", "not followed"]);
+}
+
 /// Regression (found by the json_polygon fuzz target): an empty user part
 /// (`https://@api.polygon.io/…`) is the base's origin, but `fetch` refuses a
 /// URL with credentials; the next page is followed in its normalised form,
