@@ -133,6 +133,9 @@ CHROMEDRIVER=/usr/bin/chromedriver \
 WASM_BINDGEN_TEST_TIMEOUT="${WASM_BINDGEN_TEST_TIMEOUT:-120}" \
   with_lints cargo test --locked --release --target wasm32-unknown-unknown --test web_store --test web_pool
 
+step "wasm: the kernels' simd128 forms against their plain forms, bit for bit (scripts/check-select-wasm.sh)"
+scripts/check-select-wasm.sh
+
 step "trunk build: threaded dist/ (dist/st/ next, beside the first end-to-end tests)"
 # With clippy's wrapper, as the wasm step built the app: the same flags, so
 # Trunk's cargo build finds it fresh instead of compiling the crate again.

@@ -1,7 +1,10 @@
 //! Four bars at a time for the EMA family (EMA, DEMA, TEMA, MACD): a vector
 //! type with the handful of operations their four-step recursion needs,
-//! as AVX2 lanes on x86_64 CPUs that have them and as the same arithmetic on
-//! `[f64; 4]` everywhere else. Imports nothing outside `std`.
+//! as AVX2 lanes on x86_64 CPUs that have them, two simd128 registers in wasm
+//! (both wasm builds have `+simd128`), and the same arithmetic on `[f64; 4]`
+//! everywhere else. Imports nothing outside `std`/`core::arch`. The simd128
+//! form is checked against `[f64; 4]` in wasm by
+//! `scripts/check-select-wasm.sh` (native tests cannot run it).
 //!
 //! Both implementations apply the same IEEE operation to each lane in the same
 //! order (no fused multiply-add, no reassociation), so which one runs changes
@@ -138,6 +141,75 @@ mod avx2 {
     }
 }
 
+/// Two simd128 registers, lanes `0..2` and `2..4`: what both wasm builds
+/// compile (they have `+simd128`; the intrinsics are then safe functions).
+/// Without it V8 ran the `[f64; 4]` form as scalar code.
+#[cfg(all(target_arch = "wasm32", target_feature = "simd128"))]
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Simd128;
+
+#[cfg(all(target_arch = "wasm32", target_feature = "simd128"))]
+mod simd128 {
+    use super::{Lanes, Simd128};
+    use core::arch::wasm32::*;
+
+    impl Lanes for Simd128 {
+        /// `(lanes 0 and 1, lanes 2 and 3)`.
+        type V = (v128, v128);
+        #[inline(always)]
+        fn load(self, x: &[f64; 4]) -> (v128, v128) {
+            (f64x2(x[0], x[1]), f64x2(x[2], x[3]))
+        }
+        #[inline(always)]
+        fn store(self, (lo, hi): (v128, v128), out: &mut [f64; 4]) {
+            *out = [
+                f64x2_extract_lane::<0>(lo),
+                f64x2_extract_lane::<1>(lo),
+                f64x2_extract_lane::<0>(hi),
+                f64x2_extract_lane::<1>(hi),
+            ];
+        }
+        #[inline(always)]
+        fn splat(self, a: f64) -> (v128, v128) {
+            (f64x2_splat(a), f64x2_splat(a))
+        }
+        #[inline(always)]
+        fn array(self, a: [f64; 4]) -> (v128, v128) {
+            self.load(&a)
+        }
+        #[inline(always)]
+        fn add(self, a: (v128, v128), b: (v128, v128)) -> (v128, v128) {
+            (f64x2_add(a.0, b.0), f64x2_add(a.1, b.1))
+        }
+        #[inline(always)]
+        fn sub(self, a: (v128, v128), b: (v128, v128)) -> (v128, v128) {
+            (f64x2_sub(a.0, b.0), f64x2_sub(a.1, b.1))
+        }
+        #[inline(always)]
+        fn mul(self, a: (v128, v128), b: (v128, v128)) -> (v128, v128) {
+            (f64x2_mul(a.0, b.0), f64x2_mul(a.1, b.1))
+        }
+        #[inline(always)]
+        fn shift1(self, (lo, hi): (v128, v128)) -> (v128, v128) {
+            // [0, v0] and [v1, v2] (shuffle indices 2.. pick the second operand).
+            let zero = f64x2_splat(0.0);
+            (
+                i64x2_shuffle::<2, 0>(lo, zero),
+                i64x2_shuffle::<1, 2>(lo, hi),
+            )
+        }
+        #[inline(always)]
+        fn shift2(self, (lo, _): (v128, v128)) -> (v128, v128) {
+            (f64x2_splat(0.0), lo)
+        }
+        #[inline(always)]
+        fn splat_last(self, (_, hi): (v128, v128)) -> (v128, v128) {
+            let last = i64x2_shuffle::<1, 1>(hi, hi);
+            (last, last)
+        }
+    }
+}
+
 /// A kernel body written against `Lanes`; `run` must be `#[inline(always)]`
 /// so that it is compiled into the AVX2 clone.
 pub(crate) trait LanesKernel {
@@ -155,6 +227,9 @@ pub(crate) fn run_lanes<K: LanesKernel>(kernel: K) -> K::Output {
         // it implies), which the guard above has just found on this CPU.
         return unsafe { run_avx2(kernel) };
     }
+    #[cfg(all(target_arch = "wasm32", target_feature = "simd128"))]
+    return kernel.run(Simd128);
+    #[allow(unreachable_code)]
     kernel.run(Portable)
 }
 
