@@ -208,42 +208,16 @@ mod tests {
 
     #[test]
     fn the_hardware_and_emulated_multiply_adds_give_the_same_bits_on_random_bars() {
-        use crate::engine::indicators::fused::{hardware_path_available, run_fused, Emulated};
-        use rand::{Rng, SeedableRng};
+        use crate::engine::indicators::fused::{
+            hardware_path_available, random_bars, run_fused, Emulated,
+        };
+        use rand::SeedableRng;
         use rand_pcg::Pcg64;
         assert!(!cfg!(target_arch = "x86_64") || hardware_path_available());
         let mut rng = Pcg64::seed_from_u64(7);
         for series in 0..40 {
             let n = 300 + series * 7;
-            // Cent prices and round volumes (ties in the last bit are common),
-            // or full-precision ones; some bars with a zero range.
-            let cents = series % 2 == 0;
-            let mut price = 50.0;
-            let (mut h, mut l, mut c, mut v) = (vec![], vec![], vec![], vec![]);
-            for _ in 0..n {
-                price *= 1.0 + rng.random_range(-0.03..0.03);
-                let round = |x: f64| {
-                    if cents {
-                        (x * 100.0).round() / 100.0
-                    } else {
-                        x
-                    }
-                };
-                let hi = round(price * (1.0 + rng.random_range(0.0..0.02)));
-                let lo = if rng.random_range(0..20) == 0 {
-                    hi
-                } else {
-                    round(price * (1.0 - rng.random_range(0.0..0.02)))
-                };
-                h.push(hi);
-                l.push(lo);
-                c.push(round(rng.random_range(lo..=hi)));
-                v.push(if cents {
-                    rng.random_range(1..100_000) as f64 * 100.0
-                } else {
-                    rng.random_range(1e3..1e7)
-                });
-            }
+            let [h, l, c, v] = random_bars(&mut rng, n, 50.0, 0.02, series % 2 == 0);
             for (fast, slow) in [(3, 10), (10, 3), (2, 2), (7, 61)] {
                 let (mut hardware, mut emulated) = (vec![0.0; n], vec![0.0; n]);
                 let kernel = |out| Adosc {

@@ -116,6 +116,47 @@ pub(crate) fn hardware_path_available() -> bool {
     false
 }
 
+/// Random bars for the tests comparing the hardware and emulated paths:
+/// `[high, low, close, volume]` of `n` bars, a random walk from `price` whose
+/// high and low are up to `spread` away; with `cents`, prices rounded to cents
+/// and volumes to hundreds (ties in the last bit are common), else full
+/// precision; one bar in twenty with a zero range.
+#[cfg(test)]
+pub(crate) fn random_bars(
+    rng: &mut impl rand::Rng,
+    n: usize,
+    mut price: f64,
+    spread: f64,
+    cents: bool,
+) -> [Vec<f64>; 4] {
+    let round = |x: f64| {
+        if cents {
+            (x * 100.0).round() / 100.0
+        } else {
+            x
+        }
+    };
+    let mut bars: [Vec<f64>; 4] = Default::default();
+    for _ in 0..n {
+        price *= 1.0 + rng.random_range(-1.5 * spread..1.5 * spread);
+        let hi = round(price * (1.0 + rng.random_range(0.0..spread)));
+        let lo = if rng.random_range(0..20) == 0 {
+            hi
+        } else {
+            round(price * (1.0 - rng.random_range(0.0..spread)))
+        };
+        bars[0].push(hi);
+        bars[1].push(lo);
+        bars[2].push(round(rng.random_range(lo..=hi)));
+        bars[3].push(if cents {
+            rng.random_range(1..100_000) as f64 * 100.0
+        } else {
+            rng.random_range(1e3..1e7)
+        });
+    }
+    bars
+}
+
 /// `kernel` compiled for FMA (and the AVX it implies): `f64::mul_add` becomes
 /// one `vfmadd`, and independent per-bar work may use 256-bit vectors. No
 /// contraction of plain `a * b + c` happens (Rust never fuses on its own), so

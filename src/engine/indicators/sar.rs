@@ -198,28 +198,16 @@ mod tests {
 
     #[test]
     fn the_hardware_and_emulated_multiply_adds_give_the_same_bits_on_random_bars() {
-        use crate::engine::indicators::fused::{hardware_path_available, run_fused, Emulated};
-        use rand::{Rng, SeedableRng};
+        use crate::engine::indicators::fused::{
+            hardware_path_available, random_bars, run_fused, Emulated,
+        };
+        use rand::SeedableRng;
         use rand_pcg::Pcg64;
         assert!(!cfg!(target_arch = "x86_64") || hardware_path_available());
         let mut rng = Pcg64::seed_from_u64(9);
         for series in 0..40 {
             let n = 400 + series * 5;
-            let cents = series % 2 == 0;
-            let mut price = 20.0;
-            let (mut h, mut l) = (vec![], vec![]);
-            for _ in 0..n {
-                price *= 1.0 + rng.random_range(-0.02..0.02);
-                let round = |x: f64| {
-                    if cents {
-                        (x * 100.0).round() / 100.0
-                    } else {
-                        x
-                    }
-                };
-                h.push(round(price * (1.0 + rng.random_range(0.0..0.01))));
-                l.push(round(price * (1.0 - rng.random_range(0.0..0.01))));
-            }
+            let [h, l, ..] = random_bars(&mut rng, n, 20.0, 0.01, series % 2 == 0);
             for (accel, max) in [(0.02, 0.2), (0.01, 0.5), (0.3, 0.1)] {
                 let (mut hardware, mut emulated) = (vec![0.0; n], vec![0.0; n]);
                 let kernel = |out| Sar {
