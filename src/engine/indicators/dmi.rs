@@ -7,7 +7,8 @@
 //! by the plain *sum* of the first `n - 1` bars (1..n-1, not n bars), then
 //! every bar from `n` on takes a Wilder step `s = s - s/n + x` (TA-Lib writes
 //! `s - s·(1/n) + x`; we take `s·(1 − 1/n) + x`). `+DI = 100·(+DM / TR)`, 0 when TR is
-//! exactly 0. `DX = 100·|−DI − +DI| / (−DI + +DI)`; ADX's seed is the mean of
+//! exactly 0. `DX = 100·|−DI − +DI| / (−DI + +DI)` (computed from the sums,
+//! `100·|−DM − +DM| / (−DM + +DM)`: TR cancels); ADX's seed is the mean of
 //! the DX of bars n..=2n-1 (a bar whose TR is 0 or whose DI sum is below
 //! 1e-14 adds nothing), then `adx = adx - (adx - dx)/n` (computed as
 //! `adx·(1 − 1/n) + dx·(1/n)`, as the sums take `s·(1 − 1/n) + x`: shorter
@@ -43,18 +44,7 @@ pub fn adx(high: &[f64], low: &[f64], close: &[f64], period: usize, out: &mut [f
     let mut sum_dx = 0.0;
     let mut adx = 0.0;
     smoothed_movement(high, low, close, period, |i, plus, minus, tr| {
-        let dx = if tr > 0.0 {
-            // Both divides as one in wasm (`pct2`).
-            let [minus_di, plus_di] = pct2(minus, plus, tr);
-            let sum = minus_di + plus_di;
-            if sum.abs() < 1e-14 {
-                None
-            } else {
-                Some(100.0 * ((minus_di - plus_di).abs() / sum))
-            }
-        } else {
-            None
-        };
+        let dx = dx(plus, minus, tr);
         if i < lookback {
             sum_dx += dx.unwrap_or(0.0);
         } else if i == lookback {
@@ -134,9 +124,7 @@ pub fn dmi(
         };
         plus_di[i] = p;
         minus_di[i] = m;
-        let sum = m + p;
-        let negligible = sum.abs() < 1e-14;
-        let dx = (tr > 0.0 && !negligible).then(|| 100.0 * ((m - p).abs() / sum));
+        let dx = dx(plus, minus, tr);
         if i < lookback {
             sum_dx += dx.unwrap_or(0.0);
         } else if i == lookback {
@@ -188,6 +176,18 @@ fn directional_indicator(
         let dm = if side == Side::Plus { plus } else { minus };
         out[i] = if tr > 0.0 { 100.0 * (dm / tr) } else { 0.0 };
     });
+}
+
+/// One bar's DX from the smoothed sums, `100·|−DM − +DM| / (−DM + +DM)`:
+/// TA-Lib's `100·|−DI − +DI| / (−DI + +DI)` with the `100/TR` of both DIs
+/// cancelled, one divide where TA-Lib takes three (ADX was bound by them),
+/// a few ulps from TA-Lib's DX (ADX stays within the oracle's 1e-9). `None`
+/// where TR is 0 or the DI sum `100·(−DM + +DM)/TR` is below 1e-14 (TA-Lib's
+/// zero test, here without the divide; the DMs are never negative).
+#[inline(always)]
+fn dx(plus: f64, minus: f64, tr: f64) -> Option<f64> {
+    let sum = minus + plus;
+    (tr > 0.0 && 100.0 * sum >= 1e-14 * tr).then(|| 100.0 * ((minus - plus).abs() / sum))
 }
 
 /// One bar's (+DM1, −DM1) from `up = high - prev high`, `down = prev low - low`.
