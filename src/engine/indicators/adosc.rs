@@ -209,7 +209,7 @@ mod tests {
     #[test]
     fn the_hardware_and_emulated_multiply_adds_give_the_same_bits_on_random_bars() {
         use crate::engine::indicators::fused::{
-            hardware_path_available, random_bars, run_fused, Emulated,
+            assert_same_bits, hardware_path_available, random_bars, run_fused, Emulated,
         };
         use rand::SeedableRng;
         use rand_pcg::Pcg64;
@@ -231,13 +231,11 @@ mod tests {
                 };
                 run_fused(kernel(&mut hardware));
                 kernel(&mut emulated).run(Emulated);
-                for i in 0..n {
-                    assert_eq!(
-                        hardware[i].to_bits(),
-                        emulated[i].to_bits(),
-                        "series {series} ({fast},{slow}) bar {i}"
-                    );
-                }
+                assert_same_bits(
+                    &hardware,
+                    &emulated,
+                    &format!("series {series} ({fast},{slow})"),
+                );
             }
         }
     }

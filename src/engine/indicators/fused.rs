@@ -157,6 +157,16 @@ pub(crate) fn random_bars(
     bars
 }
 
+/// Asserts that the two paths' outputs are the same bits, naming the first
+/// bar that differs.
+#[cfg(test)]
+pub(crate) fn assert_same_bits(hardware: &[f64], emulated: &[f64], case: &str) {
+    assert_eq!(hardware.len(), emulated.len(), "{case}");
+    for (i, (h, e)) in hardware.iter().zip(emulated).enumerate() {
+        assert_eq!(h.to_bits(), e.to_bits(), "{case} bar {i}: {h} vs {e}");
+    }
+}
+
 /// `kernel` compiled for FMA (and the AVX it implies): `f64::mul_add` becomes
 /// one `vfmadd`, and independent per-bar work may use 256-bit vectors. No
 /// contraction of plain `a * b + c` happens (Rust never fuses on its own), so
