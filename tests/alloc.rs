@@ -51,9 +51,11 @@ impl Sink for Rows {
 
 /// SPEC §6's kind of scan: many indicators, the Technic score, display
 /// columns; never true, so no rows are made (rows are per match, not per bar).
+// `adx` with `plus_di`, and `bb_lower` with `sma(close, 20)`, run as fused plan steps.
 const EXPR: &str = "sma(close, 50) > sma(close, 200) and rsi(14) < 0 and macd_hist(12, 26, 9) > 0 \
      and adx(14) > 25 and bb_lower(20, 2) > 0 and atr(14) > 0 and mfi(14) > 0 \
-     and sar(0.02, 0.2) > 0 and cdl_engulfing() > 0 and stoch_k(14, 3, 3) > 0 and tech_rating > 0";
+     and sar(0.02, 0.2) > 0 and cdl_engulfing() > 0 and stoch_k(14, 3, 3) > 0 and tech_rating > 0 \
+     and plus_di(14) > 0 and sma(close, 20) > 0";
 
 /// Allocations of one whole run over `symbols` series of `bars` bars (the
 /// bars themselves made before counting).

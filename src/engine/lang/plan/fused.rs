@@ -16,6 +16,9 @@ use super::{source_slice, Plan, Source, Step, StepKind};
 use crate::engine::bars::Bars;
 use crate::engine::indicators::{self as ind, Bands, BbandsOut};
 
+/// The most slots a fused step writes (SMA, STDDEV and BBANDS' three).
+const MAX_FUSED_OUTPUTS: usize = 5;
+
 /// What a fused step computes. Its step's `slots` list the outputs in the
 /// order given here.
 #[derive(Debug, Clone, PartialEq)]
@@ -48,13 +51,17 @@ impl Fused {
     }
 
     pub(super) fn compute(&self, bars: &Bars, out_slots: &[usize], slots: &mut [Vec<f64>]) {
-        let mut outs: Vec<Vec<f64>> = out_slots
-            .iter()
-            .map(|&s| std::mem::take(&mut slots[s]))
-            .collect();
+        // The slots' buffers, borrowed by value for the call (no allocation:
+        // this runs once per symbol in the scan loop).
+        let mut outs: [Vec<f64>; MAX_FUSED_OUTPUTS] = Default::default();
+        for (o, &s) in outs.iter_mut().zip(out_slots) {
+            *o = std::mem::take(&mut slots[s]);
+        }
+        let outs_len = out_slots.len().min(MAX_FUSED_OUTPUTS);
+        let outs = &mut outs[..outs_len];
         match self {
             Fused::Dmi { period, .. } => {
-                if let [plus, minus, adx] = &mut outs[..] {
+                if let [plus, minus, adx] = outs {
                     ind::dmi(
                         bars.high(),
                         bars.low(),
@@ -99,8 +106,8 @@ impl Fused {
                 }
             }
         }
-        for (o, &s) in outs.into_iter().zip(out_slots) {
-            slots[s] = o;
+        for (o, &s) in outs.iter_mut().zip(out_slots) {
+            slots[s] = std::mem::take(o);
         }
     }
 }
