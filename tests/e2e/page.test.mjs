@@ -87,14 +87,18 @@ test('a network scan from a link waits for Run, and a damaged link says so', { t
     await b.page.selectOption(sel('source'), 'url');
     await b.page.locator(sel('source-url')).fill('http://127.0.0.1:9/{symbol}.csv');
     await b.page.locator(sel('universe-input')).fill('AAA\nBBB');
-    const hash = await b.page.evaluate(async () => {
-      // The page writes the hash when a scan starts; build one the same way
-      // by starting and stopping a scan against a closed port.
-      document.querySelector('[data-testid="run"]').click();
-      await new Promise((r) => setTimeout(r, 300));
-      document.querySelector('[data-testid="stop"]').click();
-      return location.hash;
-    });
+    // The page writes the hash when a scan starts; build one the same way
+    // by starting and stopping a scan against a closed port. Run waits until
+    // the button is enabled and the hash is awaited, not slept for: on a
+    // loaded machine (CI builds beside these tests) 300 ms was not enough.
+    await b.page.locator(sel('run')).click();
+    await b.page.waitForFunction(() => location.hash.startsWith('#s=1.'), null, { timeout: 10_000 })
+      .catch(async () => {
+        const refused = await b.page.locator(sel('run-note')).textContent().catch(() => '');
+        throw new Error(`no #s=1. hash after Run (hash ${JSON.stringify(await b.page.evaluate(() => location.hash))}, run-note: ${refused})`);
+      });
+    await b.page.evaluate(() => document.querySelector('[data-testid="stop"]').click());
+    const hash = await b.page.evaluate(() => location.hash);
     assert.match(hash, /^#s=1\./);
     await b.page.goto('about:blank');
     await openApp(b.page, `${app.url}${hash}`);
