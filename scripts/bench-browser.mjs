@@ -515,28 +515,38 @@ function nativeBacktest() {
   return lines.filter((j) => j.name === 'backtest.bars_per_s');
 }
 
-/** The Backtest panel's runs (the first cold, the others warm) on the page at `url`. */
-async function backtestRuns(url, { symbols, bars, expr, runs }) {
+/**
+ * A page at `url` with the Backtest panel set up; `run()` clicks Backtest and
+ * returns the page's `__technicLastBacktest` (the first run generates the
+ * bars: cold; later runs keep them: warm).
+ */
+async function backtestPage(url, { symbols, bars, expr }) {
   const b = await openBrowser(await freshProfile('bench-backtest'));
-  const out = [];
   try {
     await openApp(b.page, url);
     await setScan(b.page, { source: `synthetic-${symbols}`, expr });
     await b.page.selectOption(sel('backtest-bars'), String(bars));
-    for (let i = 0; i < runs; i++) {
+  } catch (e) {
+    await b.context.close().catch(() => {});
+    throw e;
+  }
+  return {
+    async run() {
       await b.page.evaluate(() => { window.__technicLastBacktest = undefined; });
       await b.page.locator(sel('backtest-run')).click({ timeout: 60_000 });
       await b.page.waitForFunction(() => window.__technicLastBacktest !== undefined, null, { timeout: 600_000, polling: 20 });
       const r = await b.page.evaluate(() => window.__technicLastBacktest);
       if (r.stopped) throw new Error(`the backtest did not complete: ${await b.page.locator(sel('backtest-progress')).textContent()}`);
-      out.push(r);
-    }
-    const threads = (await b.page.locator(sel('status-workers')).textContent()).trim();
-    if (b.problems.length) console.log(`note: console errors: ${b.problems.slice(0, 5).join(' | ')}`);
-    return { runs: out, threads };
-  } finally {
-    await b.context.close().catch(() => {});
-  }
+      return r;
+    },
+    async threads() {
+      return (await b.page.locator(sel('status-workers')).textContent()).trim();
+    },
+    async close() {
+      if (b.problems.length) console.log(`note: console errors: ${b.problems.slice(0, 5).join(' | ')}`);
+      await b.context.close().catch(() => {});
+    },
+  };
 }
 
 /**
@@ -548,11 +558,22 @@ async function benchBacktest(o, dist) {
   const [symbols, bars, expr] = [5000, 2520, HEAVY_EXPR];
   const runs = Math.max(3, o.runs);
   const server = await startServer({ dir: dist, isolation: true });
-  let all; let one;
+  // Both pages stay open and take turns run by run (the order swapped each
+  // round), so the machine's noise falls on both alike, as the native
+  // bench's thread counts alternate; an idle page costs no CPU.
+  const all = { runs: [] }; const one = { runs: [] };
+  const pages = [];
   try {
-    all = await backtestRuns(server.url, { symbols, bars, expr, runs });
-    one = await backtestRuns(`${server.url}?threads=1`, { symbols, bars, expr, runs });
+    pages.push(await backtestPage(server.url, { symbols, bars, expr }));
+    pages.push(await backtestPage(`${server.url}?threads=1`, { symbols, bars, expr }));
+    for (let i = 0; i < runs; i++) {
+      const order = i % 2 ? [1, 0] : [0, 1];
+      for (const k of order) (k ? one : all).runs.push(await pages[k].run());
+    }
+    all.threads = await pages[0].threads();
+    one.threads = await pages[1].threads();
   } finally {
+    for (const p of pages) await p.close();
     await server.close();
   }
   const total = symbols * bars;

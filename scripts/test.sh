@@ -1,9 +1,9 @@
 #!/usr/bin/env bash
 # Installs whatever is missing, then runs every test: formatting, wasm lints,
 # the wasm-bindgen tests in headless Chromium (IndexedDB store, worker pool),
-# the Trunk build, the end-to-end tests against dist/, and, built in the
-# background beside the first end-to-end tests, the native lints and the
-# native unit and integration tests (indicator oracles against ta-lib, golden
+# the Trunk build, the end-to-end tests against dist/, and, in the background
+# from the start (beside the tools' install and the wasm steps), the native
+# lints and the native unit and integration tests (indicator oracles against ta-lib, golden
 # Technic values, scan language, CSV input, scan run, CLI).
 # Prints how long each step took at the end, also when a step fails.
 # Usage: scripts/test.sh [--native-only]   (CI: .ci/run calls exactly this)
@@ -107,45 +107,21 @@ if [ "${1:-}" = "--native-only" ]; then
   exit 0
 fi
 
-# In the full run the native build and tests run in the background beside the
-# first end-to-end tests, with the single-threaded build (below): the tests
-# mostly wait on Chromium and loopback servers, and nothing in the browser
-# steps needs the native build but the backtest tests at the end (the CLI).
-# Their own target directory, so that cargo's lock on target/ never makes the
+# In the full run the native build and tests run in the background from the
+# start (below): nothing in the browser steps needs them but the backtest
+# tests at the end (the CLI). Their own target directory, so that cargo's lock on target/ never makes the
 # two background builds wait for each other (the native build shares nothing
 # with the wasm ones anyway).
 NATIVE_TARGET="${CARGO_TARGET_DIR:-$PWD/target}/native"
 case "$NATIVE_TARGET" in /*) ;; *) NATIVE_TARGET="$PWD/$NATIVE_TARGET" ;; esac
 
-step "browser tools (scripts/setup.sh: installs only what is missing)"
-scripts/setup.sh
-cargo fetch --locked
-
-step "wasm: the app and its browser tests built with clippy's lints (--release)"
-# Release, like Trunk's build below, which runs under the same wrapper and so
-# reuses all of it, the app's own crate included.
-with_lints cargo build --locked --release --target wasm32-unknown-unknown --lib --bin technic-web
-with_lints cargo test --locked --release --target wasm32-unknown-unknown --test web_store --test web_pool --no-run
-
-step "wasm: wasm-bindgen tests in headless Chromium"
-CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_RUNNER=wasm-bindgen-test-runner \
-CHROMEDRIVER=/usr/bin/chromedriver \
-WASM_BINDGEN_TEST_TIMEOUT="${WASM_BINDGEN_TEST_TIMEOUT:-120}" \
-  with_lints cargo test --locked --release --target wasm32-unknown-unknown --test web_store --test web_pool
-
-step "wasm: the kernels' simd128 forms against their plain forms, bit for bit (scripts/check-select-wasm.sh)"
-scripts/check-select-wasm.sh
-
-step "trunk build: threaded dist/ (dist/st/ next, beside the first end-to-end tests)"
-# With clippy's wrapper, as the wasm step built the app: the same flags, so
-# Trunk's cargo build finds it fresh instead of compiling the crate again.
-TECHNIC_SKIP_SETUP=1 TECHNIC_ST=later with_lints scripts/build.sh
-
-# The single-threaded build compiles the world again (its own target
-# features: ~220 s of both cores), while the end-to-end tests mostly wait on
-# Chromium and loopback servers (load ~0.5): so it is built in the background
-# while the tests that use only the threaded build run; so are the native
-# build and tests (see NATIVE_TARGET above).
+# Background builds. The native build and tests need nothing but the Rust
+# toolchain, so they start here and run beside everything up to the end-to-end
+# tests (on a fresh machine beside the tools' compile, which leaves a core idle
+# for long stretches). The single-threaded build compiles the world again (its
+# own target features: ~220 s of both cores), while the end-to-end tests
+# mostly wait on Chromium and loopback servers (load ~0.5): so it is built in
+# the background while the tests that use only the threaded build run.
 #
 # `in_background NAME COMMAND…`: runs COMMAND with its output, exit status and
 # duration kept under $bg/NAME; `wait_background NAME WHAT` waits for it, shows
@@ -183,16 +159,41 @@ native_all() { # chained: errexit does not apply inside `cmd || rc=$?`
     echo "==> native: cargo test (unit, integration, CLI, doc)" &&
     native_test
 }
-in_background st scripts/build-st.sh
 in_background native native_all
 trap 'rc=$?; kill "${bg_pids[@]}" 2>/dev/null || true; rm -rf "$bg"; summary "$rc"' EXIT
 
+step "browser tools (scripts/setup.sh: installs only what is missing)"
+scripts/setup.sh
+cargo fetch --locked
+
+step "wasm: the app and its browser tests built with clippy's lints (--release)"
+# Release, like Trunk's build below, which runs under the same wrapper and so
+# reuses all of it, the app's own crate included.
+with_lints cargo build --locked --release --target wasm32-unknown-unknown --lib --bin technic-web
+with_lints cargo test --locked --release --target wasm32-unknown-unknown --test web_store --test web_pool --no-run
+
+step "wasm: wasm-bindgen tests in headless Chromium"
+CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_RUNNER=wasm-bindgen-test-runner \
+CHROMEDRIVER=/usr/bin/chromedriver \
+WASM_BINDGEN_TEST_TIMEOUT="${WASM_BINDGEN_TEST_TIMEOUT:-120}" \
+  with_lints cargo test --locked --release --target wasm32-unknown-unknown --test web_store --test web_pool
+
+step "wasm: the kernels' simd128 forms against their plain forms, bit for bit (scripts/check-select-wasm.sh)"
+scripts/check-select-wasm.sh
+
+step "trunk build: threaded dist/ (dist/st/ next, beside the first end-to-end tests)"
+# With clippy's wrapper, as the wasm step built the app: the same flags, so
+# Trunk's cargo build finds it fresh instead of compiling the crate again.
+TECHNIC_SKIP_SETUP=1 TECHNIC_ST=later with_lints scripts/build.sh
+
+in_background st scripts/build-st.sh
+
 # The backtest tests compare the page with the CLI the native step built.
 export TECHNIC_CLI="$NATIVE_TARGET/debug/technic"
-step "end-to-end tests of the threaded build (data, inert, storm, learn, page, a11y, offline, live and its server), dist/st/ and the native tests building beside them"
+step "end-to-end tests of the threaded build (data, inert, storm, learn, page, a11y, offline, live and its server), dist/st/ building beside them"
 node --test --test-concurrency=1 tests/e2e/data.test.mjs tests/e2e/inert.test.mjs tests/e2e/storm.test.mjs tests/e2e/learn.test.mjs tests/e2e/page.test.mjs tests/e2e/a11y.test.mjs tests/e2e/offline.test.mjs tests/e2e/live-server.test.mjs tests/e2e/live.test.mjs
 
-step "native: every target built with clippy's lints, then cargo test (beside the tests above, waited for)"
+step "native: every target built with clippy's lints, then cargo test (in the background since the start, waited for)"
 wait_background native "the native build and tests"
 
 step "single-threaded dist/st/ (scripts/build-st.sh, waited for)"
