@@ -36,8 +36,9 @@
 //! .cargo/config.toml's build-std does not apply), in
 //! ${CARGO_TARGET_DIR:-target}/native as scripts/test.sh's.
 //!
-//! Usage: scripts/build.sh && node scripts/bench-browser.mjs [--only scan,cold,longtasks,memory,idb,backtest,profile]
+//! Usage: scripts/build.sh && node scripts/bench-browser.mjs [--only scan,cold,longtasks,memory,idb,backtest,profile,profile-backtest]
 //!          [--runs 5] [--source synthetic-5000] [--expr '<scan>'] [--no-native] [--dist dist]
+//!          [--threads N]   (profile-backtest only: the pool size, default all cores)
 //! The default scan is `cargo bench --bench score`'s (same seed, scan and columns), so the
 //! native figures compare; the CLI line adds reading the same market from CSV files.
 
@@ -84,6 +85,7 @@ function parseArgs(argv) {
     else if (a === '--no-native') o.native = false;
     else if (a === '--dist') o.dist = argv[++i];
     else if (a === '--only') o.only = argv[++i].split(',');
+    else if (a === '--threads') o.threads = Number(argv[++i]);
     else throw new Error(`unknown argument ${a}`);
   }
   if (!(o.runs >= 1)) throw new Error('--runs must be at least 1');
@@ -613,17 +615,35 @@ async function benchBacktest(o, dist) {
  * Self time per function on the page and on each worker over `o.runs` warm
  * synthetic-5000 scans on one worker, after WARMUP_SCANS warm-ups (CDP
  * Profiler on the worker targets; see the file's header for names).
+ * `backtest`: instead, warm runs of the heavy backtest (the scaling
+ * workload) on all workers (`--only profile-backtest`).
  */
-async function benchProfile(o, dist) {
+async function benchProfile(o, dist, { backtest = false } = {}) {
   const port = 9300 + Math.floor(Math.random() * 500);
   const server = await startServer({ dir: dist, isolation: true });
   const profile = await freshProfile('bench-profile');
   const b = await openBrowser(profile, { args: [`--remote-debugging-port=${port}`] });
   let ws;
   try {
-    await openApp(b.page, `${server.url}?threads=1`);
-    await runScan(b.page, { source: o.source, expr: o.expr });
-    for (let i = 1; i < WARMUP_SCANS; i++) await runScan(b.page, {});
+    let work;
+    if (backtest) {
+      await openApp(b.page, o.threads ? `${server.url}?threads=${o.threads}` : server.url);
+      await setScan(b.page, { source: 'synthetic-5000', expr: HEAVY_EXPR });
+      await b.page.selectOption(sel('backtest-bars'), '2520');
+      work = async () => {
+        await b.page.evaluate(() => { window.__technicLastBacktest = undefined; });
+        await b.page.locator(sel('backtest-run')).click({ timeout: 60_000 });
+        await b.page.waitForFunction(() => window.__technicLastBacktest !== undefined, null, { timeout: 600_000, polling: 20 });
+        return (await b.page.evaluate(() => window.__technicLastBacktest)).computeMs;
+      };
+      await work();
+      await work();
+    } else {
+      await openApp(b.page, `${server.url}?threads=1`);
+      await runScan(b.page, { source: o.source, expr: o.expr });
+      for (let i = 1; i < WARMUP_SCANS; i++) await runScan(b.page, {});
+      work = async () => (await runScan(b.page, {})).computeMs;
+    }
     const version = await (await fetch(`http://127.0.0.1:${port}/json/version`)).json();
     ws = new WebSocket(version.webSocketDebuggerUrl, { perMessageDeflate: false });
     await new Promise((resolve, reject) => { ws.once('open', resolve); ws.once('error', reject); });
@@ -655,8 +675,9 @@ async function benchProfile(o, dist) {
       await send('Profiler.start', {}, s);
     }
     const compute = [];
-    for (let i = 0; i < o.runs; i++) compute.push((await runScan(b.page, {})).computeMs);
-    console.log(`\nprofile: ${o.runs} warm ${o.source} scans on 1 worker, \`${o.expr}\`; engine ms ${compute.map((x) => fmt(x)).join(' ')} (the profiler slows them)`);
+    for (let i = 0; i < o.runs; i++) compute.push(await work());
+    const what = backtest ? `heavy backtests (synthetic-5000 × 2520) on ${o.threads ? `${o.threads} worker(s)` : 'all workers'}, \`${HEAVY_EXPR}\`` : `${o.source} scans on 1 worker, \`${o.expr}\``;
+    console.log(`\nprofile: ${o.runs} warm ${what}; engine ms ${compute.map((x) => fmt(x)).join(' ')} (the profiler slows them)`);
     for (const [label, s] of sessions) {
       const { profile: p } = await send('Profiler.stop', {}, s);
       const nodes = new Map(p.nodes.map((n) => [n.id, n]));
@@ -697,6 +718,7 @@ async function main() {
   if (o.only.includes('idb')) await benchIndexedDb(o, dist);
   if (o.only.includes('backtest')) await benchBacktest(o, dist);
   if (o.only.includes('profile')) await benchProfile(o, dist);
+  if (o.only.includes('profile-backtest')) await benchProfile(o, dist, { backtest: true });
 }
 
 main().catch((e) => {

@@ -10,9 +10,11 @@
 use std::cell::{Cell, RefCell};
 use std::rc::Rc;
 use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::mpsc::{channel, Receiver, TryRecvError};
 use std::sync::{Arc, Mutex};
 
+use futures::channel::oneshot;
+use futures::future::{select, Either};
+use gloo_timers::future::TimeoutFuture;
 use rayon::prelude::*;
 
 use crate::data::loader::{Feed, LoadPlan, Slots};
@@ -379,26 +381,27 @@ async fn synthetic_market(
         (synthetic::symbol_name(i), bars)
     };
     let market: Vec<(String, Arc<Bars>)> = if pool::is_threaded() {
-        let (tx, rx) = channel();
         let (watch, counters) = (watch.clone(), counters.clone());
-        rayon::spawn(move || {
-            let market: Vec<_> = (0..n)
-                .into_par_iter()
-                .map(|i| {
-                    // A stopped run only needs to end: empty bars are cheap.
-                    if watch.is_stopped() {
-                        return (synthetic::symbol_name(i), Arc::new(Bars::default()));
-                    }
-                    let had = generate(i);
-                    counters.loaded.fetch_add(1, Ordering::Relaxed);
-                    had
-                })
-                .collect();
-            let _ = tx.send(market);
-        });
-        wait(&rx, || emit(Stage::Loading, None))
-            .await
-            .unwrap_or_default()
+        on_pool(
+            None,
+            || emit(Stage::Loading, None),
+            move || {
+                (0..n)
+                    .into_par_iter()
+                    .map(|i| {
+                        // A stopped run only needs to end: empty bars are cheap.
+                        if watch.is_stopped() {
+                            return (synthetic::symbol_name(i), Arc::new(Bars::default()));
+                        }
+                        let had = generate(i);
+                        counters.loaded.fetch_add(1, Ordering::Relaxed);
+                        had
+                    })
+                    .collect::<Vec<_>>()
+            },
+        )
+        .await
+        .unwrap_or_default()
     } else {
         let mut market = Vec::with_capacity(n);
         while market.len() < n && !watch.is_stopped() {
@@ -419,16 +422,35 @@ async fn synthetic_market(
     market
 }
 
-/// Waits (a frame at a time, calling `tick` each frame) for the pool's answer.
-async fn wait<T>(rx: &Receiver<T>, mut tick: impl FnMut()) -> Option<T> {
+/// How often the page shows a pool job's progress while it waits: the bar
+/// counts move ten times a second, as the elapsed time is shown. Every
+/// frame, as before, cost the page thread a third of a core (style, layout,
+/// paint of the progress line; a CPU profile of the heavy backtest), taken
+/// from the workers when they hold every core: 2 workers ran 1.48x one.
+const PROGRESS_MS: u32 = 100;
+
+/// Runs `job` on the pool and waits for its answer without blocking the page,
+/// calling `tick` now and every [`PROGRESS_MS`]; the answer wakes the wait
+/// at once. `None` when `stop` is found stopped at a tick (the job's workers
+/// end on their own at their next symbol) or the job ended without an answer.
+async fn on_pool<T: Send + 'static>(
+    stop: Option<&Watch>,
+    mut tick: impl FnMut(),
+    job: impl FnOnce() -> T + Send + 'static,
+) -> Option<T> {
+    let (tx, mut rx) = oneshot::channel();
+    rayon::spawn(move || {
+        let _ = tx.send(job());
+    });
     loop {
-        match rx.try_recv() {
-            Ok(v) => return Some(v),
-            Err(TryRecvError::Disconnected) => return None,
-            Err(TryRecvError::Empty) => {}
+        if stop.is_some_and(Watch::is_stopped) {
+            return None;
         }
         tick();
-        next_frame().await;
+        match select(&mut rx, TimeoutFuture::new(PROGRESS_MS)).await {
+            Either::Left((answer, _)) => return answer.ok(),
+            Either::Right(_) => {}
+        }
     }
 }
 
@@ -444,40 +466,29 @@ async fn compute(
         (Task::Backtest(opts), Some(scan)) => {
             let path_len = opts.horizons.iter().copied().max().unwrap_or(0);
             let ended = if pool::is_threaded() {
-                let (tx, rx) = channel();
-                let (opts, on_pool) = (opts.clone(), watch.clone());
+                let (opts, on_pool_watch) = (opts.clone(), watch.clone());
                 let (u, took) = (universe.clone(), compute_ms.clone());
-                rayon::spawn(move || {
-                    let t0 = epoch_ms();
-                    let refs: Vec<(&str, &Bars)> =
-                        u.iter().map(|(s, b)| (s.as_str(), b.as_ref())).collect();
-                    let r = backtest_watched(&scan, &refs, &opts, path_len, &on_pool);
-                    *took.lock().unwrap_or_else(|p| p.into_inner()) = Some(epoch_ms() - t0);
-                    let _ = tx.send(r);
-                });
-                // Stop ends the wait at once; the workers end at their next symbol.
-                let stopped = watch.clone();
-                let mut tick = || emit(Stage::Computing, None);
-                loop {
-                    if stopped.is_stopped() {
-                        break Ok(Ended::Stopped {
-                            done: stopped.done(),
-                            total: universe.len(),
-                        });
-                    }
-                    match rx.try_recv() {
-                        Ok(r) => break r,
-                        Err(TryRecvError::Disconnected) => {
-                            break Ok(Ended::Stopped {
-                                done: stopped.done(),
-                                total: universe.len(),
-                            })
-                        }
-                        Err(TryRecvError::Empty) => {}
-                    }
-                    tick();
-                    next_frame().await;
-                }
+                // Stop ends the wait at its next tick; the workers end at
+                // their next symbol.
+                let answer = on_pool(
+                    Some(watch),
+                    || emit(Stage::Computing, None),
+                    move || {
+                        let t0 = epoch_ms();
+                        let refs: Vec<(&str, &Bars)> =
+                            u.iter().map(|(s, b)| (s.as_str(), b.as_ref())).collect();
+                        let r = backtest_watched(&scan, &refs, &opts, path_len, &on_pool_watch);
+                        *took.lock().unwrap_or_else(|p| p.into_inner()) = Some(epoch_ms() - t0);
+                        r
+                    },
+                )
+                .await;
+                answer.unwrap_or_else(|| {
+                    Ok(Ended::Stopped {
+                        done: watch.done(),
+                        total: universe.len(),
+                    })
+                })
             } else {
                 let t0 = epoch_ms();
                 let r = step_on_page(&scan, &universe, opts, path_len, watch, emit).await;
@@ -504,24 +515,7 @@ async fn compute(
                 }
             };
             let result: Option<Result<Option<WalkReport>, WalkError>> = if pool::is_threaded() {
-                let (tx, rx) = channel();
-                rayon::spawn(move || {
-                    let _ = tx.send(run());
-                });
-                let stopped = watch.clone();
-                let mut tick = || emit(Stage::Computing, None);
-                loop {
-                    if stopped.is_stopped() {
-                        break None;
-                    }
-                    match rx.try_recv() {
-                        Ok(r) => break Some(r),
-                        Err(TryRecvError::Disconnected) => break None,
-                        Err(TryRecvError::Empty) => {}
-                    }
-                    tick();
-                    next_frame().await;
-                }
+                on_pool(Some(watch), || emit(Stage::Computing, None), run).await
             } else {
                 // One grid point after another on the page (rayon runs in
                 // place without threads): a short freeze on small universes.

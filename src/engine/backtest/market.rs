@@ -79,12 +79,7 @@ impl RegimeSeries {
     /// one calendar, which is a plain comparison); this replaced a hash map
     /// that took 0.36 s on 5,000 × 2,520 bars (benches/backtest.rs).
     pub fn equal_weighted(universe: &[&Bars]) -> RegimeSeries {
-        let mut times: Vec<i64> = Vec::new();
-        for bars in universe {
-            if bars.time() != times.as_slice() {
-                times = union_sorted(&times, bars.time());
-            }
-        }
+        let times = union_of_times(universe);
         let (sum, count) = return_sums(universe, &times);
         let mut cols = Columns::with_capacity(times.len());
         let mut level = 100.0;
@@ -190,6 +185,34 @@ fn return_sums(universe: &[&Bars], times: &[i64]) -> (Vec<f64>, Vec<u32>) {
     (sum, count)
 }
 
+/// The sorted union of every symbol's times. Most universes share one
+/// calendar: that is checked first, on every core, with a comparison that
+/// vectorises in wasm too (`!=` on the columns is a byte-wise `memcmp` there:
+/// 72 ms of one worker's time, while the other waited, on 5,000 × 2,520 bars
+/// in a CPU profile of the Backtest panel).
+fn union_of_times(universe: &[&Bars]) -> Vec<i64> {
+    let Some(first) = universe.first().map(|b| b.time()) else {
+        return Vec::new();
+    };
+    if universe.par_iter().all(|b| same_times(b.time(), first)) {
+        return first.to_vec();
+    }
+    let mut times: Vec<i64> = Vec::new();
+    for bars in universe {
+        if !same_times(bars.time(), &times) {
+            times = union_sorted(&times, bars.time());
+        }
+    }
+    times
+}
+
+/// `a == b`, as one OR of XORs over the whole columns (branch-free, so it
+/// vectorises; a universe's columns are almost always equal, so stopping at
+/// the first difference would save nothing).
+fn same_times(a: &[i64], b: &[i64]) -> bool {
+    a.len() == b.len() && a.iter().zip(b).fold(0, |acc, (x, y)| acc | (x ^ y)) == 0
+}
+
 fn union_sorted(a: &[i64], b: &[i64]) -> Vec<i64> {
     let mut out = Vec::with_capacity(a.len().max(b.len()));
     let (mut i, mut j) = (0, 0);
@@ -225,6 +248,22 @@ mod tests {
             c.push(t, x, x, x, x, 1.0);
         }
         Bars::new("T", c).unwrap()
+    }
+
+    #[test]
+    fn union_of_times_is_the_shared_calendar_or_the_merge_of_all() {
+        let a = closes(&[1, 2, 3], &[1.0; 3]);
+        let b = closes(&[1, 2, 3], &[2.0; 3]);
+        let c = closes(&[2, 4], &[3.0; 2]);
+        let d = closes(&[0, 2, 3], &[4.0; 3]);
+        assert_eq!(union_of_times(&[&a, &b]), vec![1, 2, 3]);
+        assert_eq!(union_of_times(&[&a, &c, &b]), vec![1, 2, 3, 4]);
+        // Same length, different times: not the shared calendar.
+        assert_eq!(union_of_times(&[&a, &d]), vec![0, 1, 2, 3]);
+        assert_eq!(union_of_times(&[]), Vec::<i64>::new());
+        assert!(same_times(&[5, 6], &[5, 6]));
+        assert!(!same_times(&[5, 6], &[5, 7]));
+        assert!(!same_times(&[5], &[5, 6]));
     }
 
     #[test]
