@@ -6,7 +6,7 @@
 //! Formula: each output is computed with its own kernel's arithmetic, in the
 //! same order, so every value is bit-identical to `sma`, `stddev` and
 //! `bbands` called one by one: the middle band and the SMA are the same
-//! running sum (`sma.rs`), the deviation is STDDEV's rolling variance
+//! running sum (`sma::window_sums`, computed once for both), the deviation is STDDEV's rolling variance
 //! (`stddev::rolling_variance_with`), computed once for both.
 //! Warm-up: `n - 1` bars. Range: `n` in 2..=100000 (the SMA alone also takes 1:
 //! call `sma` for that); each real parameter `|x| <= 3e37`, checked per
@@ -14,6 +14,7 @@
 //! `NaN` and the others computed). Complexity: O(len), no allocation.
 
 use super::fill_nan;
+use super::sma::window_sums;
 use super::stddev::{real_param_ok, rolling_variance_with};
 
 /// The outputs wanted from one pass; `None` is not computed.
@@ -86,32 +87,28 @@ pub fn bands(src: &[f64], period: usize, out: Bands<'_>) {
             fill_nan(&mut column[..lag]);
         }
     }
-    let n_f = period as f64;
-    // The running sum exactly as `sma` and `bbands` keep it.
-    let mut total: f64 = src[..lag].iter().fold(0.0, |acc, &x| acc + x);
-    if !wants_variance {
-        if let Some(o) = sma {
-            for ((o, &new), &old) in o[lag..].iter_mut().zip(&src[lag..]).zip(src) {
-                total += new;
-                *o = total / n_f;
-                total -= old;
-            }
+    // The mean exactly as `sma` and `bbands` compute it (`sma::window_sums`,
+    // a pass of its own, four bars a step), into the SMA column or else the
+    // middle band; the variance's loop reads it from there.
+    if let Some(o) = sma.as_deref_mut() {
+        window_sums::<true>(src, period, o);
+    }
+    if let Some(b) = bbands.as_mut() {
+        match sma.as_deref() {
+            Some(mean) => b.middle.copy_from_slice(mean),
+            None => window_sums::<true>(src, period, b.middle),
         }
+    }
+    if !wants_variance {
         return;
     }
     rolling_variance_with(src, period, |i, variance| {
-        total += src[i];
-        let mid = total / n_f;
-        total -= src[i - lag];
-        if let Some(o) = sma.as_deref_mut() {
-            o[i] = mid;
-        }
         let sd = variance.sqrt();
         if let Some((k, o)) = stddev.as_mut() {
             o[i] = sd * *k;
         }
         if let Some(b) = bbands.as_mut() {
-            b.middle[i] = mid;
+            let mid = b.middle[i];
             // BBANDS' own arithmetic (one width when the factors agree).
             if b.nbdev_up == b.nbdev_dn {
                 let width = sd * b.nbdev_up;
