@@ -64,4 +64,23 @@ mod tests {
         assert!(out[..3].iter().all(|v| v.is_nan()));
         assert_eq!(&out[3..], &[15.0, 21.0]);
     }
+
+    #[test]
+    fn every_length_and_period_gives_the_plain_differences() {
+        use crate::engine::indicators::sma::tests::long_series;
+        let src = long_series(300, 4, true);
+        for period in [1, 2, 5, 10, 290] {
+            for len in [period + 1, period + 4, period + 5, 300] {
+                let mut out = vec![0.0; len];
+                mom(&src[..len], period, &mut out);
+                assert!(out[..period].iter().all(|v| v.is_nan()));
+                for i in period..len {
+                    assert_eq!(out[i].to_bits(), (src[i] - src[i - period]).to_bits());
+                }
+            }
+        }
+        let mut out = [0.0; 3];
+        mom(&[1.0, 2.0, 3.0], 3, &mut out);
+        assert!(out.iter().all(|v| v.is_nan()));
+    }
 }

@@ -88,6 +88,33 @@ mod tests {
     }
 
     #[test]
+    fn every_bar_is_the_one_bar_true_range_bit_for_bit() {
+        // The lanes (AVX2 here when the CPU has it) against the scalar
+        // comparisons, with gaps both ways and ties, for every tail length.
+        use crate::engine::indicators::sma::tests::long_series;
+        let close = long_series(1003, 3, false);
+        let high: Vec<f64> = close
+            .iter()
+            .enumerate()
+            .map(|(i, c)| c + 0.01 * (i % 4) as f64)
+            .collect();
+        let low: Vec<f64> = close
+            .iter()
+            .enumerate()
+            .map(|(i, c)| c - 0.02 * (i % 3) as f64)
+            .collect();
+        for len in [2, 3, 4, 5, 6, 1003] {
+            let mut out = vec![0.0; len];
+            trange(&high[..len], &low[..len], &close[..len], &mut out);
+            assert!(out[0].is_nan());
+            for i in 1..len {
+                let want = true_range(high[i], low[i], close[i - 1]);
+                assert_eq!(out[i].to_bits(), want.to_bits(), "len {len} bar {i}");
+            }
+        }
+    }
+
+    #[test]
     fn trange_is_all_nan_for_one_bar_or_mismatched_columns() {
         let mut out = [0.0; 1];
         trange(&[1.0], &[1.0], &[1.0], &mut out);
