@@ -41,6 +41,11 @@ pub(crate) trait Lanes: Copy {
     fn select_le(self, a: Self::V, b: Self::V, then: Self::V, other: Self::V) -> Self::V;
     /// Whether `a < b` in any lane (false for NaN lanes).
     fn any_lt(self, a: Self::V, b: Self::V) -> bool;
+    /// Whether `a <= b` in any lane (false for NaN lanes).
+    fn any_le(self, a: Self::V, b: Self::V) -> bool;
+    /// `[a, b, c, d]` from four scalars held in registers (no round trip
+    /// through memory, which a load right after four stores would stall on).
+    fn gather(self, a: f64, b: f64, c: f64, d: f64) -> Self::V;
 }
 
 /// Inclusive prefix sum of the four lanes, `[v0, v0+v1, v0+v1+v2,
@@ -120,6 +125,14 @@ impl Lanes for Portable {
     #[inline(always)]
     fn any_lt(self, a: [f64; 4], b: [f64; 4]) -> bool {
         (a[0] < b[0]) | (a[1] < b[1]) | (a[2] < b[2]) | (a[3] < b[3])
+    }
+    #[inline(always)]
+    fn any_le(self, a: [f64; 4], b: [f64; 4]) -> bool {
+        (a[0] <= b[0]) | (a[1] <= b[1]) | (a[2] <= b[2]) | (a[3] <= b[3])
+    }
+    #[inline(always)]
+    fn gather(self, a: f64, b: f64, c: f64, d: f64) -> [f64; 4] {
+        [a, b, c, d]
     }
 }
 
@@ -204,6 +217,14 @@ mod avx2 {
         #[inline(always)]
         fn any_lt(self, a: __m256d, b: __m256d) -> bool {
             unsafe { _mm256_movemask_pd(_mm256_cmp_pd::<_CMP_LT_OQ>(a, b)) != 0 }
+        }
+        #[inline(always)]
+        fn any_le(self, a: __m256d, b: __m256d) -> bool {
+            unsafe { _mm256_movemask_pd(_mm256_cmp_pd::<_CMP_LE_OQ>(a, b)) != 0 }
+        }
+        #[inline(always)]
+        fn gather(self, a: f64, b: f64, c: f64, d: f64) -> __m256d {
+            unsafe { _mm256_set_pd(d, c, b, a) }
         }
     }
 }
@@ -303,6 +324,14 @@ mod simd128 {
         #[inline(always)]
         fn any_lt(self, a: (v128, v128), b: (v128, v128)) -> bool {
             v128_any_true(v128_or(f64x2_lt(a.0, b.0), f64x2_lt(a.1, b.1)))
+        }
+        #[inline(always)]
+        fn any_le(self, a: (v128, v128), b: (v128, v128)) -> bool {
+            v128_any_true(v128_or(f64x2_le(a.0, b.0), f64x2_le(a.1, b.1)))
+        }
+        #[inline(always)]
+        fn gather(self, a: f64, b: f64, c: f64, d: f64) -> (v128, v128) {
+            (f64x2(a, b), f64x2(c, d))
         }
     }
 }
@@ -405,7 +434,8 @@ mod tests {
         fn run<L: Lanes>(self, l: L) {
             for [a, b, c] in self.rows {
                 let (x, y, z) = (l.load(a), l.load(b), l.load(c));
-                let mut v = [[0.0; 4]; 5];
+                let mut v = [[0.0; 4]; 6];
+                l.store(l.gather(a[3], b[2], c[1], a[0]), &mut v[5]);
                 l.store(l.div(x, y), &mut v[0]);
                 l.store(l.abs(x), &mut v[1]);
                 l.store(l.max(x, y), &mut v[2]);
@@ -418,7 +448,7 @@ mod tests {
                     .map(|f| if f.is_nan() { 1 } else { f.to_bits() });
                 self.out.extend(bits);
                 self.out
-                    .push(l.any_lt(x, y) as u64 | (l.any_lt(y, z) as u64) << 1);
+                    .push(l.any_lt(x, y) as u64 | (l.any_le(y, z) as u64) << 1);
             }
         }
     }
