@@ -14,6 +14,13 @@
 //! (random-walk drift on both sides, of the order of √len ulps of the largest
 //! sum the series had; tests bound it over 20,000 bars, prices and a series
 //! crossing zero). The divide by `n` is TA-Lib's.
+//! Bad prints: after a value far above the rest leaves the window, a running
+//! sum keeps a residue of its ulps (TA-Lib's included), which later, smaller
+//! windows feel: a 1e6× print with prices then falling 160× left TA-Lib's
+//! SUM 3.5e-9 off the exact sums and ours 3.4e-9 off TA-Lib's. So from the
+//! first value more than 1024× the largest before it, the sum is TA-Lib's own
+//! chain, bit for bit thereafter (at TA-Lib's speed for the rest of that
+//! series).
 //! Warm-up: `n - 1` bars. Range: `n` in 1..=100000 (TA-Lib 0.6 accepts 1: the
 //! output is then the input, copied). Complexity: O(len), no allocation.
 
@@ -47,47 +54,86 @@ pub(crate) fn window_sums<const MEAN: bool>(src: &[f64], period: usize, out: &mu
     let n = period as f64;
     // The first window as TA-Lib sums it: oldest first, the newest bar last.
     let total = src[..lag].iter().fold(0.0, |acc, &x| acc + x) + src[lag];
+    // A series that opens on a window of zeros has no scale to judge a print
+    // by: it is never taken for one (an infinite scale).
+    let largest = src[..period]
+        .iter()
+        .fold(0.0, |acc: f64, &x| acc.max(x.abs()));
+    let scale = if largest > 0.0 {
+        largest
+    } else {
+        f64::INFINITY
+    };
     out[lag] = if MEAN { total / n } else { total };
-    run_lanes(Running::<MEAN> {
+    let (done, total) = run_lanes(Running::<MEAN> {
         new: &src[period..],
         old: src,
         out: &mut out[period..],
         total,
+        scale,
         n,
     });
+    // A value more than 1024 times any before it came in (a bad print): when
+    // it leaves, a running sum keeps a residue of its ulps, which later small
+    // windows can feel beyond 1e-9 (1e6x print, prices then falling 160x:
+    // 3.4e-9 from TA-Lib's, itself 3.5e-9 from the exact sum), so from that
+    // step on the sum is TA-Lib's own chain (add the new bar, emit, drop the
+    // old), whose residue is then the same: the print's rounding swallows
+    // the few ulps by which the two totals differed before it.
+    let mut total = total - src[done];
+    for i in period + done..src.len() {
+        total += src[i];
+        out[i] = if MEAN { total / n } else { total };
+        total -= src[i + 1 - period];
+    }
 }
 
 /// Every window after the first: `out[j]` from `new[j] − old[j]` added to
-/// the running total.
+/// the running total, until a step where a new value outweighs 1024 times
+/// the largest |x| before it (in its lane); returns how many bars it wrote
+/// and the total then.
 struct Running<'a, const MEAN: bool> {
     new: &'a [f64],
     old: &'a [f64],
     out: &'a mut [f64],
     /// The sum of the window before `new[0]`'s.
     total: f64,
+    /// The largest |x| up to that window.
+    scale: f64,
     n: f64,
 }
 
 impl<const MEAN: bool> LanesKernel for Running<'_, MEAN> {
-    type Output = ();
+    type Output = (usize, f64);
 
     #[inline(always)]
-    fn run<L: Lanes>(self, lanes: L) {
+    fn run<L: Lanes>(self, lanes: L) -> (usize, f64) {
         let Running {
             new,
             old,
             out,
             total,
+            scale,
             n,
         } = self;
-        let n = lanes.splat(n);
-        let mut total = lanes.splat(total);
+        let mut sums = Sums {
+            total: lanes.splat(total),
+            scale: lanes.splat(scale),
+            n: lanes.splat(n),
+        };
         let (new_steps, new_tail) = new.as_chunks::<4>();
         let (old_steps, _) = old[..new.len()].as_chunks::<4>();
         let (out_steps, out_tail) = out.as_chunks_mut::<4>();
-        for ((o, x), y) in out_steps.iter_mut().zip(new_steps).zip(old_steps) {
-            let v = advance::<L, MEAN>(lanes, x, y, &mut total, n);
-            lanes.store(v, o);
+        for (k, ((o, x), y)) in out_steps
+            .iter_mut()
+            .zip(new_steps)
+            .zip(old_steps)
+            .enumerate()
+        {
+            match sums.advance::<L, MEAN>(lanes, x, y) {
+                Some(v) => lanes.store(v, o),
+                None => return (4 * k, sums.total(lanes)),
+            }
         }
         if !new_tail.is_empty() {
             // The last bars padded with zero changes, which no bar reads.
@@ -95,30 +141,51 @@ impl<const MEAN: bool> LanesKernel for Running<'_, MEAN> {
             let (mut x, mut y, mut v) = ([0.0; 4], [0.0; 4], [0.0; 4]);
             x[..k].copy_from_slice(new_tail);
             y[..k].copy_from_slice(&old[new.len() - k..new.len()]);
-            lanes.store(advance::<L, MEAN>(lanes, &x, &y, &mut total, n), &mut v);
+            match sums.advance::<L, MEAN>(lanes, &x, &y) {
+                Some(s) => lanes.store(s, &mut v),
+                None => return (new.len() - k, sums.total(lanes)),
+            }
             out_tail.copy_from_slice(&v[..k]);
         }
+        (new.len(), sums.total(lanes))
     }
 }
 
-/// Four windows on: the totals after adding each change `x − y` (moving
-/// `total` on), divided by `n` for the mean. A function, so that it is
-/// inlined by force into the AVX2 clone.
-#[inline(always)]
-fn advance<L: Lanes, const MEAN: bool>(
-    lanes: L,
-    x: &[f64; 4],
-    y: &[f64; 4],
-    total: &mut L::V,
-    n: L::V,
-) -> L::V {
-    let steps = prefix_sum(lanes, lanes.sub(lanes.load(x), lanes.load(y)));
-    let sums = lanes.add(*total, steps);
-    *total = lanes.add(*total, lanes.splat_last(steps));
-    if MEAN {
-        lanes.div(sums, n)
-    } else {
-        sums
+/// The running total in every lane, and each lane's largest |x| so far.
+struct Sums<V> {
+    total: V,
+    scale: V,
+    n: V,
+}
+
+impl<V: Copy> Sums<V> {
+    /// Four windows on: the totals after adding each change `x − y` (moving
+    /// the sums on), divided by `n` for the mean; `None`, nothing moved, if
+    /// some `x` outweighs 1024 times its lane's largest |x| so far.
+    #[inline(always)]
+    fn advance<L: Lanes<V = V>, const MEAN: bool>(
+        &mut self,
+        lanes: L,
+        x: &[f64; 4],
+        y: &[f64; 4],
+    ) -> Option<V> {
+        let (x, y) = (lanes.load(x), lanes.load(y));
+        let x_abs = lanes.abs(x);
+        if lanes.any_lt(lanes.mul(lanes.splat(1024.0), self.scale), x_abs) {
+            return None;
+        }
+        let steps = prefix_sum(lanes, lanes.sub(x, y));
+        let sums = lanes.add(self.total, steps);
+        self.total = lanes.add(self.total, lanes.splat_last(steps));
+        self.scale = lanes.max(self.scale, x_abs);
+        Some(if MEAN { lanes.div(sums, self.n) } else { sums })
+    }
+
+    #[inline(always)]
+    fn total<L: Lanes<V = V>>(&self, lanes: L) -> f64 {
+        let mut t = [0.0; 4];
+        lanes.store(self.total, &mut t);
+        t[0]
     }
 }
 
@@ -220,6 +287,50 @@ pub(crate) mod tests {
     }
 
     #[test]
+    fn after_a_huge_print_the_sums_follow_talibs_residue() {
+        // A 1e6x print, then prices falling ~160x: TA-Lib's running sum keeps
+        // ~3e-8 of the print's rounding, 3.5e-9 of the later sums; ours takes
+        // TA-Lib's chain from the print on, so it keeps the same residue.
+        let core = ta_lib::Core::new();
+        let mut src = long_series(20_000, 3, false);
+        src[5000] *= 1e6;
+        for period in [2, 20, 30, 200] {
+            let (mut mean, mut total) = (vec![0.0; src.len()], vec![0.0; src.len()]);
+            sma(&src, period, &mut mean);
+            crate::engine::indicators::sum(&src, period, &mut total);
+            let (mut t_mean, mut t_total) = (vec![0.0; src.len()], vec![0.0; src.len()]);
+            let last = src.len() - 1;
+            let r = core.sma(0, last, &src, period as i32, &mut t_mean).unwrap();
+            core.sum(0, last, &src, period as i32, &mut t_total)
+                .unwrap();
+            for k in 0..r.count {
+                let i = r.beg_idx + k;
+                assert!(close_to(mean[i], t_mean[k], 1e-12), "sma({period}) bar {i}");
+                assert!(
+                    close_to(total[i], t_total[k], 1e-12),
+                    "sum({period}) bar {i}"
+                );
+            }
+        }
+        // Series that start at 0 (no scale: never judged) or sit at 0 for a
+        // while (the largest value so far stays) are not taken for prints.
+        let mut zeros = long_series(2000, 4, true);
+        zeros[..300].fill(0.0);
+        zeros[900..1000].fill(0.0);
+        let mut out = vec![0.0; 2000];
+        window_sums::<false>(&zeros, 20, &mut out);
+        let fast = run_lanes(Running::<false> {
+            new: &zeros[20..],
+            old: &zeros,
+            out: &mut out[20..],
+            total: 0.0,
+            scale: f64::INFINITY,
+            n: 20.0,
+        });
+        assert_eq!(fast.0, 2000 - 20, "no step left the four-bar path");
+    }
+
+    #[test]
     fn the_avx2_and_portable_lanes_give_the_same_bits() {
         let src = long_series(1003, 5, true);
         for period in [2, 3, 9, 30] {
@@ -232,6 +343,7 @@ pub(crate) mod tests {
                 old: &src,
                 out: &mut portable[period..],
                 total,
+                scale: 1e9,
                 n,
             }
             .run(Portable);
@@ -242,6 +354,7 @@ pub(crate) mod tests {
                 old: &src,
                 out: &mut sums_portable[period..],
                 total,
+                scale: 1e9,
                 n,
             }
             .run(Portable);
