@@ -5,8 +5,9 @@
 //!
 //! Formula: each output is computed with its own kernel's arithmetic, in the
 //! same order, so every value is bit-identical to `sma`, `stddev` and
-//! `bbands` called one by one: the middle band and the SMA are the same
-//! running sum (`sma.rs`), the deviation is STDDEV's rolling variance
+//! `bbands` called one by one: the SMA is `sma`'s four-bar running sum
+//! (`sma::window_sums`, its own pass), the middle band `bbands`'
+//! TA-Lib-order running sum (the two differ by a few ulps), the deviation is STDDEV's rolling variance
 //! (`stddev::rolling_variance_with`), computed once for both.
 //! Warm-up: `n - 1` bars. Range: `n` in 2..=100000 (the SMA alone also takes 1:
 //! call `sma` for that); each real parameter `|x| <= 3e37`, checked per
@@ -14,6 +15,7 @@
 //! `NaN` and the others computed). Complexity: O(len), no allocation.
 
 use super::fill_nan;
+use super::sma::window_sums;
 use super::stddev::{real_param_ok, rolling_variance_with};
 
 /// The outputs wanted from one pass; `None` is not computed.
@@ -87,30 +89,25 @@ pub fn bands(src: &[f64], period: usize, out: Bands<'_>) {
         }
     }
     let n_f = period as f64;
-    // The running sum exactly as `sma` and `bbands` keep it.
-    let mut total: f64 = src[..lag].iter().fold(0.0, |acc, &x| acc + x);
+    // The SMA as `sma` computes it (`sma::window_sums`, a pass of its own,
+    // four bars a step); the middle band as `bbands` does, TA-Lib's running
+    // sum riding along the variance's loop.
+    if let Some(o) = sma {
+        window_sums::<true>(src, period, o);
+    }
     if !wants_variance {
-        if let Some(o) = sma {
-            for ((o, &new), &old) in o[lag..].iter_mut().zip(&src[lag..]).zip(src) {
-                total += new;
-                *o = total / n_f;
-                total -= old;
-            }
-        }
         return;
     }
+    let mut total: f64 = src[..lag].iter().fold(0.0, |acc, &x| acc + x);
     rolling_variance_with(src, period, |i, variance| {
-        total += src[i];
-        let mid = total / n_f;
-        total -= src[i - lag];
-        if let Some(o) = sma.as_deref_mut() {
-            o[i] = mid;
-        }
         let sd = variance.sqrt();
         if let Some((k, o)) = stddev.as_mut() {
             o[i] = sd * *k;
         }
         if let Some(b) = bbands.as_mut() {
+            total += src[i];
+            let mid = total / n_f;
+            total -= src[i - lag];
             b.middle[i] = mid;
             // BBANDS' own arithmetic (one width when the factors agree).
             if b.nbdev_up == b.nbdev_dn {

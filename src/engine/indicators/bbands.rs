@@ -41,7 +41,7 @@ pub fn bbands(
         fill_nan(lower);
         return;
     }
-    // One pass: the SMA (TA-Lib's running total, as `sma` keeps it) rides
+    // One pass: the SMA (TA-Lib's running total, in its order) rides
     // along the variance's loop and the bands are written at once, instead
     // of an SMA pass, a variance pass, a bands pass and three NaN fills.
     // BBANDS(20,2) 4.2 -> 3.4 ns/bar, TA-Lib 3.5 (`cargo bench --bench indicators`).

@@ -1,5 +1,7 @@
-//! Four bars at a time for the EMA family (EMA, DEMA, TEMA, MACD): a vector
-//! type with the handful of operations their four-step recursion needs,
+//! Four bars at a time for the EMA family (EMA, DEMA, TEMA, MACD, ATR), the
+//! running sums (SMA, SUM, WMA, LINEARREG: `prefix_sum`), CCI's windows and
+//! the plain per-bar kernels (MOM, TRANGE): a vector type with the handful of
+//! operations they need,
 //! as AVX2 lanes on x86_64 CPUs that have them, two simd128 registers in wasm
 //! (both wasm builds have `+simd128`), and the same arithmetic on `[f64; 4]`
 //! everywhere else. Imports nothing outside `std`/`core::arch`. The simd128
@@ -27,6 +29,35 @@ pub(crate) trait Lanes: Copy {
     fn shift2(self, v: Self::V) -> Self::V;
     /// `[v3, v3, v3, v3]`.
     fn splat_last(self, v: Self::V) -> Self::V;
+    /// Lane by lane `a / b`.
+    fn div(self, a: Self::V, b: Self::V) -> Self::V;
+    /// Lane by lane `|a|` (the sign bit cleared).
+    fn abs(self, a: Self::V) -> Self::V;
+    /// Lane by lane `if b > a { b } else { a }` (so `a` when either is NaN;
+    /// `select::max`).
+    fn max(self, a: Self::V, b: Self::V) -> Self::V;
+    /// Lane by lane `if a <= b { then } else { other }` (`other` when `a` or
+    /// `b` is NaN).
+    fn select_le(self, a: Self::V, b: Self::V, then: Self::V, other: Self::V) -> Self::V;
+    /// Whether `a < b` in any lane (false for NaN lanes).
+    fn any_lt(self, a: Self::V, b: Self::V) -> bool;
+    /// Whether `a <= b` in any lane (false for NaN lanes).
+    fn any_le(self, a: Self::V, b: Self::V) -> bool;
+    /// `[a, b, c, d]` from four scalars held in registers (no round trip
+    /// through memory, which a load right after four stores would stall on).
+    fn gather(self, a: f64, b: f64, c: f64, d: f64) -> Self::V;
+}
+
+/// Inclusive prefix sum of the four lanes, `[v0, v0+v1, v0+v1+v2,
+/// (v0+v1)+(v2+v3)]` (two shifted adds, so lanes 2 and 3 add pairs): with
+/// the running total before them added to every lane, the totals after each
+/// of four bars whose changes are `v`, at one add per four bars on the
+/// total's own chain (`total + splat_last(prefix)` is lane 3's sum, bit for
+/// bit).
+#[inline(always)]
+pub(crate) fn prefix_sum<L: Lanes>(lanes: L, v: L::V) -> L::V {
+    let pairs = lanes.add(v, lanes.shift1(v));
+    lanes.add(pairs, lanes.shift2(pairs))
 }
 
 /// `[f64; 4]`, lane by lane: every target.
@@ -74,6 +105,34 @@ impl Lanes for Portable {
     #[inline(always)]
     fn splat_last(self, v: [f64; 4]) -> [f64; 4] {
         [v[3]; 4]
+    }
+    #[inline(always)]
+    fn div(self, a: [f64; 4], b: [f64; 4]) -> [f64; 4] {
+        [a[0] / b[0], a[1] / b[1], a[2] / b[2], a[3] / b[3]]
+    }
+    #[inline(always)]
+    fn abs(self, a: [f64; 4]) -> [f64; 4] {
+        a.map(f64::abs)
+    }
+    #[inline(always)]
+    fn max(self, a: [f64; 4], b: [f64; 4]) -> [f64; 4] {
+        core::array::from_fn(|j| if b[j] > a[j] { b[j] } else { a[j] })
+    }
+    #[inline(always)]
+    fn select_le(self, a: [f64; 4], b: [f64; 4], then: [f64; 4], other: [f64; 4]) -> [f64; 4] {
+        core::array::from_fn(|j| if a[j] <= b[j] { then[j] } else { other[j] })
+    }
+    #[inline(always)]
+    fn any_lt(self, a: [f64; 4], b: [f64; 4]) -> bool {
+        (a[0] < b[0]) | (a[1] < b[1]) | (a[2] < b[2]) | (a[3] < b[3])
+    }
+    #[inline(always)]
+    fn any_le(self, a: [f64; 4], b: [f64; 4]) -> bool {
+        (a[0] <= b[0]) | (a[1] <= b[1]) | (a[2] <= b[2]) | (a[3] <= b[3])
+    }
+    #[inline(always)]
+    fn gather(self, a: f64, b: f64, c: f64, d: f64) -> [f64; 4] {
+        [a, b, c, d]
     }
 }
 
@@ -137,6 +196,35 @@ mod avx2 {
         #[inline(always)]
         fn splat_last(self, v: __m256d) -> __m256d {
             unsafe { _mm256_permute4x64_pd::<0b11_11_11_11>(v) }
+        }
+        #[inline(always)]
+        fn div(self, a: __m256d, b: __m256d) -> __m256d {
+            unsafe { _mm256_div_pd(a, b) }
+        }
+        #[inline(always)]
+        fn abs(self, a: __m256d) -> __m256d {
+            unsafe { _mm256_andnot_pd(_mm256_set1_pd(-0.0), a) }
+        }
+        #[inline(always)]
+        fn max(self, a: __m256d, b: __m256d) -> __m256d {
+            // vmaxpd(x, y) is `x > y ? x : y`.
+            unsafe { _mm256_max_pd(b, a) }
+        }
+        #[inline(always)]
+        fn select_le(self, a: __m256d, b: __m256d, then: __m256d, other: __m256d) -> __m256d {
+            unsafe { _mm256_blendv_pd(other, then, _mm256_cmp_pd::<_CMP_LE_OQ>(a, b)) }
+        }
+        #[inline(always)]
+        fn any_lt(self, a: __m256d, b: __m256d) -> bool {
+            unsafe { _mm256_movemask_pd(_mm256_cmp_pd::<_CMP_LT_OQ>(a, b)) != 0 }
+        }
+        #[inline(always)]
+        fn any_le(self, a: __m256d, b: __m256d) -> bool {
+            unsafe { _mm256_movemask_pd(_mm256_cmp_pd::<_CMP_LE_OQ>(a, b)) != 0 }
+        }
+        #[inline(always)]
+        fn gather(self, a: f64, b: f64, c: f64, d: f64) -> __m256d {
+            unsafe { _mm256_set_pd(d, c, b, a) }
         }
     }
 }
@@ -206,6 +294,44 @@ mod simd128 {
         fn splat_last(self, (_, hi): (v128, v128)) -> (v128, v128) {
             let last = i64x2_shuffle::<1, 1>(hi, hi);
             (last, last)
+        }
+        #[inline(always)]
+        fn div(self, a: (v128, v128), b: (v128, v128)) -> (v128, v128) {
+            (f64x2_div(a.0, b.0), f64x2_div(a.1, b.1))
+        }
+        #[inline(always)]
+        fn abs(self, a: (v128, v128)) -> (v128, v128) {
+            (f64x2_abs(a.0), f64x2_abs(a.1))
+        }
+        #[inline(always)]
+        fn max(self, a: (v128, v128), b: (v128, v128)) -> (v128, v128) {
+            // pmax(x, y) is `x < y ? y : x`.
+            (f64x2_pmax(a.0, b.0), f64x2_pmax(a.1, b.1))
+        }
+        #[inline(always)]
+        fn select_le(
+            self,
+            a: (v128, v128),
+            b: (v128, v128),
+            then: (v128, v128),
+            other: (v128, v128),
+        ) -> (v128, v128) {
+            (
+                v128_bitselect(then.0, other.0, f64x2_le(a.0, b.0)),
+                v128_bitselect(then.1, other.1, f64x2_le(a.1, b.1)),
+            )
+        }
+        #[inline(always)]
+        fn any_lt(self, a: (v128, v128), b: (v128, v128)) -> bool {
+            v128_any_true(v128_or(f64x2_lt(a.0, b.0), f64x2_lt(a.1, b.1)))
+        }
+        #[inline(always)]
+        fn any_le(self, a: (v128, v128), b: (v128, v128)) -> bool {
+            v128_any_true(v128_or(f64x2_le(a.0, b.0), f64x2_le(a.1, b.1)))
+        }
+        #[inline(always)]
+        fn gather(self, a: f64, b: f64, c: f64, d: f64) -> (v128, v128) {
+            (f64x2(a, b), f64x2(c, d))
         }
     }
 }
@@ -288,5 +414,78 @@ impl<V: Copy> EmaStep<V> {
         let v = lanes.add(u, lanes.mul(self.beta, lanes.shift1(u)));
         let w = lanes.add(v, lanes.mul(self.beta2, lanes.shift2(v)));
         lanes.add(w, lanes.mul(self.powers, before))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Every operation added for the running sums, CCI and TRANGE, on
+    /// random values and the awkward ones (±0, NaN, ∞, subnormals).
+    struct Ops<'a> {
+        rows: &'a [[[f64; 4]; 3]],
+        out: &'a mut Vec<u64>,
+    }
+
+    impl LanesKernel for Ops<'_> {
+        type Output = ();
+        #[inline(always)]
+        fn run<L: Lanes>(self, l: L) {
+            for [a, b, c] in self.rows {
+                let (x, y, z) = (l.load(a), l.load(b), l.load(c));
+                let mut v = [[0.0; 4]; 6];
+                l.store(l.gather(a[3], b[2], c[1], a[0]), &mut v[5]);
+                l.store(l.div(x, y), &mut v[0]);
+                l.store(l.abs(x), &mut v[1]);
+                l.store(l.max(x, y), &mut v[2]);
+                l.store(l.select_le(x, y, z, x), &mut v[3]);
+                l.store(prefix_sum(l, x), &mut v[4]);
+                // NaN payloads may differ; every other bit must not.
+                let bits = v
+                    .iter()
+                    .flatten()
+                    .map(|f| if f.is_nan() { 1 } else { f.to_bits() });
+                self.out.extend(bits);
+                self.out
+                    .push(l.any_lt(x, y) as u64 | (l.any_le(y, z) as u64) << 1);
+            }
+        }
+    }
+
+    #[test]
+    fn the_added_operations_give_the_same_bits_on_avx2_and_portable() {
+        use rand::{Rng, SeedableRng};
+        use rand_pcg::Pcg64;
+        let mut rng = Pcg64::seed_from_u64(12);
+        let specials = [0.0, -0.0, f64::NAN, f64::INFINITY, -1.0, 1.0, 1e-310, 3.0];
+        let rows: Vec<[[f64; 4]; 3]> = (0..5000)
+            .map(|_| {
+                core::array::from_fn(|_| {
+                    core::array::from_fn(|_| {
+                        if rng.random_range(0..5) == 0 {
+                            specials[rng.random_range(0..specials.len())]
+                        } else {
+                            rng.random_range(-100.0..100.0)
+                        }
+                    })
+                })
+            })
+            .collect();
+        let (mut dispatched, mut portable) = (Vec::new(), Vec::new());
+        run_lanes(Ops {
+            rows: &rows,
+            out: &mut dispatched,
+        });
+        Ops {
+            rows: &rows,
+            out: &mut portable,
+        }
+        .run(Portable);
+        assert_eq!(dispatched, portable);
+        assert_eq!(
+            prefix_sum(Portable, [1.0, 2.0, 4.0, 8.0]),
+            [1.0, 3.0, 7.0, 15.0]
+        );
     }
 }

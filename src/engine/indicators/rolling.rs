@@ -2,8 +2,8 @@
 //! plus the sliding-extreme core STOCH, STOCHRSI and WILLR share.
 //!
 //! Formulas: `highest[i] = max(src[i-n+1..=i])`, `lowest[i] = min(…)`,
-//! `sum[i] = src[i-n+1] + … + src[i]` (a running sum: add the new bar, emit,
-//! drop the trailing bar, in TA-Lib's order).
+//! `sum[i] = src[i-n+1] + … + src[i]` (SMA's running sum, `sma::window_sums`:
+//! four bars a step, within a few ulps of TA-Lib's add-then-subtract chain).
 //! Warm-up: `n - 1` bars. Range: `n` in 2..=100000 (TA-Lib rejects 1 here,
 //! unlike the moving averages).
 //! Complexity: O(len) for all three, no allocation. Highest/lowest use the
@@ -14,6 +14,7 @@
 
 use super::fill_nan;
 use super::select::{max, min};
+use super::sma::window_sums;
 
 /// Whether `period` and the buffers are acceptable for MAX/MIN/SUM.
 fn usable(src: &[f64], period: usize, out: &[f64]) -> bool {
@@ -51,14 +52,7 @@ pub fn sum(src: &[f64], period: usize, out: &mut [f64]) {
         fill_nan(out);
         return;
     }
-    let lag = period - 1;
-    fill_nan(&mut out[..lag]);
-    let mut total = src[..lag].iter().fold(0.0, |acc, &x| acc + x);
-    for ((o, &new), &old) in out[lag..].iter_mut().zip(&src[lag..]).zip(src) {
-        total += new;
-        *o = total;
-        total -= old;
-    }
+    window_sums::<false>(src, period, out);
 }
 
 /// Shared MAX/MIN entry: validates, marks the warm-up, runs the core.
@@ -177,6 +171,26 @@ mod tests {
                     (total[i] - w.iter().sum::<f64>()).abs() < 1e-9,
                     "sum {period} {i}"
                 );
+            }
+        }
+    }
+
+    #[test]
+    fn sum_stays_within_a_hair_of_talibs_running_sum_over_long_series() {
+        use crate::engine::indicators::sma::tests::{close_to, long_series, talib_sums};
+        for crossing in [false, true] {
+            let src = long_series(20_000, 17, crossing);
+            for period in [2, 3, 4, 5, 20, 101] {
+                let mut out = vec![0.0; src.len()];
+                sum(&src, period, &mut out);
+                let want = talib_sums(&src, period);
+                assert!(out[..period - 1].iter().all(|v| v.is_nan()));
+                for i in period - 1..src.len() {
+                    let fresh = src[i + 1 - period..=i].iter().sum::<f64>();
+                    let what = format!("crossing {crossing} period {period} bar {i}");
+                    assert!(close_to(out[i], want[i], 1e-11), "{what}");
+                    assert!(close_to(out[i], fresh, 1e-11), "{what}");
+                }
             }
         }
     }

@@ -6,6 +6,7 @@
 //! Complexity: O(len), no allocation.
 
 use super::fill_nan;
+use super::lanes::{run_lanes, Lanes, LanesKernel};
 use super::select::max;
 
 pub fn trange_lookback() -> usize {
@@ -19,13 +20,40 @@ pub fn trange(high: &[f64], low: &[f64], close: &[f64], out: &mut [f64]) {
         return;
     }
     out[0] = f64::NAN;
-    for (((o, &h), &l), &c) in out[1..]
-        .iter_mut()
-        .zip(&high[1..])
-        .zip(&low[1..])
-        .zip(close)
-    {
-        *o = true_range(h, l, c);
+    run_lanes(Ranges {
+        high: &high[1..],
+        low: &low[1..],
+        prev_close: &close[..n - 1],
+        out: &mut out[1..],
+    });
+}
+
+/// `out[j] = true_range(high[j], low[j], prev_close[j])`, four bars a step
+/// in `lanes` (AVX2 natively where the CPU has it), the same comparisons.
+struct Ranges<'a> {
+    high: &'a [f64],
+    low: &'a [f64],
+    prev_close: &'a [f64],
+    out: &'a mut [f64],
+}
+
+impl LanesKernel for Ranges<'_> {
+    type Output = ();
+
+    #[inline(always)]
+    fn run<L: Lanes>(self, lanes: L) {
+        let (h4, h_tail) = self.high.as_chunks::<4>();
+        let (l4, l_tail) = self.low.as_chunks::<4>();
+        let (c4, c_tail) = self.prev_close.as_chunks::<4>();
+        let (o4, o_tail) = self.out.as_chunks_mut::<4>();
+        for (o, ((h, l), c)) in o4.iter_mut().zip(h4.iter().zip(l4).zip(c4)) {
+            let (h, l, c) = (lanes.load(h), lanes.load(l), lanes.load(c));
+            let greatest = lanes.max(lanes.sub(h, l), lanes.abs(lanes.sub(c, h)));
+            lanes.store(lanes.max(greatest, lanes.abs(lanes.sub(c, l))), o);
+        }
+        for (o, ((&h, &l), &c)) in o_tail.iter_mut().zip(h_tail.iter().zip(l_tail).zip(c_tail)) {
+            *o = true_range(h, l, c);
+        }
     }
 }
 
@@ -57,6 +85,33 @@ mod tests {
         assert_eq!(out[2], 4.5);
         // bar 3: inside the previous close: |7.5 - 9.5| = 2
         assert_eq!(out[3], 2.0);
+    }
+
+    #[test]
+    fn every_bar_is_the_one_bar_true_range_bit_for_bit() {
+        // The lanes (AVX2 here when the CPU has it) against the scalar
+        // comparisons, with gaps both ways and ties, for every tail length.
+        use crate::engine::indicators::sma::tests::long_series;
+        let close = long_series(1003, 3, false);
+        let high: Vec<f64> = close
+            .iter()
+            .enumerate()
+            .map(|(i, c)| c + 0.01 * (i % 4) as f64)
+            .collect();
+        let low: Vec<f64> = close
+            .iter()
+            .enumerate()
+            .map(|(i, c)| c - 0.02 * (i % 3) as f64)
+            .collect();
+        for len in [2, 3, 4, 5, 6, 1003] {
+            let mut out = vec![0.0; len];
+            trange(&high[..len], &low[..len], &close[..len], &mut out);
+            assert!(out[0].is_nan());
+            for i in 1..len {
+                let want = true_range(high[i], low[i], close[i - 1]);
+                assert_eq!(out[i].to_bits(), want.to_bits(), "len {len} bar {i}");
+            }
+        }
     }
 
     #[test]
