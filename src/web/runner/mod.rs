@@ -366,8 +366,13 @@ pub fn start(
             let source = SyntheticSource::shared(n);
             st.synthetic.replace(Some(source.clone()));
             if pool::is_threaded() {
+                // A worker maps the market's memory while the other starts
+                // the run; it joins the run when done (see `prefault`).
+                let room = source.clone();
+                rayon::spawn(move || room.prefault());
                 on_pool(scan, symbols, source, None, options, shared, tx);
             } else {
+                source.release_room();
                 let order = InOrder::new(symbols.len());
                 let summary = single_thread::run(
                     &scan,
