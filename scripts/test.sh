@@ -181,6 +181,9 @@ WASM_BINDGEN_TEST_TIMEOUT="${WASM_BINDGEN_TEST_TIMEOUT:-120}" \
 step "wasm: the kernels' simd128 forms against their plain forms, bit for bit (scripts/check-select-wasm.sh)"
 scripts/check-select-wasm.sh
 
+step "wasm: the synthetic market's simd128 form against its pinned fingerprint and single symbols (scripts/check-synthetic-wasm.sh)"
+scripts/check-synthetic-wasm.sh
+
 step "trunk build: threaded dist/ (dist/st/ next, beside the first end-to-end tests)"
 # With clippy's wrapper, as the wasm step built the app: the same flags, so
 # Trunk's cargo build finds it fresh instead of compiling the crate again.

@@ -385,17 +385,28 @@ async fn synthetic_market(
         on_pool(
             None,
             || emit(Stage::Loading, None),
+            // Two symbols at a time (`synthetic::bars_pair`: the lanes of
+            // one vector, the same bits as two `bars` calls, ~half the time
+            // in V8).
             move || {
-                (0..n)
+                (0..n.div_ceil(2))
                     .into_par_iter()
-                    .map(|i| {
+                    .flat_map_iter(|k| {
+                        let (a, b) = (2 * k, 2 * k + 1);
                         // A stopped run only needs to end: empty bars are cheap.
-                        if watch.is_stopped() {
-                            return (synthetic::symbol_name(i), Arc::new(Bars::default()));
-                        }
-                        let had = generate(i);
-                        counters.loaded.fetch_add(1, Ordering::Relaxed);
-                        had
+                        let (bars_a, bars_b) = if watch.is_stopped() {
+                            (Bars::default(), Bars::default())
+                        } else if b < n {
+                            counters.loaded.fetch_add(2, Ordering::Relaxed);
+                            synthetic::bars_pair(SYNTHETIC_SEED, (a, b), len)
+                        } else {
+                            counters.loaded.fetch_add(1, Ordering::Relaxed);
+                            (synthetic::bars(SYNTHETIC_SEED, a, len), Bars::default())
+                        };
+                        [(a, bars_a), (b, bars_b)]
+                            .into_iter()
+                            .filter(move |(i, _)| *i < n)
+                            .map(|(i, bars)| (synthetic::symbol_name(i), Arc::new(bars)))
                     })
                     .collect::<Vec<_>>()
             },
