@@ -69,19 +69,8 @@ fn slope_with_talibs_sums(src: &[f64], period: usize, out: &mut [f64]) {
     let fit = Fit::new(period);
     let n = fit.n;
     let rebuild_every = 32 * period;
-    let window_sums = |end: usize| {
-        let (mut sy, mut sxy, mut sum_abs) = (0.0, 0.0, 0.0);
-        let mut x = lag as f64;
-        for &y in &src[end - lag..=end] {
-            sy += y;
-            sxy += x * y;
-            sum_abs += y.abs();
-            x -= 1.0;
-        }
-        (sy, sxy, sum_abs)
-    };
     fill_nan(&mut out[..lag]);
-    let (mut sum_y, mut sum_xy, mut sum_abs) = window_sums(lag);
+    let [mut sum_y, mut sum_xy, mut sum_abs] = window_sums(src, lag, lag);
     let slope = |sum_y: f64, sum_xy: f64| (n * sum_xy - fit.sum_x * sum_y) * fit.inv_divisor;
     out[lag] = slope(sum_y, sum_xy);
     let mut countdown = rebuild_every;
@@ -96,7 +85,7 @@ fn slope_with_talibs_sums(src: &[f64], period: usize, out: &mut [f64]) {
         countdown -= 1;
         if countdown == 0 || leaving_weight.abs() > 100.0 * sum_abs {
             countdown = rebuild_every;
-            (sum_y, sum_xy, sum_abs) = window_sums(i);
+            [sum_y, sum_xy, sum_abs] = window_sums(src, lag, i);
         }
         out[i] = slope(sum_y, sum_xy);
     }
@@ -155,6 +144,22 @@ impl Fit {
     }
 }
 
+/// The window of `lag + 1` bars ending at `end` summed from scratch, in
+/// TA-Lib's order: `[Σy, Σx·y, Σ|y|]`, where `x` counts bars back from the
+/// newest one (0 = newest) and `Σ|y|` is the scale against which a leaving
+/// value is judged.
+fn window_sums(src: &[f64], lag: usize, end: usize) -> [f64; 3] {
+    let (mut sy, mut sxy, mut sum_abs) = (0.0, 0.0, 0.0);
+    let mut x = lag as f64;
+    for &y in &src[end - lag..=end] {
+        sy += y;
+        sxy += x * y;
+        sum_abs += y.abs();
+        x -= 1.0;
+    }
+    [sy, sxy, sum_abs]
+}
+
 /// Shared sliding least-squares loop.
 fn regression<const END: bool>(src: &[f64], period: usize, out: &mut [f64]) {
     if !(2..=100_000).contains(&period) || src.len() < period || out.len() != src.len() {
@@ -165,26 +170,13 @@ fn regression<const END: bool>(src: &[f64], period: usize, out: &mut [f64]) {
     let fit = Fit::new(period);
     let rebuild_every = 32 * period;
 
-    // `x` counts bars back from the newest one (0 = newest); `sum_abs`
-    // (Σ|y|) is the scale against which a leaving value is judged.
-    let window_sums = |end: usize| {
-        let (mut sy, mut sxy, mut sum_abs) = (0.0, 0.0, 0.0);
-        let mut x = lag as f64;
-        for &y in &src[end - lag..=end] {
-            sy += y;
-            sxy += x * y;
-            sum_abs += y.abs();
-            x -= 1.0;
-        }
-        [sy, sxy, sum_abs]
-    };
     fill_nan(&mut out[..lag]);
     // A rebuild at bar `start` (the first window, a scheduled rebuild or a
     // leaving value too large), then the bars up to the next one four at a
     // time; a block where a leaving value is too large stops there.
     let mut start = lag;
     loop {
-        let sums = window_sums(start);
+        let sums = window_sums(src, lag, start);
         out[start] = fit.emit_one::<END>(sums[0], sums[1]);
         let end = (start + rebuild_every).min(src.len());
         let stop = run_lanes(Running::<END> {

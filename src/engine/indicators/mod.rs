@@ -16,11 +16,12 @@
 //!   allocate unless their doc says so (DEMA/TEMA/MACD/… need scratch columns).
 //! - No `f64::mul_add` in hot loops: in wasm it is a slow library call (6–17×
 //!   slower for EMA/MACD/ATR), and unfused arithmetic stays within 1e-9. The
-//!   one exception is `fused`'s x86_64 FMA clone (ADOSC, SAR), which rounds
-//!   exactly as its wasm emulation does.
+//!   one exception is `fused`'s x86_64 FMA clone (ADOSC, SAR, KAMA), which
+//!   rounds exactly as its wasm emulation does.
 //! - Run-time CPU dispatch lives in two places only: `fused::run_fused`
 //!   (hardware FMA for the kernels that round once) and `lanes::run_lanes`
-//!   (AVX2 for the EMA family's four-bar steps). Both paths give the same
+//!   (AVX2 for four-bar steps: the EMA family, the running sums of SMA/SUM,
+//!   WMA and LINEARREG, CCI, CDLDOJI, MOM, TRANGE). Both paths give the same
 //!   bits, so the native CLI and the wasm page agree; each is tested.
 //!
 //! Definitional choices that follow TA-Lib (stated once here, repeated per file):
