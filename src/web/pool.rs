@@ -170,13 +170,7 @@ fn warm_up() {
         .collect();
     let settings = Settings::default();
     for preset in crate::view::presets::PRESETS {
-        let columns: Vec<String> = preset
-            .columns
-            .split(';')
-            .map(str::trim)
-            .filter(|c| !c.is_empty())
-            .map(String::from)
-            .collect();
+        let columns = crate::view::fields::column_list(preset.columns);
         let Ok(scan) = Scan::compile(preset.expr, &columns) else {
             continue;
         };

@@ -203,13 +203,7 @@ impl Sink for Collect {
 }
 
 fn scan(args: ScanArgs) -> Result<()> {
-    let columns: Vec<String> = args
-        .columns
-        .split(';')
-        .map(str::trim)
-        .filter(|c| !c.is_empty())
-        .map(String::from)
-        .collect();
+    let columns = technic::view::fields::column_list(&args.columns);
     let scan = Scan::compile(&args.expr, &columns)
         .map_err(|e| anyhow::anyhow!(explain(&e, &args.expr, &columns)))?;
     let paths = find_csvs(&args.data)?;
