@@ -172,13 +172,27 @@ export async function setScan(page, { source, expr }) {
 }
 
 /**
+ * Clicks Run, waiting up to a minute for it to be enabled (a fresh page's
+ * workers and bar cache open first; on a loaded machine that takes seconds).
+ * A failure names why the page says Run is unavailable (`run-note`).
+ */
+export async function clickRun(page, { timeout = 60_000 } = {}) {
+  try {
+    await page.locator(sel('run')).click({ timeout });
+  } catch (e) {
+    const note = await page.locator(sel('run-note')).innerText({ timeout: 1_000 }).catch(() => '(no run-note)');
+    throw new Error(`Run could not be clicked (run-note: "${note}"): ${e.message}`);
+  }
+}
+
+/**
  * Clicks Run and waits for the scan to end (`__technicLastScan` with a new
  * scanId). Resolves to the new `__technicLastScan`.
  */
 export async function runScan(page, { source, expr, timeout = 120_000 } = {}) {
   await setScan(page, { source, expr });
   const before = (await lastScan(page))?.scanId ?? null;
-  await page.locator(sel('run')).click({ timeout: 30_000 });
+  await clickRun(page);
   await page.waitForFunction(
     (prev) => window.__technicLastScan && window.__technicLastScan.scanId !== prev,
     before,
