@@ -83,6 +83,10 @@ async function scanSampleOffline(s, label) {
   assert.equal(scan.stopped, false, `${label}: the scan ran to the end`);
   assert.equal(scan.symbols, SAMPLE_SYMBOLS.length, `${label}: the sample's five symbols`);
   assert.equal(scan.rows, SAMPLE_SYMBOLS.length, `${label}: \`close > 0\` matches every sample symbol`);
+  // The hook is set as the run ends; the table draws its last rows in the
+  // page's next render (a CI run once read the rows before it).
+  await s.page.waitForFunction((n) => document.querySelectorAll('[data-testid="result-row"]').length >= n, SAMPLE_SYMBOLS.length, { timeout: 10_000 })
+    .catch(() => {});
   const symbols = await s.page.locator(sel('result-row')).evaluateAll((rows) => rows.map((r) => r.dataset.symbol));
   assert.deepEqual([...symbols].sort(), SAMPLE_SYMBOLS, `${label}: one row per symbol`);
   assert.deepEqual(s.server.requests(), {}, `${label}: nothing reached the server while offline`);
