@@ -42,28 +42,62 @@ WebAssembly.instantiate(bytes, {}).then(({ instance }) => {
   console.log(`select.rs (simd128): ${n} cases bit-identical to the plain expressions`);
 });' "$dir/check.wasm"
 
-# lanes.rs: the simd128 lanes (what both wasm builds run for the EMA family)
-# against the [f64; 4] form, bit for bit, on random series and weights.
+# lanes.rs: the simd128 lanes (what both wasm builds run for the EMA family,
+# the running sums, CCI, MOM and TRANGE) against the [f64; 4] form, bit for
+# bit (NaN against NaN, whatever its payload): the three EMA steps on random
+# series and weights, and every other lane operation on the series and on
+# the awkward values (±0, subnormals, the extremes, infinities, NaN).
 cat > "$dir/lanes.rs" <<RS
 #![no_std]
 #[path = "$root/src/engine/indicators/lanes.rs"]
 #[allow(dead_code)]
 mod lanes;
-use lanes::{EmaStep, Lanes, Portable, Simd128};
+use lanes::{prefix_sum, EmaStep, Lanes, Portable, Simd128};
 #[panic_handler]
 fn panic(_: &core::panic::PanicInfo) -> ! { loop {} }
 const N: usize = 512;
-/// Every lane operation through an EMA step and a difference, for \`N\` groups of four.
-fn run<L: Lanes>(l: L, xs: &[[f64; 4]; N], k: f64, beta: f64, out: &mut [[f64; 4]; N]) {
+/// What one group of four gives: the EMA steps, then every other operation.
+const OUTS: usize = 12;
+const AWKWARD: [f64; 17] = [0.0, -0.0, 5e-324, -5e-324, f64::MIN_POSITIVE, -f64::MIN_POSITIVE, 1e-300, 1.0, -1.0, 1.5, -1.5, 123.456, f64::MAX, -f64::MAX, f64::INFINITY, f64::NEG_INFINITY, f64::NAN];
+fn flag<L: Lanes>(l: L, b: bool) -> L::V { l.splat(if b { 1.0 } else { 0.0 }) }
+/// Every operation but the EMA steps on \`x\` and \`y\`, into \`o\`.
+fn ops<L: Lanes>(l: L, x: &[f64; 4], y: &[f64; 4], o: &mut [[f64; 4]]) {
+    let (a, b) = (l.load(x), l.load(y));
+    l.store(prefix_sum(l, a), &mut o[0]);
+    l.store(l.div(a, b), &mut o[1]);
+    l.store(l.abs(l.sub(a, b)), &mut o[2]);
+    l.store(l.max(a, b), &mut o[3]);
+    l.store(l.select_le(a, b, l.shift1(a), l.shift2(b)), &mut o[4]);
+    l.store(l.add(flag(l, l.any_lt(a, b)), l.mul(flag(l, l.any_le(a, b)), l.splat(2.0))), &mut o[5]);
+    l.store(l.gather(x[3], y[2], x[1], y[0]), &mut o[6]);
+    l.store(l.splat_last(l.add(a, b)), &mut o[7]);
+}
+/// The EMA steps (\`step\` with the caller's splat, \`step_short\`,
+/// \`step_loaded\` from memory) and \`ops\`, for \`N\` groups of four.
+fn run<L: Lanes>(l: L, xs: &[[f64; 4]; N], k: f64, beta: f64, out: &mut [[[f64; 4]; OUTS]; N]) {
     let step = EmaStep::new(l, k, beta);
     let mut before = l.splat(xs[0][0]);
-    for (x, o) in xs.iter().zip(out.iter_mut()) {
+    let (mut short, mut loaded) = (before, before);
+    let mut window = [0.0; 7];
+    for (i, (x, o)) in xs.iter().zip(out.iter_mut()).enumerate() {
         let v = step.step(l, l.load(x), before);
-        l.store(l.sub(v, l.array(*x)), o);
         before = l.splat_last(v);
+        l.store(v, &mut o[0]);
+        l.store(step.step_short(l, l.load(x), &mut short), &mut o[1]);
+        window.copy_within(4..7, 0);
+        window[3..].copy_from_slice(x);
+        l.store(step.step_loaded(l, &window, &mut loaded), &mut o[2]);
+        let awkward = core::array::from_fn(|j| AWKWARD[(i * 4 + j) % AWKWARD.len()]);
+        let other = core::array::from_fn(|j| AWKWARD[(i * 3 + j * 5) % AWKWARD.len()]);
+        if i % 2 == 0 {
+            ops(l, x, &xs[i.saturating_sub(1)], &mut o[3..]);
+        } else {
+            ops(l, &awkward, &other, &mut o[3..]);
+        }
+        l.store(l.array(awkward), &mut o[11]);
     }
 }
-/// The number of values compared, or -1 at the first difference.
+/// The number of values compared, or -1 - (the output at the first difference).
 #[no_mangle]
 pub extern "C" fn run_lanes() -> i32 {
     let mut seed: u64 = 0x9e37_79b9_7f4a_7c15;
@@ -75,12 +109,17 @@ pub extern "C" fn run_lanes() -> i32 {
         for x in xs.iter_mut().flatten() { level *= 1.0 + (next() - 0.5) * 0.05; *x = level; }
         let beta = (period - 1.0) / (period + 1.0);
         let k = 1.0 - beta;
-        let (mut a, mut b) = ([[0.0; 4]; N], [[0.0; 4]; N]);
+        let (mut a, mut b) = ([[[0.0; 4]; OUTS]; N], [[[0.0; 4]; OUTS]; N]);
         run(Portable, &xs, k, beta, &mut a);
         run(Simd128, &xs, k, beta, &mut b);
-        for (p, q) in a.iter().flatten().zip(b.iter().flatten()) {
-            if p.to_bits() != q.to_bits() { return -1; }
-            checked += 1;
+        for (ga, gb) in a.iter().zip(b.iter()) {
+            for (j, (p, q)) in ga.iter().zip(gb.iter()).enumerate() {
+                for (p, q) in p.iter().zip(q.iter()) {
+                    let same = if p.is_nan() { q.is_nan() } else { p.to_bits() == q.to_bits() };
+                    if !same { return -1 - j as i32; }
+                    checked += 1;
+                }
+            }
         }
     }
     checked
@@ -92,6 +131,7 @@ node -e '
 const fs = require("fs");
 WebAssembly.instantiate(fs.readFileSync(process.argv[1]), {}).then(({ instance }) => {
   const n = instance.exports.run_lanes();
-  if (n < 0) { console.error("lanes.rs (simd128): differs from the [f64; 4] form"); process.exit(1); }
-  console.log(`lanes.rs (simd128): ${n} values bit-identical to the [f64; 4] form`);
+  const outs = ["step", "step_short", "step_loaded", "prefix_sum", "div", "abs/sub", "max", "select_le/shift1/shift2", "any_lt/any_le", "gather", "splat_last", "array"];
+  if (n < 0) { console.error(`lanes.rs (simd128): ${outs[-n - 1] ?? "?"} differs from the [f64; 4] form`); process.exit(1); }
+  console.log(`lanes.rs (simd128): ${n} values bit-identical to the [f64; 4] form (${outs.join(", ")})`);
 });' "$dir/lanes.wasm"

@@ -134,8 +134,7 @@ impl<F: Fn(f64, f64) -> f64> LanesKernel for Steady<'_, F> {
                 true_range(h[2], l[2], pc[2]),
                 true_range(h[3], l[3], pc[3]),
             ];
-            let y = step.step(lanes, lanes.load(&tr), before);
-            before = lanes.splat_last(y);
+            let y = step.step_short(lanes, lanes.load(&tr), &mut before);
             lanes.store(y, o);
         }
         // The last bars padded with zeros, which only later lanes see.
@@ -145,7 +144,10 @@ impl<F: Fn(f64, f64) -> f64> LanesKernel for Steady<'_, F> {
             *t = true_range(h, l, pc);
         }
         let mut ys = [0.0; 4];
-        lanes.store(step.step(lanes, lanes.load(&tr), before), &mut ys);
+        lanes.store(
+            step.step_short(lanes, lanes.load(&tr), &mut before),
+            &mut ys,
+        );
         out_tail.copy_from_slice(&ys[..out_tail.len()]);
         // NATR's divides in a pass of their own, off the chain's loop.
         for (o, &c) in out.iter_mut().zip(close) {
