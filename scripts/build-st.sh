@@ -7,6 +7,8 @@
 # Then writes the service worker's precache list again (scripts/precache.mjs),
 # so that it names the st/ files too.
 #   TECHNIC_ST_TIME_FILE=F  write this step's duration in seconds to F (test.sh)
+#   TECHNIC_ST_SITE=DIR     complete the site in DIR instead of dist/ (test.sh
+#                           builds into a copy while tests serve dist/)
 #   TECHNIC_ST=later        do nothing now (as Trunk's hook): test.sh runs this
 #                           script itself afterwards, on dist/, beside the tests
 set -euo pipefail
@@ -17,7 +19,7 @@ if [ "${TECHNIC_ST:-}" = later ] && [ -n "${TRUNK_STAGING_DIR:-}" ]; then
 fi
 source scripts/env.sh
 start=$(date +%s)
-STAGE="${TRUNK_STAGING_DIR:-dist}"
+STAGE="${TRUNK_STAGING_DIR:-${TECHNIC_ST_SITE:-dist}}"
 OUT="$STAGE/st"
 # The target directory the threaded build used: the host tools (build scripts,
 # proc-macros) are shared. The crates are built again without atomics, beside
