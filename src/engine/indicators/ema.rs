@@ -198,16 +198,16 @@ const BLOCK: usize = 64;
 /// One stage's inputs or values over a block of bars, after the three values
 /// before the block (`EmaStep::step_loaded` reads them and weighs them 0).
 #[derive(Debug, Clone, Copy)]
-pub(crate) struct Block([f64; 3 + BLOCK]);
+struct Block([f64; 3 + BLOCK]);
 
 impl Block {
-    pub const ZERO: Block = Block([0.0; 3 + BLOCK]);
+    const ZERO: Block = Block([0.0; 3 + BLOCK]);
 
     /// Moves on to the next block with `x` (at most `BLOCK` values) as its
     /// values, the last step padded with zeros (only its later lanes see
     /// them); the number of steps.
     #[inline(always)]
-    pub fn next(&mut self, x: &[f64]) -> usize {
+    fn next(&mut self, x: &[f64]) -> usize {
         self.roll();
         let n = x.len().min(BLOCK);
         self.0[3..3 + n].copy_from_slice(&x[..n]);
@@ -218,7 +218,7 @@ impl Block {
 
     /// Keeps the last block's last three values in front of the next.
     #[inline(always)]
-    pub fn roll(&mut self) {
+    fn roll(&mut self) {
         self.0.copy_within(BLOCK..BLOCK + 3, 0);
     }
 
@@ -232,7 +232,7 @@ impl Block {
 
     /// Step `j`'s four values.
     #[inline(always)]
-    pub fn step(&self, j: usize) -> &[f64; 4] {
+    fn step(&self, j: usize) -> &[f64; 4] {
         self.0[3 + 4 * j..7 + 4 * j]
             .try_into()
             .expect("a step within the block")
@@ -249,7 +249,7 @@ impl Block {
 /// One EMA stage over the first `steps` steps of a block: `input`'s values
 /// smoothed into `out` (rolled already), `before` moved on.
 #[inline(always)]
-pub(crate) fn ema_block<L: Lanes>(
+fn ema_block<L: Lanes>(
     lanes: L,
     step: &EmaStep<L::V>,
     input: &Block,

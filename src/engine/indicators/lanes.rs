@@ -433,7 +433,13 @@ impl<V: Copy> EmaStep<V> {
     /// and the two extra operations cost them (TEMA(30) 1.92 → 2.37 ns/bar).
     #[inline(always)]
     pub fn step_short<L: Lanes<V = V>>(&self, lanes: L, x: V, before: &mut V) -> V {
-        let w = self.shifted(lanes, x);
+        self.values_and_move_on(lanes, self.shifted(lanes, x), before)
+    }
+
+    /// The values from `w` (the step's recursion started from 0) and
+    /// `before`, which is moved on as `w_3 + β⁴·e` (`step_short`).
+    #[inline(always)]
+    fn values_and_move_on<L: Lanes<V = V>>(&self, lanes: L, w: V, before: &mut V) -> V {
         let e = *before;
         *before = lanes.add(lanes.splat_last(w), lanes.mul(self.beta4, e));
         lanes.add(w, lanes.mul(self.powers, e))
@@ -452,15 +458,12 @@ impl<V: Copy> EmaStep<V> {
     /// four loads, one, two and three bars back (the lanes before the step
     /// weighted 0), instead of two shifts that wait on each other: fewer
     /// operations deep from the inputs to the values, so a CPU with a small
-    /// scheduler overlaps more steps (`ema::Block`). A non-finite input weighted 0 makes the next step's values NaN, where its
-    /// own `e` is already infinite or NaN (TA-Lib's `(x − e)·k + e` gives NaN
-    /// there too).
+    /// scheduler overlaps more steps (`ema::Block`). A non-finite input
+    /// weighted 0 makes the next step's values NaN, where its own `e` is
+    /// already infinite or NaN (TA-Lib's `(x − e)·k + e` gives NaN there too).
     #[inline(always)]
     pub fn step_loaded<L: Lanes<V = V>>(&self, lanes: L, x: &[f64; 7], before: &mut V) -> V {
-        let w = self.started_from_zero(lanes, x);
-        let e = *before;
-        *before = lanes.add(lanes.splat_last(w), lanes.mul(self.beta4, e));
-        lanes.add(w, lanes.mul(self.powers, e))
+        self.values_and_move_on(lanes, self.started_from_zero(lanes, x), before)
     }
 
     /// `w`: the four bars `x[3..7]` smoothed from a value of 0 before them.

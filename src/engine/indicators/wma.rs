@@ -154,6 +154,17 @@ impl<V: Copy> Sums<V> {
 mod tests {
     use super::*;
 
+    /// The weighted mean of the `period` bars ending at `i`, summed directly.
+    fn direct(src: &[f64], period: usize, i: usize) -> f64 {
+        let denom = (period * (period + 1) / 2) as f64;
+        src[i + 1 - period..=i]
+            .iter()
+            .enumerate()
+            .map(|(w, x)| (w + 1) as f64 * x)
+            .sum::<f64>()
+            / denom
+    }
+
     #[test]
     fn wma_equals_the_direct_weighted_sum() {
         let src: Vec<f64> = (0..300)
@@ -162,19 +173,13 @@ mod tests {
         for period in [2, 3, 7, 20] {
             let mut out = vec![0.0; src.len()];
             wma(&src, period, &mut out);
-            let denom = (period * (period + 1) / 2) as f64;
-            for i in 0..src.len() {
+            for (i, &o) in out.iter().enumerate() {
                 if i + 1 < period {
-                    assert!(out[i].is_nan());
+                    assert!(o.is_nan());
                     continue;
                 }
-                let direct: f64 = src[i + 1 - period..=i]
-                    .iter()
-                    .enumerate()
-                    .map(|(w, x)| (w + 1) as f64 * x)
-                    .sum::<f64>()
-                    / denom;
-                assert!((out[i] - direct).abs() < 1e-10, "period {period} bar {i}");
+                let direct = direct(&src, period, i);
+                assert!((o - direct).abs() < 1e-10, "period {period} bar {i}");
             }
         }
     }
@@ -219,14 +224,8 @@ mod tests {
                 let mut out = vec![0.0; src.len()];
                 wma(&src, period, &mut out);
                 let want = talib(&src, period);
-                let denom = (period * (period + 1) / 2) as f64;
                 for i in period - 1..src.len() {
-                    let direct: f64 = src[i + 1 - period..=i]
-                        .iter()
-                        .enumerate()
-                        .map(|(w, x)| (w + 1) as f64 * x)
-                        .sum::<f64>()
-                        / denom;
+                    let direct = direct(&src, period, i);
                     let what = format!("crossing {crossing} period {period} bar {i}");
                     assert!(close_to(out[i], want[i], 1e-11), "{what}");
                     assert!(close_to(out[i], direct, 1e-11), "{what}");
