@@ -157,7 +157,9 @@ pub async fn off_page<T: Send + 'static>(work: impl FnOnce() -> T + Send + 'stat
 /// while the page is still idle. Cold synthetic-5000 scans in fresh
 /// browsers, alternating builds, 2 cores shared with another benchmark
 /// (2026-12-02): 264 ms with this warm-up against 360 ms without (medians
-/// of 10; 411 against 436 in a noisier set of 9).
+/// of 10; 411 against 436 in a noisier set of 9). The single-threaded build
+/// has no workers to warm: its scan runs on the page's thread.
+#[cfg(target_feature = "atomics")]
 fn warm_up() {
     use crate::data::synthetic;
     use crate::engine::lang::Scan;

@@ -21,12 +21,13 @@ pub fn roc(src: &[f64], period: usize, out: &mut [f64]) {
     }
     let (warm, rest) = out.split_at_mut(period);
     fill_nan(warm);
+    // The quotient is taken whatever the base and the zero base's lane is
+    // then replaced: a select, not a branch around the divide, so the loop
+    // runs in vector registers (divpd, two or more bars per divide; with the
+    // branch LLVM keeps one scalar divide per bar, 0.93× TA-Lib).
     for ((o, &now), &before) in rest.iter_mut().zip(&src[period..]).zip(src) {
-        *o = if before != 0.0 {
-            (now / before - 1.0) * 100.0
-        } else {
-            0.0
-        };
+        let pct = (now / before - 1.0) * 100.0;
+        *o = if before != 0.0 { pct } else { 0.0 };
     }
 }
 
