@@ -36,12 +36,15 @@ export async function freshProfile(tag = 'profile') {
  * their script attribution) for the benchmark; tests never assert on times.
  * `memory: true` keeps every WebAssembly.Memory the page creates (the threaded
  * build's shared memory is made by its JS glue) for wasmMemoryBytes().
+ * TECHNIC_CHROMIUM_ARGS (space-separated) adds Chromium flags, for measuring
+ * what V8 does: `--js-flags=--no-liftoff` compiles every wasm function
+ * optimised at once (README, "Morning of 2026-12-03").
  */
 export async function openBrowser(profileDir, { longTasks = false, memory = false, args = [] } = {}) {
   const context = await chromium.launchPersistentContext(profileDir, {
     executablePath: CHROMIUM,
     headless: true,
-    args: [...CHROMIUM_ARGS, ...args],
+    args: [...CHROMIUM_ARGS, ...args, ...(process.env.TECHNIC_CHROMIUM_ARGS ? process.env.TECHNIC_CHROMIUM_ARGS.split(" ") : [])],
     viewport: { width: 1280, height: 860 },
   });
   const problems = [];
