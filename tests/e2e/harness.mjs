@@ -44,7 +44,7 @@ export async function openBrowser(profileDir, { longTasks = false, memory = fals
   const context = await chromium.launchPersistentContext(profileDir, {
     executablePath: CHROMIUM,
     headless: true,
-    args: [...CHROMIUM_ARGS, ...args, ...(process.env.TECHNIC_CHROMIUM_ARGS ? process.env.TECHNIC_CHROMIUM_ARGS.split(" ") : [])],
+    args: [...CHROMIUM_ARGS, ...args, ...(process.env.TECHNIC_CHROMIUM_ARGS ?? '').split(' ').filter(Boolean)],
     viewport: { width: 1280, height: 860 },
   });
   const problems = [];

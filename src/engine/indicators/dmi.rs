@@ -22,7 +22,7 @@
 use super::fill_nan;
 use super::lanes::Lanes;
 use super::select::{lead_or_zero, pct2};
-use super::trange::true_range;
+use super::trange::{true_range, true_range_lanes};
 
 pub fn adx_lookback(period: usize) -> usize {
     (2 * period).saturating_sub(1)
@@ -252,7 +252,7 @@ fn smoothed_movement(
 /// each. ADX(14) over 5,000 × 300 bars in node, alternating: 5.7–7.5 →
 /// 4.6–6.3 ns/bar (native 4.1). The values are `movement`'s and
 /// `true_range`'s bit for bit (`lead_or_zero` as two `select_le` and a
-/// `max`; the same comparisons, in the same order; tested with `Portable`
+/// `max`, `trange::true_range_lanes`; tested with `Portable`
 /// lanes against them, ties, signed zeros and NaN included, and every lane
 /// operation in simd128 against `Portable` by scripts/check-select-wasm.sh).
 #[cfg_attr(
@@ -274,7 +274,7 @@ fn staged_moves<L: Lanes>(
     let zero = l.splat(0.0);
     // `if x > other && x > 0 { x } else { 0 }` in every lane: 0 unless
     // `other <= x` (so a NaN gives 0), 0 on a tie, else `max(0, x)`.
-    let lead_or_zero = |x: L::V, other: L::V| {
+    let lead_or_zero_lanes = |x: L::V, other: L::V| {
         let beats = l.select_le(x, other, zero, l.max(zero, x));
         l.select_le(other, x, beats, zero)
     };
@@ -287,10 +287,9 @@ fn staged_moves<L: Lanes>(
             let (lo, lo_before) = (l.load(four(low, j)), l.load(four(low, j - 1)));
             let c_before = l.load(four(close, j - 1));
             let (up, down) = (l.sub(h, h_before), l.sub(lo_before, lo));
-            let greatest = l.max(l.sub(h, lo), l.abs(l.sub(c_before, h)));
-            l.store(lead_or_zero(up, down), &mut m[0]);
-            l.store(lead_or_zero(down, up), &mut m[1]);
-            l.store(l.max(greatest, l.abs(l.sub(c_before, lo))), &mut m[2]);
+            l.store(lead_or_zero_lanes(up, down), &mut m[0]);
+            l.store(lead_or_zero_lanes(down, up), &mut m[1]);
+            l.store(true_range_lanes(l, h, lo, c_before), &mut m[2]);
         }
         for (k, [plus, minus, range]) in moves.iter().enumerate() {
             for q in 0..4 {
@@ -370,7 +369,7 @@ mod tests {
     #[test]
     fn staged_moves_are_the_one_bar_moves_bit_for_bit() {
         use crate::engine::indicators::lanes::Portable;
-        // A random walk with ties, flat bars, signed zeros and NaN in it.
+        // A wavy series with flat highs, ties, signed zeros and NaN in it.
         let n = 300;
         let c: Vec<f64> = (0..n)
             .map(|i| 100.0 + (i as f64 * 0.7).sin() * 4.0)

@@ -48,13 +48,25 @@ impl LanesKernel for Ranges<'_> {
         let (o4, o_tail) = self.out.as_chunks_mut::<4>();
         for (o, ((h, l), c)) in o4.iter_mut().zip(h4.iter().zip(l4).zip(c4)) {
             let (h, l, c) = (lanes.load(h), lanes.load(l), lanes.load(c));
-            let greatest = lanes.max(lanes.sub(h, l), lanes.abs(lanes.sub(c, h)));
-            lanes.store(lanes.max(greatest, lanes.abs(lanes.sub(c, l))), o);
+            lanes.store(true_range_lanes(lanes, h, l, c), o);
         }
         for (o, ((&h, &l), &c)) in o_tail.iter_mut().zip(h_tail.iter().zip(l_tail).zip(c_tail)) {
             *o = true_range(h, l, c);
         }
     }
+}
+
+/// Four bars' true ranges: `true_range` lane by lane, the same comparisons in
+/// the same order (the same bits).
+#[inline(always)]
+pub(crate) fn true_range_lanes<L: Lanes>(
+    lanes: L,
+    high: L::V,
+    low: L::V,
+    prev_close: L::V,
+) -> L::V {
+    let greatest = lanes.max(lanes.sub(high, low), lanes.abs(lanes.sub(prev_close, high)));
+    lanes.max(greatest, lanes.abs(lanes.sub(prev_close, low)))
 }
 
 /// One bar's true range, in TA-Lib's order of comparisons.
