@@ -18,7 +18,7 @@
 //! emulation (~25 flops per slow-EMA step, ~0.25× TA-Lib natively; EMA(3)'s
 //! weight 0.5 multiplies exactly and costs nothing extra).
 
-use super::ad::money_flow_volume;
+use super::ad::{money_flow_volume, money_flow_volumes, BLOCK};
 use super::fill_nan;
 use super::fused::{run_fused, FusedKernel, MulAdd};
 
@@ -71,9 +71,6 @@ struct Adosc<'a> {
     out: &'a mut [f64],
 }
 
-/// Bars whose A/D terms are computed together before the serial chain.
-const BLOCK: usize = 64;
-
 impl FusedKernel for Adosc<'_> {
     type Output = ();
 
@@ -104,14 +101,13 @@ impl FusedKernel for Adosc<'_> {
         while start < n {
             let end = (start + BLOCK).min(n);
             let flows = &mut flows[..end - start];
-            let bars = high[start..end]
-                .iter()
-                .zip(&low[start..end])
-                .zip(&close[start..end])
-                .zip(&volume[start..end]);
-            for (f, (((&h, &l), &c), &v)) in flows.iter_mut().zip(bars) {
-                *f = money_flow_volume_select(h, l, c, v);
-            }
+            money_flow_volumes(
+                &high[start..end],
+                &low[start..end],
+                &close[start..end],
+                &volume[start..end],
+                flows,
+            );
             for (o, &flow) in out[start..end].iter_mut().zip(flows.iter()) {
                 ad += flow;
                 fast_ema = rounding.mul_add_factor(fast_keep, fast_ema, fast_k * ad);
@@ -121,19 +117,6 @@ impl FusedKernel for Adosc<'_> {
             start = end;
         }
         fill_nan(&mut out[..adosc_lookback(fast, slow)]);
-    }
-}
-
-/// `money_flow_volume` as a select rather than a branch, so a block of them
-/// vectorises (a zero range divides by zero in a lane that is then dropped).
-#[inline(always)]
-fn money_flow_volume_select(high: f64, low: f64, close: f64, volume: f64) -> f64 {
-    let range = high - low;
-    let flow = (close - low - (high - close)) / range * volume;
-    if range > 0.0 {
-        flow
-    } else {
-        0.0
     }
 }
 
