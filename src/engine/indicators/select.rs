@@ -169,25 +169,6 @@ pub(crate) fn share_pct2(part: [f64; 2], rest: [f64; 2], fallback: f64) -> [f64;
     }
 }
 
-/// `[100.0 * (a / total), 100.0 * (b / total)]`: two percentages of one
-/// total (ADX's −DI and +DI). In wasm one `f64x2.div` does both divisions,
-/// each lane rounded as the scalar one.
-#[inline(always)]
-pub(crate) fn pct2(a: f64, b: f64, total: f64) -> [f64; 2] {
-    #[cfg(all(target_arch = "wasm32", target_feature = "simd128"))]
-    {
-        let v = f64x2_mul(
-            f64x2_splat(100.0),
-            f64x2_div(f64x2(a, b), f64x2_splat(total)),
-        );
-        [f64x2_extract_lane::<0>(v), f64x2_extract_lane::<1>(v)]
-    }
-    #[cfg(not(all(target_arch = "wasm32", target_feature = "simd128")))]
-    {
-        [100.0 * (a / total), 100.0 * (b / total)]
-    }
-}
-
 /// [`max0`] of two values at once: one `f64x2.pmax` in wasm (RSI's four
 /// gains per step, 3.8 -> 3.5 ms in the kernel harness).
 #[inline(always)]
@@ -213,8 +194,8 @@ mod tests {
     fn every_helper_equals_its_plain_expression_bit_for_bit_on_adversarial_values() {
         match super::check::first_mismatch() {
             // 17 values: max0 on each; per pair max0_2's two lanes, 3 helpers, 4 select_gt cases and
-            // 3 fallbacks × 3 shares and 6 totals × 2 percentages.
-            Ok(checked) => assert_eq!(checked, 17 + 17 * 17 * (2 + 7 + 3 * 3 + 6 * 2)),
+            // 3 fallbacks × 3 shares.
+            Ok(checked) => assert_eq!(checked, 17 + 17 * 17 * (2 + 7 + 3 * 3)),
             Err((name, args)) => panic!("{name}{args:?} differs from its plain expression"),
         }
     }
