@@ -6,14 +6,15 @@
 //! Formula: each output is computed with its own kernel's arithmetic, in the
 //! same order, so every value is bit-identical to `sma`, `stddev` and
 //! `bbands` called one by one: the SMA is `sma`'s four-bar running sum
-//! (`sma::window_sums`, its own pass), the middle band `bbands`'
-//! TA-Lib-order running sum (the two differ by a few ulps), the deviation is STDDEV's rolling variance
-//! (`stddev::rolling_variance_with`), computed once for both.
+//! (`sma::window_sums`, its own pass), which is BBANDS' middle band too, the
+//! deviation is STDDEV's rolling variance (`stddev::rolling_variance_with`),
+//! computed once for both.
 //! Warm-up: `n - 1` bars. Range: `n` in 2..=100000 (the SMA alone also takes 1:
 //! call `sma` for that); each real parameter `|x| <= 3e37`, checked per
 //! output as its own kernel does (an out-of-range `nbdev` leaves that output
 //! `NaN` and the others computed). Complexity: O(len), no allocation.
 
+use super::bbands::bands_block;
 use super::fill_nan;
 use super::sma::window_sums;
 use super::stddev::{real_param_ok, rolling_variance_with};
@@ -88,36 +89,29 @@ pub fn bands(src: &[f64], period: usize, out: Bands<'_>) {
             fill_nan(&mut column[..lag]);
         }
     }
-    let n_f = period as f64;
     // The SMA as `sma` computes it (`sma::window_sums`, a pass of its own,
-    // four bars a step); the middle band as `bbands` does, TA-Lib's running
-    // sum riding along the variance's loop.
-    if let Some(o) = sma {
-        window_sums::<true>(src, period, o);
+    // four bars a step), which is also BBANDS' middle band: computed once.
+    match (sma, bbands.as_mut()) {
+        (Some(o), Some(b)) => {
+            window_sums::<true>(src, period, o);
+            b.middle.copy_from_slice(o);
+        }
+        (Some(o), None) => window_sums::<true>(src, period, o),
+        (None, Some(b)) => window_sums::<true>(src, period, b.middle),
+        (None, None) => {}
     }
     if !wants_variance {
         return;
     }
-    let mut total: f64 = src[..lag].iter().fold(0.0, |acc, &x| acc + x);
-    rolling_variance_with(src, period, |i, variance| {
-        let sd = variance.sqrt();
+    rolling_variance_with(src, period, |first, variances| {
         if let Some((k, o)) = stddev.as_mut() {
-            o[i] = sd * *k;
+            for (o, &variance) in o[first..].iter_mut().zip(variances) {
+                *o = variance.sqrt() * *k;
+            }
         }
         if let Some(b) = bbands.as_mut() {
-            total += src[i];
-            let mid = total / n_f;
-            total -= src[i - lag];
-            b.middle[i] = mid;
-            // BBANDS' own arithmetic (one width when the factors agree).
-            if b.nbdev_up == b.nbdev_dn {
-                let width = sd * b.nbdev_up;
-                b.upper[i] = mid + width;
-                b.lower[i] = mid - width;
-            } else {
-                b.upper[i] = mid + sd * b.nbdev_up;
-                b.lower[i] = mid - sd * b.nbdev_dn;
-            }
+            let (up, dn) = (b.nbdev_up, b.nbdev_dn);
+            bands_block(first, variances, up, dn, b.middle, b.upper, b.lower);
         }
     });
 }
