@@ -67,7 +67,6 @@ pub mod rsi;
 pub mod sar;
 pub(crate) mod select;
 pub mod sma;
-pub(crate) mod smoothing;
 pub mod stddev;
 pub mod stoch;
 pub mod stochrsi;

@@ -169,21 +169,6 @@ pub(crate) fn share_pct2(part: [f64; 2], rest: [f64; 2], fallback: f64) -> [f64;
     }
 }
 
-/// [`max0`] of two values at once: one `f64x2.pmax` in wasm (RSI's four
-/// gains per step, 3.8 -> 3.5 ms in the kernel harness).
-#[inline(always)]
-pub(crate) fn max0_2(x: [f64; 2]) -> [f64; 2] {
-    #[cfg(all(target_arch = "wasm32", target_feature = "simd128"))]
-    {
-        let v = f64x2_pmax(f64x2_splat(0.0), f64x2(x[0], x[1]));
-        [f64x2_extract_lane::<0>(v), f64x2_extract_lane::<1>(v)]
-    }
-    #[cfg(not(all(target_arch = "wasm32", target_feature = "simd128")))]
-    {
-        [max0(x[0]), max0(x[1])]
-    }
-}
-
 #[cfg(test)]
 #[path = "select_check.rs"]
 mod check;
@@ -193,9 +178,9 @@ mod tests {
     #[test]
     fn every_helper_equals_its_plain_expression_bit_for_bit_on_adversarial_values() {
         match super::check::first_mismatch() {
-            // 17 values: max0 on each; per pair max0_2's two lanes, 3 helpers, 4 select_gt cases and
+            // 17 values: max0 on each; per pair 3 helpers, 4 select_gt cases and
             // 3 fallbacks × 3 shares.
-            Ok(checked) => assert_eq!(checked, 17 + 17 * 17 * (2 + 7 + 3 * 3)),
+            Ok(checked) => assert_eq!(checked, 17 + 17 * 17 * (7 + 3 * 3)),
             Err((name, args)) => panic!("{name}{args:?} differs from its plain expression"),
         }
     }

@@ -52,10 +52,6 @@ pub(crate) fn first_mismatch() -> Result<usize, (&'static str, [f64; 4])> {
         for &y in &VALUES {
             let y = black_box(y);
             let args = [x, y, 0.0, 0.0];
-            let [a, b] = max0_2([x, y]);
-            let plain = |v: f64| if v > 0.0 { v } else { 0.0 };
-            expect("max0_2", args, a, plain(x))?;
-            expect("max0_2", args, b, plain(y))?;
             let want = if y > x { y } else { x };
             expect("max", args, max(x, y), want)?;
             let want = if y < x { y } else { x };
