@@ -331,6 +331,36 @@ struct Sums {
 /// Bars per block of `Sums` (a multiple of 4).
 const SUMS_BLOCK: usize = 64;
 
+/// A block's one-bar moves into its three Wilder sums, in place, four bars
+/// a step (`before`: each sum before the block in every lane, moved on).
+/// The three chains side by side, step by step (one column's chain after
+/// another's left them waiting on each other's latency: MINUS_DI ~3.9
+/// ns/bar); a sum its sink does not read is not smoothed.
+#[inline(always)]
+fn four_bar_sums<L: Lanes, E: SumsSink>(
+    lanes: L,
+    wilder: &EmaStep<L::V>,
+    sums: &mut Sums,
+    before: &mut [L::V; 3],
+) {
+    let steps = sums.len.div_ceil(4);
+    // The last step's lanes past the block's bars: zeros, which only later
+    // lanes see.
+    for column in [&mut sums.plus, &mut sums.minus, &mut sums.tr] {
+        column[sums.len..4 * steps].fill(0.0);
+    }
+    let [plus_before, minus_before, tr_before] = before;
+    for k in 0..steps {
+        if E::PLUS_DM {
+            smooth(lanes, wilder, at(&mut sums.plus, k), plus_before);
+        }
+        if E::MINUS_DM {
+            smooth(lanes, wilder, at(&mut sums.minus, k), minus_before);
+        }
+        smooth(lanes, wilder, at(&mut sums.tr, k), tr_before);
+    }
+}
+
 /// One Wilder step of four bars, in place (a function, not a closure: a
 /// closure called three times was compiled outside the AVX2 clone, 20×
 /// slower).
@@ -423,26 +453,7 @@ impl<E: SumsSink> LanesKernel for Smoothed<'_, E> {
         let mut first = period;
         while first < len {
             block_moves(lanes, high, low, close, first, &mut sums);
-            let steps = sums.len.div_ceil(4);
-            let columns = [&mut sums.plus, &mut sums.minus, &mut sums.tr];
-            // The last step's lanes past the block's bars: zeros, which only
-            // later lanes see.
-            for column in columns {
-                column[sums.len..4 * steps].fill(0.0);
-            }
-            // The three chains side by side, step by step (one column's
-            // chain after another's left them waiting on each other's
-            // latency: MINUS_DI ~3.9 ns/bar).
-            let [plus_before, minus_before, tr_before] = &mut before;
-            for k in 0..steps {
-                if E::PLUS_DM {
-                    smooth(lanes, &wilder, at(&mut sums.plus, k), plus_before);
-                }
-                if E::MINUS_DM {
-                    smooth(lanes, &wilder, at(&mut sums.minus, k), minus_before);
-                }
-                smooth(lanes, &wilder, at(&mut sums.tr, k), tr_before);
-            }
+            four_bar_sums::<L, E>(lanes, &wilder, &mut sums, &mut before);
             emit.block(lanes, first, &sums);
             first += sums.len;
         }

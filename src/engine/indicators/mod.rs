@@ -20,9 +20,11 @@
 //!   rounds exactly as its wasm emulation does.
 //! - Run-time CPU dispatch lives in two places only: `fused::run_fused`
 //!   (hardware FMA for the kernels that round once) and `lanes::run_lanes`
-//!   (AVX2 for four-bar steps: the EMA family, the running sums of SMA/SUM,
-//!   WMA and LINEARREG, CCI, CDLDOJI, MOM, TRANGE). Both paths give the same
-//!   bits, so the native CLI and the wasm page agree; each is tested.
+//!   (AVX2 for four-bar steps: the EMA family, RSI, the ±DI/ADX family, the
+//!   running sums of SMA/SUM, WMA and LINEARREG, CCI, CDLDOJI, MOM, TRANGE,
+//!   and the blocks of AD and STDDEV/BBANDS). Both paths give the same bits,
+//!   and wasm runs the same steps in simd128 lanes, so the native CLI and the
+//!   wasm page agree; each is tested.
 //!
 //! Definitional choices that follow TA-Lib (stated once here, repeated per file):
 //! - EMA is seeded with the SMA of its first `period` inputs; k = 2/(period+1).
