@@ -384,8 +384,7 @@ const NO_DX: f64 = -1.0;
 
 /// Walks the bars with TA-Lib's DM/TR seeding (sum of bars 1..n-1, Wilder
 /// steps from bar n on) and hands the sums of every bar from `period` on to
-/// `emit`, a block at a time. Needs `period >= 2`
-/// and `len > period`.
+/// `emit`, a block at a time. Needs `period >= 2` and `len > period`.
 ///
 /// By blocks, because only the three sums are chains. The one-bar moves
 /// before them and what each bar does with them after (±DI's divide, DX's)
