@@ -179,9 +179,12 @@ async function nativeCli({ symbols, expr, runs }) {
 }
 
 /** Fallback: `cargo bench --bench score`'s scan-run lines (same engine, bars in memory, seed differs). */
-function nativeBench({ symbols }) {
+/** `lanes: 'portable'` runs the kernels' four-bar steps in 128-bit SSE2 (`TECHNIC_LANES=portable`,
+ *  lanes.rs), the width of wasm's simd128, instead of AVX2. */
+function nativeBench({ symbols, lanes }) {
   const r = cargoOutside(['bench', '--locked', '--bench', 'score'], {
     BENCH_SYMBOLS: String(symbols), BENCH_BARS: '300', BENCH_ROUNDS: process.env.BENCH_ROUNDS ?? '5',
+    ...(lanes ? { TECHNIC_LANES: lanes } : {}),
   });
   if (r.status !== 0) throw new Error(`cargo bench --bench score failed:\n${r.stderr.slice(-2000)}`);
   const ms = {};
@@ -226,10 +229,12 @@ async function benchScan(o, dist) {
   // (cargo bench --bench score uses the app's seed, scan and default columns),
   // and, for the whole product, the CLI reading the same market from CSVs.
   let bench = null;
+  let bench128 = null;
   let cli = null;
   if (o.native) {
     try {
       bench = nativeBench({ symbols: all.symbols });
+      bench128 = nativeBench({ symbols: all.symbols, lanes: 'portable' });
     } catch (e) {
       notes.push(`native bench failed: ${e.message}`);
     }
@@ -278,6 +283,13 @@ async function benchScan(o, dist) {
     console.log(bench.text.split('\n').filter((l) => l && !l.startsWith('{')).join('\n'));
     for (const f of bench.figures) console.log(JSON.stringify(f));
     fig('wasm.per_thread_vs_native', one.computeMs / bench.ms[1], 'x');
+    if (bench128) {
+      // The same native scan with 128-bit lanes (SSE2, as wide as wasm's simd128): how much of
+      // the per-thread ratio is AVX2's width and how much the rest.
+      console.log(`native engine, 128-bit lanes (TECHNIC_LANES=portable): 1 thread ${fmt(bench128.ms[1], 1)} ms`);
+      fig('scan.native.ms.1t_128bit', bench128.ms[1], 'ms');
+      fig('wasm.per_thread_vs_native_128bit', one.computeMs / bench128.ms[1], 'x');
+    }
     fig('wasm.all_threads_vs_native', all.computeMs / nAll, 'x');
     fig('scaling.native.light_scan', bench.ms[1] / nAll, 'x');
   }

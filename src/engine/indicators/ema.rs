@@ -310,7 +310,10 @@ mod tests {
         use crate::engine::indicators::lanes::avx2_available;
         use rand::{Rng, SeedableRng};
         use rand_pcg::Pcg64;
-        assert!(!cfg!(target_arch = "x86_64") || avx2_available());
+        assert!(
+            !cfg!(target_arch = "x86_64") || avx2_available(),
+            "no AVX2 lanes to compare (a CPU without AVX2, or TECHNIC_LANES=portable)"
+        );
         let mut rng = Pcg64::seed_from_u64(30);
         fn both<const N: usize>(
             src: &[f64],

@@ -150,7 +150,7 @@ mod avx2 {
     use std::arch::x86_64::*;
 
     // SAFETY (every `unsafe` below): an `Avx2` is only made in `run_avx2`,
-    // after `is_x86_feature_detected!("avx2")`; the loads and stores go
+    // after `avx2_lanes` found AVX2 (`is_x86_feature_detected!`); the loads and stores go
     // through `&[f64; 4]`, so they stay in bounds (unaligned forms).
     impl Lanes for Avx2 {
         type V = __m256d;
@@ -348,9 +348,9 @@ pub(crate) trait LanesKernel {
 #[inline(always)]
 pub(crate) fn run_lanes<K: LanesKernel>(kernel: K) -> K::Output {
     #[cfg(target_arch = "x86_64")]
-    if std::arch::is_x86_feature_detected!("avx2") {
+    if avx2_lanes() {
         // SAFETY: `run_avx2`'s only target feature is `avx2` (with the `avx`
-        // it implies), which the guard above has just found on this CPU.
+        // it implies), which `avx2_lanes` has found on this CPU.
         return unsafe { run_avx2(kernel) };
     }
     #[cfg(all(target_arch = "wasm32", target_feature = "simd128"))]
@@ -366,12 +366,27 @@ fn run_avx2<K: LanesKernel>(kernel: K) -> K::Output {
     kernel.run(Avx2(()))
 }
 
+/// Whether `run_lanes` takes AVX2: the CPU has it and `TECHNIC_LANES` is not
+/// `portable`. That setting is for measurements only: the `[f64; 4]` form
+/// compiles to 128-bit SSE2, the width of wasm's simd128, so a native run
+/// with it tells SIMD width apart from the rest of the page's per-thread
+/// cost (`scripts/bench-browser.mjs`' `wasm.per_thread_vs_native_128bit`).
+/// Read once; the same bits either way.
+#[cfg(target_arch = "x86_64")]
+fn avx2_lanes() -> bool {
+    static AVX2: std::sync::OnceLock<bool> = std::sync::OnceLock::new();
+    *AVX2.get_or_init(|| {
+        let portable = std::env::var_os("TECHNIC_LANES").is_some_and(|v| v == "portable");
+        !portable && std::arch::is_x86_feature_detected!("avx2")
+    })
+}
+
 /// Whether `run_lanes` takes the AVX2 path here (for the tests comparing the
 /// two).
 #[cfg(test)]
 pub(crate) fn avx2_available() -> bool {
     #[cfg(target_arch = "x86_64")]
-    return std::arch::is_x86_feature_detected!("avx2");
+    return avx2_lanes();
     #[cfg(not(target_arch = "x86_64"))]
     false
 }

@@ -238,7 +238,10 @@ mod tests {
         use crate::engine::indicators::lanes::{avx2_available, Portable};
         use rand::{Rng, SeedableRng};
         use rand_pcg::Pcg64;
-        assert!(!cfg!(target_arch = "x86_64") || avx2_available());
+        assert!(
+            !cfg!(target_arch = "x86_64") || avx2_available(),
+            "no AVX2 lanes to compare (a CPU without AVX2, or TECHNIC_LANES=portable)"
+        );
         let mut rng = Pcg64::seed_from_u64(26);
         for len in [1, 2, 4, 7, 500] {
             let src: Vec<f64> = (0..len).map(|_| rng.random_range(10.0..200.0)).collect();
