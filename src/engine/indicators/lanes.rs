@@ -367,10 +367,11 @@ fn run_avx2<K: LanesKernel>(kernel: K) -> K::Output {
 }
 
 /// Whether `run_lanes` takes AVX2: the CPU has it and `TECHNIC_LANES` is not
-/// `portable`. That setting is for measurements only: the `[f64; 4]` form
-/// compiles to 128-bit SSE2, the width of wasm's simd128, so a native run
-/// with it tells SIMD width apart from the rest of the page's per-thread
-/// cost (`scripts/bench-browser.mjs`' `wasm.per_thread_vs_native_128bit`).
+/// `portable`. That setting is for measurements only: the `[f64; 4]` form is
+/// compiled for baseline x86-64, whose SSE2 vectors are 128 bits at most, the
+/// width of wasm's simd128, so a native run with it tells SIMD width apart
+/// from the rest of the page's per-thread cost (`scripts/bench-browser.mjs`'
+/// `wasm.per_thread_vs_native_128bit`).
 /// Read once; the same bits either way.
 #[cfg(target_arch = "x86_64")]
 fn avx2_lanes() -> bool {
