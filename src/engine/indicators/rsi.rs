@@ -198,9 +198,9 @@ mod tests {
 
     #[test]
     fn four_bar_steps_agree_with_the_stepwise_form_through_flats_and_a_nan() {
-        // A flat opening (no move: 50), waves, a NaN bar (everything after it
-        // undefined in both forms: the NaN stays in the averages), on lengths
-        // that end in every partial step.
+        // A flat opening (no move: 50), waves, a NaN bar (after it both forms
+        // give 50: the NaN stays in the averages, and a NaN total takes the
+        // neutral value), on lengths that end in every partial step.
         for len in 60..68 {
             let mut src: Vec<f64> = (0..len)
                 .map(|i| {
