@@ -44,7 +44,7 @@ WebAssembly.instantiate(bytes, {}).then(({ instance }) => {
 
 # lanes.rs: the simd128 lanes (what both wasm builds run for the EMA family,
 # the running sums, CCI, MOM and TRANGE) against the [f64; 4] form, bit for
-# bit (NaN against NaN, whatever its payload): the three EMA steps on random
+# bit (NaN against NaN, whatever its payload): the two EMA steps on random
 # series and weights, and every other lane operation on the series and on
 # the awkward values (±0, subnormals, the extremes, infinities, NaN).
 cat > "$dir/lanes.rs" <<RS
@@ -57,7 +57,7 @@ use lanes::{prefix_sum, EmaStep, Lanes, Portable, Simd128};
 fn panic(_: &core::panic::PanicInfo) -> ! { loop {} }
 const N: usize = 512;
 /// What one group of four gives: the EMA steps, then every other operation.
-const OUTS: usize = 12;
+const OUTS: usize = 11;
 const AWKWARD: [f64; 17] = [0.0, -0.0, 5e-324, -5e-324, f64::MIN_POSITIVE, -f64::MIN_POSITIVE, 1e-300, 1.0, -1.0, 1.5, -1.5, 123.456, f64::MAX, -f64::MAX, f64::INFINITY, f64::NEG_INFINITY, f64::NAN];
 fn flag<L: Lanes>(l: L, b: bool) -> L::V { l.splat(if b { 1.0 } else { 0.0 }) }
 /// Every operation but the EMA steps on \`x\` and \`y\`, into \`o\`.
@@ -72,29 +72,25 @@ fn ops<L: Lanes>(l: L, x: &[f64; 4], y: &[f64; 4], o: &mut [[f64; 4]]) {
     l.store(l.gather(x[3], y[2], x[1], y[0]), &mut o[6]);
     l.store(l.splat_last(l.add(a, b)), &mut o[7]);
 }
-/// The EMA steps (\`step\` with the caller's splat, \`step_short\`,
-/// \`step_loaded\` from memory) and \`ops\`, for \`N\` groups of four.
+/// The EMA steps (\`step\` with the caller's splat, \`step_short\`) and
+/// \`ops\`, for \`N\` groups of four.
 fn run<L: Lanes>(l: L, xs: &[[f64; 4]; N], k: f64, beta: f64, out: &mut [[[f64; 4]; OUTS]; N]) {
     let step = EmaStep::new(l, k, beta);
     let mut before = l.splat(xs[0][0]);
-    let (mut short, mut loaded) = (before, before);
-    let mut window = [0.0; 7];
+    let mut short = before;
     for (i, (x, o)) in xs.iter().zip(out.iter_mut()).enumerate() {
         let v = step.step(l, l.load(x), before);
         before = l.splat_last(v);
         l.store(v, &mut o[0]);
         l.store(step.step_short(l, l.load(x), &mut short), &mut o[1]);
-        window.copy_within(4..7, 0);
-        window[3..].copy_from_slice(x);
-        l.store(step.step_loaded(l, &window, &mut loaded), &mut o[2]);
         let awkward = core::array::from_fn(|j| AWKWARD[(i * 4 + j) % AWKWARD.len()]);
         let other = core::array::from_fn(|j| AWKWARD[(i * 3 + j * 5) % AWKWARD.len()]);
         if i % 2 == 0 {
-            ops(l, x, &xs[i.saturating_sub(1)], &mut o[3..]);
+            ops(l, x, &xs[i.saturating_sub(1)], &mut o[2..]);
         } else {
-            ops(l, &awkward, &other, &mut o[3..]);
+            ops(l, &awkward, &other, &mut o[2..]);
         }
-        l.store(l.array(awkward), &mut o[11]);
+        l.store(l.array(awkward), &mut o[10]);
     }
 }
 /// The number of values compared, or -1 - (the output at the first difference).
@@ -131,7 +127,79 @@ node -e '
 const fs = require("fs");
 WebAssembly.instantiate(fs.readFileSync(process.argv[1]), {}).then(({ instance }) => {
   const n = instance.exports.run_lanes();
-  const outs = ["step", "step_short", "step_loaded", "prefix_sum", "div", "abs/sub", "max", "select_le/shift1/shift2", "any_lt/any_le", "gather", "splat_last", "array"];
+  const outs = ["step", "step_short", "prefix_sum", "div", "abs/sub", "max", "select_le/shift1/shift2", "any_lt/any_le", "gather", "splat_last", "array"];
   if (n < 0) { console.error(`lanes.rs (simd128): ${outs[-n - 1] ?? "?"} differs from the [f64; 4] form`); process.exit(1); }
   console.log(`lanes.rs (simd128): ${n} values bit-identical to the [f64; 4] form (${outs.join(", ")})`);
 });' "$dir/lanes.wasm"
+
+# ema.rs: the chained EMAs (EMA, DEMA, TEMA: one \`EmaStep\` chain, or
+# \`Linear\`'s map of several) on simd128 against the [f64; 4] form, bit for
+# bit, on random walks with a NaN or an infinity in some, over every tail
+# length. A copy of ema.rs with the comparison appended, so it reaches the
+# module's own \`Chain\`.
+cp "$root/src/engine/indicators/ema.rs" "$dir/ema.rs"
+cat >> "$dir/ema.rs" <<'RS'
+
+/// The number of values compared, or -1 at the first difference.
+pub fn check_all() -> i32 {
+    fn compare<const N: usize>(src: &[f64], period: usize, value: [f64; N], combine: impl Combine<N>) -> Option<usize> {
+        let (k, beta) = smoothing(period);
+        let (mut a, mut b) = (vec![0.0; src.len()], vec![0.0; src.len()]);
+        run_lanes(Chain { src, out: &mut a, k, beta, value, combine });
+        Chain { src, out: &mut b, k, beta, value, combine }.run(Portable);
+        let same = a.iter().zip(&b).all(|(p, q)| p.to_bits() == q.to_bits() || (p.is_nan() && q.is_nan()));
+        same.then_some(src.len())
+    }
+    let mut seed: u64 = 0x2545_f491_4f6c_dd1d;
+    let mut next = move || { seed ^= seed << 13; seed ^= seed >> 7; seed ^= seed << 17; (seed >> 11) as f64 / (1u64 << 53) as f64 };
+    let mut checked = 0;
+    for len in [1, 2, 3, 4, 5, 6, 7, 8, 9, 97, 1000] {
+        for bad in [None, Some(f64::NAN), Some(f64::INFINITY)] {
+            let mut level = 100.0;
+            let mut src: Vec<f64> = (0..len).map(|_| { level *= 1.0 + (next() - 0.5) * 0.05; level }).collect();
+            if let Some(v) = bad { src[len / 2] = v; }
+            for period in [2, 3, 14, 30, 200] {
+                let (a, b) = (src[0], level);
+                let runs = [
+                    compare(&src, period, [a], Last),
+                    compare(&src, period, [a, b], super::dema::Dema),
+                    compare(&src, period, [a, b, 50.0], super::tema::Tema),
+                ];
+                for n in runs {
+                    match n { Some(n) => checked += n as i32, None => return -1 }
+                }
+            }
+        }
+    }
+    checked
+}
+RS
+cat > "$dir/chain.rs" <<RS
+#[path = "$root/src/engine/indicators/lanes.rs"]
+#[allow(dead_code)]
+mod lanes;
+#[allow(dead_code)]
+mod ema;
+#[path = "$root/src/engine/indicators/dema.rs"]
+#[allow(dead_code)]
+mod dema;
+#[path = "$root/src/engine/indicators/tema.rs"]
+#[allow(dead_code)]
+mod tema;
+fn fill_nan(out: &mut [f64]) {
+    out.fill(f64::NAN);
+}
+#[no_mangle]
+pub extern "C" fn run_chain() -> i32 {
+    ema::check_all()
+}
+RS
+rustc --edition 2021 --crate-type cdylib --target wasm32-unknown-unknown \
+  -C opt-level=3 -C target-feature=+simd128 -o "$dir/chain.wasm" "$dir/chain.rs"
+node -e '
+const fs = require("fs");
+WebAssembly.instantiate(fs.readFileSync(process.argv[1]), {}).then(({ instance }) => {
+  const n = instance.exports.run_chain();
+  if (n < 0) { console.error("ema.rs (simd128): the chained EMAs differ from the [f64; 4] form"); process.exit(1); }
+  console.log(`ema.rs (simd128): ${n} values of EMA, DEMA and TEMA bit-identical to the [f64; 4] form`);
+});' "$dir/chain.wasm"

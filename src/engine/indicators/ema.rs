@@ -76,27 +76,21 @@ pub(crate) fn ema_chain<const N: usize>(
     let (k, beta) = smoothing(period);
     let n = period as f64;
     let mut value = [0.0; N];
-    let mut seed = [0.0; N];
-    // Warm-up: stages start one after another (per-bar stage tests here only).
-    for (i, &x) in src[..=first].iter().enumerate() {
-        let mut input = x;
-        for s in 0..N {
-            // Stage `s` receives its first input at bar `s·lag` and emits its
-            // seed `lag` bars later; until then later stages have no input.
-            let ready = (s + 1) * lag;
-            if i < ready {
-                seed[s] += input;
-                break;
-            }
-            value[s] = if i == ready {
-                (seed[s] + input) / n
-            } else {
-                beta * value[s] + k * input
-            };
-            input = value[s];
+    // Warm-up, stage after stage: stage `p` sums its first `period` inputs,
+    // from bar `p·lag` (the seed of the stage before) to bar `(p + 1)·lag`,
+    // while the stages before it run (per-bar stage tests here only). Each
+    // sum in one register, in TA-Lib's order.
+    for p in 0..N {
+        let (running, rest) = value.split_at_mut(p);
+        let mut seed = running.last().map_or(0.0, |v| *v);
+        let from = if p == 0 { 0 } else { p * lag + 1 };
+        let end = (p + 1) * lag;
+        for &x in &src[from..end] {
+            seed += smooth(running, k, beta, x);
         }
+        rest[0] = (seed + smooth(running, k, beta, src[end])) / n;
     }
-    out[first] = combine.combine(Portable, &value.map(|v| [v; 4]))[0];
+    out[first] = output(combine, value);
     run_lanes(Chain {
         src: &src[first + 1..],
         out: &mut out[first + 1..],
@@ -105,6 +99,23 @@ pub(crate) fn ema_chain<const N: usize>(
         value,
         combine,
     });
+}
+
+/// One bar through the chained stages `value` (each the EMA of the one
+/// before; the first of `x`): the last stage's new value, or `x` if none.
+#[inline(always)]
+fn smooth(value: &mut [f64], k: f64, beta: f64, x: f64) -> f64 {
+    let mut input = x;
+    for v in value {
+        *v = beta * *v + k * input;
+        input = *v;
+    }
+    input
+}
+
+/// One bar's output from the stages' values.
+fn output<const N: usize>(combine: impl Combine<N>, value: [f64; N]) -> f64 {
+    combine.combine(Portable, &value.map(|v| [v; 4]))[0]
 }
 
 /// The steady state of `ema_chain`: every bar after the first output.
@@ -121,17 +132,17 @@ struct Chain<'a, const N: usize, C> {
 impl<const N: usize, C: Combine<N>> LanesKernel for Chain<'_, N, C> {
     type Output = ();
 
-    /// Four bars per step (`lanes::EmaStep`): the recursion is latency-bound
-    /// (each value waits for the previous one), and a step puts one multiply
-    /// and one add per four bars on each stage's chain. EMA(30) went from 1.4
-    /// to ~0.7 ns/bar with a scalar four-bar step; written as lanes (AVX2 where
-    /// there is AVX2) EMA(30) went to 0.70, TEMA(30) from 2.3 to 1.6 ns/bar
-    /// and DEMA(30) from 1.6 to 1.14, against TA-Lib's 1.4, 1.7 and 1.6
-    /// (`cargo bench --bench indicators`). Chained stages run stage by stage
-    /// over blocks of 64 bars (`Block`): with the stages one after another
-    /// within each step, an AMD EPYC ran TEMA(30) at 1.92 ns/bar against
-    /// TA-Lib's 1.65 (a step's 40 dependent operations filled its scheduler);
-    /// by blocks 1.54–1.62 against 1.53 (same run).
+    /// Four bars per step. The recursion is latency-bound (each value waits
+    /// for the previous one); a step puts one multiply and one add per four
+    /// bars on each stage's chain. One chain (EMA) steps with
+    /// `lanes::EmaStep`: EMA(30) went from 1.4 to 0.55 ns/bar, TA-Lib's 1.26.
+    /// Several chains (DEMA, TEMA) step as one linear map (`Linear`), whose
+    /// every output and next value is a weighted sum of the step's four
+    /// inputs and the values before it: no stage waits on the one before
+    /// within a step. Stepped stage after stage instead (in registers, or
+    /// stage by stage over 64-bar blocks), a step was 30–40 dependent
+    /// operations deep and filled an AMD EPYC's scheduler: DEMA(30) 1.48 and
+    /// TEMA(30) 1.89 ns/bar against TA-Lib's 1.22 and 1.68.
     #[inline(always)]
     fn run<L: Lanes>(self, lanes: L) {
         let Chain {
@@ -142,125 +153,157 @@ impl<const N: usize, C: Combine<N>> LanesKernel for Chain<'_, N, C> {
             value,
             combine,
         } = self;
-        let step = EmaStep::new(lanes, k, beta);
-        let mut before = value.map(|v| lanes.splat(v));
+        let (src_steps, src_tail) = src.as_chunks::<4>();
+        let (out_steps, out_tail) = out.as_chunks_mut::<4>();
+        // The last bars padded with zeros, which only later lanes see.
+        let mut x_tail = [0.0; 4];
+        x_tail[..src_tail.len()].copy_from_slice(src_tail);
+        let mut y_tail = [0.0; 4];
         if N == 1 {
             // One chain: step by step from the registers, its chain short.
             // (No closure for the step: one called twice stayed a call
             // compiled without the AVX2 clone's features, 40× slower.)
-            let (src_steps, src_tail) = src.as_chunks::<4>();
-            let (out_steps, out_tail) = out.as_chunks_mut::<4>();
+            let step = EmaStep::new(lanes, k, beta);
+            let mut before = lanes.splat(value[0]);
             for (x, o) in src_steps.iter().zip(out_steps) {
-                let y = step.step_short(lanes, lanes.load(x), &mut before[0]);
+                let y = step.step_short(lanes, lanes.load(x), &mut before);
                 lanes.store(combine.combine(lanes, &[y; N]), o);
             }
             if !src_tail.is_empty() {
-                // The last bars padded with zeros, which only later lanes see.
-                let (mut x, mut y) = ([0.0; 4], [0.0; 4]);
-                x[..src_tail.len()].copy_from_slice(src_tail);
-                let last = step.step_short(lanes, lanes.load(&x), &mut before[0]);
-                lanes.store(combine.combine(lanes, &[last; N]), &mut y);
-                out_tail.copy_from_slice(&y[..out_tail.len()]);
+                let last = step.step_short(lanes, lanes.load(&x_tail), &mut before);
+                lanes.store(combine.combine(lanes, &[last; N]), &mut y_tail);
             }
-            return;
-        }
-        let mut input = Block::ZERO;
-        let mut stages = [Block::ZERO; N];
-        for (x, o) in src.chunks(BLOCK).zip(out.chunks_mut(BLOCK)) {
-            let steps = input.next(x);
-            for (s, before) in before.iter_mut().enumerate() {
-                let (done, rest) = stages.split_at_mut(s);
-                let from = done.last().unwrap_or(&input);
-                rest[0].roll();
-                ema_block(lanes, &step, from, &mut rest[0], steps, before);
+        } else {
+            let linear = Linear::new(lanes, k, beta, combine);
+            let mut before = value.map(|v| lanes.splat(v));
+            // A step's four bars after the three before them, which its
+            // outputs weigh 0: zeros in their place for the first and the
+            // last step.
+            let mut steps = out_steps.iter_mut();
+            if let Some(o) = steps.next() {
+                let mut first = [0.0; 7];
+                first[3..].copy_from_slice(&src[..4]);
+                lanes.store(linear.step(lanes, &first, &mut before), o);
             }
-            let (o_steps, o_tail) = o.as_chunks_mut::<4>();
-            let value = |j: usize| {
-                let values: [L::V; N] = std::array::from_fn(|s| lanes.load(stages[s].step(j)));
-                combine.combine(lanes, &values)
-            };
-            for (j, o) in o_steps.iter_mut().enumerate() {
-                lanes.store(value(j), o);
+            for (x, o) in src.get(1..).unwrap_or(&[]).windows(7).step_by(4).zip(steps) {
+                let x = x.try_into().expect("seven bars");
+                lanes.store(linear.step(lanes, x, &mut before), o);
             }
-            if !o_tail.is_empty() {
-                let mut y = [0.0; 4];
-                lanes.store(value(o_steps.len()), &mut y);
-                o_tail.copy_from_slice(&y[..o_tail.len()]);
+            if !src_tail.is_empty() {
+                let mut last = [0.0; 7];
+                last[3..3 + src_tail.len()].copy_from_slice(src_tail);
+                lanes.store(linear.step(lanes, &last, &mut before), &mut y_tail);
             }
         }
+        out_tail.copy_from_slice(&y_tail[..out_tail.len()]);
     }
 }
 
-/// Bars per block of the stage-by-stage EMA passes (16 steps: a stage's
-/// values stay in L1 for the next).
-const BLOCK: usize = 64;
+/// `N` chained EMAs four bars at a time as one linear map: the output of
+/// each of a step's bars, and each stage's value after the step, is a
+/// weighted sum of the step's four inputs and the stages' values before it.
+/// The weights come from the one-bar recursion itself, run on unit inputs
+/// (so `combine` must be linear, as DEMA's and TEMA's are). The values
+/// differ from the one-bar recursion by a few ulps of the inputs' size (the
+/// oracle allows 1e-9). The outputs take the inputs as four loads, from
+/// three bars back to this bar, so no input reaches a bar before its own
+/// (a NaN weighted 0 would): the bars before the step that the loads weigh
+/// 0 have reached the stages' values already, and a NaN there made them NaN.
+struct Linear<V, const N: usize> {
+    /// The weights of the inputs `3 − o` bars back in each bar's output
+    /// (lane `j`: bar `j`; 0 where that is before the step).
+    out_back: [V; 4],
+    /// Stage `r`'s value before the step: its weight in each bar's output.
+    out_e: [V; N],
+    /// Input `i`'s weight in stage `s`'s value after the step (lane `s`).
+    next_x: [V; 4],
+    /// Stage `r`'s value before: its weight in stage `s`'s after (every lane;
+    /// 0 for `r > s`, which is not used).
+    next_e: [[V; N]; N],
+}
 
-/// One stage's inputs or values over a block of bars, after the three values
-/// before the block (`EmaStep::step_loaded` reads them and weighs them 0).
-#[derive(Debug, Clone, Copy)]
-struct Block([f64; 3 + BLOCK]);
-
-impl Block {
-    const ZERO: Block = Block([0.0; 3 + BLOCK]);
-
-    /// Moves on to the next block with `x` (at most `BLOCK` values) as its
-    /// values, the last step padded with zeros (only its later lanes see
-    /// them); the number of steps.
+impl<V: Copy, const N: usize> Linear<V, N> {
     #[inline(always)]
-    fn next(&mut self, x: &[f64]) -> usize {
-        self.roll();
-        let n = x.len().min(BLOCK);
-        self.0[3..3 + n].copy_from_slice(&x[..n]);
-        let steps = n.div_ceil(4);
-        self.0[3 + n..3 + 4 * steps].fill(0.0);
-        steps
+    fn new<L: Lanes<V = V>>(lanes: L, k: f64, beta: f64, combine: impl Combine<N>) -> Self {
+        // Each stage's value after each bar of a step, from inputs `x` and
+        // the values `e` before it.
+        let run = |x: [f64; 4], mut e: [f64; N]| -> [[f64; N]; 4] {
+            x.map(|x| {
+                smooth(&mut e, k, beta, x);
+                e
+            })
+        };
+        let unit =
+            |i: usize| -> [f64; N] { std::array::from_fn(|s| if s == i { 1.0 } else { 0.0 }) };
+        let weights: [f64; N] = std::array::from_fn(|s| output(combine, unit(s)));
+        let from_x: [[[f64; N]; 4]; 4] = std::array::from_fn(|i| {
+            run(
+                std::array::from_fn(|j| if j == i { 1.0 } else { 0.0 }),
+                [0.0; N],
+            )
+        });
+        let from_e: [[[f64; N]; 4]; N] = std::array::from_fn(|r| run([0.0; 4], unit(r)));
+        let out = |after: &[[f64; N]; 4]| -> [f64; 4] {
+            after.map(|v| v.iter().zip(&weights).map(|(v, w)| v * w).sum())
+        };
+        let out_x = from_x.map(|after| out(&after));
+        Self {
+            out_back: std::array::from_fn(|o| {
+                lanes.array(std::array::from_fn(|j| {
+                    (j + o).checked_sub(3).map_or(0.0, |i| out_x[i][j])
+                }))
+            }),
+            out_e: std::array::from_fn(|r| lanes.array(out(&from_e[r]))),
+            next_x: std::array::from_fn(|i| {
+                lanes.array(std::array::from_fn(|s| {
+                    from_x[i][3].get(s).map_or(0.0, |w| *w)
+                }))
+            }),
+            next_e: std::array::from_fn(|s| std::array::from_fn(|r| lanes.splat(from_e[r][3][s]))),
+        }
     }
 
-    /// Keeps the last block's last three values in front of the next.
+    /// The outputs of the four bars `x[3..7]` (`x[..3]` the bars before
+    /// them); `before` (each stage's value in every lane) moved on past them.
+    /// Each stage's own value is added last, so its chain is one multiply and
+    /// one add a step.
     #[inline(always)]
-    fn roll(&mut self) {
-        self.0.copy_within(BLOCK..BLOCK + 3, 0);
-    }
-
-    /// Step `j`'s four values and the three before them.
-    #[inline(always)]
-    fn window(&self, j: usize) -> &[f64; 7] {
-        self.0[4 * j..4 * j + 7]
-            .try_into()
-            .expect("a step within the block")
-    }
-
-    /// Step `j`'s four values.
-    #[inline(always)]
-    fn step(&self, j: usize) -> &[f64; 4] {
-        self.0[3 + 4 * j..7 + 4 * j]
-            .try_into()
-            .expect("a step within the block")
-    }
-
-    #[inline(always)]
-    fn step_mut(&mut self, j: usize) -> &mut [f64; 4] {
-        (&mut self.0[3 + 4 * j..7 + 4 * j])
-            .try_into()
-            .expect("a step within the block")
+    #[allow(clippy::needless_range_loop)] // Indices read plainest here.
+    fn step<L: Lanes<V = V>>(&self, lanes: L, x: &[f64; 7], before: &mut [V; N]) -> V {
+        let at = |o: usize| lanes.load(x[o..o + 4].try_into().expect("four of seven"));
+        let back = [at(0), at(1), at(2), at(3)];
+        let xs = [
+            lanes.splat(x[3]),
+            lanes.splat(x[4]),
+            lanes.splat(x[5]),
+            lanes.splat(x[6]),
+        ];
+        let e = *before;
+        let mut out = dot4(lanes, &self.out_back, &back);
+        for r in 0..N {
+            out = lanes.add(out, lanes.mul(self.out_e[r], e[r]));
+        }
+        // The inputs' part of every stage's next value in one vector, its
+        // lanes then spread (off the chains).
+        let mut from_x = [0.0; 4];
+        lanes.store(dot4(lanes, &self.next_x, &xs), &mut from_x);
+        for s in 0..N {
+            let mut v = lanes.splat(from_x[s]);
+            for r in 0..=s {
+                v = lanes.add(v, lanes.mul(self.next_e[s][r], e[r]));
+            }
+            before[s] = v;
+        }
+        out
     }
 }
 
-/// One EMA stage over the first `steps` steps of a block: `input`'s values
-/// smoothed into `out` (rolled already), `before` moved on.
+/// `(w0·x0 + w1·x1) + (w2·x2 + w3·x3)`.
 #[inline(always)]
-fn ema_block<L: Lanes>(
-    lanes: L,
-    step: &EmaStep<L::V>,
-    input: &Block,
-    out: &mut Block,
-    steps: usize,
-    before: &mut L::V,
-) {
-    for j in 0..steps.min(BLOCK / 4) {
-        let y = step.step_loaded(lanes, input.window(j), before);
-        lanes.store(y, out.step_mut(j));
-    }
+fn dot4<L: Lanes>(lanes: L, w: &[L::V; 4], x: &[L::V; 4]) -> L::V {
+    let near = lanes.add(lanes.mul(w[0], x[0]), lanes.mul(w[1], x[1]));
+    let far = lanes.add(lanes.mul(w[2], x[2]), lanes.mul(w[3], x[3]));
+    lanes.add(near, far)
 }
 
 #[cfg(test)]
@@ -303,6 +346,68 @@ mod tests {
         ema(&src, 7, &mut out);
         assert!(out[..6].iter().all(|v| v.is_nan()));
         assert!(out[6..].iter().all(|&v| (v - 0.1).abs() < 1e-15));
+    }
+
+    /// Each stage's values by the textbook recursion, stage after stage:
+    /// sum seed, then `β·e + k·x`; NaN where not yet defined.
+    fn stages(src: &[f64], period: usize, n: usize) -> Vec<Vec<f64>> {
+        let (k, beta) = smoothing(period);
+        let (mut input, mut start, mut all) = (src.to_vec(), 0, Vec::new());
+        for _ in 0..n {
+            let mut e = vec![f64::NAN; src.len()];
+            let seed_at = start + period - 1;
+            if seed_at >= src.len() {
+                all.push(e);
+                continue;
+            }
+            e[seed_at] = input[start..=seed_at].iter().sum::<f64>() / period as f64;
+            for i in seed_at + 1..src.len() {
+                e[i] = beta * e[i - 1] + k * input[i];
+            }
+            start = seed_at;
+            input = e.clone();
+            all.push(e);
+        }
+        all
+    }
+
+    #[test]
+    fn dema_and_tema_follow_the_stage_by_stage_recursion_through_every_tail_and_a_nan() {
+        use crate::engine::indicators::{dema, tema};
+        let base: Vec<f64> = (0..140)
+            .map(|i| 100.0 + 9.0 * (i as f64 * 0.37).sin() + (i % 7) as f64)
+            .collect();
+        for period in [2, 3, 5, 14] {
+            // Every length from too short to several steps past the warm-up,
+            // so every tail length and a first step without bars before it.
+            for len in 1..base.len() {
+                let src = &base[..len];
+                for nan_at in [None, Some(len / 2), Some(len.saturating_sub(2))] {
+                    let mut src = src.to_vec();
+                    if let Some(q) = nan_at.filter(|&q| q < len) {
+                        src[q] = f64::NAN;
+                    }
+                    let e = stages(&src, period, 3);
+                    let want_dema: Vec<f64> = (0..len).map(|i| 2.0 * e[0][i] - e[1][i]).collect();
+                    let want_tema: Vec<f64> = (0..len)
+                        .map(|i| e[2][i] + (3.0 * e[0][i] - 3.0 * e[1][i]))
+                        .collect();
+                    let mut out = vec![0.0; len];
+                    for (name, f, want) in [
+                        ("dema", dema as fn(&[f64], usize, &mut [f64]), &want_dema),
+                        ("tema", tema, &want_tema),
+                    ] {
+                        f(&src, period, &mut out);
+                        for (i, (o, w)) in out.iter().zip(want.iter()).enumerate() {
+                            assert!(
+                                (o - w).abs() <= 1e-12 * w.abs() || (o.is_nan() && w.is_nan()),
+                                "{name}({period}), {len} bars, NaN at {nan_at:?}, bar {i}: {o} vs {w}"
+                            );
+                        }
+                    }
+                }
+            }
+        }
     }
 
     #[test]

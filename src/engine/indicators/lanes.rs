@@ -410,9 +410,6 @@ pub(crate) struct EmaStep<V> {
     powers: V,
     /// `β⁴` in every lane.
     beta4: V,
-    /// `[0, βk, βk, βk]`, `[0, 0, β²k, β²k]`, `[0, 0, 0, β³k]`: the weights of
-    /// the inputs one, two and three bars back within a step (`step_loaded`).
-    back: [V; 3],
 }
 
 impl<V: Copy> EmaStep<V> {
@@ -426,11 +423,6 @@ impl<V: Copy> EmaStep<V> {
             beta2: lanes.splat(b2),
             powers: lanes.array([beta, b2, b2 * beta, b2 * b2]),
             beta4: lanes.splat(b2 * b2),
-            back: [
-                lanes.array([0.0, beta * k, beta * k, beta * k]),
-                lanes.array([0.0, 0.0, b2 * k, b2 * k]),
-                lanes.array([0.0, 0.0, 0.0, b2 * beta * k]),
-            ],
         }
     }
 
@@ -467,29 +459,6 @@ impl<V: Copy> EmaStep<V> {
         let u = lanes.mul(self.k, x);
         let v = lanes.add(u, lanes.mul(self.beta, lanes.shift1(u)));
         lanes.add(v, lanes.mul(self.beta2, lanes.shift2(v)))
-    }
-
-    /// `step` for inputs in memory: `x` holds the four inputs and the three
-    /// before them (`x[3..7]` are this step's), and `w` is the weighted sum of
-    /// four loads, one, two and three bars back (the lanes before the step
-    /// weighted 0), instead of two shifts that wait on each other: fewer
-    /// operations deep from the inputs to the values, so a CPU with a small
-    /// scheduler overlaps more steps (`ema::Block`). A non-finite input
-    /// weighted 0 makes the next step's values NaN, where its own `e` is
-    /// already infinite or NaN (TA-Lib's `(x − e)·k + e` gives NaN there too).
-    #[inline(always)]
-    pub fn step_loaded<L: Lanes<V = V>>(&self, lanes: L, x: &[f64; 7], before: &mut V) -> V {
-        self.values_and_move_on(lanes, self.started_from_zero(lanes, x), before)
-    }
-
-    /// `w`: the four bars `x[3..7]` smoothed from a value of 0 before them.
-    #[inline(always)]
-    fn started_from_zero<L: Lanes<V = V>>(&self, lanes: L, x: &[f64; 7]) -> V {
-        let at = |o: usize| lanes.load(x[o..o + 4].try_into().expect("four of seven"));
-        let [b1, b2, b3] = self.back;
-        let near = lanes.add(lanes.mul(self.k, at(3)), lanes.mul(b1, at(2)));
-        let far = lanes.add(lanes.mul(b2, at(1)), lanes.mul(b3, at(0)));
-        lanes.add(near, far)
     }
 }
 
