@@ -142,7 +142,12 @@ impl<const N: usize, C: Combine<N>> LanesKernel for Chain<'_, N, C> {
     /// within a step. Stepped stage after stage instead (in registers, or
     /// stage by stage over 64-bar blocks), a step was 30–40 dependent
     /// operations deep and filled an AMD EPYC's scheduler: DEMA(30) 1.48 and
-    /// TEMA(30) 1.89 ns/bar against TA-Lib's 1.22 and 1.68.
+    /// TEMA(30) 1.89 ns/bar against TA-Lib's 1.22 and 1.68; as one map 0.68
+    /// and 0.93 (TA-Lib 1.25 and 1.54; `cargo bench --bench indicators`, a
+    /// quiet spell). In wasm (node, the crate's indicator files built for
+    /// wasm32 +simd128) DEMA went from 2.7–3.8 to 2.0–2.4 ns/bar and TEMA
+    /// from 3.7–5.0 to 2.8–2.9 (`States` says why the values are scalars
+    /// there).
     #[inline(always)]
     fn run<L: Lanes>(self, lanes: L) {
         let Chain {
@@ -175,24 +180,12 @@ impl<const N: usize, C: Combine<N>> LanesKernel for Chain<'_, N, C> {
             }
         } else {
             let linear = Linear::new(lanes, k, beta, combine);
-            let mut before = value.map(|v| lanes.splat(v));
-            // A step's four bars after the three before them, which its
-            // outputs weigh 0: zeros in their place for the first and the
-            // last step.
-            let mut steps = out_steps.iter_mut();
-            if let Some(o) = steps.next() {
-                let mut first = [0.0; 7];
-                first[3..].copy_from_slice(&src[..4]);
-                lanes.store(linear.step(lanes, &first, &mut before), o);
-            }
-            for (x, o) in src.get(1..).unwrap_or(&[]).windows(7).step_by(4).zip(steps) {
-                let x = x.try_into().expect("seven bars");
-                lanes.store(linear.step(lanes, x, &mut before), o);
-            }
-            if !src_tail.is_empty() {
-                let mut last = [0.0; 7];
-                last[3..3 + src_tail.len()].copy_from_slice(src_tail);
-                lanes.store(linear.step(lanes, &last, &mut before), &mut y_tail);
+            let tail = &mut y_tail;
+            if L::SPLIT {
+                linear_pass(lanes, &linear, src, out_steps, tail, Scalars(value));
+            } else {
+                let value = Splat(value.map(|v| lanes.splat(v)));
+                linear_pass(lanes, &linear, src, out_steps, tail, value);
             }
         }
         out_tail.copy_from_slice(&y_tail[..out_tail.len()]);
@@ -217,14 +210,15 @@ struct Linear<V, const N: usize> {
     out_e: [V; N],
     /// Input `i`'s weight in stage `s`'s value after the step (lane `s`).
     next_x: [V; 4],
-    /// Stage `r`'s value before: its weight in stage `s`'s after (every lane;
-    /// 0 for `r > s`, which is not used).
-    next_e: [[V; N]; N],
+    /// Stage `r`'s value before: its weight in stage `s`'s after (0 for
+    /// `r > s`, which is not used).
+    next_e: [[f64; N]; N],
 }
 
 impl<V: Copy, const N: usize> Linear<V, N> {
     #[inline(always)]
     fn new<L: Lanes<V = V>>(lanes: L, k: f64, beta: f64, combine: impl Combine<N>) -> Self {
+        const { assert!(N <= 4, "the stages' next values share one vector") };
         // Each stage's value after each bar of a step, from inputs `x` and
         // the values `e` before it.
         let run = |x: [f64; 4], mut e: [f64; N]| -> [[f64; N]; 4] {
@@ -259,17 +253,15 @@ impl<V: Copy, const N: usize> Linear<V, N> {
                     from_x[i][3].get(s).map_or(0.0, |w| *w)
                 }))
             }),
-            next_e: std::array::from_fn(|s| std::array::from_fn(|r| lanes.splat(from_e[r][3][s]))),
+            next_e: std::array::from_fn(|s| std::array::from_fn(|r| from_e[r][3][s])),
         }
     }
 
-    /// The outputs of the four bars `x[3..7]` (`x[..3]` the bars before
-    /// them); `before` (each stage's value in every lane) moved on past them.
-    /// Each stage's own value is added last, so its chain is one multiply and
-    /// one add a step.
+    /// The inputs' part of the outputs of the four bars `x[3..7]` (`x[..3]`
+    /// the bars before them, weighed 0), and of every stage's next value
+    /// (lane `s`, spread into scalars).
     #[inline(always)]
-    #[allow(clippy::needless_range_loop)] // Indices read plainest here.
-    fn step<L: Lanes<V = V>>(&self, lanes: L, x: &[f64; 7], before: &mut [V; N]) -> V {
+    fn inputs_part<L: Lanes<V = V>>(&self, lanes: L, x: &[f64; 7]) -> (V, [f64; 4]) {
         let at = |o: usize| lanes.load(x[o..o + 4].try_into().expect("four of seven"));
         let back = [at(0), at(1), at(2), at(3)];
         let xs = [
@@ -278,23 +270,103 @@ impl<V: Copy, const N: usize> Linear<V, N> {
             lanes.splat(x[5]),
             lanes.splat(x[6]),
         ];
-        let e = *before;
-        let mut out = dot4(lanes, &self.out_back, &back);
+        let mut next = [0.0; 4];
+        lanes.store(dot4(lanes, &self.next_x, &xs), &mut next);
+        (dot4(lanes, &self.out_back, &back), next)
+    }
+}
+
+/// Where `Linear` keeps the stages' values between steps: in every lane of a
+/// vector each (`Splat`, AVX2's choice), or in scalars (`Scalars`, when
+/// `Lanes::SPLIT`). The same operations in the same order either way, so
+/// the same bits; the choice is the compiler's register pressure: simd128's
+/// vector pairs of the first spilled in V8 (TEMA(30) 8.5 ns/bar against 2.1
+/// with scalars, in node), and AVX2 ran DEMA(30) at 0.69–0.74 ns/bar with
+/// vectors against 0.81–0.99 with scalars.
+trait States<L: Lanes, const N: usize>: Copy {
+    /// The outputs of the four bars `x[3..7]`, the values moved on past
+    /// them. Each stage's own value is added last, so its chain is one
+    /// multiply and one add a step.
+    fn step(&mut self, lanes: L, linear: &Linear<L::V, N>, x: &[f64; 7]) -> L::V;
+}
+
+/// Each stage's value in every lane of a vector.
+#[derive(Clone, Copy)]
+struct Splat<V, const N: usize>([V; N]);
+
+/// Each stage's value as a scalar.
+#[derive(Clone, Copy)]
+struct Scalars<const N: usize>([f64; N]);
+
+impl<L: Lanes, const N: usize> States<L, N> for Splat<L::V, N> {
+    #[inline(always)]
+    #[allow(clippy::needless_range_loop)] // Indices read plainest here.
+    fn step(&mut self, lanes: L, linear: &Linear<L::V, N>, x: &[f64; 7]) -> L::V {
+        let (mut out, next) = linear.inputs_part(lanes, x);
+        let e = self.0;
         for r in 0..N {
-            out = lanes.add(out, lanes.mul(self.out_e[r], e[r]));
+            out = lanes.add(out, lanes.mul(linear.out_e[r], e[r]));
         }
-        // The inputs' part of every stage's next value in one vector, its
-        // lanes then spread (off the chains).
-        let mut from_x = [0.0; 4];
-        lanes.store(dot4(lanes, &self.next_x, &xs), &mut from_x);
         for s in 0..N {
-            let mut v = lanes.splat(from_x[s]);
+            let mut v = lanes.splat(next[s]);
             for r in 0..=s {
-                v = lanes.add(v, lanes.mul(self.next_e[s][r], e[r]));
+                v = lanes.add(v, lanes.mul(lanes.splat(linear.next_e[s][r]), e[r]));
             }
-            before[s] = v;
+            self.0[s] = v;
         }
         out
+    }
+}
+
+impl<L: Lanes, const N: usize> States<L, N> for Scalars<N> {
+    #[inline(always)]
+    #[allow(clippy::needless_range_loop)] // Indices read plainest here.
+    fn step(&mut self, lanes: L, linear: &Linear<L::V, N>, x: &[f64; 7]) -> L::V {
+        let (mut out, next) = linear.inputs_part(lanes, x);
+        let e = self.0;
+        for r in 0..N {
+            out = lanes.add(out, lanes.mul(linear.out_e[r], lanes.splat(e[r])));
+        }
+        for s in 0..N {
+            let mut v = next[s];
+            for r in 0..=s {
+                v += linear.next_e[s][r] * e[r];
+            }
+            self.0[s] = v;
+        }
+        out
+    }
+}
+
+/// `Linear` over the bars after the first output: `out_steps` and the last
+/// bars' outputs (`src`'s last `src.len() % 4` bars) into `tail`, from the
+/// stages' values `before`.
+#[inline(always)]
+fn linear_pass<L: Lanes, const N: usize>(
+    lanes: L,
+    linear: &Linear<L::V, N>,
+    src: &[f64],
+    out_steps: &mut [[f64; 4]],
+    tail: &mut [f64; 4],
+    mut before: impl States<L, N>,
+) {
+    // A step's four bars after the three before them, which its outputs
+    // weigh 0: zeros in their place for the first and the last step.
+    let mut steps = out_steps.iter_mut();
+    if let Some(o) = steps.next() {
+        let mut first = [0.0; 7];
+        first[3..].copy_from_slice(&src[..4]);
+        lanes.store(before.step(lanes, linear, &first), o);
+    }
+    for (x, o) in src.get(1..).unwrap_or(&[]).windows(7).step_by(4).zip(steps) {
+        let x = x.try_into().expect("seven bars");
+        lanes.store(before.step(lanes, linear, x), o);
+    }
+    let rest = src.len() % 4;
+    if rest > 0 {
+        let mut last = [0.0; 7];
+        last[3..3 + rest].copy_from_slice(&src[src.len() - rest..]);
+        lanes.store(before.step(lanes, linear, &last), tail);
     }
 }
 
@@ -407,6 +479,33 @@ mod tests {
                     }
                 }
             }
+        }
+    }
+
+    #[test]
+    fn linear_gives_the_same_bits_with_the_values_in_vectors_or_in_scalars() {
+        use crate::engine::indicators::{dema::Dema, tema::Tema};
+        fn both<const N: usize>(src: &[f64], period: usize, combine: impl Combine<N>) {
+            let (k, beta) = smoothing(period);
+            let linear = Linear::new(Portable, k, beta, combine);
+            let value: [f64; N] = std::array::from_fn(|s| src[0] * (1.0 + s as f64 * 0.01));
+            let steps = src.len() / 4;
+            let (mut a, mut b) = (vec![[0.0; 4]; steps], vec![[0.0; 4]; steps]);
+            let (mut ta, mut tb) = ([0.0; 4], [0.0; 4]);
+            let splat = Splat(value.map(|v| [v; 4]));
+            linear_pass(Portable, &linear, src, &mut a, &mut ta, splat);
+            linear_pass(Portable, &linear, src, &mut b, &mut tb, Scalars(value));
+            let bits = |v: &[[f64; 4]], t: [f64; 4]| -> Vec<u64> {
+                v.iter().flatten().chain(&t).map(|x| x.to_bits()).collect()
+            };
+            assert_eq!(bits(&a, ta), bits(&b, tb), "N = {N}, period {period}");
+        }
+        let src: Vec<f64> = (0..203)
+            .map(|i| 50.0 + 7.0 * (i as f64 * 0.61).sin() + (i % 5) as f64 * 0.3)
+            .collect();
+        for period in [2, 9, 30] {
+            both(&src, period, Dema);
+            both(&src, period, Tema);
         }
     }
 

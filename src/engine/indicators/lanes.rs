@@ -16,6 +16,10 @@
 /// What a four-bar EMA step is written against; `V` holds bars `t..t+4`.
 pub(crate) trait Lanes: Copy {
     type V: Copy;
+    /// Whether `V` is held in more than one register (simd128's pair): a
+    /// kernel with many vectors live may then keep values that are the same
+    /// in every lane as scalars (`ema::States`).
+    const SPLIT: bool = false;
     fn load(self, x: &[f64; 4]) -> Self::V;
     fn store(self, v: Self::V, out: &mut [f64; 4]);
     fn splat(self, a: f64) -> Self::V;
@@ -244,6 +248,7 @@ mod simd128 {
     impl Lanes for Simd128 {
         /// `(lanes 0 and 1, lanes 2 and 3)`.
         type V = (v128, v128);
+        const SPLIT: bool = true;
         #[inline(always)]
         fn load(self, x: &[f64; 4]) -> (v128, v128) {
             (f64x2(x[0], x[1]), f64x2(x[2], x[3]))
