@@ -13,7 +13,7 @@
 
 use super::fill_nan;
 use super::lanes::{run_lanes, EmaStep, Lanes, LanesKernel};
-use super::trange::true_range;
+use super::trange::{true_range, true_range_lanes};
 
 pub fn atr_lookback(period: usize) -> usize {
     period
@@ -87,7 +87,11 @@ fn wilder_true_range(
 /// where there is AVX2): the chain waits for one multiply and one add per
 /// four bars, not per bar. ATR(14) went from 1.6 to 1.4 ns/bar with a scalar
 /// four-bar step, and to ~1.0 as lanes, against TA-Lib's fused 1.2–1.5
-/// (`cargo bench --bench indicators`).
+/// (`cargo bench --bench indicators`). The true ranges come four at a time
+/// too (`true_range_lanes`, the same bits): in wasm (node, the indicator
+/// files built for wasm32 +simd128) ATR(14) went from 3.8–4.1 to 3.0–3.1
+/// ns/bar, where four scalar ranges gathered into a vector pair had cost more
+/// than the smoothing.
 struct Steady<'a, F> {
     high: &'a [f64],
     low: &'a [f64],
@@ -128,13 +132,8 @@ impl<F: Fn(f64, f64) -> f64> LanesKernel for Steady<'_, F> {
             .zip(low_steps)
             .zip(pc_steps);
         for (((o, h), l), pc) in steps {
-            let tr = [
-                true_range(h[0], l[0], pc[0]),
-                true_range(h[1], l[1], pc[1]),
-                true_range(h[2], l[2], pc[2]),
-                true_range(h[3], l[3], pc[3]),
-            ];
-            let y = step.step_short(lanes, lanes.load(&tr), &mut before);
+            let tr = true_range_lanes(lanes, lanes.load(h), lanes.load(l), lanes.load(pc));
+            let y = step.step_short(lanes, tr, &mut before);
             lanes.store(y, o);
         }
         // The last bars padded with zeros, which only later lanes see.
