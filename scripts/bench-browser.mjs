@@ -524,7 +524,7 @@ async function benchIndexedDb(o, dist) {
 
 /** `cargo bench --bench backtest`: ms and bars/s natively, per thread count. */
 function nativeBacktest() {
-  const r = cargoOutside(['bench', '--locked', '--bench', 'backtest'], { BENCH_ROUNDS: '3' });
+  const r = cargoOutside(['bench', '--locked', '--bench', 'backtest'], { BENCH_ROUNDS: '5' });
   if (r.status !== 0) throw new Error(`cargo bench --bench backtest failed:\n${r.stderr.slice(-2000)}`);
   const lines = jsonLines(r.stdout);
   // Passed through: the load-robust estimate from per-thread CPU time.
