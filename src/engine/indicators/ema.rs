@@ -280,10 +280,10 @@ impl<V: Copy, const N: usize> Linear<V, N> {
 /// Where `Linear` keeps the stages' values between steps: in every lane of a
 /// vector each (`Splat`, AVX2's choice), or in scalars (`Scalars`, when
 /// `Lanes::SPLIT`). The same operations in the same order either way, so
-/// the same bits; the choice is the compiler's register pressure: simd128's
-/// vector pairs of the first spilled in V8 (TEMA(30) 8.5 ns/bar against 2.1
-/// with scalars, in node), and AVX2 ran DEMA(30) at 0.69–0.74 ns/bar with
-/// vectors against 0.81–0.99 with scalars.
+/// the same bits; the choice is the compiler's register pressure. With
+/// vectors, simd128's register pairs spilled in V8 (TEMA(30) 8.5 ns/bar in
+/// node against 2.1–2.8 with scalars); AVX2 ran DEMA(30) at 0.69–0.74
+/// ns/bar with vectors against 0.81–0.99 with scalars.
 trait States<L: Lanes, const N: usize>: Copy {
     /// The outputs of the four bars `x[3..7]`, the values moved on past
     /// them. Each stage's own value is added last, so its chain is one
