@@ -10,9 +10,7 @@
 //! Complexity: O(len), no allocation.
 
 use super::fill_nan;
-use super::lanes::{
-    by_windows, dot4, run_lanes, windows4, EmaStep, Lanes, LanesKernel, Portable, Windowed,
-};
+use super::lanes::{run_lanes, EmaStep, Lanes, LanesKernel, Portable};
 
 /// Index of the first valid EMA output: `period - 1`.
 pub fn ema_lookback(period: usize) -> usize {
@@ -264,7 +262,8 @@ impl<V: Copy, const N: usize> Linear<V, N> {
     /// (lane `s`, spread into scalars).
     #[inline(always)]
     fn inputs_part<L: Lanes<V = V>>(&self, lanes: L, x: &[f64; 7]) -> (V, [f64; 4]) {
-        let back = windows4(lanes, x);
+        let at = |o: usize| lanes.load(x[o..o + 4].try_into().expect("four of seven"));
+        let back = [at(0), at(1), at(2), at(3)];
         let xs = [
             lanes.splat(x[3]),
             lanes.splat(x[4]),
@@ -339,38 +338,44 @@ impl<L: Lanes, const N: usize> States<L, N> for Scalars<N> {
     }
 }
 
-/// `Linear` over the bars after the first output, its steps' outputs into
-/// `out` and the last bars' (`src.len() % 4` of them) into `tail`, from the
+/// `Linear` over the bars after the first output: `out_steps` and the last
+/// bars' outputs (`src`'s last `src.len() % 4` bars) into `tail`, from the
 /// stages' values `before`.
 #[inline(always)]
 fn linear_pass<L: Lanes, const N: usize>(
     lanes: L,
     linear: &Linear<L::V, N>,
     src: &[f64],
-    out: &mut [[f64; 4]],
+    out_steps: &mut [[f64; 4]],
     tail: &mut [f64; 4],
-    before: impl States<L, N>,
+    mut before: impl States<L, N>,
 ) {
-    struct Pass<'a, V, const N: usize, S> {
-        linear: &'a Linear<V, N>,
-        out: &'a mut [[f64; 4]],
-        tail: &'a mut [f64; 4],
-        before: S,
+    // A step's four bars after the three before them, which its outputs
+    // weigh 0: zeros in their place for the first and the last step.
+    let mut steps = out_steps.iter_mut();
+    if let Some(o) = steps.next() {
+        let mut first = [0.0; 7];
+        first[3..].copy_from_slice(&src[..4]);
+        lanes.store(before.step(lanes, linear, &first), o);
     }
-    impl<L: Lanes, const N: usize, S: States<L, N>> Windowed<L> for Pass<'_, L::V, N, S> {
-        #[inline(always)]
-        fn step(&mut self, lanes: L, j: usize, x: &[f64; 7]) {
-            let y = self.before.step(lanes, self.linear, x);
-            lanes.store(y, self.out.get_mut(j).unwrap_or(self.tail));
-        }
+    for (x, o) in src.get(1..).unwrap_or(&[]).windows(7).step_by(4).zip(steps) {
+        let x = x.try_into().expect("seven bars");
+        lanes.store(before.step(lanes, linear, x), o);
     }
-    let mut pass = Pass {
-        linear,
-        out,
-        tail,
-        before,
-    };
-    by_windows(lanes, src, &mut pass);
+    let rest = src.len() % 4;
+    if rest > 0 {
+        let mut last = [0.0; 7];
+        last[3..3 + rest].copy_from_slice(&src[src.len() - rest..]);
+        lanes.store(before.step(lanes, linear, &last), tail);
+    }
+}
+
+/// `(w0·x0 + w1·x1) + (w2·x2 + w3·x3)`.
+#[inline(always)]
+fn dot4<L: Lanes>(lanes: L, w: &[L::V; 4], x: &[L::V; 4]) -> L::V {
+    let near = lanes.add(lanes.mul(w[0], x[0]), lanes.mul(w[1], x[1]));
+    let far = lanes.add(lanes.mul(w[2], x[2]), lanes.mul(w[3], x[3]));
+    lanes.add(near, far)
 }
 
 #[cfg(test)]

@@ -64,51 +64,6 @@ pub(crate) fn prefix_sum<L: Lanes>(lanes: L, v: L::V) -> L::V {
     lanes.add(pairs, lanes.shift2(pairs))
 }
 
-/// `(w0·x0 + w1·x1) + (w2·x2 + w3·x3)`.
-#[inline(always)]
-pub(crate) fn dot4<L: Lanes>(lanes: L, w: &[L::V; 4], x: &[L::V; 4]) -> L::V {
-    let near = lanes.add(lanes.mul(w[0], x[0]), lanes.mul(w[1], x[1]));
-    let far = lanes.add(lanes.mul(w[2], x[2]), lanes.mul(w[3], x[3]));
-    lanes.add(near, far)
-}
-
-/// A kernel fed four bars a step with the three bars before them
-/// (`by_windows`): step `j`'s bars `4j..4j + 4` are `x[3..7]`.
-pub(crate) trait Windowed<L: Lanes> {
-    fn step(&mut self, lanes: L, j: usize, x: &[f64; 7]);
-}
-
-/// Feeds `kernel` the bars of `src` four a step (the last step padded with
-/// zeros), each step with the three bars before it, zeros before the first
-/// bar: for a kernel that weighs the bars before a step 0 (`ema::Linear`,
-/// `macd`), the same values as the real bars, and no copy in between.
-#[inline(always)]
-pub(crate) fn by_windows<L: Lanes>(lanes: L, src: &[f64], kernel: &mut impl Windowed<L>) {
-    let full = src.len() / 4;
-    if full > 0 {
-        let mut first = [0.0; 7];
-        first[3..].copy_from_slice(&src[..4]);
-        kernel.step(lanes, 0, &first);
-    }
-    let middle = src.get(1..).unwrap_or(&[]).windows(7).step_by(4);
-    for (j, x) in (1..full).zip(middle) {
-        kernel.step(lanes, j, x.try_into().expect("seven bars"));
-    }
-    let rest = src.len() % 4;
-    if rest > 0 {
-        let mut last = [0.0; 7];
-        last[3..3 + rest].copy_from_slice(&src[src.len() - rest..]);
-        kernel.step(lanes, full, &last);
-    }
-}
-
-/// `x[o..o + 4]` for `o` in `0..4`: each lane's bar and the three before it.
-#[inline(always)]
-pub(crate) fn windows4<L: Lanes>(lanes: L, x: &[f64; 7]) -> [L::V; 4] {
-    let at = |o: usize| lanes.load(x[o..o + 4].try_into().expect("four of seven"));
-    [at(0), at(1), at(2), at(3)]
-}
-
 /// `[f64; 4]`, lane by lane: every target.
 #[derive(Debug, Clone, Copy)]
 pub(crate) struct Portable;
