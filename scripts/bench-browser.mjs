@@ -28,6 +28,7 @@
 //!   auto-attached). Function names need a module with a name section:
 //!   `--dist` a copy of dist/ whose `*_bg.wasm` is Trunk's unoptimised
 //!   target/wasm-bindgen/release/technic-web_bg.wasm (wasm-opt drops names).
+//!   profile-cold: the same for the cold scan, a fresh browser per run.
 //!
 //! Every figure is also printed as one JSON line `{"name", "value", "unit"}`
 //! (scripts/bench.sh collects them; names as issue 12 writes them), and the
@@ -36,7 +37,7 @@
 //! .cargo/config.toml's build-std does not apply), in
 //! ${CARGO_TARGET_DIR:-target}/native as scripts/test.sh's.
 //!
-//! Usage: scripts/build.sh && node scripts/bench-browser.mjs [--only scan,cold,longtasks,memory,idb,backtest,profile,profile-backtest]
+//! Usage: scripts/build.sh && node scripts/bench-browser.mjs [--only scan,cold,longtasks,memory,idb,backtest,profile,profile-backtest,profile-cold]
 //!          [--runs 5] [--source synthetic-5000] [--expr '<scan>'] [--no-native] [--dist dist]
 //!          [--threads N]   (profile-backtest only: the pool size, default all cores)
 //! The default scan is `cargo bench --bench score`'s (same seed, scan and columns), so the
@@ -627,6 +628,88 @@ async function benchBacktest(o, dist) {
 }
 
 /**
+ * CDP sampling profilers (100 µs) on the page at `pageUrl` and on each of its
+ * workers, through the browser's `--remote-debugging-port` `port`.
+ * `stop()` gives each target's busy time and self time per function, in µs.
+ */
+async function startProfilers(port, pageUrl) {
+  const version = await (await fetch(`http://127.0.0.1:${port}/json/version`)).json();
+  const ws = new WebSocket(version.webSocketDebuggerUrl, { perMessageDeflate: false });
+  await new Promise((resolve, reject) => { ws.once('open', resolve); ws.once('error', reject); });
+  let id = 0;
+  const pending = new Map();
+  const attached = [];
+  ws.on('message', (data) => {
+    const m = JSON.parse(data);
+    if (m.id && pending.has(m.id)) {
+      const p = pending.get(m.id);
+      pending.delete(m.id);
+      if (m.error) p.reject(new Error(JSON.stringify(m.error))); else p.resolve(m.result);
+    } else if (m.method === 'Target.attachedToTarget') attached.push(m.params);
+  });
+  const send = (method, params = {}, sessionId = undefined) => new Promise((resolve, reject) => {
+    const m = { id: ++id, method, params, ...(sessionId ? { sessionId } : {}) };
+    pending.set(m.id, { resolve, reject });
+    ws.send(JSON.stringify(m));
+  });
+  try {
+    const { targetInfos } = await send('Target.getTargets');
+    const page = targetInfos.find((t) => t.type === 'page' && t.url.startsWith(pageUrl));
+    const { sessionId: pageSession } = await send('Target.attachToTarget', { targetId: page.targetId, flatten: true });
+    await send('Target.setAutoAttach', { autoAttach: true, waitForDebuggerOnStart: false, flatten: true }, pageSession);
+    await new Promise((resolve) => setTimeout(resolve, 500));
+    const sessions = [['page', pageSession], ...attached.filter((a) => a.targetInfo.type === 'worker').map((a, k) => [`worker ${k}`, a.sessionId])];
+    for (const [, s] of sessions) {
+      await send('Profiler.enable', {}, s);
+      await send('Profiler.setSamplingInterval', { interval: 100 }, s);
+      await send('Profiler.start', {}, s);
+    }
+    const stop = async () => {
+      const out = [];
+      for (const [label, s] of sessions) {
+        const { profile: p } = await send('Profiler.stop', {}, s);
+        const nodes = new Map(p.nodes.map((n) => [n.id, n]));
+        const self = new Map();
+        let busy = 0;
+        p.samples.forEach((sample, i) => {
+          const f = nodes.get(sample).callFrame;
+          const name = f.functionName || `(anonymous ${f.url.split('/').pop()})`;
+          const dt = p.timeDeltas[i] ?? 0;
+          if (!/^\(idle\)|^\(program\)|Condvar>::wait|futex/.test(name)) busy += dt;
+          self.set(name, (self.get(name) ?? 0) + dt);
+        });
+        out.push({ label, busy, self });
+      }
+      ws.close();
+      return out;
+    };
+    return { stop };
+  } catch (e) {
+    ws.close();
+    throw e;
+  }
+}
+
+/** Prints profiles summed over `n` runs (`stop()`'s results, a list per run), per run. */
+function printProfiles(runs, n) {
+  const byLabel = new Map();
+  for (const targets of runs) {
+    for (const { label, busy, self } of targets) {
+      const sum = byLabel.get(label) ?? { busy: 0, self: new Map() };
+      sum.busy += busy;
+      for (const [name, t] of self) sum.self.set(name, (sum.self.get(name) ?? 0) + t);
+      byLabel.set(label, sum);
+    }
+  }
+  for (const [label, { busy, self }] of byLabel) {
+    console.log(`${label}: busy ${fmt(busy / 1000)} ms = ${fmt(busy / 1000 / n, 1)} ms a run; self time a run, largest first:`);
+    for (const [name, t] of [...self].sort((x, y) => y[1] - x[1]).slice(0, 25)) {
+      console.log(`  ${fmt(t / 1000 / n, 2).padStart(8)} ms  ${name.replace(/\[[0-9a-f]{16}\]/g, '').slice(0, 140)}`);
+    }
+  }
+}
+
+/**
  * Self time per function on the page and on each worker over `o.runs` warm
  * synthetic-5000 scans on one worker, after WARMUP_SCANS warm-ups (CDP
  * Profiler on the worker targets; see the file's header for names).
@@ -638,7 +721,6 @@ async function benchProfile(o, dist, { backtest = false } = {}) {
   const server = await startServer({ dir: dist, isolation: true });
   const profile = await freshProfile('bench-profile');
   const b = await openBrowser(profile, { args: [`--remote-debugging-port=${port}`] });
-  let ws;
   try {
     let work;
     if (backtest) {
@@ -659,63 +741,49 @@ async function benchProfile(o, dist, { backtest = false } = {}) {
       for (let i = 1; i < WARMUP_SCANS; i++) await runScan(b.page, {});
       work = async () => (await runScan(b.page, {})).computeMs;
     }
-    const version = await (await fetch(`http://127.0.0.1:${port}/json/version`)).json();
-    ws = new WebSocket(version.webSocketDebuggerUrl, { perMessageDeflate: false });
-    await new Promise((resolve, reject) => { ws.once('open', resolve); ws.once('error', reject); });
-    let id = 0;
-    const pending = new Map();
-    const attached = [];
-    ws.on('message', (data) => {
-      const m = JSON.parse(data);
-      if (m.id && pending.has(m.id)) {
-        const p = pending.get(m.id);
-        pending.delete(m.id);
-        if (m.error) p.reject(new Error(JSON.stringify(m.error))); else p.resolve(m.result);
-      } else if (m.method === 'Target.attachedToTarget') attached.push(m.params);
-    });
-    const send = (method, params = {}, sessionId = undefined) => new Promise((resolve, reject) => {
-      const m = { id: ++id, method, params, ...(sessionId ? { sessionId } : {}) };
-      pending.set(m.id, { resolve, reject });
-      ws.send(JSON.stringify(m));
-    });
-    const { targetInfos } = await send('Target.getTargets');
-    const page = targetInfos.find((t) => t.type === 'page' && t.url.startsWith(server.url));
-    const { sessionId: pageSession } = await send('Target.attachToTarget', { targetId: page.targetId, flatten: true });
-    await send('Target.setAutoAttach', { autoAttach: true, waitForDebuggerOnStart: false, flatten: true }, pageSession);
-    await new Promise((resolve) => setTimeout(resolve, 500));
-    const sessions = [['page', pageSession], ...attached.filter((a) => a.targetInfo.type === 'worker').map((a, k) => [`worker ${k}`, a.sessionId])];
-    for (const [, s] of sessions) {
-      await send('Profiler.enable', {}, s);
-      await send('Profiler.setSamplingInterval', { interval: 100 }, s);
-      await send('Profiler.start', {}, s);
-    }
+    const profilers = await startProfilers(port, server.url);
     const compute = [];
     for (let i = 0; i < o.runs; i++) compute.push(await work());
     const what = backtest ? `heavy backtests (synthetic-5000 × 2520) on ${o.threads ? `${o.threads} worker(s)` : 'all workers'}, \`${HEAVY_EXPR}\`` : `${o.source} scans on 1 worker, \`${o.expr}\``;
     console.log(`\nprofile: ${o.runs} warm ${what}; engine ms ${compute.map((x) => fmt(x)).join(' ')} (the profiler slows them)`);
-    for (const [label, s] of sessions) {
-      const { profile: p } = await send('Profiler.stop', {}, s);
-      const nodes = new Map(p.nodes.map((n) => [n.id, n]));
-      const self = new Map();
-      let busy = 0;
-      p.samples.forEach((sample, i) => {
-        const f = nodes.get(sample).callFrame;
-        const name = f.functionName || `(anonymous ${f.url.split('/').pop()})`;
-        const dt = p.timeDeltas[i] ?? 0;
-        if (!/^\(idle\)|^\(program\)|Condvar>::wait|futex/.test(name)) busy += dt;
-        self.set(name, (self.get(name) ?? 0) + dt);
-      });
-      console.log(`${label}: busy ${fmt(busy / 1000)} ms = ${fmt(busy / 1000 / o.runs, 1)} ms a scan; self time a scan, largest first:`);
-      for (const [name, t] of [...self].sort((x, y) => y[1] - x[1]).slice(0, 25)) {
-        console.log(`  ${fmt(t / 1000 / o.runs, 2).padStart(8)} ms  ${name.replace(/\[[0-9a-f]{16}\]/g, '').slice(0, 140)}`);
-      }
-    }
+    printProfiles([await profilers.stop()], o.runs);
   } finally {
-    ws?.close();
     await b.context.close();
     await server.close();
     await fs.rm(profile, { recursive: true, force: true });
   }
+}
+
+/**
+ * Self time per function on the page and on each worker during the cold
+ * synthetic-5000 scan (`--only profile-cold`): `o.runs` fresh browsers, each
+ * profiled from "ready" to the end of its first scan (the `cold` figure's
+ * run, with the profilers' own cost on top).
+ */
+async function benchProfileCold(o, dist) {
+  const server = await startServer({ dir: dist, isolation: true });
+  const runs = [];
+  const compute = [];
+  try {
+    for (let i = 0; i < o.runs; i++) {
+      const port = 9300 + Math.floor(Math.random() * 500);
+      const profile = await freshProfile('bench-profile-cold');
+      const b = await openBrowser(profile, { args: [`--remote-debugging-port=${port}`] });
+      try {
+        await openApp(b.page, server.url);
+        const profilers = await startProfilers(port, server.url);
+        compute.push((await runScan(b.page, { source: 'synthetic-5000', expr: o.expr })).computeMs);
+        runs.push(await profilers.stop());
+      } finally {
+        await b.context.close();
+        await fs.rm(profile, { recursive: true, force: true });
+      }
+    }
+  } finally {
+    await server.close();
+  }
+  console.log(`\nprofile: ${o.runs} cold synthetic-5000 scans (fresh browsers), \`${o.expr}\`; engine ms ${compute.map((x) => fmt(x)).join(' ')} (the profiler slows them)`);
+  printProfiles(runs, o.runs);
 }
 
 async function main() {
@@ -734,6 +802,7 @@ async function main() {
   if (o.only.includes('backtest')) await benchBacktest(o, dist);
   if (o.only.includes('profile')) await benchProfile(o, dist);
   if (o.only.includes('profile-backtest')) await benchProfile(o, dist, { backtest: true });
+  if (o.only.includes('profile-cold')) await benchProfileCold(o, dist);
 }
 
 main().catch((e) => {

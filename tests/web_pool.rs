@@ -143,3 +143,71 @@ async fn the_page_takes_a_lock_a_worker_holds_without_trapping() {
         "the page got the lock only after the worker let go"
     );
 }
+
+/// The synthetic market in the page: a scan's loads generate the bars (each
+/// pair once, the partner waiting for its own load), the idle workers then
+/// keep them, and later loads are cache hits with the same bars; `keep`
+/// gives way (keeps nothing) when told to stop.
+#[wasm_bindgen_test]
+async fn the_synthetic_market_is_generated_then_kept_by_idle_workers() {
+    use technic::engine::run::BarSource;
+    use technic::web::sources::{SyntheticSource, SYNTHETIC_BARS, SYNTHETIC_SEED};
+    let info = started_pool().await;
+    assert!(info.threads > 1, "{info:?}");
+    let n = 7; // an odd size: the last symbol has no partner
+    let source = SyntheticSource::shared(n);
+    let expected: Vec<_> = (0..n)
+        .map(|i| synthetic::bars(SYNTHETIC_SEED, i, SYNTHETIC_BARS))
+        .collect();
+    let loads = |source: &SyntheticSource, order: &[usize]| -> Vec<(usize, bool, bool)> {
+        order
+            .iter()
+            .map(|&i| {
+                let loaded = source.load(&synthetic::symbol_name(i)).unwrap();
+                let same = *loaded.bars == synthetic::bars(SYNTHETIC_SEED, i, SYNTHETIC_BARS);
+                (i, same, loaded.from_cache)
+            })
+            .collect()
+    };
+    // Odd symbols first, so each even one is taken from its pair's slot.
+    let first = on_pool({
+        let source = source.clone();
+        move || loads(&source, &[3, 1, 6, 2, 0, 5, 4])
+    })
+    .await;
+    assert_eq!(expected.len(), n);
+    assert!(first.iter().all(|&(_, same, hit)| same && !hit), "{first:?}");
+    // Told to stop at once, keep keeps nothing.
+    on_pool({
+        let source = source.clone();
+        move || source.keep(|| true)
+    })
+    .await;
+    let again = on_pool({
+        let source = source.clone();
+        move || loads(&source, &[0])
+    })
+    .await;
+    assert!(again.iter().all(|&(_, same, hit)| same && !hit), "{again:?}");
+    on_pool({
+        let source = source.clone();
+        move || source.keep(|| false)
+    })
+    .await;
+    // Kept: every symbol comes from memory, in parallel, with the same bars,
+    // but symbol 1, made with symbol 0 above and still waiting: its first
+    // load counts as generated.
+    let kept = on_pool({
+        let source = source.clone();
+        move || {
+            (0..n)
+                .into_par_iter()
+                .map(|i| loads(&source, &[i])[0])
+                .collect::<Vec<_>>()
+        }
+    })
+    .await;
+    assert!(kept.iter().all(|&(_, same, _)| same), "{kept:?}");
+    assert_eq!(kept.iter().filter(|&&(_, _, hit)| hit).count(), n - 1, "{kept:?}");
+    assert!(source.load("SYN99999").is_err());
+}

@@ -118,6 +118,84 @@ impl Columns {
     }
 }
 
+/// Whether every bar keeps every [`Rule`] of a row, in one branch-free pass
+/// the compiler vectorises (`&` on the comparisons, no early exit): the
+/// common case of [`Bars::new`]. A NaN fails every comparison, so a price
+/// passes only if it is positive and at most `f64::MAX`, and the volume
+/// only if it is in `0..=f64::MAX`; `high >= open >= low` implies
+/// `high >= low`. [`first_invalid`] finds the rule and row when it fails.
+///
+/// Why: per-row checks with a branch each took ~24 ns a bar in V8 during a
+/// cold synthetic-5000 scan (CDP profiles, 2026-12-03: ~18 ms per worker),
+/// more than a third of generating the bars.
+// `&` on each comparison, not `contains`' `&&`: no branch to keep the
+// compiler from vectorising.
+#[allow(clippy::manual_range_contains)]
+fn all_valid(c: &Columns) -> bool {
+    let n = c.time.len();
+    let (open, high, low, close, volume) = (
+        &c.open[..n],
+        &c.high[..n],
+        &c.low[..n],
+        &c.close[..n],
+        &c.volume[..n],
+    );
+    let times = c.time.windows(2).fold(true, |ok, t| ok & (t[0] < t[1]));
+    let bars = (0..n).fold(true, |ok, i| {
+        let (o, h, l, c, v) = (open[i], high[i], low[i], close[i], volume[i]);
+        ok & (o > 0.0)
+            & (o <= f64::MAX)
+            & (c > 0.0)
+            & (c <= f64::MAX)
+            & (l > 0.0)
+            & (l <= o)
+            & (l <= c)
+            & (h >= o)
+            & (h >= c)
+            & (h <= f64::MAX)
+            & (v >= 0.0)
+            & (v <= f64::MAX)
+    });
+    times & bars
+}
+
+/// The first row that breaks a [`Rule`], and which (columns of equal
+/// lengths), checked in the order the rules are listed for each row.
+fn first_invalid(cols: &Columns) -> Option<(Rule, usize)> {
+    let n = cols.time.len();
+    for i in 0..n {
+        let (o, h, l, c, v) = (
+            cols.open[i],
+            cols.high[i],
+            cols.low[i],
+            cols.close[i],
+            cols.volume[i],
+        );
+        if i > 0 && cols.time[i] <= cols.time[i - 1] {
+            return Some((Rule::TimeNotIncreasing, i));
+        }
+        if !(o.is_finite() && h.is_finite() && l.is_finite() && c.is_finite() && v.is_finite()) {
+            return Some((Rule::NotFinite, i));
+        }
+        if o <= 0.0 || h <= 0.0 || l <= 0.0 || c <= 0.0 {
+            return Some((Rule::NonPositivePrice, i));
+        }
+        if h < l {
+            return Some((Rule::HighBelowLow, i));
+        }
+        if h < o.max(c) {
+            return Some((Rule::HighBelowBody, i));
+        }
+        if l > o.min(c) {
+            return Some((Rule::LowAboveBody, i));
+        }
+        if v < 0.0 {
+            return Some((Rule::NegativeVolume, i));
+        }
+    }
+    None
+}
+
 impl Bars {
     /// Validates the columns and takes ownership of them.
     pub fn new(symbol: &str, cols: Columns) -> Result<Bars, BarsError> {
@@ -142,35 +220,9 @@ impl Bars {
         if n == 0 {
             return Err(err(Rule::Empty, None));
         }
-        for i in 0..n {
-            let (o, h, l, c, v) = (
-                cols.open[i],
-                cols.high[i],
-                cols.low[i],
-                cols.close[i],
-                cols.volume[i],
-            );
-            if i > 0 && cols.time[i] <= cols.time[i - 1] {
-                return Err(err(Rule::TimeNotIncreasing, Some(i)));
-            }
-            if !(o.is_finite() && h.is_finite() && l.is_finite() && c.is_finite() && v.is_finite())
-            {
-                return Err(err(Rule::NotFinite, Some(i)));
-            }
-            if o <= 0.0 || h <= 0.0 || l <= 0.0 || c <= 0.0 {
-                return Err(err(Rule::NonPositivePrice, Some(i)));
-            }
-            if h < l {
-                return Err(err(Rule::HighBelowLow, Some(i)));
-            }
-            if h < o.max(c) {
-                return Err(err(Rule::HighBelowBody, Some(i)));
-            }
-            if l > o.min(c) {
-                return Err(err(Rule::LowAboveBody, Some(i)));
-            }
-            if v < 0.0 {
-                return Err(err(Rule::NegativeVolume, Some(i)));
+        if !all_valid(&cols) {
+            if let Some((rule, row)) = first_invalid(&cols) {
+                return Err(err(rule, Some(row)));
             }
         }
         Ok(Bars {
@@ -319,6 +371,67 @@ mod tests {
             assert_eq!((e.rule, e.row), (rule, row), "{e}");
             assert!(e.to_string().starts_with("SYM"));
         }
+    }
+
+    /// The one-pass check agrees with the row-by-row rules on every value of
+    /// a valid series replaced, one at a time, by each awkward value.
+    #[test]
+    fn the_fast_check_agrees_with_the_rules() {
+        let base = cols(&[
+            (1, 10.0, 11.0, 9.0, 10.5, 100.0),
+            (2, 10.5, 10.6, 10.0, 10.1, 0.0),
+            (5, 10.1, 10.1, 10.1, 10.1, 3.0),
+            (6, 1e-300, 2e-300, 1e-300, 1e-300, 1.0),
+            (9, 5.0, f64::MAX, 4.0, 6.0, f64::MAX),
+        ]);
+        assert!(all_valid(&base) && first_invalid(&base).is_none());
+        let awkward = [
+            f64::NAN,
+            f64::INFINITY,
+            f64::NEG_INFINITY,
+            0.0,
+            -0.0,
+            -1.0,
+            f64::MIN_POSITIVE,
+            1e-320,
+            9.0,
+            10.0,
+            10.5,
+            11.0,
+            f64::MAX,
+        ];
+        let mut checked = 0;
+        for row in 0..base.time.len() {
+            for column in 0..5 {
+                for &x in &awkward {
+                    let mut c = base.clone();
+                    [
+                        &mut c.open,
+                        &mut c.high,
+                        &mut c.low,
+                        &mut c.close,
+                        &mut c.volume,
+                    ][column][row] = x;
+                    assert_eq!(
+                        all_valid(&c),
+                        first_invalid(&c).is_none(),
+                        "row {row}, column {column}, value {x}"
+                    );
+                    checked += 1;
+                }
+            }
+            for t in [-1, 0, 1, 2, 5, 6, 9, 10] {
+                let mut c = base.clone();
+                c.time[row] = t;
+                assert_eq!(
+                    all_valid(&c),
+                    first_invalid(&c).is_none(),
+                    "row {row}, time {t}"
+                );
+                checked += 1;
+            }
+        }
+        assert_eq!(checked, 5 * (5 * awkward.len() + 8));
     }
 
     #[test]

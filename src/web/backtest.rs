@@ -179,6 +179,8 @@ pub fn start(
         Task::Backtest(_) => Some(Arc::new(Scan::compile(&job.expr, &[])?)),
         Task::Optimize(_) => None,
     };
+    // Idle-time work on the pool (keeping a synthetic market) gives way.
+    super::pool::run_started();
     let state = Rc::new(State {
         id: NEXT_ID.fetch_add(1, Ordering::Relaxed) as u64,
         watch: Arc::new(Watch::new()),

@@ -4,6 +4,7 @@
 //! on the page in slices between frames (see `runner`).
 
 use std::cell::Cell;
+use std::sync::atomic::{AtomicUsize, Ordering};
 
 #[cfg(all(target_arch = "wasm32", not(target_feature = "atomics")))]
 const _: () = (); // single-threaded fallback build: no pool, by design (scripts/build-st.sh)
@@ -49,6 +50,20 @@ fn requested_threads() -> Option<usize> {
         .find_map(|kv| kv.strip_prefix("threads="))
         .and_then(|v| v.parse::<usize>().ok())
         .filter(|n| *n >= 1)
+}
+
+/// Runs started on the pool (scans and backtests), so work done in the
+/// workers' idle time can give way to the next run.
+static RUNS_STARTED: AtomicUsize = AtomicUsize::new(0);
+
+/// Counts a run starting; returns its number (see [`runs_started`]).
+pub fn run_started() -> usize {
+    RUNS_STARTED.fetch_add(1, Ordering::Relaxed) + 1
+}
+
+/// How many runs have started so far.
+pub fn runs_started() -> usize {
+    RUNS_STARTED.load(Ordering::Relaxed)
 }
 
 /// Whether scans run on the worker pool (true after a successful `start`).

@@ -8,7 +8,7 @@
 
 use std::collections::HashMap;
 use std::mem::MaybeUninit;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, OnceLock};
 
 use wasm_bindgen::JsCast;
@@ -97,34 +97,44 @@ pub fn imported_bars(symbol: &str) -> Option<Arc<Bars>> {
     imported().bars.get(symbol).cloned()
 }
 
-/// The synthetic market, generated on the workers on first use and kept in
-/// memory for later scans of the same size (the "warm cache" of a generated
-/// source). Only the last size used is kept: switching sizes frees the
-/// previous market once its scan is over.
+/// The synthetic market: generated on the workers as a scan loads it, then
+/// kept in memory by the idle workers once the scan is over, for later scans
+/// of the same size (the "warm cache" of a generated source). Only the last
+/// size used is kept: switching sizes frees the previous market once its
+/// scan is over.
+///
+/// Why not keep the bars as the first scan makes them (2026-12-03, this VM):
+/// the market is ~73 MB of fresh wasm memory for synthetic-5000, and the
+/// first write to each 4 KiB page costs a page fault of ~8 µs (node, 5,000 ×
+/// 300 bars generated and kept in fresh memory: 147 ns a bar, against 55 in
+/// memory the allocator recycles), about twice the generating. CDP profiles
+/// of the cold scan gave ~140 ms of the workers' time to faulting the market
+/// in, while the page waited for rows. Generated for the scan alone, the bars
+/// live in recycled memory and the faults fall in the workers' idle time
+/// after it ([`SyntheticSource::keep`]); a scan that starts before the market
+/// is kept uses what is kept and generates the rest.
 ///
 /// Symbols are generated in pairs (`2k`, `2k + 1`: `synthetic::bars_pair`,
 /// the two series in the lanes of one simd128 vector, bit for bit the single
-/// symbols' bars), about 1.7× cheaper a bar than one at a time in V8.
+/// symbols' bars), about 1.7× cheaper a bar than one at a time in V8; a
+/// partner made for a scan waits in its pair's slot until it is loaded.
 pub struct SyntheticSource {
-    pairs: Vec<OnceLock<Pair>>,
-    /// Generated with its partner and not handed out yet: its first load
-    /// counts as generated, not as a cache hit.
-    fresh: Vec<AtomicBool>,
+    /// The kept market, pair by pair.
+    kept: Vec<OnceLock<Pair>>,
+    /// Per pair: the symbol generated with its partner for a scan and not
+    /// loaded yet (its load counts as generated, not as a cache hit).
+    waiting: Vec<Mutex<Option<Waiting>>>,
+    /// Whether a load keeps what it generates (no workers to keep the market
+    /// after the scan: the single-threaded build).
+    keep_on_load: bool,
     n: usize,
-    /// The rest of the room reserved for the market, pieces in address order
-    /// (see [`SyntheticSource::prefault`]).
-    room: Mutex<Vec<Vec<u8>>>,
 }
 
 /// Symbols `2k` and `2k + 1` (none past the market's last symbol).
 type Pair = (Arc<Bars>, Option<Arc<Bars>>);
 
-/// Pieces of the room reserved for a market (the first is freed at once).
-const ROOM_PIECES: usize = 16;
-
-/// Bytes a generated symbol takes: six columns of 8-byte values, the
-/// allocator's headers, the shared `Bars` (a little over, never under).
-const SYMBOL_BYTES: usize = SYNTHETIC_BARS * 48 + 256;
+/// A symbol's index and bars, made with its partner's.
+type Waiting = (usize, Arc<Bars>);
 
 impl SyntheticSource {
     /// The shared instance for a market of `n` symbols. Called on the page only.
@@ -137,11 +147,12 @@ impl SyntheticSource {
             _ => {
                 // The previous market goes first, so its memory can be reused.
                 *market = None;
+                let pairs = n.div_ceil(2);
                 let source = Arc::new(SyntheticSource {
-                    pairs: (0..n.div_ceil(2)).map(|_| OnceLock::new()).collect(),
-                    fresh: (0..n).map(|_| AtomicBool::new(false)).collect(),
+                    kept: (0..pairs).map(|_| OnceLock::new()).collect(),
+                    waiting: (0..pairs).map(|_| Mutex::new(None)).collect(),
+                    keep_on_load: !super::pool::is_threaded(),
                     n,
-                    room: Mutex::new(reserve_room(new_room(n * SYMBOL_BYTES))),
                 });
                 *market = Some((n, source.clone()));
                 source
@@ -149,65 +160,91 @@ impl SyntheticSource {
         }
     }
 
-    /// Touches the market's reserved room a piece at a time, freeing each
-    /// piece once touched; run it on a worker beside the scan (the scan's
-    /// first allocations take the first piece, freed on the page).
-    ///
-    /// Why (CDP CPU profiles of both workers during a cold synthetic-5000
-    /// scan in a fresh Chromium, 2026-12-02): the market's ~73 MB are fresh wasm
-    /// memory, and the allocator's first write into each new 4 KiB page
-    /// (a chunk header) took the page fault (2–3.5 µs a page in this VM:
-    /// ~45 ms per worker) while holding the allocator's global spin lock, so
-    /// the other worker and the page spun on it (another ~40 ms per worker,
-    /// ~25 ms on the page). Touched here, out of the lock and in parallel
-    /// with the scan, the pages are mapped before the allocator hands them
-    /// out. The room also means the memory grows once, not in ~1,150 steps
-    /// of 64 KiB. Later calls (the room is gone) do nothing.
-    pub fn prefault(&self) {
-        let pieces = std::mem::take(&mut *self.room.lock().unwrap_or_else(|p| p.into_inner()));
-        for mut piece in pieces {
-            for page in piece.spare_capacity_mut().chunks_mut(4096) {
-                // A volatile write, so it is not dropped as dead before the free.
-                // SAFETY: `page` is a live, exclusively borrowed part of the
-                // piece's spare capacity.
-                unsafe { std::ptr::write_volatile(page.as_mut_ptr(), MaybeUninit::new(0)) };
-            }
+    /// Pair `k`'s bars, generated.
+    fn generate(&self, k: usize) -> Pair {
+        let first = 2 * k;
+        if first + 1 < self.n {
+            let (a, b) = synthetic::bars_pair(SYNTHETIC_SEED, (first, first + 1), SYNTHETIC_BARS);
+            (Arc::new(a), Some(Arc::new(b)))
+        } else {
+            (
+                Arc::new(synthetic::bars(SYNTHETIC_SEED, first, SYNTHETIC_BARS)),
+                None,
+            )
         }
     }
 
-    /// Frees the reserved room untouched (no workers to touch it beside a
-    /// scan on the page).
-    pub fn release_room(&self) {
-        drop(std::mem::take(
-            &mut *self.room.lock().unwrap_or_else(|p| p.into_inner()),
-        ));
+    /// Keeps the pairs not kept yet, on the calling pool's workers, until
+    /// `stop()` says other work wants them (checked between pairs, ~30 µs).
+    /// Called on a worker once a scan of this market is over.
+    ///
+    /// The memory the pairs will take is mapped first, out of the allocator's
+    /// lock: touched a page at a time in a few large blocks, then freed for
+    /// the pairs. Why (CDP CPU profiles of both workers during a cold
+    /// synthetic-5000 scan in a fresh Chromium, 2026-12-02): the allocator's
+    /// first write into each new 4 KiB page (a chunk header) took the page
+    /// fault while holding the allocator's global spin lock, so the other
+    /// worker and the page spun on it (~40 ms per worker, ~25 ms on the
+    /// page). The room also grows the memory once, not in ~1,150 steps of
+    /// 64 KiB.
+    pub fn keep(&self, stop: impl Fn() -> bool + Sync) {
+        use rayon::prelude::*;
+        let missing = self.kept.iter().filter(|p| p.get().is_none()).count();
+        let room = reserve_room(new_room(missing * 2 * SYMBOL_BYTES));
+        room.into_par_iter().for_each(|mut piece| {
+            if !stop() {
+                touch(&mut piece);
+            }
+        });
+        (0..self.kept.len())
+            .into_par_iter()
+            .with_min_len(8)
+            .for_each(|k| {
+                if !stop() && self.kept[k].get().is_none() {
+                    let _ = self.kept[k].set(self.generate(k));
+                }
+            });
     }
 }
+
+/// Bytes a generated symbol takes: six columns of 8-byte values, the
+/// allocator's headers, the shared `Bars` (a little over, never under).
+const SYMBOL_BYTES: usize = SYNTHETIC_BARS * 48 + 256;
+
+/// Blocks the room for a market is reserved in.
+const ROOM_PIECES: usize = 16;
 
 /// How much of a market's `bytes` to reserve: what no earlier market of
 /// this page has had. A smaller or equal market reuses the memory an earlier
 /// one freed (already mapped, and the allocator's to hand out); reserving it
 /// again would grow the memory past the gaps the markets in between left
 /// (the memory benchmark's synthetic-5000 after synthetic-1000 grew 79 →
-/// 141 MB). Called on the page only.
+/// 141 MB).
 fn new_room(bytes: usize) -> usize {
-    static LARGEST: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+    static LARGEST: AtomicUsize = AtomicUsize::new(0);
     bytes.saturating_sub(LARGEST.fetch_max(bytes, Ordering::Relaxed))
 }
 
-/// `bytes` reserved in [`ROOM_PIECES`] consecutive allocations, the first
-/// freed at once (the scan starts in it); the others are freed by
-/// [`SyntheticSource::prefault`] or [`SyntheticSource::release_room`].
+/// `bytes` reserved in [`ROOM_PIECES`] consecutive allocations, untouched.
 fn reserve_room(bytes: usize) -> Vec<Vec<u8>> {
     if bytes == 0 {
         return Vec::new();
     }
     let piece = bytes.div_ceil(ROOM_PIECES);
-    let mut pieces: Vec<Vec<u8>> = (0..ROOM_PIECES)
+    (0..ROOM_PIECES)
         .map(|_| Vec::with_capacity(piece))
-        .collect();
-    pieces.remove(0);
-    pieces
+        .collect()
+}
+
+/// Writes a byte into each 4 KiB page of `piece`'s spare capacity, so the
+/// pages are mapped (freed, they stay mapped for the allocator to reuse).
+fn touch(piece: &mut Vec<u8>) {
+    for page in piece.spare_capacity_mut().chunks_mut(4096) {
+        // A volatile write, so it is not dropped as dead before the free.
+        // SAFETY: `page` is a live, exclusively borrowed part of the piece's
+        // spare capacity.
+        unsafe { std::ptr::write_volatile(page.as_mut_ptr(), MaybeUninit::new(0)) };
+    }
 }
 
 impl BarSource for SyntheticSource {
@@ -219,31 +256,46 @@ impl BarSource for SyntheticSource {
             .and_then(|n| n.parse().ok())
             .filter(|&i| i < self.n)
             .ok_or(SymbolError::NoData)?;
-        let mut generated = false;
-        let (even, odd) = self.pairs[index / 2].get_or_init(|| {
-            generated = true;
-            let first = index & !1;
-            if first + 1 < self.n {
-                let (a, b) =
-                    synthetic::bars_pair(SYNTHETIC_SEED, (first, first + 1), SYNTHETIC_BARS);
-                self.fresh[index ^ 1].store(true, Ordering::Relaxed);
-                (Arc::new(a), Some(Arc::new(b)))
+        let k = index / 2;
+        let pick = |(even, odd): &Pair| {
+            if index.is_multiple_of(2) {
+                Some(even.clone())
             } else {
-                let single = synthetic::bars(SYNTHETIC_SEED, first, SYNTHETIC_BARS);
-                (Arc::new(single), None)
+                odd.clone()
             }
-        });
-        let bars = if index.is_multiple_of(2) {
-            Some(even)
-        } else {
-            odd.as_ref()
         };
-        let fresh = !generated
-            && self.fresh[index].load(Ordering::Relaxed)
-            && self.fresh[index].swap(false, Ordering::Relaxed);
+        // Held while the pair is made, so a worker wanting the partner at the
+        // same time waits for it (~30 µs) rather than making it again.
+        let mut slot = self.waiting[k].lock().unwrap_or_else(|p| p.into_inner());
+        let (bars, from_cache) = match slot.take() {
+            Some((waiting, bars)) if waiting == index => (Some(bars), false),
+            other => {
+                *slot = other;
+                match self.kept[k].get() {
+                    Some(pair) => (pick(pair), true),
+                    None => {
+                        let pair = self.generate(k);
+                        let bars = pick(&pair);
+                        *slot = match &pair {
+                            (_, Some(odd)) if index.is_multiple_of(2) => {
+                                Some((index + 1, odd.clone()))
+                            }
+                            (even, _) if !index.is_multiple_of(2) => {
+                                Some((index - 1, even.clone()))
+                            }
+                            _ => None,
+                        };
+                        if self.keep_on_load {
+                            let _ = self.kept[k].set(pair);
+                        }
+                        (bars, false)
+                    }
+                }
+            }
+        };
         Ok(Loaded {
-            bars: bars.ok_or(SymbolError::NoData)?.clone(),
-            from_cache: !(generated || fresh),
+            bars: bars.ok_or(SymbolError::NoData)?,
+            from_cache,
             bytes: 0,
         })
     }

@@ -273,6 +273,7 @@ pub fn start(
     watch_panics();
     // A panic recorded before this scan is not this scan's.
     WORKER_PANICKED.store(false, Ordering::Release);
+    let run_number = pool::run_started();
     let started_ms = now_ms();
     let scan = Arc::new(Scan::compile(&job.expr, &job.columns)?);
     let (tx, rx) = channel();
@@ -366,13 +367,12 @@ pub fn start(
             let source = SyntheticSource::shared(n);
             st.synthetic.replace(Some(source.clone()));
             if pool::is_threaded() {
-                // A worker maps the market's memory while the other starts
-                // the run; it joins the run when done (see `prefault`).
-                let room = source.clone();
-                rayon::spawn(move || room.prefault());
-                on_pool(scan, symbols, source, None, options, shared, tx);
+                // Once the scan is over, the idle workers keep the market
+                // for the next scans (giving way to the next run).
+                let market = source.clone();
+                let then = move || market.keep(|| pool::runs_started() != run_number);
+                on_pool(scan, symbols, source, None, options, shared, tx, then);
             } else {
-                source.release_room();
                 let order = InOrder::new(symbols.len());
                 let summary = single_thread::run(
                     &scan,
@@ -415,6 +415,7 @@ pub fn start(
                 options,
                 shared.clone(),
                 tx,
+                || (),
             );
             loading.await;
         } else {
@@ -466,6 +467,9 @@ fn universe_failure(e: FetchError) -> Failure {
 
 /// Runs the engine on the pool (the page returns at once): symbols in order,
 /// or as `slots` hands them out.
+/// Runs the scan on the pool, then `then` on the same worker (the run's
+/// summary already sent).
+#[allow(clippy::too_many_arguments)]
 fn on_pool<S: BarSource + Send + Sync + 'static>(
     scan: Arc<Scan>,
     symbols: Arc<Vec<String>>,
@@ -474,6 +478,7 @@ fn on_pool<S: BarSource + Send + Sync + 'static>(
     options: RunOptions,
     shared: Arc<Shared>,
     tx: Sender<Msg>,
+    then: impl FnOnce() + Send + 'static,
 ) {
     rayon::spawn(move || {
         let clock = BrowserClock::default();
@@ -503,6 +508,7 @@ fn on_pool<S: BarSource + Send + Sync + 'static>(
             ),
         };
         let _ = tx.send(Msg::Done(summary));
+        then();
     });
 }
 
