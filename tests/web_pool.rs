@@ -176,7 +176,10 @@ async fn the_synthetic_market_is_generated_then_kept_by_idle_workers() {
     })
     .await;
     assert_eq!(expected.len(), n);
-    assert!(first.iter().all(|&(_, same, hit)| same && !hit), "{first:?}");
+    assert!(
+        first.iter().all(|&(_, same, hit)| same && !hit),
+        "{first:?}"
+    );
     // Told to stop at once, keep keeps nothing.
     on_pool({
         let source = source.clone();
@@ -188,7 +191,10 @@ async fn the_synthetic_market_is_generated_then_kept_by_idle_workers() {
         move || loads(&source, &[0])
     })
     .await;
-    assert!(again.iter().all(|&(_, same, hit)| same && !hit), "{again:?}");
+    assert!(
+        again.iter().all(|&(_, same, hit)| same && !hit),
+        "{again:?}"
+    );
     on_pool({
         let source = source.clone();
         move || source.keep(|| false)
@@ -208,6 +214,10 @@ async fn the_synthetic_market_is_generated_then_kept_by_idle_workers() {
     })
     .await;
     assert!(kept.iter().all(|&(_, same, _)| same), "{kept:?}");
-    assert_eq!(kept.iter().filter(|&&(_, _, hit)| hit).count(), n - 1, "{kept:?}");
+    assert_eq!(
+        kept.iter().filter(|&&(_, _, hit)| hit).count(),
+        n - 1,
+        "{kept:?}"
+    );
     assert!(source.load("SYN99999").is_err());
 }
