@@ -122,7 +122,8 @@ pub struct SyntheticSource {
     /// The kept market, pair by pair.
     kept: Vec<OnceLock<Pair>>,
     /// Per pair: the symbol generated with its partner for a scan and not
-    /// loaded yet (its load counts as generated, not as a cache hit).
+    /// loaded yet (its load counts as generated, not as a cache hit; the
+    /// single-threaded build keeps the pair then).
     waiting: Vec<Mutex<Option<Waiting>>>,
     /// Whether a load keeps what it generates (no workers to keep the market
     /// after the scan: the single-threaded build).
@@ -133,8 +134,8 @@ pub struct SyntheticSource {
 /// Symbols `2k` and `2k + 1` (none past the market's last symbol).
 type Pair = (Arc<Bars>, Option<Arc<Bars>>);
 
-/// A symbol's index and bars, made with its partner's.
-type Waiting = (usize, Arc<Bars>);
+/// A symbol's index and its pair, made for a scan with its partner.
+type Waiting = (usize, Pair);
 
 impl SyntheticSource {
     /// The shared instance for a market of `n` symbols. Called on the page only.
@@ -202,6 +203,8 @@ impl SyntheticSource {
             .for_each(|k| {
                 if !stop() && self.kept[k].get().is_none() {
                     let _ = self.kept[k].set(self.generate(k));
+                    // A partner left waiting (a stopped scan's) is now kept.
+                    drop(self.waiting[k].lock().map(|mut w| w.take()));
                 }
             });
     }
@@ -264,31 +267,37 @@ impl BarSource for SyntheticSource {
                 odd.clone()
             }
         };
+        // Kept: no lock (a scan of a kept market is 5,000 of these).
+        if let Some(pair) = self.kept[k].get() {
+            return Ok(Loaded {
+                bars: pick(pair).ok_or(SymbolError::NoData)?,
+                from_cache: true,
+                bytes: 0,
+            });
+        }
         // Held while the pair is made, so a worker wanting the partner at the
         // same time waits for it (~30 µs) rather than making it again.
         let mut slot = self.waiting[k].lock().unwrap_or_else(|p| p.into_inner());
         let (bars, from_cache) = match slot.take() {
-            Some((waiting, bars)) if waiting == index => (Some(bars), false),
+            Some((waiting, pair)) if waiting == index => {
+                if self.keep_on_load {
+                    let _ = self.kept[k].set(pair.clone());
+                }
+                (pick(&pair), false)
+            }
             other => {
                 *slot = other;
                 match self.kept[k].get() {
                     Some(pair) => (pick(pair), true),
                     None => {
                         let pair = self.generate(k);
-                        let bars = pick(&pair);
-                        *slot = match &pair {
-                            (_, Some(odd)) if index.is_multiple_of(2) => {
-                                Some((index + 1, odd.clone()))
-                            }
-                            (even, _) if !index.is_multiple_of(2) => {
-                                Some((index - 1, even.clone()))
-                            }
-                            _ => None,
-                        };
-                        if self.keep_on_load {
-                            let _ = self.kept[k].set(pair);
+                        let partner = index ^ 1;
+                        if partner < self.n {
+                            *slot = Some((partner, pair.clone()));
+                        } else if self.keep_on_load {
+                            let _ = self.kept[k].set(pair.clone());
                         }
-                        (bars, false)
+                        (pick(&pair), false)
                     }
                 }
             }
