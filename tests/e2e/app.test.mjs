@@ -56,6 +56,13 @@ after(async () => {
   for (const dir of profiles) await fs.rm(dir, { recursive: true, force: true }).catch(() => {});
 });
 
+/** The progress panel's data counts for a synthetic market: symbols found in memory and generated. */
+async function syntheticCounts(page) {
+  const text = (await page.locator(`${sel('progress-stage')}[data-stage="data"]`).textContent()) ?? '';
+  const num = (re) => Number(((text.match(re) ?? [])[1] ?? 'NaN').replace(/[^\d]/g, ''));
+  return { inMemory: num(/([\d,.\u202f\u00a0 ]+) in memory/), generated: num(/([\d,.\u202f\u00a0 ]+) generated/) };
+}
+
 test('a scan on the sample streams rows with the first row before the end', { timeout: 180_000 }, async () => {
   const b = await browser();
   await openApp(b.page, isolated.url);
@@ -285,6 +292,14 @@ test('threads: the isolated page scans on every core; without isolation it scans
   await openApp(a.page, isolated.url);
   assert.equal(await a.page.evaluate(() => self.crossOriginIsolated), true, 'COOP/COEP make the page isolated');
   const scan = await runScan(a.page, { source: 'synthetic-1000', expr: 'true' });
+  assert.deepEqual(await syntheticCounts(a.page), { inMemory: 0, generated: 1000 }, 'the first scan generates the market');
+  // The idle workers keep it after the scan: a later scan finds every symbol in memory.
+  let kept;
+  for (let i = 0; i < 5 && kept?.inMemory !== 1000; i++) {
+    await runScan(a.page, {});
+    kept = await syntheticCounts(a.page);
+  }
+  assert.deepEqual(kept, { inMemory: 1000, generated: 0 }, 'the market is kept in memory after its first scan');
   const status = ((await a.page.locator(sel('status')).textContent()) ?? '').replace(/\s+/g, ' ');
   const cores = await a.page.evaluate(() => navigator.hardwareConcurrency);
   const workers = Number((status.match(/(\d+)\s*(?:workers?|threads?)/i) ?? [])[1]);
@@ -303,6 +318,9 @@ test('threads: the isolated page scans on every core; without isolation it scans
   assert.match(sstatus, /single[- ]thread|not (cross-origin )?isolated|1 worker\b/i, `status says single-threaded: "${sstatus}"`);
   const big = await runScan(s.page, { source: 'synthetic-1000', expr: 'true' });
   assert.equal(big.rows, 1000, 'the single-threaded build scans a synthetic market too');
+  assert.deepEqual(await syntheticCounts(s.page), { inMemory: 0, generated: 1000 });
+  await runScan(s.page, {});
+  assert.deepEqual(await syntheticCounts(s.page), { inMemory: 1000, generated: 0 }, 'the single-threaded build keeps the market as it scans');
   console.log(`# isolated: "${status}" (${scan.threads} threads); not isolated: "${sstatus}"`);
   assert.deepEqual(s.problems, [], `console errors${tail(s)}`);
 });
