@@ -466,9 +466,8 @@ fn universe_failure(e: FetchError) -> Failure {
 }
 
 /// Runs the engine on the pool (the page returns at once): symbols in order,
-/// or as `slots` hands them out.
-/// Runs the scan on the pool, then `then` on the same worker (the run's
-/// summary already sent).
+/// or as `slots` hands them out; then `then` on the same worker, the run's
+/// summary already sent (idle-time work, such as keeping a synthetic market).
 #[allow(clippy::too_many_arguments)]
 fn on_pool<S: BarSource + Send + Sync + 'static>(
     scan: Arc<Scan>,
