@@ -758,7 +758,8 @@ async function benchProfile(o, dist, { backtest = false } = {}) {
  * Self time per function on the page and on each worker during the cold
  * synthetic-5000 scan (`--only profile-cold`): `o.runs` fresh browsers, each
  * profiled from "ready" to the end of its first scan (the `cold` figure's
- * run, with the profilers' own cost on top).
+ * run, with the profilers' own cost on top). The workers' profiles also hold
+ * the start of `SyntheticSource::keep`, which follows the scan at once.
  */
 async function benchProfileCold(o, dist) {
   const server = await startServer({ dir: dist, isolation: true });
