@@ -144,6 +144,33 @@ async fn the_page_takes_a_lock_a_worker_holds_without_trapping() {
     );
 }
 
+/// `job` on the pool with the market `source`.
+async fn on_market<T: Send + 'static>(
+    source: &std::sync::Arc<technic::web::sources::SyntheticSource>,
+    job: impl FnOnce(&technic::web::sources::SyntheticSource) -> T + Send + 'static,
+) -> T {
+    let source = source.clone();
+    on_pool(move || job(&source)).await
+}
+
+/// Loads `order` from `source`: each symbol's index, whether its bars are
+/// `synthetic::bars`' own, and whether the load was a cache hit.
+fn loads(
+    source: &technic::web::sources::SyntheticSource,
+    order: &[usize],
+) -> Vec<(usize, bool, bool)> {
+    use technic::engine::run::BarSource;
+    use technic::web::sources::{SYNTHETIC_BARS, SYNTHETIC_SEED};
+    order
+        .iter()
+        .map(|&i| {
+            let loaded = source.load(&synthetic::symbol_name(i)).unwrap();
+            let same = *loaded.bars == synthetic::bars(SYNTHETIC_SEED, i, SYNTHETIC_BARS);
+            (i, same, loaded.from_cache)
+        })
+        .collect()
+}
+
 /// The synthetic market in the page: a scan's loads generate the bars (each
 /// pair once, the partner waiting for its own load), the idle workers then
 /// keep them, and later loads are cache hits with the same bars; `keep`
@@ -151,65 +178,32 @@ async fn the_page_takes_a_lock_a_worker_holds_without_trapping() {
 #[wasm_bindgen_test]
 async fn the_synthetic_market_is_generated_then_kept_by_idle_workers() {
     use technic::engine::run::BarSource;
-    use technic::web::sources::{SyntheticSource, SYNTHETIC_BARS, SYNTHETIC_SEED};
+    use technic::web::sources::SyntheticSource;
     let info = started_pool().await;
     assert!(info.threads > 1, "{info:?}");
     let n = 7; // an odd size: the last symbol has no partner
     let source = SyntheticSource::shared(n);
-    let expected: Vec<_> = (0..n)
-        .map(|i| synthetic::bars(SYNTHETIC_SEED, i, SYNTHETIC_BARS))
-        .collect();
-    let loads = |source: &SyntheticSource, order: &[usize]| -> Vec<(usize, bool, bool)> {
-        order
-            .iter()
-            .map(|&i| {
-                let loaded = source.load(&synthetic::symbol_name(i)).unwrap();
-                let same = *loaded.bars == synthetic::bars(SYNTHETIC_SEED, i, SYNTHETIC_BARS);
-                (i, same, loaded.from_cache)
-            })
-            .collect()
-    };
     // Odd symbols first, so each even one is taken from its pair's slot.
-    let first = on_pool({
-        let source = source.clone();
-        move || loads(&source, &[3, 1, 6, 2, 0, 5, 4])
-    })
-    .await;
-    assert_eq!(expected.len(), n);
+    let first = on_market(&source, |s| loads(s, &[3, 1, 6, 2, 0, 5, 4])).await;
     assert!(
         first.iter().all(|&(_, same, hit)| same && !hit),
         "{first:?}"
     );
     // Told to stop at once, keep keeps nothing.
-    on_pool({
-        let source = source.clone();
-        move || source.keep(|| true)
-    })
-    .await;
-    let again = on_pool({
-        let source = source.clone();
-        move || loads(&source, &[0])
-    })
-    .await;
+    on_market(&source, |s| s.keep(|| true)).await;
+    let again = on_market(&source, |s| loads(s, &[0])).await;
     assert!(
         again.iter().all(|&(_, same, hit)| same && !hit),
         "{again:?}"
     );
-    on_pool({
-        let source = source.clone();
-        move || source.keep(|| false)
-    })
-    .await;
+    on_market(&source, |s| s.keep(|| false)).await;
     // Kept: every symbol comes from memory, in parallel, with the same bars
     // (symbol 1 too, made with symbol 0 above and left waiting).
-    let kept = on_pool({
-        let source = source.clone();
-        move || {
-            (0..n)
-                .into_par_iter()
-                .map(|i| loads(&source, &[i])[0])
-                .collect::<Vec<_>>()
-        }
+    let kept = on_market(&source, move |s| {
+        (0..n)
+            .into_par_iter()
+            .map(|i| loads(s, &[i])[0])
+            .collect::<Vec<_>>()
     })
     .await;
     assert!(kept.iter().all(|&(_, same, _)| same), "{kept:?}");

@@ -191,6 +191,10 @@ impl SyntheticSource {
     pub fn keep(&self, stop: impl Fn() -> bool + Sync) {
         use rayon::prelude::*;
         let missing = self.kept.iter().filter(|p| p.get().is_none()).count();
+        if missing == 0 {
+            // Kept already (every scan after the first): no worker woken.
+            return;
+        }
         let room = reserve_room(new_room(missing * 2 * SYMBOL_BYTES));
         room.into_par_iter().for_each(|mut piece| {
             if !stop() {
