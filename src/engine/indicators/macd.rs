@@ -52,11 +52,10 @@ pub fn macd(
     // One pass, three EMAs, no scratch column: the slow EMA is seeded on bars
     // `0..slow`, the fast one on the `fast` bars ending at the same bar, the
     // signal EMA on the first `signal` line values. The step is
-    // `β·ema + k·x` (two dependent operations, not TA-Lib's three in
-    // `(x − ema)·k + ema`), then four bars at a time (`Steady`); the line
-    // differs from TA-Lib's by a few ulps of the price, far inside the
-    // oracle's 1e-9. MACD went from 6.5 to ~1.5 ns/bar when its four passes
-    // became one (`cargo bench --bench indicators`).
+    // `β·ema + k·x` (TA-Lib's own form natively), then four bars at a time
+    // (`Steady`); the line differs from TA-Lib's by a few ulps of the price,
+    // far inside the oracle's 1e-9. MACD went from 6.5 to ~1.5 ns/bar when
+    // its four passes became one (`cargo bench --bench indicators`).
     let (fast_k, fast_beta) = smoothing(fast);
     let (slow_k, slow_beta) = smoothing(slow);
     let (sig_k, sig_beta) = smoothing(signal);
@@ -84,9 +83,13 @@ pub fn macd(
 }
 
 /// MACD after its first output: the three EMAs four bars at a time
-/// (`lanes::EmaStep`, AVX2 where there is AVX2), one multiply and one add
-/// per four bars on each chain. MACD(12,26,9) went from 1.6–1.9 to ~1.1
-/// ns/bar against TA-Lib's 1.35–1.55 (`cargo bench --bench indicators`).
+/// (`lanes::EmaStep::step`, AVX2 and FMA where the CPU has them), one
+/// multiply-add per four bars on each chain. Three chains make it
+/// throughput-bound: with two roundings a multiply-add it ran level with
+/// TA-Lib (0.92–1.17×), with the AVX2 lanes' FMA at 1.52–1.59× (1.24
+/// against 1.89–1.96 ns/bar, `BENCH_FILTER=MACD cargo bench --bench
+/// indicators`, both builds in one run). wasm rounds twice: the two differ
+/// by a few ulps (tested below).
 struct Steady<'a> {
     src: &'a [f64],
     line: &'a mut [f64],
@@ -233,9 +236,15 @@ mod tests {
         }
     }
 
+    /// The AVX2 lanes against the `[f64; 4]` form with the same roundings
+    /// (`PortableFused`: their multiply-adds rounded once), bit for bit.
     #[test]
     fn the_avx2_and_portable_lanes_give_the_same_bits() {
-        use crate::engine::indicators::lanes::{avx2_available, Portable};
+        use crate::engine::indicators::lanes::avx2_available;
+        #[cfg(not(target_arch = "x86_64"))]
+        use crate::engine::indicators::lanes::Portable as Same;
+        #[cfg(target_arch = "x86_64")]
+        use crate::engine::indicators::lanes::PortableFused as Same;
         use rand::{Rng, SeedableRng};
         use rand_pcg::Pcg64;
         assert!(
@@ -264,7 +273,7 @@ mod tests {
                     if path == 0 {
                         run_lanes(steady);
                     } else {
-                        steady.run(Portable);
+                        steady.run(Same);
                     }
                 }
                 let [dispatched, portable] = &columns;
@@ -274,5 +283,74 @@ mod tests {
                 }
             }
         }
+    }
+
+    /// What wasm computes (every multiply-add rounded twice) against the
+    /// native AVX2 lanes (once): over 20,000 bars of a random walk around 100
+    /// and one crossing zero, the line, signal and histogram stay within
+    /// 1e-12 of each other (a few ulps of the prices; the oracle allows
+    /// 1e-9 of the value).
+    #[test]
+    fn rounding_the_multiply_adds_once_or_twice_moves_a_few_ulps() {
+        use crate::engine::indicators::lanes::{Portable, PortableFused};
+        use rand::{Rng, SeedableRng};
+        use rand_pcg::Pcg64;
+        let mut rng = Pcg64::seed_from_u64(12);
+        let len = 20_000;
+        let mut level = 100.0;
+        let walk: Vec<f64> = (0..len)
+            .map(|_| {
+                level *= 1.0 + rng.random_range(-0.02..0.02);
+                level
+            })
+            .collect();
+        let crossing: Vec<f64> = (0..len)
+            .map(|i| (i as f64 * 0.01).sin() * 50.0 + rng.random_range(-1.0..1.0))
+            .collect();
+        for src in [&walk, &crossing] {
+            let mut worst: f64 = 0.0;
+            for (fast, slow, signal) in [(12, 26, 9), (2, 100, 30)] {
+                let weights = [smoothing(fast), smoothing(slow), smoothing(signal)];
+                let before = [src[0], src[0], 0.0];
+                let mut columns = [
+                    [vec![0.0; len], vec![0.0; len], vec![0.0; len]],
+                    [vec![0.0; len], vec![0.0; len], vec![0.0; len]],
+                ];
+                for (fused, [line, sig, hist]) in columns.iter_mut().enumerate() {
+                    let steady = Steady {
+                        src,
+                        line,
+                        sig,
+                        hist,
+                        weights,
+                        before,
+                    };
+                    if fused == 1 {
+                        steady.run(PortableFused);
+                    } else {
+                        steady.run(Portable);
+                    }
+                }
+                let [twice, once] = &columns;
+                for (a, b) in twice.iter().zip(once) {
+                    for (x, y) in a.iter().zip(b) {
+                        worst = worst.max((x - y).abs());
+                    }
+                }
+                assert!(
+                    a_difference(twice, once),
+                    "the two roundings gave the same bits"
+                );
+            }
+            assert!(worst < 1e-12, "the two forms differ by {worst:e}");
+        }
+    }
+
+    /// Whether any value of the columns differs (so the test above compares
+    /// two computations, not one twice).
+    fn a_difference(a: &[Vec<f64>; 3], b: &[Vec<f64>; 3]) -> bool {
+        a.iter()
+            .zip(b)
+            .any(|(a, b)| a.iter().zip(b).any(|(x, y)| x.to_bits() != y.to_bits()))
     }
 }
