@@ -9,23 +9,38 @@
 //! Traps (TA-Lib 0.6): `path` is a running sum (drop the old move, add the
 //! new), so after `n` consecutive exactly-zero moves it is reset to 0 and `er`
 //! is 1 rather than a ratio of rounding residue. `n == 1` copies the input.
-//! Bits: TA-Lib's, bit for bit. Its two multiply-adds (`sc`'s root and the
-//! recursion) round once, as TA-Lib's do: the CPU's FMA where there is one,
-//! `fused`'s exact emulation elsewhere (wasm), the same bits either way
-//! (`fused::run_fused`). The path's own bits matter: after a huge print
-//! leaves the window, the running sum keeps a residue that is large next to
-//! the path, and the output follows it (the oracle checks that case).
-//! Speed: the recursion's chain (a subtract and a multiply-add a bar) sets
-//! the pace for both, so this is level with TA-Lib natively (0.97–0.98×,
-//! from 0.85–0.92× unfused); reformulations that shorten the chain (the lag
-//! `kama − src` as `g = a·g + c`, four-bar steps in `lanes`) add more work a
-//! bar than they save and ran at 0.74–0.93×. In wasm the emulated
-//! multiply-adds cost more than the plain arithmetic did.
+//! How: four bars a step in lanes (`Blocks`: AVX2 and FMA natively, simd128
+//! in wasm). The path is a running window sum whose four changes are
+//! prefix-summed (as `sma::window_sums`), the efficiency and smoothing of
+//! four bars are computed at once (one divide for four), and the recursion,
+//! `kama = (1 − sc)·kama + sc·x`, is composed over the step as an affine
+//! prefix, so one multiply-add a step waits on the last value. TA-Lib's own
+//! loop (`Exact`: its two multiply-adds rounded once, the CPU's FMA or
+//! `fused`'s exact emulation, TA-Lib's bits) runs the first output, any step
+//! a window of exactly-zero moves reaches, the last `len % 4` bars, and
+//! everything from a bad print on (a price above 1024 times any before it:
+//! after it leaves the window a running sum keeps a residue large next to
+//! the path, and TA-Lib's output follows its own residue; the oracle test
+//! has that case).
+//! Bits: within a few ulps of TA-Lib's (the oracle allows 1e-9); `Exact` is
+//! TA-Lib's bit for bit (tested, huge print included).
+//! Speed: TA-Lib's loop waits on a subtract and a multiply-add a bar, and
+//! TA-Lib's own ran level with it (0.93–1.02×). The steps ran at
+//! 1.15–1.25× TA-Lib (`BENCH_FILTER=KAMA cargo bench --bench indicators`, in
+//! one run with the loop's build at 0.95–0.97×) once the bar before each
+//! step came from a register rather than a load overlapping the last
+//! step's store to `out` (below); without that, level with TA-Lib.
 //! Warm-up: `n` bars (0 for `n == 1`). Range: `n` in 1..=100000.
 //! Complexity: O(len), no allocation.
 
 use super::fill_nan;
 use super::fused::{run_fused, FusedKernel, MulAdd};
+use super::lanes::{prefix_sum, run_lanes, Lanes, LanesKernel};
+
+/// TA-Lib's constants: the slowest smoothing `2/(30+1)` and the span from it
+/// to the fastest, `2/(2+1)`.
+const SLOWEST: f64 = 2.0 / (30.0 + 1.0);
+const SPAN: f64 = 2.0 / (2.0 + 1.0) - SLOWEST;
 
 /// Index of the first valid KAMA output: `period` (0 for period 1).
 pub fn kama_lookback(period: usize) -> usize {
@@ -51,50 +66,117 @@ pub fn kama(src: &[f64], period: usize, out: &mut [f64]) {
         return;
     }
     fill_nan(&mut out[..period]);
-    run_fused(Kama { src, period, out });
+    let len = src.len();
+    let mut state = run_fused(Exact {
+        src,
+        period,
+        out: &mut *out,
+        from: None,
+        until: period + 1,
+    });
+    // The largest |price| so far, which tells a bad print (`Stop::BadPrint`);
+    // a series that opens on zeros has no scale and is never taken for one.
+    let largest = src[..=period].iter().fold(0.0, |m: f64, x| m.max(x.abs()));
+    let mut scale = if largest > 0.0 {
+        largest
+    } else {
+        f64::INFINITY
+    };
+    while state.next < len {
+        let (moved, stop, largest) = run_lanes(Blocks {
+            src,
+            period,
+            out: &mut *out,
+            state,
+            scale,
+        });
+        state = moved;
+        scale = scale.max(largest);
+        let until = match stop {
+            Stop::End => len,
+            Stop::Flat => (state.next + 4).min(len),
+            Stop::BadPrint => len,
+        };
+        let first = state.next;
+        state = run_fused(Exact {
+            src,
+            period,
+            out: &mut *out,
+            from: Some(state),
+            until,
+        });
+        scale = src[first..until].iter().fold(scale, |m, x| m.max(x.abs()));
+    }
 }
 
-/// KAMA's validated inputs (`2 <= period < src.len() == out.len()`), run by
-/// `fused::run_fused` with the fastest exact multiply-add the machine has.
-struct Kama<'a> {
+/// Where one bar's KAMA leaves the running values: the next bar, the path
+/// (the window's sum of one-bar moves), the run of exactly-zero moves up to
+/// it, and the last KAMA value.
+#[derive(Debug, Clone, Copy)]
+struct State {
+    next: usize,
+    path: f64,
+    flat_run: usize,
+    value: f64,
+}
+
+/// TA-Lib's loop on bars `from.next..until` (from the start when `from` is
+/// `None`: the first window's path, and the first output at `period`), its
+/// two multiply-adds rounded once as TA-Lib's are (`er·(2/3 − 2/31) + 2/31`,
+/// and `(src − kama)·sc + kama`): the CPU's FMA where there is one,
+/// `fused`'s exact emulation elsewhere, the same bits either way. It runs
+/// the bars `Blocks` leaves: the first, a window of exactly-zero moves, the
+/// last `len % 4`, and everything after a bad print.
+struct Exact<'a> {
     src: &'a [f64],
     period: usize,
     out: &'a mut [f64],
+    from: Option<State>,
+    until: usize,
 }
 
-impl FusedKernel for Kama<'_> {
-    type Output = ();
+impl FusedKernel for Exact<'_> {
+    type Output = State;
 
-    /// TA-Lib's loop, its two multiply-adds rounded once as TA-Lib's are
-    /// (`er·(2/3 − 2/31) + 2/31`, a constant factor, and
-    /// `(src − kama)·sc + kama`, a product well below the addend almost
-    /// always), so the values are TA-Lib's bit for bit. Unfused, the
-    /// recursion waited on a subtract, a multiply and an add a bar where
-    /// TA-Lib's waits on a subtract and one multiply-add (KAMA(30) at
-    /// 0.85–0.92× TA-Lib).
     #[inline(always)]
-    fn run<M: MulAdd>(self, rounding: M) {
-        let Kama { src, period, out } = self;
-        let slowest = 2.0 / (30.0 + 1.0);
-        let span = rounding.factor(2.0 / (2.0 + 1.0) - slowest);
+    fn run<M: MulAdd>(self, rounding: M) -> State {
+        let Exact {
+            src,
+            period,
+            out,
+            from,
+            until,
+        } = self;
+        let span = rounding.factor(SPAN);
         let smoothing = |er: f64| {
-            let c = rounding.mul_add_factor(span, er, slowest);
+            let c = rounding.mul_add_factor(span, er, SLOWEST);
             c * c
         };
-
-        let mut path = 0.0;
-        let mut flat_run = 0usize;
-        for j in 1..=period {
-            let step = (src[j] - src[j - 1]).abs();
-            path += step;
-            flat_run = if step <= 0.0 { flat_run + 1 } else { 0 };
-        }
-        let mut value = src[period - 1];
-        let er = efficiency(src[period] - src[0], path);
-        value = rounding.mul_add_small(src[period] - value, smoothing(er), value);
-        out[period] = value;
-
-        for i in period + 1..src.len() {
+        let State {
+            next,
+            mut path,
+            mut flat_run,
+            mut value,
+        } = from.unwrap_or_else(|| {
+            let mut path = 0.0;
+            let mut flat_run = 0usize;
+            for j in 1..=period {
+                let step = (src[j] - src[j - 1]).abs();
+                path += step;
+                flat_run = if step <= 0.0 { flat_run + 1 } else { 0 };
+            }
+            let value = src[period - 1];
+            let er = efficiency(src[period] - src[0], path);
+            let value = rounding.mul_add_small(src[period] - value, smoothing(er), value);
+            out[period] = value;
+            State {
+                next: period + 1,
+                path,
+                flat_run,
+                value,
+            }
+        });
+        for i in next..until {
             let change = src[i] - src[i - period];
             path -= (src[i - period] - src[i - period - 1]).abs();
             let step = (src[i] - src[i - 1]).abs();
@@ -112,6 +194,142 @@ impl FusedKernel for Kama<'_> {
             value = rounding.mul_add_small(src[i] - value, smoothing(er), value);
             out[i] = value;
         }
+        State {
+            next: until.max(next),
+            path,
+            flat_run,
+            value,
+        }
+    }
+}
+
+/// Why `Blocks` handed the bars back to `Exact`.
+#[derive(Debug, Clone, Copy, PartialEq)]
+enum Stop {
+    /// Fewer than four bars left.
+    End,
+    /// A window of exactly-zero moves ends in the next four bars.
+    Flat,
+    /// A price more than 1024 times any before it: from there the path is
+    /// TA-Lib's own running sum, whose residue after the print leaves the
+    /// window later bars feel (the oracle checks it).
+    BadPrint,
+}
+
+/// KAMA four bars a step from `state.next` on, in lanes (AVX2 and FMA
+/// natively, simd128 in wasm): the path as a running window sum (the four
+/// changes prefix-summed, one add a step on the total's chain, as
+/// `sma::window_sums`), the efficiency and smoothing of four bars at once
+/// (one divide for four), and the recursion `kama = (1 − sc)·kama + sc·x` as
+/// an affine prefix: each bar's `(b, a)` composed with the one and the two
+/// before, so that the chain from one step's last value to the next is one
+/// multiply-add. Stops before a step a window of zero moves or a bad print
+/// reaches (`Stop`), or when fewer than four bars are left.
+struct Blocks<'a> {
+    src: &'a [f64],
+    period: usize,
+    out: &'a mut [f64],
+    state: State,
+    /// The largest |price| before `state.next`.
+    scale: f64,
+}
+
+impl LanesKernel for Blocks<'_> {
+    /// Where it stopped, why, and the largest |price| before that.
+    type Output = (State, Stop, f64);
+
+    #[inline(always)]
+    fn run<L: Lanes>(self, lanes: L) -> (State, Stop, f64) {
+        let Blocks {
+            src,
+            period,
+            out,
+            state,
+            scale,
+        } = self;
+        let (one, zero) = (lanes.splat(1.0), lanes.splat(0.0));
+        let (span, slowest) = (lanes.splat(SPAN), lanes.splat(SLOWEST));
+        let first_one = lanes.array([1.0, 0.0, 0.0, 0.0]);
+        let lane = lanes.array([0.0, 1.0, 2.0, 3.0]);
+        let first_two = lanes.array([1.0, 1.0, 0.0, 0.0]);
+        let mut scale = lanes.splat(scale);
+        let mut total = lanes.splat(state.path);
+        let mut value = lanes.splat(state.value);
+        let mut flat_run = state.flat_run;
+        let at = |i: usize| lanes.load(src[i..i + 4].try_into().expect("four bars"));
+        let mut i = state.next;
+        let mut last_x = lanes.splat(src[i - 1]);
+        let stop = loop {
+            if i + 4 > src.len() {
+                break Stop::End;
+            }
+            let x = at(i);
+            let x_abs = lanes.abs(x);
+            if lanes.any_lt(lanes.mul(lanes.splat(1024.0), scale), x_abs) {
+                break Stop::BadPrint;
+            }
+            // The bars before these from the register, not a load from
+            // `src[i - 1..]`: that load overlapped the last step's store to
+            // `out` in the address bits below 4096 when the two columns sit
+            // at the same page offset (as large ones do), and waited on it.
+            let before_x = lanes.select_le(lane, zero, last_x, lanes.shift1(x));
+            let moved = lanes.abs(lanes.sub(x, before_x));
+            let old = at(i - period);
+            let left = lanes.abs(lanes.sub(old, at(i - period - 1)));
+            let mut run = 0;
+            if lanes.any_le(moved, zero) {
+                let mut m = [0.0; 4];
+                lanes.store(moved, &mut m);
+                run = flat_run;
+                for step in m {
+                    run = if step <= 0.0 { run + 1 } else { 0 };
+                    if run >= period {
+                        break;
+                    }
+                }
+                if run >= period {
+                    break Stop::Flat;
+                }
+            }
+            flat_run = run;
+            let steps = prefix_sum(lanes, lanes.sub(moved, left));
+            let path = lanes.add(total, steps);
+            total = lanes.add(total, lanes.splat_last(steps));
+            // TA-Lib's guards: 1 when the path is not above 0 or the change,
+            // else |change / path| at most 1 (1 for NaN, as `f64::min`).
+            let change = lanes.sub(x, old);
+            let ratio = lanes.abs(lanes.div(change, path));
+            let er = lanes.select_le(ratio, one, ratio, one);
+            let er = lanes.select_le(path, change, one, er);
+            let er = lanes.select_le(path, zero, one, er);
+            let c = lanes.mul_add(span, er, slowest);
+            let sc = lanes.mul(c, c);
+            // kama_j = b_j·kama_(j−1) + a_j, composed over the step.
+            let (b, a) = (lanes.sub(one, sc), lanes.mul(sc, x));
+            let b1 = lanes.mul(b, lanes.add(lanes.shift1(b), first_one));
+            let a1 = lanes.mul_add(b, lanes.shift1(a), a);
+            let b2 = lanes.mul(b1, lanes.add(lanes.shift2(b1), first_two));
+            let a2 = lanes.mul_add(b1, lanes.shift2(a1), a1);
+            let values = lanes.mul_add(b2, value, a2);
+            lanes.store(values, (&mut out[i..i + 4]).try_into().expect("four bars"));
+            value = lanes.splat_last(values);
+            scale = lanes.max(scale, x_abs);
+            last_x = lanes.splat_last(x);
+            i += 4;
+        };
+        let last = |v: L::V| {
+            let mut t = [0.0; 4];
+            lanes.store(v, &mut t);
+            t
+        };
+        let moved = State {
+            next: i,
+            path: last(total)[0],
+            flat_run,
+            value: last(value)[0],
+        };
+        let scale = last(scale).into_iter().fold(0.0, f64::max);
+        (moved, stop, scale)
     }
 }
 
@@ -164,6 +382,23 @@ mod tests {
         }
     }
 
+    /// TA-Lib's loop alone (`Exact` over every bar), with `rounding`.
+    fn exact_with<M: MulAdd>(src: &[f64], period: usize, rounding: Option<M>) -> Vec<f64> {
+        let mut out = vec![f64::NAN; src.len()];
+        let exact = Exact {
+            src,
+            period,
+            out: &mut out,
+            from: None,
+            until: src.len(),
+        };
+        match rounding {
+            Some(m) => exact.run(m),
+            None => run_fused(exact),
+        };
+        out
+    }
+
     #[test]
     fn the_hardware_and_emulated_multiply_adds_give_the_same_bits() {
         use crate::engine::indicators::fused::{
@@ -181,46 +416,117 @@ mod tests {
             let crossing = long_series(n, series as u64, true);
             for src in [&close, &crossing] {
                 for period in [2, 3, 10, 30] {
-                    let (mut hardware, mut emulated) = (vec![0.0; n], vec![0.0; n]);
-                    kama(src, period, &mut hardware);
-                    emulated[..period].fill(f64::NAN);
-                    Kama {
-                        src,
-                        period,
-                        out: &mut emulated,
-                    }
-                    .run(Emulated);
+                    let hardware = exact_with::<Emulated>(src, period, None);
+                    let emulated = exact_with(src, period, Some(Emulated));
                     assert_same_bits(&hardware, &emulated, &format!("series {series} n {period}"));
                 }
             }
         }
     }
 
+    /// TA-Lib's loop (`Exact`) is the oracle's bit for bit, a huge print
+    /// included; `kama` (four bars a step, TA-Lib's loop only around flat
+    /// windows, the last bars and after a bad print) stays within 1e-9 of
+    /// it, and does take the four-bar steps (its bits differ somewhere).
     #[test]
-    fn kama_is_the_oracles_bit_for_bit_huge_print_included() {
+    fn kama_is_the_oracles_within_1e_9_and_its_loop_bit_for_bit_huge_print_included() {
         use crate::engine::indicators::sma::tests::long_series;
         let core = ta_lib::Core::new();
         let mut prices = long_series(3000, 8, false);
         prices[1200] *= 1e6;
-        for src in [prices, long_series(3000, 9, true)] {
+        let mut flats = long_series(3000, 10, false);
+        // Flat stretches of every length around the window's: a run of
+        // exactly-zero moves that fills a window resets the path.
+        for (start, run) in [
+            (100, 1),
+            (200, 9),
+            (300, 10),
+            (400, 11),
+            (600, 31),
+            (900, 80),
+        ] {
+            let level = flats[start];
+            flats[start..start + run].fill(level);
+        }
+        for src in [prices, long_series(3000, 9, true), flats] {
             for period in [2, 3, 10, 30] {
-                let mut ours = vec![0.0; src.len()];
-                kama(&src, period, &mut ours);
+                let ours = {
+                    let mut out = vec![0.0; src.len()];
+                    kama(&src, period, &mut out);
+                    out
+                };
+                let exact = exact_with::<super::super::fused::Emulated>(&src, period, None);
                 let mut theirs = vec![0.0; src.len()];
                 let r = core
                     .kama(0, src.len() - 1, &src, period as i32, &mut theirs)
                     .unwrap();
                 assert_eq!(r.beg_idx, period);
+                assert!(ours[..period].iter().all(|v| v.is_nan()));
+                let mut differs = false;
                 for k in 0..r.count {
-                    let (o, t) = (ours[period + k], theirs[k]);
+                    let (o, e, t) = (ours[period + k], exact[period + k], theirs[k]);
+                    let bar = period + k;
                     assert_eq!(
-                        o.to_bits(),
+                        e.to_bits(),
                         t.to_bits(),
-                        "n {period} bar {}: {o} vs {t}",
-                        period + k
+                        "TA-Lib's loop, n {period} bar {bar}: {e} vs {t}"
                     );
+                    assert!(
+                        (o - t).abs() <= 1e-9 * t.abs().max(1.0),
+                        "n {period} bar {bar}: {o} vs {t}"
+                    );
+                    differs |= o.to_bits() != t.to_bits();
                 }
+                assert!(differs, "n {period}: every bar through TA-Lib's loop");
             }
+        }
+    }
+
+    /// The AVX2 lanes against the `[f64; 4]` form with the same roundings
+    /// (`PortableFused`), bit for bit, from every bar of a random walk.
+    #[test]
+    fn the_avx2_and_portable_blocks_give_the_same_bits() {
+        use crate::engine::indicators::lanes::avx2_available;
+        #[cfg(not(target_arch = "x86_64"))]
+        use crate::engine::indicators::lanes::Portable as Same;
+        #[cfg(target_arch = "x86_64")]
+        use crate::engine::indicators::lanes::PortableFused as Same;
+        use crate::engine::indicators::sma::tests::long_series;
+        assert!(!cfg!(target_arch = "x86_64") || avx2_available());
+        let src = long_series(403, 12, false);
+        for period in [2, 10, 30] {
+            let state = State {
+                next: period + 1,
+                path: 3.5,
+                flat_run: 0,
+                value: src[period],
+            };
+            let mut outs = [vec![0.0; src.len()], vec![0.0; src.len()]];
+            let mut stops = Vec::new();
+            for (path, out) in outs.iter_mut().enumerate() {
+                let blocks = Blocks {
+                    src: &src,
+                    period,
+                    out,
+                    state,
+                    scale: 1e9,
+                };
+                let (moved, stop, _) = if path == 0 {
+                    run_lanes(blocks)
+                } else {
+                    blocks.run(Same)
+                };
+                stops.push((
+                    moved.next,
+                    stop,
+                    moved.value.to_bits(),
+                    moved.path.to_bits(),
+                ));
+            }
+            assert_eq!(stops[0], stops[1], "n {period}");
+            assert_eq!(stops[0].1, Stop::End);
+            let bits = |v: &Vec<f64>| v.iter().map(|x| x.to_bits()).collect::<Vec<_>>();
+            assert_eq!(bits(&outs[0]), bits(&outs[1]), "n {period}");
         }
     }
 
