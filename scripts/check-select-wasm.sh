@@ -57,7 +57,7 @@ use lanes::{prefix_sum, EmaStep, Lanes, Portable, Simd128};
 fn panic(_: &core::panic::PanicInfo) -> ! { loop {} }
 const N: usize = 512;
 /// What one group of four gives: the EMA steps, then every other operation.
-const OUTS: usize = 11;
+const OUTS: usize = 13;
 const AWKWARD: [f64; 17] = [0.0, -0.0, 5e-324, -5e-324, f64::MIN_POSITIVE, -f64::MIN_POSITIVE, 1e-300, 1.0, -1.0, 1.5, -1.5, 123.456, f64::MAX, -f64::MAX, f64::INFINITY, f64::NEG_INFINITY, f64::NAN];
 fn flag<L: Lanes>(l: L, b: bool) -> L::V { l.splat(if b { 1.0 } else { 0.0 }) }
 /// Every operation but the EMA steps on \`x\` and \`y\`, into \`o\`.
@@ -71,6 +71,8 @@ fn ops<L: Lanes>(l: L, x: &[f64; 4], y: &[f64; 4], o: &mut [[f64; 4]]) {
     l.store(l.add(flag(l, l.any_lt(a, b)), l.mul(flag(l, l.any_le(a, b)), l.splat(2.0))), &mut o[5]);
     l.store(l.gather(x[3], y[2], x[1], y[0]), &mut o[6]);
     l.store(l.splat_last(l.add(a, b)), &mut o[7]);
+    l.store(l.add(l.min(a, b), l.pair_shift(b, a)), &mut o[8]);
+    l.store(l.half_spread(a, b), &mut o[9]);
 }
 /// The EMA steps (\`step\` with the caller's splat, \`step_short\`) and
 /// \`ops\`, for \`N\` groups of four.
@@ -90,7 +92,7 @@ fn run<L: Lanes>(l: L, xs: &[[f64; 4]; N], k: f64, beta: f64, out: &mut [[[f64; 
         } else {
             ops(l, &awkward, &other, &mut o[2..]);
         }
-        l.store(l.array(awkward), &mut o[10]);
+        l.store(l.array(awkward), &mut o[12]);
     }
 }
 /// The number of values compared, or -1 - (the output at the first difference).
@@ -127,7 +129,7 @@ node -e '
 const fs = require("fs");
 WebAssembly.instantiate(fs.readFileSync(process.argv[1]), {}).then(({ instance }) => {
   const n = instance.exports.run_lanes();
-  const outs = ["step", "step_short", "prefix_sum", "div", "abs/sub", "max", "select_le/shift1/shift2", "any_lt/any_le", "gather", "splat_last", "array"];
+  const outs = ["step", "step_short", "prefix_sum", "div", "abs/sub", "max", "select_le/shift1/shift2", "any_lt/any_le", "gather", "splat_last", "min/pair_shift", "half_spread", "array"];
   if (n < 0) { console.error(`lanes.rs (simd128): ${outs[-n - 1] ?? "?"} differs from the [f64; 4] form`); process.exit(1); }
   console.log(`lanes.rs (simd128): ${n} values bit-identical to the [f64; 4] form (${outs.join(", ")})`);
 });' "$dir/lanes.wasm"

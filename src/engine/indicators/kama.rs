@@ -35,7 +35,7 @@
 
 use super::fill_nan;
 use super::fused::{run_fused, FusedKernel, MulAdd};
-use super::lanes::{prefix_sum, run_lanes, Lanes, LanesKernel};
+use super::lanes::{run_lanes, Lanes, LanesKernel};
 
 /// TA-Lib's constants: the slowest smoothing `2/(30+1)` and the span from it
 /// to the fastest, `2/(2+1)`.
@@ -230,12 +230,14 @@ struct Blocks<'a> {
     period: usize,
     out: &'a mut [f64],
     state: State,
-    /// The largest |price| before `state.next`.
+    /// At most the largest |price| before `state.next` (the largest of some
+    /// of them; the bars above 1024 times it are checked against all).
     scale: f64,
 }
 
 impl LanesKernel for Blocks<'_> {
-    /// Where it stopped, why, and the largest |price| before that.
+    /// Where it stopped, why, and its scale then (at most the largest
+    /// |price| before it).
     type Output = (State, Stop, f64);
 
     #[inline(always)]
@@ -249,33 +251,38 @@ impl LanesKernel for Blocks<'_> {
         } = self;
         let (one, zero) = (lanes.splat(1.0), lanes.splat(0.0));
         let (span, slowest) = (lanes.splat(SPAN), lanes.splat(SLOWEST));
-        let first_one = lanes.array([1.0, 0.0, 0.0, 0.0]);
-        let lane = lanes.array([0.0, 1.0, 2.0, 3.0]);
-        let first_two = lanes.array([1.0, 1.0, 0.0, 0.0]);
-        let mut scale = lanes.splat(scale);
+        let mut scale = scale;
+        let mut limit = lanes.splat(1024.0 * scale);
         let mut total = lanes.splat(state.path);
         let mut value = lanes.splat(state.value);
         let mut flat_run = state.flat_run;
-        let at = |i: usize| lanes.load(src[i..i + 4].try_into().expect("four bars"));
         let mut i = state.next;
-        let mut last_x = lanes.splat(src[i - 1]);
+        let mut this = inputs(lanes, src, period, i);
         let stop = loop {
             if i + 4 > src.len() {
                 break Stop::End;
             }
-            let x = at(i);
+            let [x, before_x, old, before_old] = this;
             let x_abs = lanes.abs(x);
-            if lanes.any_lt(lanes.mul(lanes.splat(1024.0), scale), x_abs) {
-                break Stop::BadPrint;
+            if lanes.any_lt(limit, x_abs) {
+                // Above 1024 times the scale known so far: the true largest
+                // |price| before these bars decides, bar by bar.
+                scale = src[..i].iter().fold(scale, |m, x| m.max(x.abs()));
+                let mut largest = scale;
+                let mut bad = false;
+                for &x in &src[i..i + 4] {
+                    bad |= x.abs() > 1024.0 * largest;
+                    largest = largest.max(x.abs());
+                }
+                if bad {
+                    break Stop::BadPrint;
+                }
+                scale = largest;
+                limit = lanes.splat(1024.0 * scale);
             }
-            // The bars before these from the register, not a load from
-            // `src[i - 1..]`: that load overlapped the last step's store to
-            // `out` in the address bits below 4096 when the two columns sit
-            // at the same page offset (as large ones do), and waited on it.
-            let before_x = lanes.select_le(lane, zero, last_x, lanes.shift1(x));
+            let next = inputs(lanes, src, period, i + 4);
             let moved = lanes.abs(lanes.sub(x, before_x));
-            let old = at(i - period);
-            let left = lanes.abs(lanes.sub(old, at(i - period - 1)));
+            let left = lanes.abs(lanes.sub(old, before_old));
             let mut run = 0;
             if lanes.any_le(moved, zero) {
                 let mut m = [0.0; 4];
@@ -292,29 +299,29 @@ impl LanesKernel for Blocks<'_> {
                 }
             }
             flat_run = run;
-            let steps = prefix_sum(lanes, lanes.sub(moved, left));
+            let steps = pair_prefix(lanes, lanes.sub(moved, left), zero);
             let path = lanes.add(total, steps);
             total = lanes.add(total, lanes.splat_last(steps));
-            // TA-Lib's guards: 1 when the path is not above 0 or the change,
-            // else |change / path| at most 1 (1 for NaN, as `f64::min`).
+            // TA-Lib's guards: 1 when the path is not above 0, else |change /
+            // path| at most 1 (1 for NaN, as `f64::min`). Its third, 1 when
+            // `path <= change`, is the same then: the ratio is at least 1.
             let change = lanes.sub(x, old);
             let ratio = lanes.abs(lanes.div(change, path));
-            let er = lanes.select_le(ratio, one, ratio, one);
-            let er = lanes.select_le(path, change, one, er);
-            let er = lanes.select_le(path, zero, one, er);
+            let er = lanes.select_le(path, zero, one, lanes.min(one, ratio));
             let c = lanes.mul_add(span, er, slowest);
             let sc = lanes.mul(c, c);
-            // kama_j = b_j·kama_(j−1) + a_j, composed over the step.
+            // kama_j = b_j·kama_(j−1) + a_j, composed within each pair of
+            // bars, then the upper pair with the lower (ones and zeros
+            // brought in where there is nothing to compose with).
             let (b, a) = (lanes.sub(one, sc), lanes.mul(sc, x));
-            let b1 = lanes.mul(b, lanes.add(lanes.shift1(b), first_one));
-            let a1 = lanes.mul_add(b, lanes.shift1(a), a);
-            let b2 = lanes.mul(b1, lanes.add(lanes.shift2(b1), first_two));
-            let a2 = lanes.mul_add(b1, lanes.shift2(a1), a1);
+            let b1 = lanes.mul(b, lanes.pair_shift(b, one));
+            let a1 = lanes.mul_add(b, lanes.pair_shift(a, zero), a);
+            let b2 = lanes.mul(b1, lanes.half_spread(b1, one));
+            let a2 = lanes.mul_add(b1, lanes.half_spread(a1, zero), a1);
             let values = lanes.mul_add(b2, value, a2);
             lanes.store(values, (&mut out[i..i + 4]).try_into().expect("four bars"));
             value = lanes.splat_last(values);
-            scale = lanes.max(scale, x_abs);
-            last_x = lanes.splat_last(x);
+            this = next;
             i += 4;
         };
         let last = |v: L::V| {
@@ -328,8 +335,32 @@ impl LanesKernel for Blocks<'_> {
             flat_run,
             value: last(value)[0],
         };
-        let scale = last(scale).into_iter().fold(0.0, f64::max);
         (moved, stop, scale)
+    }
+}
+
+/// Inclusive prefix sum of the four lanes within each pair, then the lower
+/// pair's total added to the upper: `[v0, v0+v1, v2+(v0+v1),
+/// (v2+v3)+(v0+v1)]`, with one crossing permute (`lanes::prefix_sum` has
+/// two).
+#[inline(always)]
+fn pair_prefix<L: Lanes>(lanes: L, v: L::V, zero: L::V) -> L::V {
+    let pairs = lanes.add(v, lanes.pair_shift(v, zero));
+    lanes.add(pairs, lanes.half_spread(pairs, zero))
+}
+
+/// A step's inputs: its bars `src[i..i + 4]`, the bars before them, and the
+/// same two `period` bars back (zeros past the end). Each step of `Blocks`
+/// loads the next step's before storing its own values: a load after a store
+/// to `out` at the same offset below 4096 (columns at the same page offset,
+/// as large ones are) waited on the store, and KAMA ran level with TA-Lib.
+#[inline(always)]
+fn inputs<L: Lanes>(lanes: L, src: &[f64], period: usize, i: usize) -> [L::V; 4] {
+    let at = |i: usize| lanes.load(src[i..i + 4].try_into().expect("four bars"));
+    if i + 4 <= src.len() {
+        [at(i), at(i - 1), at(i - period), at(i - period - 1)]
+    } else {
+        [lanes.splat(0.0); 4]
     }
 }
 

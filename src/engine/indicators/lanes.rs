@@ -38,6 +38,13 @@ pub(crate) trait Lanes: Copy {
     fn shift1(self, v: Self::V) -> Self::V;
     /// `[0, 0, v0, v1]`.
     fn shift2(self, v: Self::V) -> Self::V;
+    /// `[f0, v0, f2, v2]`: each pair's first lane moved to its second,
+    /// `fill`'s in the first (no lane crosses the two halves, which on AVX2
+    /// are the cheap shuffles: a crossing permute cost ~2 cycles here).
+    fn pair_shift(self, v: Self::V, fill: Self::V) -> Self::V;
+    /// `[f0, f1, v1, v1]`: lane 1 into both upper lanes, `fill`'s below
+    /// (one crossing permute).
+    fn half_spread(self, v: Self::V, fill: Self::V) -> Self::V;
     /// `[v3, v3, v3, v3]`.
     fn splat_last(self, v: Self::V) -> Self::V;
     /// Lane by lane `a / b`.
@@ -47,6 +54,8 @@ pub(crate) trait Lanes: Copy {
     /// Lane by lane `if b > a { b } else { a }` (so `a` when either is NaN;
     /// `select::max`).
     fn max(self, a: Self::V, b: Self::V) -> Self::V;
+    /// Lane by lane `if b < a { b } else { a }` (so `a` when either is NaN).
+    fn min(self, a: Self::V, b: Self::V) -> Self::V;
     /// Lane by lane `if a <= b { then } else { other }` (`other` when `a` or
     /// `b` is NaN).
     fn select_le(self, a: Self::V, b: Self::V, then: Self::V, other: Self::V) -> Self::V;
@@ -127,6 +136,14 @@ macro_rules! portable_lanes {
                 [0.0, 0.0, v[0], v[1]]
             }
             #[inline(always)]
+            fn pair_shift(self, v: [f64; 4], fill: [f64; 4]) -> [f64; 4] {
+                [fill[0], v[0], fill[2], v[2]]
+            }
+            #[inline(always)]
+            fn half_spread(self, v: [f64; 4], fill: [f64; 4]) -> [f64; 4] {
+                [fill[0], fill[1], v[1], v[1]]
+            }
+            #[inline(always)]
             fn splat_last(self, v: [f64; 4]) -> [f64; 4] {
                 [v[3]; 4]
             }
@@ -141,6 +158,10 @@ macro_rules! portable_lanes {
             #[inline(always)]
             fn max(self, a: [f64; 4], b: [f64; 4]) -> [f64; 4] {
                 core::array::from_fn(|j| if b[j] > a[j] { b[j] } else { a[j] })
+            }
+            #[inline(always)]
+            fn min(self, a: [f64; 4], b: [f64; 4]) -> [f64; 4] {
+                core::array::from_fn(|j| if b[j] < a[j] { b[j] } else { a[j] })
             }
             #[inline(always)]
             fn select_le(
@@ -235,6 +256,20 @@ mod avx2 {
             unsafe { _mm256_permute2f128_pd::<0x08>(v, v) }
         }
         #[inline(always)]
+        fn pair_shift(self, v: __m256d, fill: __m256d) -> __m256d {
+            // [v0, v0, v2, v2], then `fill` in lanes 0 and 2.
+            unsafe { _mm256_blend_pd::<0b0101>(_mm256_movedup_pd(v), fill) }
+        }
+        #[inline(always)]
+        fn half_spread(self, v: __m256d, fill: __m256d) -> __m256d {
+            unsafe {
+                // [v1, v1] in the low half, then the low half from `fill`'s
+                // low half (2) and the high from that low half (0).
+                let ones = _mm256_permute_pd::<0b0011>(v);
+                _mm256_permute2f128_pd::<0x02>(ones, fill)
+            }
+        }
+        #[inline(always)]
         fn splat_last(self, v: __m256d) -> __m256d {
             unsafe { _mm256_permute4x64_pd::<0b11_11_11_11>(v) }
         }
@@ -250,6 +285,11 @@ mod avx2 {
         fn max(self, a: __m256d, b: __m256d) -> __m256d {
             // vmaxpd(x, y) is `x > y ? x : y`.
             unsafe { _mm256_max_pd(b, a) }
+        }
+        #[inline(always)]
+        fn min(self, a: __m256d, b: __m256d) -> __m256d {
+            // vminpd(x, y) is `x < y ? x : y`.
+            unsafe { _mm256_min_pd(b, a) }
         }
         #[inline(always)]
         fn select_le(self, a: __m256d, b: __m256d, then: __m256d, other: __m256d) -> __m256d {
@@ -347,6 +387,17 @@ mod simd128 {
             (f64x2_splat(0.0), lo)
         }
         #[inline(always)]
+        fn pair_shift(self, (lo, hi): (v128, v128), (f_lo, f_hi): (v128, v128)) -> (v128, v128) {
+            (
+                i64x2_shuffle::<0, 2>(f_lo, lo),
+                i64x2_shuffle::<0, 2>(f_hi, hi),
+            )
+        }
+        #[inline(always)]
+        fn half_spread(self, (lo, _): (v128, v128), (f_lo, _): (v128, v128)) -> (v128, v128) {
+            (f_lo, i64x2_shuffle::<1, 1>(lo, lo))
+        }
+        #[inline(always)]
         fn splat_last(self, (_, hi): (v128, v128)) -> (v128, v128) {
             let last = i64x2_shuffle::<1, 1>(hi, hi);
             (last, last)
@@ -363,6 +414,11 @@ mod simd128 {
         fn max(self, a: (v128, v128), b: (v128, v128)) -> (v128, v128) {
             // pmax(x, y) is `x < y ? y : x`.
             (f64x2_pmax(a.0, b.0), f64x2_pmax(a.1, b.1))
+        }
+        #[inline(always)]
+        fn min(self, a: (v128, v128), b: (v128, v128)) -> (v128, v128) {
+            // pmin(x, y) is `y < x ? y : x`.
+            (f64x2_pmin(a.0, b.0), f64x2_pmin(a.1, b.1))
         }
         #[inline(always)]
         fn select_le(
@@ -536,7 +592,7 @@ impl<V: Copy> EmaStep<V> {
 mod tests {
     use super::*;
 
-    /// Every operation added for the running sums, CCI and TRANGE, on
+    /// Every operation added for the running sums, CCI, TRANGE and KAMA, on
     /// random values and the awkward ones (±0, NaN, ∞, subnormals).
     struct Ops<'a> {
         rows: &'a [[[f64; 4]; 3]],
@@ -549,13 +605,16 @@ mod tests {
         fn run<L: Lanes>(self, l: L) {
             for [a, b, c] in self.rows {
                 let (x, y, z) = (l.load(a), l.load(b), l.load(c));
-                let mut v = [[0.0; 4]; 6];
+                let mut v = [[0.0; 4]; 9];
                 l.store(l.gather(a[3], b[2], c[1], a[0]), &mut v[5]);
                 l.store(l.div(x, y), &mut v[0]);
                 l.store(l.abs(x), &mut v[1]);
                 l.store(l.max(x, y), &mut v[2]);
                 l.store(l.select_le(x, y, z, x), &mut v[3]);
                 l.store(prefix_sum(l, x), &mut v[4]);
+                l.store(l.min(x, y), &mut v[6]);
+                l.store(l.pair_shift(x, z), &mut v[7]);
+                l.store(l.half_spread(y, z), &mut v[8]);
                 // NaN payloads may differ; every other bit must not.
                 let bits = v
                     .iter()
