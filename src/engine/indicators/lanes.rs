@@ -526,6 +526,8 @@ pub(crate) struct EmaStep<V> {
     powers: V,
     /// `β⁴` in every lane.
     beta4: V,
+    /// `[0, 0, β, β²]`: the lower pair's last value in the upper pair's.
+    upper: V,
 }
 
 impl<V: Copy> EmaStep<V> {
@@ -539,6 +541,7 @@ impl<V: Copy> EmaStep<V> {
             beta2: lanes.splat(b2),
             powers: lanes.array([beta, b2, b2 * beta, b2 * b2]),
             beta4: lanes.splat(b2 * b2),
+            upper: lanes.array([0.0, 0.0, beta, b2]),
         }
     }
 
@@ -553,9 +556,10 @@ impl<V: Copy> EmaStep<V> {
     /// operation count, sets its pace.
     #[inline(always)]
     pub fn step<L: Lanes<V = V>>(&self, lanes: L, x: V, before: V) -> V {
+        let zero = lanes.splat(0.0);
         let u = lanes.mul(self.k, x);
-        let v = lanes.mul_add(self.beta, lanes.shift1(u), u);
-        let w = lanes.mul_add(self.beta2, lanes.shift2(v), v);
+        let v = lanes.mul_add(self.beta, lanes.pair_shift(u, zero), u);
+        let w = lanes.mul_add(self.upper, lanes.half_spread(v, zero), v);
         lanes.mul_add(self.powers, before, w)
     }
 
