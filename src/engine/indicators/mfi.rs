@@ -50,12 +50,14 @@ pub fn mfi(
 }
 
 /// MFI's validated inputs (`2 <= period < len`, every column `len` long),
-/// run by `lanes::run_lanes` for its instruction set alone: the body is
-/// plain `f64` code, and in the AVX2 clone its block passes (the typical
-/// prices' and the indexes' divides) vectorise four bars wide instead of
-/// SSE2's two, the same operations on each bar (the same bits). Seven
-/// alternating runs of `cargo bench --bench indicators` in a noisy spell:
-/// MFI(14) 1.00–1.17× TA-Lib (median 1.06) against 0.85–1.06× (1.04).
+/// run by `lanes::run_lanes`: in the AVX2 clone the block passes (the
+/// typical prices with their divides, the flows, the indexes) run four bars
+/// wide, the same operations on each bar (the same bits). With the flows
+/// and the idle count out of the serial pass, MFI(14) went from 1.21–1.22×
+/// to 1.38–1.45× TA-Lib over 8 symbols in cache (`BENCH_SYMBOLS=8
+/// BENCH_FILTER=MFI cargo bench --bench indicators`, both builds in one
+/// run); over the default 200 symbols both sides wait on memory more and
+/// the two builds were level (0.95–1.20×).
 struct Mfi<'a> {
     high: &'a [f64],
     low: &'a [f64],
@@ -69,7 +71,7 @@ impl LanesKernel for Mfi<'_> {
     type Output = ();
 
     #[inline(always)]
-    fn run<L: Lanes>(self, _lanes: L) {
+    fn run<L: Lanes>(self, lanes: L) {
         let Mfi {
             high,
             low,
@@ -101,45 +103,114 @@ impl LanesKernel for Mfi<'_> {
             prev = now;
         }
         out[period] = sums.index();
-        // The rest a block at a time: the typical prices (a divide each) first,
-        // then the serial ring and sums, then the index (another divide): both
-        // divides vectorise outside the serial loop, which otherwise waited on
-        // the divider: MFI(14) 5.8 -> ~4.0 ns/bar against TA-Lib's 4.4 (`cargo
-        // bench --bench indicators`). Computing the flows in the first pass too
-        // was slower (~4.4).
-        let mut typical = [0.0; BLOCK];
-        let mut window = [(0.0, 0.0); BLOCK];
+        // The rest a block at a time, in three passes: the typical prices (a
+        // divide each) and the flows, four bars wide with no branch; then the
+        // serial one, TA-Lib's subtract-then-add on each sum with the ring,
+        // nothing else; then the index (another divide), four bars wide. A
+        // block in which `period` bars in a row add no flow (TA-Lib then
+        // resets the sums to exactly 0) takes the whole per-bar step instead.
+        // The same operations on each sum as before, so TA-Lib's bits; the
+        // sums' residue after a window empties is what the index shows there,
+        // so they have to be TA-Lib's (prefix-summed sums, as SMA's, ended
+        // 1.016e-9 from TA-Lib's index on a flat series, past the oracle's
+        // 1e-9).
+        // The block's typical prices after the one before it.
+        let mut typical = [0.0; BLOCK + 1];
+        let mut flows = [(0.0, 0.0); BLOCK];
+        let mut window = [[0.0; BLOCK]; 2];
         let mut k = 0;
         let mut start = period + 1;
         while start < len {
             let end = (start + BLOCK).min(len);
-            let typical = &mut typical[..end - start];
+            let m = end - start;
+            let typical = &mut typical[..=m];
+            typical[0] = prev;
             let bars = high[start..end]
                 .iter()
                 .zip(&low[start..end])
                 .zip(&close[start..end]);
-            for (t, bar) in typical.iter_mut().zip(bars) {
+            for (t, bar) in typical[1..].iter_mut().zip(bars) {
                 *t = tp(bar);
             }
-            let window = &mut window[..end - start];
-            let flows = typical.iter().zip(&volume[start..end]);
-            for (w, (&now, &vol)) in window.iter_mut().zip(flows) {
-                let slot = &mut ring[k];
-                sums.remove(*slot);
-                *slot = flow(prev, now, vol);
-                sums.add(*slot, period);
-                *w = (sums.pos, sums.neg);
-                prev = now;
-                k += 1;
-                if k == period {
-                    k = 0;
+            let flows = &mut flows[..m];
+            let bars = typical.windows(2).zip(&volume[start..end]);
+            for (f, (t, &vol)) in flows.iter_mut().zip(bars) {
+                *f = flow(t[0], t[1], vol);
+            }
+            prev = typical[m];
+            // Whether `period` bars in a row add no flow in this block.
+            let mut idle = sums.idle;
+            let mut reset = false;
+            for &(p, n) in flows.iter() {
+                idle = if p == 0.0 && n == 0.0 { idle + 1 } else { 0 };
+                reset |= idle >= period;
+            }
+            let [pos_after, neg_after] = &mut window;
+            if reset {
+                for ((&f, p), n) in flows
+                    .iter()
+                    .zip(&mut pos_after[..m])
+                    .zip(&mut neg_after[..m])
+                {
+                    sums.remove(ring[k]);
+                    ring[k] = f;
+                    sums.add(f, period);
+                    (*p, *n) = (sums.pos, sums.neg);
+                    k += 1;
+                    if k == period {
+                        k = 0;
+                    }
                 }
+            } else {
+                let (mut pos, mut neg) = (sums.pos, sums.neg);
+                for ((&f, p), n) in flows
+                    .iter()
+                    .zip(&mut pos_after[..m])
+                    .zip(&mut neg_after[..m])
+                {
+                    let (old_pos, old_neg) = ring[k];
+                    ring[k] = f;
+                    pos -= old_pos;
+                    neg -= old_neg;
+                    pos += f.0;
+                    neg += f.1;
+                    (*p, *n) = (pos, neg);
+                    k += 1;
+                    if k == period {
+                        k = 0;
+                    }
+                }
+                (sums.pos, sums.neg, sums.idle) = (pos, neg, idle);
             }
-            for (o, &(pos, neg)) in out[start..end].iter_mut().zip(window.iter()) {
-                *o = index(pos, neg);
-            }
+            indexes(
+                lanes,
+                &pos_after[..m],
+                &neg_after[..m],
+                &mut out[start..end],
+            );
             start = end;
         }
+    }
+}
+
+/// `index` of each bar's sums into `out`, four bars at a time: the clamp of
+/// `pos` into [0, total] as `max`/`min` (`pos` itself when NaN, as there),
+/// 0 for no flow; the same operations on each bar (the same bits).
+#[inline(always)]
+fn indexes<L: Lanes>(lanes: L, pos: &[f64], neg: &[f64], out: &mut [f64]) {
+    let (zero, hundred) = (lanes.splat(0.0), lanes.splat(100.0));
+    let (out_steps, out_tail) = out.as_chunks_mut::<4>();
+    let (pos_steps, pos_tail) = pos.as_chunks::<4>();
+    let (neg_steps, neg_tail) = neg.as_chunks::<4>();
+    for ((o, p), n) in out_steps.iter_mut().zip(pos_steps).zip(neg_steps) {
+        let (p, n) = (lanes.load(p), lanes.load(n));
+        let total = lanes.add(p, n);
+        let p = lanes.min(lanes.max(p, zero), total);
+        let value = lanes.mul(hundred, lanes.div(p, total));
+        lanes.store(lanes.select_le(total, zero, zero, value), o);
+    }
+    for ((o, &p), &n) in out_tail.iter_mut().zip(pos_tail).zip(neg_tail) {
+        *o = index(p, n);
     }
 }
 
