@@ -513,6 +513,53 @@ mod tests {
         }
     }
 
+    /// What wasm computes (the steps' multiply-adds rounded twice, on the
+    /// `[f64; 4]` form) stays within 1e-9 of TA-Lib over every step of long
+    /// random walks, a crossing series included.
+    #[test]
+    fn the_twice_rounded_steps_stay_within_1e_9_of_the_oracle() {
+        use crate::engine::indicators::fused::Emulated;
+        use crate::engine::indicators::lanes::Portable;
+        use crate::engine::indicators::sma::tests::long_series;
+        let core = ta_lib::Core::new();
+        for src in [long_series(5000, 21, false), long_series(5000, 22, true)] {
+            for period in [2, 10, 30] {
+                let mut out = vec![f64::NAN; src.len()];
+                let state = Exact {
+                    src: &src,
+                    period,
+                    out: &mut out,
+                    from: None,
+                    until: period + 1,
+                }
+                .run(Emulated);
+                let (moved, _, _) = Blocks {
+                    src: &src,
+                    period,
+                    out: &mut out,
+                    state,
+                    scale: f64::INFINITY,
+                }
+                .run(Portable);
+                assert!(
+                    moved.next > src.len() / 2,
+                    "n {period}: stopped at {}",
+                    moved.next
+                );
+                let mut theirs = vec![0.0; src.len()];
+                core.kama(0, src.len() - 1, &src, period as i32, &mut theirs)
+                    .unwrap();
+                for i in period..moved.next {
+                    let (o, t) = (out[i], theirs[i - period]);
+                    assert!(
+                        (o - t).abs() <= 1e-9 * t.abs().max(1.0),
+                        "n {period} bar {i}: {o} vs {t}"
+                    );
+                }
+            }
+        }
+    }
+
     /// The AVX2 lanes against the `[f64; 4]` form with the same roundings
     /// (`PortableFused`), bit for bit, from every bar of a random walk.
     #[test]

@@ -13,9 +13,10 @@
 //! native CLI and the wasm page agree, and a test below runs both on random
 //! series. One exception, `Lanes::mul_add`: the AVX2 lanes (which need FMA
 //! as well) round it once, like TA-Lib's own native code, the others twice
-//! (wasm has no deterministic fused multiply-add). Only `EmaStep::step` uses
-//! it (MACD), where the operation count sets the pace; its tests compare the
-//! AVX2 lanes with `PortableFused`, the `[f64; 4]` form rounding once.
+//! (wasm has no deterministic fused multiply-add). `EmaStep::step` (MACD)
+//! and KAMA's steps use it, where the operation count sets the pace; their
+//! tests compare the AVX2 lanes with `PortableFused`, the `[f64; 4]` form
+//! rounding once, and the twice-rounded form (wasm's) with the oracle.
 
 /// What a four-bar EMA step is written against; `V` holds bars `t..t+4`.
 pub(crate) trait Lanes: Copy {
