@@ -4,16 +4,23 @@
 //! `cargo bench --bench indicators` prints, per indicator, nanoseconds per bar
 //! for both and the speed ratio (TA-Lib time / our time: > 1 means we are
 //! faster), then the whole set (fused cases, several indicators in one call
-//! against TA-Lib's separate calls, are printed but not summed). Rounds alternate between the two so machine
-//! noise hits both alike; the times are the median round's, a kernel's ratio
-//! the median of the rounds' own ratios.
+//! against TA-Lib's separate calls, are printed but not summed). Each case is
+//! measured twice (`Mode`): hot, each symbol's columns in cache and both sides
+//! timed on it in turn, the kernel's own cost as a scan pays it (a symbol's
+//! bars stay in cache while its plan runs); and streaming, all symbols for
+//! one side then for the other, the columns from memory each time (the
+//! kernels reading several columns once then wait on memory, TA-Lib's too).
+//! The times are the median round's, a ratio the median of the rounds' own.
 //! Options (env): BENCH_SYMBOLS (default 200), BENCH_BARS (2000), BENCH_ROUNDS (7),
 //! BENCH_FILTER (only the cases whose name contains it, comma-separated).
 //! After the table, one JSON line per figure (`{"name", "value", "unit"}`, read
 //! by scripts/bench.sh): `kernels.<NAME>.vs_talib` per kernel (NAME without its
 //! parameters), `kernels.min_vs_talib` (the slowest kernel's ratio, named in
-//! `kernel`), `kernels.set_vs_talib` (the whole set) and both sides' ns/bar;
-//! a fused case as `kernels.fused.<NAME>.vs_separate_calls`.
+//! `kernel`), `kernels.set_vs_talib` (the whole set) and both sides' ns/bar,
+//! all hot; the same streaming as `kernels.<NAME>.streaming_vs_talib`,
+//! `kernels.streaming.min_vs_talib` and `kernels.streaming.set_vs_talib`; a
+//! fused case as `kernels.fused.<NAME>.vs_separate_calls` (and
+//! `.streaming_vs_separate_calls`).
 
 use std::hint::black_box;
 use std::time::Instant;
@@ -141,96 +148,195 @@ fn main() {
         .filter(|(name, _, _)| filter.is_empty() || filter.split(',').any(|f| name.contains(f)))
         .collect();
     let total_bars = (symbols * len) as f64;
-    println!("indicator set vs ta-lib 0.8: {symbols} synthetic symbols x {len} bars, {rounds} alternating rounds, median");
+    println!("indicator set vs ta-lib 0.8: {symbols} synthetic symbols x {len} bars, {rounds} rounds, median");
+    println!("hot: each symbol's columns read into cache first (untimed), then both sides timed on it, as a scan runs its plan on one symbol's bars");
+    println!("streaming: every symbol for one side, then for the other; the columns come from memory each time");
     println!(
-        "{:<22} {:>12} {:>12} {:>8}",
-        "indicator", "ours ns/bar", "TA-Lib ns/bar", "ratio"
+        "{:<22} {:>12} {:>13} {:>8} {:>10}",
+        "indicator", "ours ns/bar", "TA-Lib ns/bar", "hot", "streaming"
     );
-    let (mut sum_ours, mut sum_theirs) = (0.0, 0.0);
-    let mut ratios: Vec<(&str, f64)> = Vec::new();
-    let mut fused: Vec<(&str, f64)> = Vec::new();
-    for (name, ours, theirs) in &cases {
-        let (mut t_ours, mut t_theirs) = (Vec::new(), Vec::new());
-        for _ in 0..rounds {
-            let t = Instant::now();
-            for d in &data {
-                ours(black_box(d), &mut out);
-                black_box(&out.a);
-            }
-            t_ours.push(t.elapsed().as_secs_f64());
-            let t = Instant::now();
-            for d in &data {
-                theirs(&core, black_box(d), &mut out);
-                black_box(&out.a);
-            }
-            t_theirs.push(t.elapsed().as_secs_f64());
-        }
-        // The ratio is the median of each round's own (TA-Lib's time over
-        // ours in that round, the two run back to back), so a spell of
-        // machine noise that spans rounds cancels instead of landing on one
-        // side's median: this VM's speed moved between two states for
-        // seconds at a time (TA-Lib's EMA 1.1 or 1.7 ns/bar).
-        let mut paired: Vec<f64> = t_theirs.iter().zip(&t_ours).map(|(t, o)| t / o).collect();
-        let ratio = median(&mut paired);
-        let (o, t) = (median(&mut t_ours), median(&mut t_theirs));
+    let mut totals = [[0.0; 2]; 2];
+    let mut ratios: Vec<(&str, [f64; 2])> = Vec::new();
+    let mut fused: Vec<(&str, [f64; 2])> = Vec::new();
+    for &(name, ours, theirs) in &cases {
+        let hot = measure(&data, &mut out, &core, (ours, theirs), rounds, Mode::Hot);
+        let streaming = measure(
+            &data,
+            &mut out,
+            &core,
+            (ours, theirs),
+            rounds,
+            Mode::Streaming,
+        );
         // A fused case (several indicators in one call, against TA-Lib's
         // separate calls) is printed but kept out of the set's total and the
         // slowest kernel, which stay the SPEC §2.2 kernels one by one.
         if name.contains("fused") {
-            fused.push((name, ratio));
+            fused.push((name, [hot.ratio, streaming.ratio]));
         } else {
-            sum_ours += o;
-            sum_theirs += t;
-            ratios.push((name, ratio));
+            for (total, m) in totals.iter_mut().zip([&hot, &streaming]) {
+                total[0] += m.ours;
+                total[1] += m.theirs;
+            }
+            ratios.push((name, [hot.ratio, streaming.ratio]));
         }
         println!(
-            "{name:<22} {:>12.2} {:>12.2} {:>7.2}x",
-            o * 1e9 / total_bars,
-            t * 1e9 / total_bars,
-            ratio
+            "{name:<22} {:>12.2} {:>13.2} {:>7.2}x {:>9.2}x",
+            hot.ours * 1e9 / total_bars,
+            hot.theirs * 1e9 / total_bars,
+            hot.ratio,
+            streaming.ratio
         );
     }
+    let [hot_total, streaming_total] = totals;
     println!(
-        "{:<22} {:>12.2} {:>12.2} {:>7.2}x   <- whole set: TA-Lib time / our time",
+        "{:<22} {:>12.2} {:>13.2} {:>7.2}x {:>9.2}x   <- whole set: TA-Lib time / our time",
         "ALL",
-        sum_ours * 1e9 / total_bars,
-        sum_theirs * 1e9 / total_bars,
-        sum_theirs / sum_ours
+        hot_total[0] * 1e9 / total_bars,
+        hot_total[1] * 1e9 / total_bars,
+        hot_total[1] / hot_total[0],
+        streaming_total[1] / streaming_total[0]
     );
-    for (name, ratio) in &ratios {
+    for (name, [hot, streaming]) in &ratios {
+        let kernel = kernel_name(name);
+        figure(&format!("kernels.{kernel}.vs_talib"), *hot, "x", "");
         figure(
-            &format!("kernels.{}.vs_talib", kernel_name(name)),
-            *ratio,
+            &format!("kernels.{kernel}.streaming_vs_talib"),
+            *streaming,
             "x",
             "",
         );
     }
-    for (name, ratio) in &fused {
+    for (name, [hot, streaming]) in &fused {
         let kernel = kernel_name(name).replace(" fused", "").to_lowercase();
         figure(
             &format!("kernels.fused.{kernel}.vs_separate_calls"),
-            *ratio,
+            *hot,
+            "x",
+            "",
+        );
+        figure(
+            &format!("kernels.fused.{kernel}.streaming_vs_separate_calls"),
+            *streaming,
             "x",
             "",
         );
     }
-    if let Some((name, ratio)) = ratios.iter().min_by(|a, b| a.1.total_cmp(&b.1)) {
-        let kernel = format!(",\"kernel\":{:?}", kernel_name(name));
-        figure("kernels.min_vs_talib", *ratio, "x", &kernel);
+    for (side, prefix) in ["kernels", "kernels.streaming"].iter().enumerate() {
+        if let Some((name, r)) = ratios.iter().min_by(|a, b| a.1[side].total_cmp(&b.1[side])) {
+            let kernel = format!(",\"kernel\":{:?}", kernel_name(name));
+            figure(&format!("{prefix}.min_vs_talib"), r[side], "x", &kernel);
+        }
+        let [ours, theirs] = totals[side];
+        figure(&format!("{prefix}.set_vs_talib"), theirs / ours, "x", "");
     }
-    figure("kernels.set_vs_talib", sum_theirs / sum_ours, "x", "");
     figure(
         "kernels.set.ours_ns_per_bar",
-        sum_ours * 1e9 / total_bars,
+        hot_total[0] * 1e9 / total_bars,
         "ns/bar",
         "",
     );
     figure(
         "kernels.set.talib_ns_per_bar",
-        sum_theirs * 1e9 / total_bars,
+        hot_total[1] * 1e9 / total_bars,
         "ns/bar",
         "",
     );
+}
+
+/// How a round gives the kernels their columns.
+#[derive(Clone, Copy)]
+enum Mode {
+    /// Each symbol's columns read into cache first (untimed), then ours and
+    /// TA-Lib's timed on them one after the other (which goes first
+    /// alternates by symbol): the kernel's own cost, as in a scan, where a
+    /// symbol's bars stay in cache while its plan runs.
+    Hot,
+    /// Every symbol for one side, then every symbol for the other: the
+    /// 16 MB of columns come from memory each time, so the kernels that
+    /// read several columns once wait on memory as much as they compute.
+    Streaming,
+}
+
+/// One case's median round: our time, TA-Lib's, and the median of the
+/// rounds' own ratios (TA-Lib's time over ours in that round). The ratio of
+/// each round, not of the two medians: this VM's speed moved between two
+/// states for seconds at a time (TA-Lib's KAMA at 2.1 or 3.7 ns a bar),
+/// which landed on one side's median.
+struct Measured {
+    ours: f64,
+    theirs: f64,
+    ratio: f64,
+}
+
+fn measure(
+    data: &[Data],
+    out: &mut Out,
+    core: &Core,
+    (ours, theirs): (Ours, Theirs),
+    rounds: usize,
+    mode: Mode,
+) -> Measured {
+    let (mut t_ours, mut t_theirs) = (Vec::new(), Vec::new());
+    for _ in 0..rounds {
+        let (mut o, mut t) = (0.0, 0.0);
+        match mode {
+            Mode::Streaming => {
+                let start = Instant::now();
+                for d in data {
+                    ours(black_box(d), out);
+                    black_box(&out.a);
+                }
+                o = start.elapsed().as_secs_f64();
+                let start = Instant::now();
+                for d in data {
+                    theirs(core, black_box(d), out);
+                    black_box(&out.a);
+                }
+                t = start.elapsed().as_secs_f64();
+            }
+            Mode::Hot => {
+                for (i, d) in data.iter().enumerate() {
+                    black_box(warm(d));
+                    let run_ours = |out: &mut Out| {
+                        let start = Instant::now();
+                        ours(black_box(d), out);
+                        black_box(&out.a);
+                        start.elapsed().as_secs_f64()
+                    };
+                    let run_theirs = |out: &mut Out| {
+                        let start = Instant::now();
+                        theirs(core, black_box(d), out);
+                        black_box(&out.a);
+                        start.elapsed().as_secs_f64()
+                    };
+                    if i % 2 == 0 {
+                        o += run_ours(out);
+                        t += run_theirs(out);
+                    } else {
+                        t += run_theirs(out);
+                        o += run_ours(out);
+                    }
+                }
+            }
+        }
+        t_ours.push(o);
+        t_theirs.push(t);
+    }
+    let mut paired: Vec<f64> = t_theirs.iter().zip(&t_ours).map(|(t, o)| t / o).collect();
+    Measured {
+        ratio: median(&mut paired),
+        ours: median(&mut t_ours),
+        theirs: median(&mut t_theirs),
+    }
+}
+
+/// Reads every column of `d` (into cache).
+fn warm(d: &Data) -> f64 {
+    [&d.open, &d.high, &d.low, &d.close, &d.volume]
+        .iter()
+        .map(|c| c.iter().sum::<f64>())
+        .sum()
 }
 
 /// `"SMA(30)"` → `"SMA"`: the TA-Lib function's name, as the JSON names use it.

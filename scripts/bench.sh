@@ -148,16 +148,18 @@ const show = (j) => {
 };
 console.log(`\nTechnic Web benchmarks (${N} cores, ${new Date().toISOString()}; logs in ${out})`);
 console.log(`${'figure'.padEnd(44)} ${'value'.padStart(24)}  goal`);
-const order = [...figures.keys()].filter((k) => !/^kernels\.[A-Z0-9_]+\.vs_talib$/.test(k));
+const perKernel = /^kernels\.[A-Z0-9_]+\.(streaming_)?vs_talib$/;
+const order = [...figures.keys()].filter((k) => !perKernel.test(k));
 for (const name of order) {
   const j = figures.get(name);
   const g = goals[name];
   const mark = g && Number.isFinite(j.value) ? (g[0](j.value) ? '  met' : '  MISSED') : '';
   console.log(`${name.padEnd(44)} ${show(j).padStart(24)}  ${g ? g[1] : ''}${mark}`);
 }
-const kernels = [...figures.values()].filter((j) => /^kernels\.[A-Z0-9_]+\.vs_talib$/.test(j.name)).sort((a, b) => a.value - b.value);
-if (kernels.length) {
-  console.log(`kernels vs TA-Lib (TA-Lib time / ours, > 1 = faster; goal ≥ 1.0x each), slowest first:`);
+for (const [suffix, how] of [['vs_talib', 'hot, columns in cache'], ['streaming_vs_talib', 'streaming, columns from memory']]) {
+  const kernels = [...figures.values()].filter((j) => j.name.endsWith(`.${suffix}`) && perKernel.test(j.name)).sort((a, b) => a.value - b.value);
+  if (!kernels.length) continue;
+  console.log(`kernels vs TA-Lib, ${how} (TA-Lib time / ours, > 1 = faster; goal ≥ 1.0x each), slowest first:`);
   console.log('  ' + kernels.map((j) => `${j.name.split('.')[1]} ${j.value.toFixed(2)}`).join(', '));
 }
 const missing = ['kernels.min_vs_talib', 'kernels.set_vs_talib', 'wasm.per_thread_vs_native', 'scaling.native', 'scaling.browser',
