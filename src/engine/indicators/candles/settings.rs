@@ -274,6 +274,13 @@ impl All {
         Self(self.0 | other.0)
     }
 
+    /// The folded bits: the sign bit is set when every comparison holds (for
+    /// a pass that stores a block of them, tested later with `>> 63`).
+    #[inline(always)]
+    pub fn bits(self) -> u64 {
+        self.0
+    }
+
     /// Every comparison holds.
     ///
     /// The folded bits pass through `black_box`: without it the compiler
