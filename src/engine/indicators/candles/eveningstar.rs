@@ -10,7 +10,7 @@
 //! allocation.
 
 use super::settings::{
-    judged_exactly, longest_period, All, Candles, PeriodTotal, RecentRanges, BODY_LONG, BODY_SHORT,
+    judge_three_in_blocks, longest_period, All, Candles, PeriodTotal, BODY_LONG, BODY_SHORT,
 };
 use super::valid_penetration;
 
@@ -34,36 +34,37 @@ pub fn cdl_eveningstar(
         super::fill_nan(out);
         return;
     }
-    let mut long_first = PeriodTotal::new(BODY_LONG, 2, &b, first);
-    let mut short_star = PeriodTotal::new(BODY_SHORT, 1, &b, first);
-    let mut short_last = PeriodTotal::new(BODY_SHORT, 0, &b, first);
-    let mut recent = RecentRanges::new(&b, first);
-    for (i, slot) in out.iter_mut().enumerate().skip(first) {
-        recent.push(&b, i);
-        let level = b.close(i - 2) - b.real_body(i - 2) * penetration;
-        // Colours, the gap and the close first (see `All`); the averages only
-        // on the few bars that pass.
-        let candidate = All::new()
-            .le(b.open(i - 2), b.close(i - 2))
-            .lt(b.close(i), b.open(i))
-            .lt(b.body_top(i - 2), b.body_bottom(i - 1))
-            .lt(b.close(i), level);
-        *slot = if candidate.hold() {
-            judged_exactly(move || {
-                if b.real_body(i - 2) > long_first.threshold(&b, i)
-                    && b.real_body(i - 1) <= short_star.threshold(&b, i)
-                    && b.real_body(i) > short_last.threshold(&b, i)
-                {
-                    -100.0
-                } else {
-                    0.0
-                }
-            })
-        } else {
-            0.0
-        };
-        long_first.roll_recent(&recent, &b, i);
-        short_star.roll_recent(&recent, &b, i);
-        short_last.roll_recent(&recent, &b, i);
-    }
+    // The long candle's total and the two short ones', as TA-Lib seeds them.
+    let totals = [
+        PeriodTotal::new(BODY_LONG, 2, &b, first),
+        PeriodTotal::new(BODY_SHORT, 1, &b, first),
+        PeriodTotal::new(BODY_SHORT, 0, &b, first),
+    ];
+    judge_three_in_blocks(
+        b,
+        out,
+        first,
+        totals,
+        |i| {
+            let level = b.close(i - 2) - b.real_body(i - 2) * penetration;
+            // Colours, the gap and the close first (see `All`); the averages only
+            // on the few bars that pass.
+            All::new()
+                .le(b.open(i - 2), b.close(i - 2))
+                .lt(b.close(i), b.open(i))
+                .lt(b.body_top(i - 2), b.body_bottom(i - 1))
+                .lt(b.close(i), level)
+                .bits()
+        },
+        |i, [long_first, short_star, short_last]| {
+            if b.real_body(i - 2) > long_first.threshold(&b, i)
+                && b.real_body(i - 1) <= short_star.threshold(&b, i)
+                && b.real_body(i) > short_last.threshold(&b, i)
+            {
+                -100.0
+            } else {
+                0.0
+            }
+        },
+    );
 }

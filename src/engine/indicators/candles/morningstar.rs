@@ -14,7 +14,7 @@
 //! can differ only when the close sits within a rounding error of the level).
 
 use super::settings::{
-    judged_exactly, longest_period, All, Candles, PeriodTotal, RecentRanges, BODY_LONG, BODY_SHORT,
+    judge_three_in_blocks, longest_period, All, Candles, PeriodTotal, BODY_LONG, BODY_SHORT,
 };
 use super::valid_penetration;
 use crate::engine::indicators::fused::mul_add_small_product;
@@ -39,37 +39,36 @@ pub fn cdl_morningstar(
         super::fill_nan(out);
         return;
     }
-    let mut long_first = PeriodTotal::new(BODY_LONG, 2, &b, first);
-    let mut short_star = PeriodTotal::new(BODY_SHORT, 1, &b, first);
-    let mut short_last = PeriodTotal::new(BODY_SHORT, 0, &b, first);
-    let mut recent = RecentRanges::new(&b, first);
-    for (i, slot) in out.iter_mut().enumerate().skip(first) {
-        recent.push(&b, i);
-        // Colours and the gap first (see `All`); the close against the
-        // penetration level and the averages only on the few bars that pass.
-        let candidate = All::new()
-            .lt(b.close(i - 2), b.open(i - 2))
-            .le(b.open(i), b.close(i))
-            .lt(b.body_top(i - 1), b.body_bottom(i - 2));
-        *slot = if candidate.hold() {
-            // TA-Lib's port fuses this multiply-add (rounded once, `fused`).
-            judged_exactly(move || {
-                if b.close(i)
-                    > mul_add_small_product(b.real_body(i - 2), penetration, b.close(i - 2))
-                    && b.real_body(i - 2) > long_first.threshold(&b, i)
-                    && b.real_body(i - 1) <= short_star.threshold(&b, i)
-                    && b.real_body(i) > short_last.threshold(&b, i)
-                {
-                    100.0
-                } else {
-                    0.0
-                }
-            })
-        } else {
-            0.0
-        };
-        long_first.roll_recent(&recent, &b, i);
-        short_star.roll_recent(&recent, &b, i);
-        short_last.roll_recent(&recent, &b, i);
-    }
+    // The long candle's total and the two short ones', as TA-Lib seeds them.
+    let totals = [
+        PeriodTotal::new(BODY_LONG, 2, &b, first),
+        PeriodTotal::new(BODY_SHORT, 1, &b, first),
+        PeriodTotal::new(BODY_SHORT, 0, &b, first),
+    ];
+    judge_three_in_blocks(
+        b,
+        out,
+        first,
+        totals,
+        |i| {
+            // Colours and the gap first (see `All`); the close against the
+            // penetration level and the averages only on the few bars that pass.
+            All::new()
+                .lt(b.close(i - 2), b.open(i - 2))
+                .le(b.open(i), b.close(i))
+                .lt(b.body_top(i - 1), b.body_bottom(i - 2))
+                .bits()
+        },
+        |i, [long_first, short_star, short_last]| {
+            if b.close(i) > mul_add_small_product(b.real_body(i - 2), penetration, b.close(i - 2))
+                && b.real_body(i - 2) > long_first.threshold(&b, i)
+                && b.real_body(i - 1) <= short_star.threshold(&b, i)
+                && b.real_body(i) > short_last.threshold(&b, i)
+            {
+                100.0
+            } else {
+                0.0
+            }
+        },
+    );
 }

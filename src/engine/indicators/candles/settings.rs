@@ -478,6 +478,89 @@ impl PeriodTotal {
     }
 }
 
+/// Bars a block of `judge_three_in_blocks` holds.
+const BLOCK: usize = 64;
+
+/// Judges a three-candle pattern whose three totals average one range (the
+/// same `range` and `period`) of its candles `i − 2`, `i − 1` and `i`, in
+/// that order, a block of bars at a time in two passes. First, with no
+/// branch and no chain, so that it vectorises: each candle's change to the
+/// totals, its range less the one `period` bars before (the difference
+/// TA-Lib adds, the same bits), and `candidate(i)`, the pattern's cheap
+/// tests folded into one sign bit (`All::bits`). Then the totals, one add a
+/// bar each, and `exact(i, totals)` out of line on the candidates.
+///
+/// Why: rolling each total from `RecentRanges` in the same pass as the
+/// tests left CDL3BLACKCROWS at 1.05–1.15× TA-Lib; in blocks it ran at
+/// 2.6–3.4× (`BENCH_FILTER=CDL3BLACK cargo bench --bench indicators`).
+#[inline(always)]
+pub(crate) fn judge_three_in_blocks(
+    b: Candles,
+    out: &mut [f64],
+    first: usize,
+    mut totals: [PeriodTotal; 3],
+    candidate: impl Fn(usize) -> u64,
+    exact: impl Fn(usize, [PeriodTotal; 3]) -> f64,
+) {
+    let setting = totals[0].setting;
+    assert!(
+        totals.iter().zip([2, 1, 0]).all(|(t, lag)| t.lag == lag
+            && t.setting.range == setting.range
+            && t.setting.period == setting.period),
+        "candles i − 2, i − 1, i, one range and period"
+    );
+    let period = setting.period;
+    assert!(
+        period > 0 && first >= period + 2,
+        "averaged totals with their windows"
+    );
+    let mut changes = [0.0; BLOCK + 2];
+    let mut candidates = [0u64; BLOCK];
+    let mut start = first;
+    while start < out.len() {
+        let end = (start + BLOCK).min(out.len());
+        // Candles `start − 2 .. end`.
+        let changes = &mut changes[..end - start + 2];
+        match setting.range {
+            RangeType::RealBody => rolled(changes, start - 2, period, |j| b.real_body(j)),
+            RangeType::HighLow => rolled(changes, start - 2, period, |j| b.high(j) - b.low(j)),
+            RangeType::Shadows => rolled(changes, start - 2, period, |j| {
+                b.range(RangeType::Shadows, j)
+            }),
+        }
+        let candidates = &mut candidates[..end - start];
+        for (c, i) in candidates.iter_mut().zip(start..end) {
+            *c = candidate(i);
+        }
+        let bars = out[start..end]
+            .iter_mut()
+            .zip(candidates.iter())
+            .zip(changes.windows(3));
+        for (t, ((slot, &c), d)) in bars.enumerate() {
+            let i = start + t;
+            *slot = if c >> 63 == 1 {
+                judged_exactly(|| exact(i, totals))
+            } else {
+                0.0
+            };
+            // Each total slides past its candle: `d` holds the changes of
+            // candles `i − 2`, `i − 1` and `i`.
+            for (total, d) in totals.iter_mut().zip(d) {
+                total.total += d;
+            }
+        }
+        start = end;
+    }
+}
+
+/// `changes[k]`: candle `from + k`'s range less the one `period` bars before.
+#[inline(always)]
+fn rolled(changes: &mut [f64], from: usize, period: usize, range: impl Fn(usize) -> f64) {
+    for (d, j) in changes.iter_mut().zip(from..) {
+        *d = range(j) - range(j - period);
+    }
+}
+
 /// How many bars `RecentRanges` keeps: more than any setting's period plus
 /// the lag of the candle it judges (10 + 2).
 const RECENT: usize = 16;
