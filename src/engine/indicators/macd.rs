@@ -257,27 +257,9 @@ mod tests {
             for (fast, slow, signal) in [(12, 26, 9), (3, 5, 1), (2, 100, 30)] {
                 let weights = [smoothing(fast), smoothing(slow), smoothing(signal)];
                 let before = [src[0], src[len - 1], 0.5];
-                let mut columns = [
-                    [vec![0.0; len], vec![0.0; len], vec![0.0; len]],
-                    [vec![0.0; len], vec![0.0; len], vec![0.0; len]],
-                ];
-                for (path, [line, sig, hist]) in columns.iter_mut().enumerate() {
-                    let steady = Steady {
-                        src: &src,
-                        line,
-                        sig,
-                        hist,
-                        weights,
-                        before,
-                    };
-                    if path == 0 {
-                        run_lanes(steady);
-                    } else {
-                        steady.run(Same);
-                    }
-                }
-                let [dispatched, portable] = &columns;
-                for (a, b) in dispatched.iter().zip(portable) {
+                let dispatched = steady_columns(&src, weights, before, |s| run_lanes(s));
+                let portable = steady_columns(&src, weights, before, |s| s.run(Same));
+                for (a, b) in dispatched.iter().zip(&portable) {
                     let bits = |v: &Vec<f64>| v.iter().map(|x| x.to_bits()).collect::<Vec<_>>();
                     assert_eq!(bits(a), bits(b), "({fast},{slow},{signal}) over {len} bars");
                 }
@@ -312,33 +294,15 @@ mod tests {
             for (fast, slow, signal) in [(12, 26, 9), (2, 100, 30)] {
                 let weights = [smoothing(fast), smoothing(slow), smoothing(signal)];
                 let before = [src[0], src[0], 0.0];
-                let mut columns = [
-                    [vec![0.0; len], vec![0.0; len], vec![0.0; len]],
-                    [vec![0.0; len], vec![0.0; len], vec![0.0; len]],
-                ];
-                for (fused, [line, sig, hist]) in columns.iter_mut().enumerate() {
-                    let steady = Steady {
-                        src,
-                        line,
-                        sig,
-                        hist,
-                        weights,
-                        before,
-                    };
-                    if fused == 1 {
-                        steady.run(PortableFused);
-                    } else {
-                        steady.run(Portable);
-                    }
-                }
-                let [twice, once] = &columns;
-                for (a, b) in twice.iter().zip(once) {
+                let twice = steady_columns(src, weights, before, |s| s.run(Portable));
+                let once = steady_columns(src, weights, before, |s| s.run(PortableFused));
+                for (a, b) in twice.iter().zip(&once) {
                     for (x, y) in a.iter().zip(b) {
                         worst = worst.max((x - y).abs());
                     }
                 }
                 assert!(
-                    a_difference(twice, once),
+                    a_difference(&twice, &once),
                     "the two roundings gave the same bits"
                 );
             }
@@ -352,5 +316,25 @@ mod tests {
         a.iter()
             .zip(b)
             .any(|(a, b)| a.iter().zip(b).any(|(x, y)| x.to_bits() != y.to_bits()))
+    }
+
+    /// Line, signal and histogram of `Steady` over `src`, run by `run`.
+    fn steady_columns(
+        src: &[f64],
+        weights: [(f64, f64); 3],
+        before: [f64; 3],
+        run: impl FnOnce(Steady),
+    ) -> [Vec<f64>; 3] {
+        let mut columns = [(); 3].map(|_| vec![0.0; src.len()]);
+        let [line, sig, hist] = &mut columns;
+        run(Steady {
+            src,
+            line,
+            sig,
+            hist,
+            weights,
+            before,
+        });
+        columns
     }
 }

@@ -9,9 +9,8 @@
 //! `NaN`). Warm-up: 12 bars, whatever the penetration. Complexity: O(len), no
 //! allocation.
 
-use super::settings::{
-    judge_three_in_blocks, longest_period, All, Candles, PeriodTotal, BODY_LONG, BODY_SHORT,
-};
+use super::morningstar::star_totals;
+use super::settings::{judge_three_in_blocks, longest_period, All, Candles, BODY_LONG, BODY_SHORT};
 use super::valid_penetration;
 
 pub fn cdl_eveningstar_lookback() -> usize {
@@ -34,17 +33,11 @@ pub fn cdl_eveningstar(
         super::fill_nan(out);
         return;
     }
-    // The long candle's total and the two short ones', as TA-Lib seeds them.
-    let totals = [
-        PeriodTotal::new(BODY_LONG, 2, &b, first),
-        PeriodTotal::new(BODY_SHORT, 1, &b, first),
-        PeriodTotal::new(BODY_SHORT, 0, &b, first),
-    ];
     judge_three_in_blocks(
         b,
         out,
         first,
-        totals,
+        star_totals(&b, first),
         |i| {
             let level = b.close(i - 2) - b.real_body(i - 2) * penetration;
             // Colours, the gap and the close first (see `All`); the averages only

@@ -39,17 +39,11 @@ pub fn cdl_morningstar(
         super::fill_nan(out);
         return;
     }
-    // The long candle's total and the two short ones', as TA-Lib seeds them.
-    let totals = [
-        PeriodTotal::new(BODY_LONG, 2, &b, first),
-        PeriodTotal::new(BODY_SHORT, 1, &b, first),
-        PeriodTotal::new(BODY_SHORT, 0, &b, first),
-    ];
     judge_three_in_blocks(
         b,
         out,
         first,
-        totals,
+        star_totals(&b, first),
         |i| {
             // Colours and the gap first (see `All`); the close against the
             // penetration level and the averages only on the few bars that pass.
@@ -71,4 +65,14 @@ pub fn cdl_morningstar(
             }
         },
     );
+}
+
+/// A star pattern's totals (the morning and the evening star's alike): the
+/// long first candle's and the two short ones', seeded as TA-Lib seeds them.
+pub(super) fn star_totals(b: &Candles, first: usize) -> [PeriodTotal; 3] {
+    [
+        PeriodTotal::new(BODY_LONG, 2, b, first),
+        PeriodTotal::new(BODY_SHORT, 1, b, first),
+        PeriodTotal::new(BODY_SHORT, 0, b, first),
+    ]
 }
