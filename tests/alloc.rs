@@ -10,6 +10,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 
 use technic::data::synthetic;
+use technic::engine::backtest;
 use technic::engine::bars::Bars;
 use technic::engine::lang::Scan;
 use technic::engine::run::{
@@ -105,6 +106,32 @@ fn allocations_of_a_run(symbols: usize, bars: usize) -> usize {
     })
 }
 
+/// Allocations of one backtest of a scan that reads the Technic fields at
+/// every bar and is never true (so no signal is recorded: signals are per
+/// run of true bars, not per bar), over `symbols` series of `bars` bars.
+fn allocations_of_a_backtest(symbols: usize, bars: usize) -> usize {
+    let scan = Scan::compile(
+        "tech_rating > 100 or signal = \"Strong Short\" and signal != \"Strong Short\"",
+        &[],
+    )
+    .expect("the scan compiles");
+    let series: Vec<Bars> = (0..symbols).map(|i| synthetic::bars(7, i, bars)).collect();
+    let names: Vec<String> = (0..symbols).map(synthetic::symbol_name).collect();
+    let universe: Vec<(&str, &Bars)> = names.iter().map(String::as_str).zip(&series).collect();
+    let pool = rayon::ThreadPoolBuilder::new()
+        .num_threads(1)
+        .build()
+        .expect("a one-thread pool");
+    pool.install(|| {
+        let before = ALLOCATIONS.load(Ordering::Relaxed);
+        let report = backtest::backtest(&scan, &universe, &backtest::Options::default())
+            .expect("the backtest runs");
+        let after = ALLOCATIONS.load(Ordering::Relaxed);
+        assert_eq!(report.signals.len(), 0);
+        after - before
+    })
+}
+
 // One test function: the counter is global, and the harness runs tests on
 // several threads at once.
 #[test]
@@ -124,5 +151,25 @@ fn a_scan_allocates_per_symbol_never_per_bar() {
     assert!(
         (0.0..64.0).contains(&per_symbol),
         "{per_symbol} allocations per symbol ({short} for 20 symbols, {more} for 40)"
+    );
+    a_backtest_allocates_per_symbol_never_per_bar();
+}
+
+/// A backtest allocates per symbol (and per year of its bars: its yearly
+/// tables), never per bar: the allocations each of 20 more symbols adds
+/// grow by fewer than one per 100 bars from 300 to 3,000 bars (the Technic
+/// fields at every bar included: the score's series once per symbol, its
+/// fields without the trade plan or the tags, which had been one or two
+/// allocations a bar). Called from the one test function.
+fn a_backtest_allocates_per_symbol_never_per_bar() {
+    let [a, b, c, d] = [(20, 300), (40, 300), (20, 3_000), (40, 3_000)]
+        .map(|(symbols, bars)| allocations_of_a_backtest(symbols, bars));
+    eprintln!(
+        "allocations of a backtest: 20 / 40 symbols × 300 bars {a} / {b}; × 3,000 bars {c} / {d}"
+    );
+    let (short, long) = ((b - a) as f64 / 20.0, (d - c) as f64 / 20.0);
+    assert!(
+        long - short < 2_700.0 / 100.0,
+        "allocations per symbol grow with its bars: {short} over 300 bars, {long} over 3,000"
     );
 }

@@ -55,7 +55,7 @@ fn wilder_rsi<const FOUR: bool>(src: &[f64], period: usize, out: &mut [f64]) {
     // α = 1/n: a different rounding of TA-Lib's `(g·(n−1) + x)·(1/n)`,
     // within 1e-9): the chain waits for one multiply and one add per four
     // bars instead of two multiplies and an add per bar; the last few bars
-    // one by one in the same form. Only the warm-up marked undefined, not
+    // as one more padded step. Only the warm-up marked undefined, not
     // the whole column first.
     let (alpha, beta) = (inv, n1 * inv);
     let outs = &mut out[period + 1..];
@@ -87,11 +87,24 @@ fn wilder_rsi<const FOUR: bool>(src: &[f64], period: usize, out: &mut [f64]) {
         averages: (gain, loss),
         weights: (alpha, beta),
     });
-    for (o, w) in out1.iter_mut().zip(changes[whole..].windows(2)) {
-        let (up, down) = split(w[1] - w[0]);
-        gain = beta * gain + alpha * up;
-        loss = beta * loss + alpha * down;
-        *o = ratio(gain, loss);
+    if !out1.is_empty() {
+        // The last one to three bars as one more step, its missing bars
+        // repeating the last price (no change): a lane reads only the lanes
+        // before it, so each bar gets the bits it gets inside a whole step,
+        // and a bar's value never depends on how many bars follow it (the
+        // backtest reads bar t of the whole series as the scan on bars
+        // 0..=t would).
+        let last = changes[changes.len() - 1];
+        let mut tail = [last; 5];
+        tail[..=out1.len()].copy_from_slice(&changes[whole..]);
+        let mut four = [0.0; 4];
+        run_lanes(Steps {
+            changes: &tail,
+            out: &mut four,
+            averages: (gain, loss),
+            weights: (alpha, beta),
+        });
+        out1.copy_from_slice(&four[..out1.len()]);
     }
 }
 

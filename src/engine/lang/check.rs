@@ -40,6 +40,16 @@ pub struct Builder {
     pub uses_technic: bool,
 }
 
+/// The Technic score's recursive series (SPEC §2.4), as the calls a scan
+/// would write: a scan that asks for one of them (the default column
+/// `rsi(14)`, `macd_hist(12, 26, 9)`) computes it once, for itself and the
+/// score.
+const SCORE_CALLS: [(&str, &[f64]); 3] = [
+    ("rsi", &[14.0]),
+    ("atr", &[14.0]),
+    ("macd_hist", &[12.0, 26.0, 9.0]),
+];
+
 /// Names the checker knows besides functions, for "did you mean".
 fn value_names() -> impl Iterator<Item = &'static str> {
     BarSeries::ALL
@@ -417,18 +427,7 @@ impl Builder {
         params: Vec<f64>,
         lookback: usize,
     ) -> usize {
-        let src_key = match source {
-            Source::Bars => String::new(),
-            Source::Column(b) => b.name().to_string(),
-            Source::Slot(s) => self.slot_names[s].clone(),
-        };
-        let p: Vec<String> = params.iter().map(|v| v.to_string()).collect();
-        let sep = if src_key.is_empty() || p.is_empty() {
-            ""
-        } else {
-            ", "
-        };
-        let key = format!("{}({src_key}{sep}{})", def.kernel.key(), p.join(", "));
+        let key = self.kernel_key(def, source, &params);
         let kernel: &'static Kernel = def.kernel;
         let outputs = kernel.outputs();
         let slots = self.step(
@@ -442,6 +441,32 @@ impl Builder {
             lookback,
         );
         slots[def.output.min(outputs - 1)]
+    }
+
+    /// A kernel call's canonical key, e.g. `rsi(close, 14)`.
+    fn kernel_key(&self, def: &Function, source: Source, params: &[f64]) -> String {
+        let src_key = match source {
+            Source::Bars => String::new(),
+            Source::Column(b) => b.name().to_string(),
+            Source::Slot(s) => self.slot_names[s].clone(),
+        };
+        let p: Vec<String> = params.iter().map(|v| v.to_string()).collect();
+        let sep = if src_key.is_empty() || p.is_empty() {
+            ""
+        } else {
+            ", "
+        };
+        format!("{}({src_key}{sep}{})", def.kernel.key(), p.join(", "))
+    }
+
+    /// The slots of the score's series that the plan computes for the
+    /// scan itself (`SCORE_CALLS`), for the score to read.
+    pub fn score_slots(&self) -> [Option<usize>; 3] {
+        SCORE_CALLS.map(|(name, params)| {
+            let (def, source) = score_call(name);
+            let step = &self.plan.steps[*self.keys.get(&self.kernel_key(def, source, params))?];
+            step.slots.get(def.output).copied()
+        })
     }
 
     /// Adds a step unless one with the same key exists; returns its slots.
@@ -468,6 +493,17 @@ impl Builder {
         });
         slots
     }
+}
+
+/// One of `SCORE_CALLS`: its function and its source (close, or the bars).
+fn score_call(name: &str) -> (&'static Function, Source) {
+    let def = function(name).expect("the score's kernels are scan functions");
+    let source = if def.takes_source {
+        Source::Column(BarSeries::Close)
+    } else {
+        Source::Bars
+    };
+    (def, source)
 }
 
 /// `(a - b)` without its outer parentheses (only when they enclose it all).

@@ -11,13 +11,36 @@
 use super::ast::BinOp;
 use super::node::Node;
 use crate::engine::bars::Bars;
-use crate::engine::score::{self, Score, ScoreScratch, Settings};
+use crate::engine::score::{self, Rating, ScoreScratch};
 
-/// The Technic score of one bar, cached, and the settings it needs.
+/// The Technic fields of one bar, cached, and the symbol's score series they
+/// are read from: those the plan computed (`given`), the rest computed into
+/// `scratch` when a field is first read (`filled`), once per symbol, so a
+/// backtest reads the fields at every bar in O(1) and a scan whose
+/// condition fails first never computes them.
 pub struct ScoreCache<'a> {
-    pub cache: &'a mut Option<(usize, Score)>,
-    pub settings: &'a Settings,
+    pub cache: &'a mut Option<(usize, Rating)>,
+    pub given: [Option<&'a [f64]>; 3],
     pub scratch: &'a mut ScoreScratch,
+    pub filled: &'a mut bool,
+}
+
+impl ScoreCache<'_> {
+    fn rating(&mut self, bars: &Bars, i: usize) -> Rating {
+        match self.cache {
+            Some((at, r)) if *at == i => *r,
+            _ => {
+                if !*self.filled {
+                    self.scratch
+                        .fill(bars, bars.len(), self.given.map(|g| g.is_some()));
+                    *self.filled = true;
+                }
+                let r = score::rating_from_series(bars, i, &self.scratch.view(self.given));
+                *self.cache = Some((i, r));
+                r
+            }
+        }
+    }
 }
 
 pub struct Eval<'a> {
@@ -46,15 +69,7 @@ impl<'a> Eval<'a> {
                 .copied()
                 .unwrap_or(f64::NAN),
             Node::Field(f) => match &mut self.score {
-                Some(sc) => {
-                    if sc.cache.as_ref().map(|(at, _)| *at) != Some(i) {
-                        *sc.cache = Some((
-                            i,
-                            score::score_at_with(self.bars, i, sc.settings, sc.scratch),
-                        ));
-                    }
-                    sc.cache.as_ref().map_or(f64::NAN, |(_, s)| s.field(*f))
-                }
+                Some(sc) => sc.rating(self.bars, i).field(*f),
                 None => f64::NAN,
             },
             Node::Offset(x, n) => {

@@ -28,7 +28,7 @@ pub use functions::{function_names, Function, FUNCTIONS};
 pub use parser::{MAX_DEPTH, MAX_NESTING, MAX_OFFSET};
 
 use super::bars::Bars;
-use super::score::{Field, Score, ScoreScratch, Settings};
+use super::score::{self, Field, Rating, Score, ScoreScratch, Settings};
 use check::Builder;
 use eval::{Eval, ScoreCache};
 use node::{BarSeries, Node};
@@ -60,13 +60,17 @@ pub struct Scan {
     min_bars: usize,
     column_min_bars: Vec<usize>,
     uses_technic: bool,
+    /// The plan slots of the score's series (RSI(14), ATR(14), the MACD
+    /// histogram) where the scan computes them for itself.
+    score_slots: [Option<usize>; 3],
 }
 
 /// Per-worker buffers, reused across symbols.
 #[derive(Debug, Default)]
 pub struct Workspace {
     slots: Vec<Vec<f64>>,
-    /// The Technic score's own work columns (RSI, ATR, MACD), reused too.
+    /// The Technic score's own series (RSI, ATR, MACD) for a matching
+    /// symbol when the plan has not computed them, reused too.
     score: ScoreScratch,
 }
 
@@ -74,7 +78,11 @@ pub struct Workspace {
 pub struct Prepared<'a> {
     bars: &'a Bars,
     settings: Settings,
+    /// The fields at one bar (what the expression reads), cached.
+    rating: Option<(usize, Rating)>,
     score: Option<(usize, Score)>,
+    /// Whether `scratch` holds the score's series for these bars.
+    score_filled: bool,
     scan: &'a Scan,
     slots: &'a [Vec<f64>],
     scratch: &'a mut ScoreScratch,
@@ -104,6 +112,7 @@ impl Scan {
             min_bars: root.lookback.saturating_add(1),
             column_min_bars,
             uses_technic: b.uses_technic,
+            score_slots: b.score_slots(),
             plan: {
                 let mut plan = b.plan;
                 plan.fuse();
@@ -182,7 +191,9 @@ impl Scan {
         Prepared {
             bars,
             settings: *settings,
+            rating: None,
             score: None,
+            score_filled: false,
             scan: self,
             slots,
             scratch: score,
@@ -192,12 +203,13 @@ impl Scan {
 
 impl Prepared<'_> {
     fn eval(&mut self) -> (Eval<'_>, &Scan) {
-        let score = ScoreCache {
-            cache: &mut self.score,
-            settings: &self.settings,
-            scratch: self.scratch,
-        };
-        (Eval::new(self.bars, self.slots, Some(score)), self.scan)
+        let score = self.scan.uses_technic.then(|| ScoreCache {
+            cache: &mut self.rating,
+            given: given_series(self.scan, self.slots),
+            scratch: &mut *self.scratch,
+            filled: &mut self.score_filled,
+        });
+        (Eval::new(self.bars, self.slots, score), self.scan)
     }
 
     /// Number of bars.
@@ -230,14 +242,26 @@ impl Prepared<'_> {
         v.is_finite().then_some(v)
     }
 
-    /// The Technic score at bar `index`, computed once and cached.
+    /// The Technic score at bar `index`, computed once and cached: from the
+    /// plan's series where it has them, the rest computed here once.
     pub fn score_at(&mut self, index: usize) -> &Score {
         if self.score.as_ref().map(|(i, _)| *i) != Some(index) {
-            self.score = Some((
-                index,
-                super::score::score_at_with(self.bars, index, &self.settings, self.scratch),
-            ));
+            let given = given_series(self.scan, self.slots);
+            if !self.score_filled {
+                self.scratch
+                    .fill(self.bars, self.bars.len(), given.map(|g| g.is_some()));
+                self.score_filled = true;
+            }
+            let series = self.scratch.view(given);
+            let s = score::score_from_series(self.bars, index, &self.settings, &series);
+            self.score = Some((index, s));
         }
         &self.score.as_ref().expect("just set").1
     }
+}
+
+/// The score's series that the scan's plan computed for itself.
+fn given_series<'a>(scan: &Scan, slots: &'a [Vec<f64>]) -> [Option<&'a [f64]>; 3] {
+    scan.score_slots
+        .map(|s| s.and_then(|s| slots.get(s)).map(Vec::as_slice))
 }

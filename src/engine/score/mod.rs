@@ -359,40 +359,121 @@ impl Score {
 
     /// The value of a Technic field (signal as its numeric code; NaN if undefined).
     pub fn field(&self, field: Field) -> f64 {
-        let s = &self.subscores;
-        match field {
-            Field::TechRating => self.tech_rating,
-            Field::ShortRating => self.short_rating,
-            Field::Signal => self.signal.code() as f64,
-            Field::TrendScore => s.trend as f64,
-            Field::MomentumScore => s.momentum as f64,
-            Field::VolumeScore => s.volume as f64,
-            Field::VolatilityScore => s.volatility as f64,
-            Field::OscillatorScore => s.oscillator as f64,
-            Field::BreakoutScore => s.breakout as f64,
-            Field::RiskScore => s.risk,
-        }
+        field_value(
+            field,
+            self.tech_rating,
+            self.short_rating,
+            self.signal,
+            &self.subscores,
+        )
     }
 }
 
-/// Reusable scratch columns for the recursive indicators (RSI, ATR, MACD),
+/// What a scan expression reads of a score at one bar (its fields): the
+/// score without its features, trade plan and tags, so evaluating
+/// `tech_rating` at every bar of a backtest allocates nothing.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Rating {
+    pub subscores: Subscores,
+    pub tech_rating: f64,
+    pub short_rating: f64,
+    pub signal: Signal,
+}
+
+impl Rating {
+    /// The value of a Technic field, as [`Score::field`] gives it.
+    pub fn field(&self, field: Field) -> f64 {
+        field_value(
+            field,
+            self.tech_rating,
+            self.short_rating,
+            self.signal,
+            &self.subscores,
+        )
+    }
+}
+
+fn field_value(field: Field, tech: f64, short: f64, signal: Signal, s: &Subscores) -> f64 {
+    match field {
+        Field::TechRating => tech,
+        Field::ShortRating => short,
+        Field::Signal => signal.code() as f64,
+        Field::TrendScore => s.trend as f64,
+        Field::MomentumScore => s.momentum as f64,
+        Field::VolumeScore => s.volume as f64,
+        Field::VolatilityScore => s.volatility as f64,
+        Field::OscillatorScore => s.oscillator as f64,
+        Field::BreakoutScore => s.breakout as f64,
+        Field::RiskScore => s.risk,
+    }
+}
+
+/// The score's three recursive series over a symbol's bars (RSI(14),
+/// ATR(14), the MACD(12, 26, 9) histogram), each as long as the bars: a
+/// scan's plan slots, or [`ScoreScratch::series`]. Their value at bar `i`
+/// is the one computed on bars `0..=i` alone, bit for bit (these kernels
+/// never look past a bar: `tests/engine/lang.rs` checks every kernel but
+/// KAMA), so the score at any bar reads them in O(1).
+#[derive(Debug, Clone, Copy)]
+pub struct ScoreSeries<'a> {
+    pub rsi_14: &'a [f64],
+    pub atr_14: &'a [f64],
+    pub macd_hist: &'a [f64],
+}
+
+impl ScoreSeries<'_> {
+    /// The three values at bar `i` (`NaN` past the end).
+    fn at(&self, i: usize) -> [f64; 3] {
+        [self.rsi_14, self.atr_14, self.macd_hist].map(|s| s.get(i).copied().unwrap_or(f64::NAN))
+    }
+}
+
+/// Reusable columns for the recursive indicators (RSI, ATR, MACD's three),
 /// so that scoring thousands of symbols on one worker does not allocate per
 /// symbol. Grows to the longest series seen.
 #[derive(Debug, Clone, Default)]
 pub struct ScoreScratch {
-    a: Vec<f64>,
-    b: Vec<f64>,
-    c: Vec<f64>,
+    cols: [Vec<f64>; 5],
 }
 
 impl ScoreScratch {
-    fn columns(&mut self, len: usize) -> (&mut [f64], &mut [f64], &mut [f64]) {
-        for col in [&mut self.a, &mut self.b, &mut self.c] {
-            if col.len() < len {
-                col.resize(len, f64::NAN);
-            }
+    /// The score's series over all of `bars`, computed here.
+    pub fn series(&mut self, bars: &Bars) -> ScoreSeries<'_> {
+        self.fill(bars, bars.len(), [false; 3]);
+        self.view([None; 3])
+    }
+
+    /// Computes the score's series over bars `0..len` here, except those
+    /// `given` (a scan's plan has them).
+    pub fn fill(&mut self, bars: &Bars, len: usize, given: [bool; 3]) {
+        let n = len.min(bars.len());
+        for col in &mut self.cols {
+            col.resize(n, f64::NAN);
         }
-        (&mut self.a[..len], &mut self.b[..len], &mut self.c[..len])
+        let [r, a, line, signal, hist] = &mut self.cols;
+        let close = &bars.close()[..n];
+        if !given[0] {
+            rsi(close, 14, r);
+        }
+        if !given[1] {
+            atr(&bars.high()[..n], &bars.low()[..n], close, 14, a);
+        }
+        if !given[2] {
+            macd(close, 12, 26, 9, line, signal, hist);
+        }
+    }
+
+    /// The series: those given, the rest as [`ScoreScratch::fill`] left them.
+    pub fn view<'a>(
+        &'a self,
+        [rsi_14, atr_14, macd_hist]: [Option<&'a [f64]>; 3],
+    ) -> ScoreSeries<'a> {
+        let [r, a, _, _, hist] = &self.cols;
+        ScoreSeries {
+            rsi_14: rsi_14.unwrap_or(r),
+            atr_14: atr_14.unwrap_or(a),
+            macd_hist: macd_hist.unwrap_or(hist),
+        }
     }
 }
 
@@ -408,7 +489,9 @@ pub fn score(bars: &Bars, settings: &Settings) -> Score {
 }
 
 /// [`score_at`] with caller-owned scratch columns (no allocation once they
-/// have grown to the series length, except the tags).
+/// have grown to the series length, except the tags). Computes the series
+/// over bars `0..=index`: to score many bars of one symbol, compute them
+/// once ([`ScoreScratch::series`]) and call [`score_from_series`].
 pub fn score_at_with(
     bars: &Bars,
     index: usize,
@@ -418,12 +501,28 @@ pub fn score_at_with(
     if index >= bars.len() {
         return Score::undefined();
     }
-    let features = features_at(bars, index, scratch);
-    let subscores = subscores(&features);
-    let tech_rating = tech_rating(&subscores);
-    let short_subscores = short_subscores(&features, &subscores);
-    let short_rating = short_rating(&short_subscores, &subscores);
-    let signal = signal(tech_rating, &subscores, short_rating, &short_subscores);
+    scratch.fill(bars, index + 1, [false; 3]);
+    score_from_series(bars, index, settings, &scratch.view([None; 3]))
+}
+
+/// The score at `index` from the symbol's [`ScoreSeries`]: the windows of
+/// bars `0..=index`, and the series' values at `index`.
+pub fn score_from_series(
+    bars: &Bars,
+    index: usize,
+    settings: &Settings,
+    series: &ScoreSeries,
+) -> Score {
+    if index >= bars.len() {
+        return Score::undefined();
+    }
+    let features = features_at(bars, index, series.at(index));
+    let Rating {
+        subscores,
+        tech_rating,
+        short_rating,
+        signal,
+    } = rate(&features);
     let plan = signal.side().and_then(|side| {
         let close = bars.close()[index];
         let extreme = match side {
@@ -443,7 +542,7 @@ pub fn score_at_with(
         features,
         subscores,
         tech_rating,
-        short_subscores,
+        short_subscores: short_subscores(&features, &subscores),
         short_rating,
         signal,
         plan,
@@ -451,8 +550,34 @@ pub fn score_at_with(
     }
 }
 
-/// The features at bar `i < bars.len()`.
-fn features_at(bars: &Bars, i: usize, scratch: &mut ScoreScratch) -> Features {
+/// The fields at `index` (what scan expressions read), from the symbol's
+/// [`ScoreSeries`]: no trade plan, no tags, no allocation.
+pub fn rating_from_series(bars: &Bars, index: usize, series: &ScoreSeries) -> Rating {
+    let features = if index < bars.len() {
+        features_at(bars, index, series.at(index))
+    } else {
+        Features::NAN
+    };
+    rate(&features)
+}
+
+/// Subscores, both ratings and the signal of these features.
+fn rate(features: &Features) -> Rating {
+    let subscores = subscores(features);
+    let tech_rating = tech_rating(&subscores);
+    let short_subscores = short_subscores(features, &subscores);
+    let short_rating = short_rating(&short_subscores, &subscores);
+    Rating {
+        subscores,
+        tech_rating,
+        short_rating,
+        signal: signal(tech_rating, &subscores, short_rating, &short_subscores),
+    }
+}
+
+/// The features at bar `i < bars.len()`, given RSI(14), ATR(14) and the
+/// MACD histogram at `i`.
+fn features_at(bars: &Bars, i: usize, [rsi_14, atr_14, macd_hist]: [f64; 3]) -> Features {
     let n = i + 1;
     let close = &bars.close()[..n];
     let open = &bars.open()[..n];
@@ -466,14 +591,7 @@ fn features_at(bars: &Bars, i: usize, scratch: &mut ScoreScratch) -> Features {
             f64::NAN
         }
     };
-
-    let (a, b, c) = scratch.columns(n);
-    rsi(close, 14, a);
-    let rsi_14 = a[i];
-    atr(&bars.high()[..n], &bars.low()[..n], close, 14, a);
-    let atr_pct_14 = a[i] / last;
-    macd(close, 12, 26, 9, a, b, c);
-    let macd_hist = c[i];
+    let atr_pct_14 = atr_14 / last;
 
     let dollar_vol_20 = window(n, 20).map_or(f64::NAN, |w| {
         w.map(|j| close[j] * volume[j]).sum::<f64>() / 20.0

@@ -158,9 +158,9 @@ impl<'a> Adx<'a> {
 
 impl SumsSink for Adx<'_> {
     /// The block's DX values first (`dx_block`, vectorised), then the chain:
-    /// four bars at a time where all four count (`lanes::EmaStep`, one
-    /// multiply and one add per four bars on the chain; a few ulps from the
-    /// bar by bar steps), else bar by bar. The chain's values stay in
+    /// four bars at a time (`lanes::EmaStep`, one multiply and one add per
+    /// four bars on the chain; a few ulps from TA-Lib's bar by bar steps),
+    /// fewer where a bar does not count or the block ends. The chain's values stay in
     /// registers (through `self` they went to memory and back every bar).
     #[inline(always)]
     fn block<L: Lanes>(&mut self, lanes: L, first: usize, sums: &Sums) {
@@ -175,31 +175,56 @@ impl SumsSink for Adx<'_> {
         let mut q = 0;
         while q < dxs.len() {
             let i = first + q;
-            // `!=`, not `>= 0`: a NaN DX (from infinite prices) counts, as it
-            // did in TA-Lib's form.
-            if i > lookback && q + 4 <= dxs.len() && dxs[q..q + 4].iter().all(|&dx| dx != NO_DX) {
+            if i > lookback {
+                // The counting bars from here, at most four (`!=`, not
+                // `>= 0`: a NaN DX, from infinite prices, counts, as it did in
+                // TA-Lib's form), in one step; fewer than four (a bar that
+                // does not count, or the end of the block) in a step whose
+                // later lanes are dropped. A lane reads only the lanes before
+                // it, and no test looks past the bar it decides, so a bar's
+                // value never depends on the bars after it (the backtest
+                // reads bar t of the whole series as the scan on bars 0..=t).
+                if q + 4 <= dxs.len() && dxs[q..q + 4].iter().all(|&dx| dx != NO_DX) {
+                    if !in_step {
+                        before = lanes.splat(adx);
+                    }
+                    let x: &[f64; 4] = dxs[q..q + 4].try_into().expect("four bars");
+                    let o: &mut [f64; 4] = (&mut out[q..q + 4]).try_into().expect("four bars");
+                    lanes.store(wilder.step_short(lanes, lanes.load(x), &mut before), o);
+                    (adx, in_step) = (o[3], true);
+                    q += 4;
+                    continue;
+                }
+                let m = dxs[q..]
+                    .iter()
+                    .take(4)
+                    .take_while(|&&dx| dx != NO_DX)
+                    .count();
+                if m == 0 {
+                    out[q] = adx;
+                    in_step = false;
+                    q += 1;
+                    continue;
+                }
                 if !in_step {
                     before = lanes.splat(adx);
                 }
-                let x: &[f64; 4] = dxs[q..q + 4].try_into().expect("four bars");
-                let o: &mut [f64; 4] = (&mut out[q..q + 4]).try_into().expect("four bars");
-                lanes.store(wilder.step_short(lanes, lanes.load(x), &mut before), o);
-                (adx, in_step) = (o[3], true);
-                q += 4;
+                let mut x = [0.0; 4];
+                x[..m].copy_from_slice(&dxs[q..q + m]);
+                let mut o = [0.0; 4];
+                lanes.store(
+                    wilder.step_short(lanes, lanes.load(&x), &mut before),
+                    &mut o,
+                );
+                out[q..q + m].copy_from_slice(&o[..m]);
+                (adx, in_step) = (o[m - 1], false);
+                q += m;
                 continue;
             }
             let dx = dxs[q];
-            let counts = dx != NO_DX;
-            if i <= lookback {
-                sum_dx += if counts { dx } else { 0.0 };
-                if i == lookback {
-                    adx = sum_dx / n;
-                    out[q] = adx;
-                }
-            } else {
-                if counts {
-                    adx = adx * keep + dx * inv;
-                }
+            sum_dx += if dx != NO_DX { dx } else { 0.0 };
+            if i == lookback {
+                adx = sum_dx / n;
                 out[q] = adx;
             }
             in_step = false;
