@@ -11,15 +11,14 @@
 use super::ast::BinOp;
 use super::node::Node;
 use crate::engine::bars::Bars;
-use crate::engine::score::{self, Rating, ScoreScratch};
+use crate::engine::score::{Rating, ScoreScratch};
 
-/// The Technic fields of one bar, cached, and the symbol's score series they
-/// are read from: those the plan computed (`given`), the rest computed into
-/// `scratch` when a field is first read (`filled`), once per symbol, so a
-/// backtest reads the fields at every bar in O(1) and a scan whose
-/// condition fails first never computes them.
+/// Where the Technic fields are read from: the symbol's score series, those
+/// the plan computed (`given`) and the rest computed into `scratch` when a
+/// field is first read (`filled`), once per symbol, so a backtest reads the
+/// fields at every bar without recomputing them and a scan whose condition
+/// fails first never computes them; the ratings a block of bars at a time.
 pub struct ScoreCache<'a> {
-    pub cache: &'a mut Option<(usize, Rating)>,
     pub given: [Option<&'a [f64]>; 3],
     pub scratch: &'a mut ScoreScratch,
     pub filled: &'a mut bool,
@@ -27,19 +26,12 @@ pub struct ScoreCache<'a> {
 
 impl ScoreCache<'_> {
     fn rating(&mut self, bars: &Bars, i: usize) -> Rating {
-        match self.cache {
-            Some((at, r)) if *at == i => *r,
-            _ => {
-                if !*self.filled {
-                    self.scratch
-                        .fill(bars, bars.len(), self.given.map(|g| g.is_some()));
-                    *self.filled = true;
-                }
-                let r = score::rating_from_series(bars, i, &self.scratch.view(self.given));
-                *self.cache = Some((i, r));
-                r
-            }
+        if !*self.filled {
+            self.scratch
+                .fill(bars, bars.len(), self.given.map(|g| g.is_some()));
+            *self.filled = true;
         }
+        self.scratch.rating_at(bars, i, self.given)
     }
 }
 

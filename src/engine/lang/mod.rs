@@ -28,7 +28,7 @@ pub use functions::{function_names, Function, FUNCTIONS};
 pub use parser::{MAX_DEPTH, MAX_NESTING, MAX_OFFSET};
 
 use super::bars::Bars;
-use super::score::{self, Field, Rating, Score, ScoreScratch, Settings};
+use super::score::{self, Field, Score, ScoreScratch, Settings};
 use check::Builder;
 use eval::{Eval, ScoreCache};
 use node::{BarSeries, Node};
@@ -78,8 +78,6 @@ pub struct Workspace {
 pub struct Prepared<'a> {
     bars: &'a Bars,
     settings: Settings,
-    /// The fields at one bar (what the expression reads), cached.
-    rating: Option<(usize, Rating)>,
     score: Option<(usize, Score)>,
     /// Whether `scratch` holds the score's series for these bars.
     score_filled: bool,
@@ -191,7 +189,6 @@ impl Scan {
         Prepared {
             bars,
             settings: *settings,
-            rating: None,
             score: None,
             score_filled: false,
             scan: self,
@@ -204,7 +201,6 @@ impl Scan {
 impl Prepared<'_> {
     fn eval(&mut self) -> (Eval<'_>, &Scan) {
         let score = self.scan.uses_technic.then(|| ScoreCache {
-            cache: &mut self.rating,
             given: given_series(self.scan, self.slots),
             scratch: &mut *self.scratch,
             filled: &mut self.score_filled,

@@ -434,6 +434,9 @@ impl ScoreSeries<'_> {
 #[derive(Debug, Clone, Default)]
 pub struct ScoreScratch {
     cols: [Vec<f64>; 5],
+    /// The ratings of bars `ratings_from..` (one block, [`ScoreScratch::rating_at`]).
+    ratings: Vec<Rating>,
+    ratings_from: usize,
 }
 
 impl ScoreScratch {
@@ -446,6 +449,7 @@ impl ScoreScratch {
     /// Computes the score's series over bars `0..len` here, except those
     /// `given` (a scan's plan has them).
     pub fn fill(&mut self, bars: &Bars, len: usize, given: [bool; 3]) {
+        self.ratings.clear();
         let n = len.min(bars.len());
         for col in &mut self.cols {
             col.resize(n, f64::NAN);
@@ -461,6 +465,39 @@ impl ScoreScratch {
         if !given[2] {
             macd(close, 12, 26, 9, line, signal, hist);
         }
+    }
+
+    /// The fields at bar `i` (what scan expressions read: no trade plan, no
+    /// tags, no allocation) from the series (those `given`, the rest as
+    /// [`ScoreScratch::fill`] left them for these bars), a block of bars at
+    /// a time: a miss rates bars `i..` up to `windows::BLOCK` at once, so
+    /// reading every bar in turn (a backtest) costs a block per 64 bars,
+    /// and the last bar alone (a scan) one bar.
+    pub fn rating_at(&mut self, bars: &Bars, i: usize, given: [Option<&[f64]>; 3]) -> Rating {
+        let cached = i
+            .checked_sub(self.ratings_from)
+            .and_then(|k| self.ratings.get(k));
+        if let Some(r) = cached {
+            return *r;
+        }
+        if i >= bars.len() {
+            return rate(&Features::NAN);
+        }
+        let m = windows::BLOCK.min(bars.len() - i);
+        if m == 1 {
+            // The last bar (a scan): one bar's windows alone.
+            let r = rate(&features_at(bars, i, self.view(given).at(i)));
+            self.ratings.clear();
+            self.ratings.push(r);
+            self.ratings_from = i;
+            return r;
+        }
+        let mut features = [Features::NAN; windows::BLOCK];
+        windows::features(bars, i, &self.view(given), &mut features[..m]);
+        self.ratings.clear();
+        self.ratings.extend(features[..m].iter().map(rate));
+        self.ratings_from = i;
+        self.ratings[0]
     }
 
     /// The series: those given, the rest as [`ScoreScratch::fill`] left them.
@@ -550,17 +587,6 @@ pub fn score_from_series(
     }
 }
 
-/// The fields at `index` (what scan expressions read), from the symbol's
-/// [`ScoreSeries`]: no trade plan, no tags, no allocation.
-pub fn rating_from_series(bars: &Bars, index: usize, series: &ScoreSeries) -> Rating {
-    let features = if index < bars.len() {
-        features_at(bars, index, series.at(index))
-    } else {
-        Features::NAN
-    };
-    rate(&features)
-}
-
 /// Subscores, both ratings and the signal of these features.
 fn rate(features: &Features) -> Rating {
     let subscores = subscores(features);
@@ -575,8 +601,9 @@ fn rate(features: &Features) -> Rating {
     }
 }
 
-/// The features at bar `i < bars.len()`, given RSI(14), ATR(14) and the
-/// MACD histogram at `i`.
+/// The features at bar `i < bars.len()`, one bar at a time as the module
+/// docs define them, given RSI(14), ATR(14) and the MACD histogram at `i`
+/// (`windows::features` gives the same bits for a run of bars, faster).
 fn features_at(bars: &Bars, i: usize, [rsi_14, atr_14, macd_hist]: [f64; 3]) -> Features {
     let n = i + 1;
     let close = &bars.close()[..n];
@@ -796,6 +823,7 @@ fn tags(tech_rating: f64, s: &Subscores) -> Vec<Tag> {
 
 mod plan;
 mod regime;
+mod windows;
 
 pub use plan::{trade_plan, Side, TradePlan};
 pub use regime::{regime, regime_at, Regime, RegimeTrend};

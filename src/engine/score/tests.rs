@@ -529,3 +529,53 @@ fn fields_read_the_matching_subscore() {
     assert_eq!(s.field(Field::BreakoutScore), s.subscores.breakout as f64);
     assert_eq!(s.field(Field::RiskScore), s.subscores.risk);
 }
+
+#[test]
+fn block_features_are_the_bar_by_bar_definitions_bit_for_bit() {
+    // Every bar of series with flat stretches, gaps and a short start, in
+    // blocks of every size from every kind of start (before and across the
+    // 11, 20, 21, 50 and 200-bar warm-ups).
+    let mut checked = 0;
+    for (seed, len) in [(1, 260), (2, 75), (3, 211)] {
+        let bars = crate::data::synthetic::bars(seed, seed as usize, len);
+        let mut closes: Vec<f64> = bars.close().to_vec();
+        for c in &mut closes[30..45] {
+            *c = 20.0;
+        }
+        let volumes: Vec<f64> = bars.volume().iter().map(|v| v * 0.5).collect();
+        for bars in [bars.clone(), bars_from(&closes, &volumes)] {
+            let mut scratch = ScoreScratch::default();
+            let series = scratch.series(&bars);
+            let want: Vec<String> = (0..bars.len())
+                .map(|i| format!("{:?}", features_at(&bars, i, series.at(i))))
+                .collect();
+            for (i0, m) in [
+                (0, 64),
+                (0, 1),
+                (5, 17),
+                (9, 3),
+                (19, 2),
+                (150, 64),
+                (len - 7, 7),
+            ]
+            .into_iter()
+            .chain((0..len).step_by(64).map(|i0| (i0, windows::BLOCK)))
+            .filter(|&(i0, _)| i0 < len)
+            {
+                let m = m.min(len - i0);
+                let mut out = [Features::NAN; windows::BLOCK];
+                windows::features(&bars, i0, &series, &mut out[..m]);
+                for (k, f) in out[..m].iter().enumerate() {
+                    assert_eq!(
+                        format!("{f:?}"),
+                        want[i0 + k],
+                        "bar {} in a block from {i0}",
+                        i0 + k
+                    );
+                    checked += 1;
+                }
+            }
+        }
+    }
+    assert!(checked > 1_000);
+}
