@@ -6,7 +6,7 @@
 #   native: cargo bench --bench indicators (kernels vs the `ta-lib` crate),
 #           --bench score (score, scan run, memcpy floor), --bench backtest
 #           (through bench-browser: the scaling workload), peak memory of a
-#           10,000 × 2,520-bar backtest;
+#           10,000 × 2,520-bar backtest, a backtest of a Technic field;
 #   browser (headless Chromium, dist/ from scripts/build.sh, whose Trunk hook
 #           runs scripts/build-st.sh): scripts/bench-browser.mjs (scan warm,
 #           cold, 1 worker vs all, wasm vs native, long tasks, memory over 20
@@ -18,7 +18,7 @@
 # Usage: scripts/bench.sh [--quick] [--no-build] [--skip STEP,…]
 #   --quick     fewer rounds (native 3, browser 2, live 5): a few minutes less
 #   --no-build  use the dist/ and release benches already built
-#   --skip      any of kernels, browser, longtasks, load, live, peak
+#   --skip      any of kernels, browser, longtasks, load, live, peak, technic
 #   TECHNIC_SKIP_SETUP=1 is passed on to scripts/build.sh (skips setup.sh).
 set -uo pipefail
 cd "$(dirname "$0")/.."
@@ -77,16 +77,44 @@ skipped browser || step browser env BENCH_ROUNDS="$ROUNDS" node scripts/bench-br
 skipped load || step load node scripts/bench-load.mjs --runs "$RUNS"
 skipped live || step live node scripts/bench-live.mjs --rounds "$LIVE_ROUNDS"
 
+# The newest backtest bench binary (cargo bench --bench backtest, built above).
+backtest_bin() {
+  local bin
+  bin=$(ls -t "$NATIVE_TARGET"/release/deps/backtest-* 2>/dev/null | grep -v '\.d$' | head -1)
+  [ -x "$bin" ] || { echo "no backtest bench binary in $NATIVE_TARGET/release/deps: run without --no-build" >&2; return 1; }
+  echo "$bin"
+}
+
 # Peak resident memory of the native backtest over 10,000 × 2,520 bars (bars
 # generated, then 1 thread and all): issue 12's "peak for 10,000 × 2,520 bars".
 peak() {
   local bin
-  bin=$(ls -t "$NATIVE_TARGET"/release/deps/backtest-* 2>/dev/null | grep -v '\.d$' | head -1)
-  [ -x "$bin" ] || { echo "no backtest bench binary in $NATIVE_TARGET/release/deps: run without --no-build" >&2; return 1; }
+  bin=$(backtest_bin) || return 1
   BENCH_SYMBOLS=10000 BENCH_BARS=2520 BENCH_ROUNDS=1 /usr/bin/time -f 'peak_kb %M' "$bin" --bench 2>&1 |
     awk '/^peak_kb/ { printf "{\"name\":\"memory.native.peak_10000x2520_bytes\",\"value\":%d,\"unit\":\"B\"}\n", $2 * 1024; next } { print }'
 }
 skipped peak || step peak peak
+
+# A backtest that reads the Technic fields at every bar (`tech_rating >= 18`,
+# 1,000 × 2,520 bars, natively, 1 thread and all): the score's series once a
+# symbol and its windows a block of bars at a time, where it had been
+# recomputed from the first bar at every bar (~0.2 M bars/s).
+technic() {
+  local bin
+  bin=$(backtest_bin) || return 1
+  BENCH_EXPR='tech_rating >= 18' BENCH_SYMBOLS=1000 BENCH_BARS=2520 BENCH_ROUNDS=3 "$bin" --bench |
+    node -e '
+      for (const line of require("fs").readFileSync(0, "utf8").split("\n")) {
+        if (!line.startsWith("{")) continue;
+        // Kept in the log, but not as figures: the scaling lines are the heavy scan'"'"'s.
+        console.log(`  ${line}`);
+        const j = JSON.parse(line);
+        if (j.name !== "backtest.bars_per_s") continue;
+        const which = j.threads === 1 ? "1t" : "all";
+        console.log(JSON.stringify({ name: `backtest.technic.bars_per_s.${which}`, value: j.bars_per_s, unit: "bars/s" }));
+      }'
+}
+skipped technic || step technic technic
 
 loadavg end > "$OUT/machine-end.log"
 
