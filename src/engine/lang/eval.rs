@@ -11,28 +11,16 @@
 use super::ast::BinOp;
 use super::node::Node;
 use crate::engine::bars::Bars;
-use crate::engine::score::{Rating, ScoreScratch};
+use crate::engine::score::ScoreScratch;
 
-/// Where the Technic fields are read from: the symbol's score series, those
-/// the plan computed (`given`) and the rest computed into `scratch` when a
-/// field is first read (`filled`), once per symbol, so a backtest reads the
-/// fields at every bar without recomputing them and a scan whose condition
-/// fails first never computes them; the ratings a block of bars at a time.
+/// Where the Technic fields are read from: the symbol's score series (those
+/// the plan computed, `given`, the rest computed into `scratch` when a field
+/// is first read, once per symbol), so a backtest reads the fields at every
+/// bar without recomputing them and a scan whose condition fails first
+/// never computes them; the ratings a block of bars at a time.
 pub struct ScoreCache<'a> {
     pub given: [Option<&'a [f64]>; 3],
     pub scratch: &'a mut ScoreScratch,
-    pub filled: &'a mut bool,
-}
-
-impl ScoreCache<'_> {
-    fn rating(&mut self, bars: &Bars, i: usize) -> Rating {
-        if !*self.filled {
-            self.scratch
-                .fill(bars, bars.len(), self.given.map(|g| g.is_some()));
-            *self.filled = true;
-        }
-        self.scratch.rating_at(bars, i, self.given)
-    }
 }
 
 pub struct Eval<'a> {
@@ -61,7 +49,7 @@ impl<'a> Eval<'a> {
                 .copied()
                 .unwrap_or(f64::NAN),
             Node::Field(f) => match &mut self.score {
-                Some(sc) => sc.rating(self.bars, i).field(*f),
+                Some(sc) => sc.scratch.rating_at(self.bars, i, sc.given).field(*f),
                 None => f64::NAN,
             },
             Node::Offset(x, n) => {

@@ -79,8 +79,6 @@ pub struct Prepared<'a> {
     bars: &'a Bars,
     settings: Settings,
     score: Option<(usize, Score)>,
-    /// Whether `scratch` holds the score's series for these bars.
-    score_filled: bool,
     scan: &'a Scan,
     slots: &'a [Vec<f64>],
     scratch: &'a mut ScoreScratch,
@@ -186,11 +184,11 @@ impl Scan {
     ) -> Prepared<'a> {
         self.plan.compute(bars, &mut ws.slots);
         let Workspace { slots, score } = ws;
+        score.forget();
         Prepared {
             bars,
             settings: *settings,
             score: None,
-            score_filled: false,
             scan: self,
             slots,
             scratch: score,
@@ -203,7 +201,6 @@ impl Prepared<'_> {
         let score = self.scan.uses_technic.then(|| ScoreCache {
             given: given_series(self.scan, self.slots),
             scratch: &mut *self.scratch,
-            filled: &mut self.score_filled,
         });
         (Eval::new(self.bars, self.slots, score), self.scan)
     }
@@ -243,12 +240,7 @@ impl Prepared<'_> {
     pub fn score_at(&mut self, index: usize) -> &Score {
         if self.score.as_ref().map(|(i, _)| *i) != Some(index) {
             let given = given_series(self.scan, self.slots);
-            if !self.score_filled {
-                self.scratch
-                    .fill(self.bars, self.bars.len(), given.map(|g| g.is_some()));
-                self.score_filled = true;
-            }
-            let series = self.scratch.view(given);
+            let series = self.scratch.series_of(self.bars, given);
             let s = score::score_from_series(self.bars, index, &self.settings, &series);
             self.score = Some((index, s));
         }

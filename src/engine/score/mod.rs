@@ -434,6 +434,9 @@ impl ScoreSeries<'_> {
 #[derive(Debug, Clone, Default)]
 pub struct ScoreScratch {
     cols: [Vec<f64>; 5],
+    /// Whether `cols` hold the series over all of the current bars
+    /// ([`ScoreScratch::series_of`]).
+    filled: bool,
     /// The ratings of bars `ratings_from..` (one block, [`ScoreScratch::rating_at`]).
     ratings: Vec<Rating>,
     ratings_from: usize,
@@ -446,10 +449,63 @@ impl ScoreScratch {
         self.view([None; 3])
     }
 
-    /// Computes the score's series over bars `0..len` here, except those
-    /// `given` (a scan's plan has them).
-    pub fn fill(&mut self, bars: &Bars, len: usize, given: [bool; 3]) {
+    /// Forgets the series and ratings: the next bars are another symbol's
+    /// (a scan's `prepare`).
+    pub fn forget(&mut self) {
+        self.filled = false;
         self.ratings.clear();
+    }
+
+    /// The score's series over all of `bars`: those `given` (a scan's plan
+    /// computed them), the rest computed here once after [`forget`].
+    ///
+    /// [`forget`]: ScoreScratch::forget
+    pub fn series_of<'a>(
+        &'a mut self,
+        bars: &Bars,
+        given: [Option<&'a [f64]>; 3],
+    ) -> ScoreSeries<'a> {
+        if !self.filled {
+            self.fill(bars, bars.len(), given.map(|g| g.is_some()));
+            self.filled = true;
+        }
+        self.view(given)
+    }
+
+    /// The fields at bar `i` (what scan expressions read: no trade plan, no
+    /// tags, no allocation), from [`ScoreScratch::series_of`], a block of
+    /// bars at a time: a miss rates bars `i..` up to `windows::BLOCK` at
+    /// once, so reading every bar in turn (a backtest) costs a block per 64
+    /// bars, and the last bar alone (a scan) one bar.
+    pub fn rating_at(&mut self, bars: &Bars, i: usize, given: [Option<&[f64]>; 3]) -> Rating {
+        let cached = i
+            .checked_sub(self.ratings_from)
+            .and_then(|k| self.ratings.get(k));
+        if let Some(r) = cached {
+            return *r;
+        }
+        if i >= bars.len() {
+            return rate(&Features::NAN);
+        }
+        let m = windows::BLOCK.min(bars.len() - i);
+        let mut features = [Features::NAN; windows::BLOCK];
+        let series = self.series_of(bars, given);
+        if m == 1 {
+            // The last bar (a scan): one bar's windows alone.
+            features[0] = features_at(bars, i, series.at(i));
+        } else {
+            windows::features(bars, i, &series, &mut features[..m]);
+        }
+        self.ratings.clear();
+        self.ratings.extend(features[..m].iter().map(rate));
+        self.ratings_from = i;
+        self.ratings[0]
+    }
+
+    /// Computes the score's series over bars `0..len` here, except those
+    /// `given`.
+    fn fill(&mut self, bars: &Bars, len: usize, given: [bool; 3]) {
+        self.forget();
         let n = len.min(bars.len());
         for col in &mut self.cols {
             col.resize(n, f64::NAN);
@@ -467,44 +523,8 @@ impl ScoreScratch {
         }
     }
 
-    /// The fields at bar `i` (what scan expressions read: no trade plan, no
-    /// tags, no allocation) from the series (those `given`, the rest as
-    /// [`ScoreScratch::fill`] left them for these bars), a block of bars at
-    /// a time: a miss rates bars `i..` up to `windows::BLOCK` at once, so
-    /// reading every bar in turn (a backtest) costs a block per 64 bars,
-    /// and the last bar alone (a scan) one bar.
-    pub fn rating_at(&mut self, bars: &Bars, i: usize, given: [Option<&[f64]>; 3]) -> Rating {
-        let cached = i
-            .checked_sub(self.ratings_from)
-            .and_then(|k| self.ratings.get(k));
-        if let Some(r) = cached {
-            return *r;
-        }
-        if i >= bars.len() {
-            return rate(&Features::NAN);
-        }
-        let m = windows::BLOCK.min(bars.len() - i);
-        if m == 1 {
-            // The last bar (a scan): one bar's windows alone.
-            let r = rate(&features_at(bars, i, self.view(given).at(i)));
-            self.ratings.clear();
-            self.ratings.push(r);
-            self.ratings_from = i;
-            return r;
-        }
-        let mut features = [Features::NAN; windows::BLOCK];
-        windows::features(bars, i, &self.view(given), &mut features[..m]);
-        self.ratings.clear();
-        self.ratings.extend(features[..m].iter().map(rate));
-        self.ratings_from = i;
-        self.ratings[0]
-    }
-
-    /// The series: those given, the rest as [`ScoreScratch::fill`] left them.
-    pub fn view<'a>(
-        &'a self,
-        [rsi_14, atr_14, macd_hist]: [Option<&'a [f64]>; 3],
-    ) -> ScoreSeries<'a> {
+    /// The series: those given, the rest as `fill` left them.
+    fn view<'a>(&'a self, [rsi_14, atr_14, macd_hist]: [Option<&'a [f64]>; 3]) -> ScoreSeries<'a> {
         let [r, a, _, _, hist] = &self.cols;
         ScoreSeries {
             rsi_14: rsi_14.unwrap_or(r),
