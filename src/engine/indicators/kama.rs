@@ -23,7 +23,13 @@
 //! the path, and TA-Lib's output follows its own residue; the oracle test
 //! has that case).
 //! Bits: within a few ulps of TA-Lib's (the oracle allows 1e-9); `Exact` is
-//! TA-Lib's bit for bit (tested, huge print included).
+//! TA-Lib's bit for bit (tested, huge print included). The one kernel whose
+//! value at a bar can depend on the bars after it, by those ulps: a step of
+//! four goes to `Exact` when the series ends inside it, or a window of zero
+//! moves or a bad print lies ahead in it, and the two paths' running sums
+//! differ in their last bits (so a backtest's KAMA at bar t and a scan's on
+//! bars `0..=t` can differ there; `tests/engine/lang.rs` holds every other
+//! kernel to the same bits).
 //! Speed: TA-Lib's loop waits on a subtract and a multiply-add a bar, and
 //! TA-Lib's own ran level with it (0.93–1.02×). The steps ran at
 //! 1.15–1.25× TA-Lib (`BENCH_FILTER=KAMA cargo bench --bench indicators`, in
