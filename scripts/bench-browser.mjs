@@ -19,7 +19,9 @@
 //!   warm (bars kept in memory), in ms and bars/s (goal: warm under 2 s), on
 //!   all workers and on one (`?threads=1`), beside `cargo bench --bench
 //!   backtest` (native, 1 thread and all): the heavy workload (≥ 1 s of work
-//!   on one thread) of issue 12's scaling figures.
+//!   on one thread) of issue 12's scaling figures. `--backtest-expr E`
+//!   backtests E instead (e.g. `tech_rating >= 18`, the Technic fields at
+//!   every bar), under the same figure names: for a manual run, not bench.sh.
 //!
 //! - profile (only when asked for): where the workers' time goes in warm
 //!   synthetic-5000 scans on one worker (`?threads=1`), as self time per
@@ -38,7 +40,7 @@
 //! ${CARGO_TARGET_DIR:-target}/native as scripts/test.sh's.
 //!
 //! Usage: scripts/build.sh && node scripts/bench-browser.mjs [--only scan,cold,longtasks,memory,idb,backtest,profile,profile-backtest,profile-cold]
-//!          [--runs 5] [--source synthetic-5000] [--expr '<scan>'] [--no-native] [--dist dist]
+//!          [--runs 5] [--source synthetic-5000] [--expr '<scan>'] [--backtest-expr '<scan>'] [--no-native] [--dist dist]
 //!          [--threads N]   (profile-backtest only: the pool size, default all cores)
 //! The default scan is `cargo bench --bench score`'s (same seed, scan and columns), so the
 //! native figures compare; the CLI line adds reading the same market from CSV files.
@@ -77,12 +79,13 @@ function fig(name, value, unit) {
 }
 
 function parseArgs(argv) {
-  const o = { runs: 5, source: 'synthetic-5000', expr: BENCH_EXPR, native: true, dist: 'dist', only: ['scan', 'cold', 'longtasks', 'memory', 'idb'] };
+  const o = { runs: 5, source: 'synthetic-5000', expr: BENCH_EXPR, backtestExpr: HEAVY_EXPR, native: true, dist: 'dist', only: ['scan', 'cold', 'longtasks', 'memory', 'idb'] };
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i];
     if (a === '--runs') o.runs = Number(argv[++i]);
     else if (a === '--source') o.source = argv[++i];
     else if (a === '--expr') o.expr = argv[++i];
+    else if (a === '--backtest-expr') o.backtestExpr = argv[++i];
     else if (a === '--no-native') o.native = false;
     else if (a === '--dist') o.dist = argv[++i];
     else if (a === '--only') o.only = argv[++i].split(',');
@@ -573,7 +576,7 @@ async function backtestPage(url, { symbols, bars, expr }) {
  * thread), on all workers and on one, then natively on 1 thread and all.
  */
 async function benchBacktest(o, dist) {
-  const [symbols, bars, expr] = [5000, 2520, HEAVY_EXPR];
+  const [symbols, bars, expr] = [5000, 2520, o.backtestExpr];
   const runs = Math.max(3, o.runs);
   const server = await startServer({ dir: dist, isolation: true });
   // Both pages stay open and take turns run by run (the order swapped each
