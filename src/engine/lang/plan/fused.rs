@@ -71,6 +71,10 @@ impl Fused {
                         minus,
                         adx,
                     );
+                } else {
+                    for o in outs.iter_mut() {
+                        o.fill(f64::NAN);
+                    }
                 }
             }
             Fused::Bands {
@@ -80,29 +84,40 @@ impl Fused {
                 stddev,
                 bbands,
             } => {
-                if let Some((first, src)) = source_slice(*source, bars, slots) {
-                    let mut cut = outs.iter_mut().map(|o| &mut o[first..]);
-                    let sma = if *sma { cut.next() } else { None };
-                    let stddev = stddev.and_then(|k| Some((k, cut.next()?)));
-                    let bbands = match (bbands, cut.next(), cut.next(), cut.next()) {
-                        (Some(k), Some(upper), Some(middle), Some(lower)) => Some(BbandsOut {
-                            nbdev_up: *k,
-                            nbdev_dn: *k,
-                            upper,
-                            middle,
-                            lower,
-                        }),
-                        _ => None,
-                    };
-                    ind::bands(
-                        src,
-                        *period,
-                        Bands {
-                            sma,
-                            stddev,
-                            bbands,
-                        },
-                    );
+                match source_slice(*source, bars, slots) {
+                    // Nothing to compute: every column undefined.
+                    None => {
+                        for o in outs.iter_mut() {
+                            o.fill(f64::NAN);
+                        }
+                    }
+                    Some((first, src)) => {
+                        for o in outs.iter_mut() {
+                            o[..first].fill(f64::NAN);
+                        }
+                        let mut cut = outs.iter_mut().map(|o| &mut o[first..]);
+                        let sma = if *sma { cut.next() } else { None };
+                        let stddev = stddev.and_then(|k| Some((k, cut.next()?)));
+                        let bbands = match (bbands, cut.next(), cut.next(), cut.next()) {
+                            (Some(k), Some(upper), Some(middle), Some(lower)) => Some(BbandsOut {
+                                nbdev_up: *k,
+                                nbdev_dn: *k,
+                                upper,
+                                middle,
+                                lower,
+                            }),
+                            _ => None,
+                        };
+                        ind::bands(
+                            src,
+                            *period,
+                            Bands {
+                                sma,
+                                stddev,
+                                bbands,
+                            },
+                        );
+                    }
                 }
             }
         }
