@@ -457,7 +457,9 @@ impl ScoreScratch {
     }
 
     /// The score's series over all of `bars`: those `given` (a scan's plan
-    /// computed them), the rest computed here once after [`forget`].
+    /// computed them), the rest computed here once after [`forget`]. Until
+    /// the next `forget`, `bars` and which series are `given` must not
+    /// change (one scan's `Prepared` holds both).
     ///
     /// [`forget`]: ScoreScratch::forget
     pub fn series_of<'a>(
