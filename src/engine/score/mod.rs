@@ -73,7 +73,6 @@
 //!   Momentum tags read the long-side subscores only.
 
 use super::bars::Bars;
-use super::indicators::{atr, macd, rsi};
 
 /// Trade-plan settings (SPEC §2.4 defaults: 10,000 account, 1% risk, R = 2).
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -206,51 +205,6 @@ impl Field {
     }
 }
 
-/// The raw features at one bar (see the module docs for each window).
-/// `NaN` when the window does not fit in the bars loaded.
-#[derive(Debug, Clone, Copy, PartialEq)]
-pub struct Features {
-    pub ret_1d: f64,
-    pub ret_5d: f64,
-    pub ret_21d: f64,
-    pub vol_realized_20: f64,
-    /// ATR(14) / close, a fraction (0.01 = 1%).
-    pub atr_pct_14: f64,
-    pub sma_20: f64,
-    pub sma_50: f64,
-    pub sma_200: f64,
-    /// Percent below the highest close of the last 20 bars (≤ 0).
-    pub pct_from_high20: f64,
-    /// Percent above the lowest close of the last 20 bars (≥ 0).
-    pub pct_from_low20: f64,
-    pub rsi_14: f64,
-    pub macd_hist: f64,
-    pub dollar_vol_20: f64,
-    pub vol_spike_ratio: f64,
-    pub gap_mean_10: f64,
-}
-
-impl Features {
-    /// Every feature undefined.
-    pub const NAN: Features = Features {
-        ret_1d: f64::NAN,
-        ret_5d: f64::NAN,
-        ret_21d: f64::NAN,
-        vol_realized_20: f64::NAN,
-        atr_pct_14: f64::NAN,
-        sma_20: f64::NAN,
-        sma_50: f64::NAN,
-        sma_200: f64::NAN,
-        pct_from_high20: f64::NAN,
-        pct_from_low20: f64::NAN,
-        rsi_14: f64::NAN,
-        macd_hist: f64::NAN,
-        dollar_vol_20: f64::NAN,
-        vol_spike_ratio: f64::NAN,
-        gap_mean_10: f64::NAN,
-    };
-}
-
 /// The subscores (each integer one clipped to ±3) and RiskScore.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct Subscores {
@@ -359,13 +313,17 @@ impl Score {
 
     /// The value of a Technic field (signal as its numeric code; NaN if undefined).
     pub fn field(&self, field: Field) -> f64 {
-        field_value(
-            field,
-            self.tech_rating,
-            self.short_rating,
-            self.signal,
-            &self.subscores,
-        )
+        self.rating().field(field)
+    }
+
+    /// The fields' part of the score.
+    pub fn rating(&self) -> Rating {
+        Rating {
+            subscores: self.subscores,
+            tech_rating: self.tech_rating,
+            short_rating: self.short_rating,
+            signal: self.signal,
+        }
     }
 }
 
@@ -381,157 +339,20 @@ pub struct Rating {
 }
 
 impl Rating {
-    /// The value of a Technic field, as [`Score::field`] gives it.
+    /// The value of a Technic field (signal as its numeric code; NaN if undefined).
     pub fn field(&self, field: Field) -> f64 {
-        field_value(
-            field,
-            self.tech_rating,
-            self.short_rating,
-            self.signal,
-            &self.subscores,
-        )
-    }
-}
-
-fn field_value(field: Field, tech: f64, short: f64, signal: Signal, s: &Subscores) -> f64 {
-    match field {
-        Field::TechRating => tech,
-        Field::ShortRating => short,
-        Field::Signal => signal.code() as f64,
-        Field::TrendScore => s.trend as f64,
-        Field::MomentumScore => s.momentum as f64,
-        Field::VolumeScore => s.volume as f64,
-        Field::VolatilityScore => s.volatility as f64,
-        Field::OscillatorScore => s.oscillator as f64,
-        Field::BreakoutScore => s.breakout as f64,
-        Field::RiskScore => s.risk,
-    }
-}
-
-/// The score's three recursive series over a symbol's bars (RSI(14),
-/// ATR(14), the MACD(12, 26, 9) histogram), each as long as the bars: a
-/// scan's plan slots, or [`ScoreScratch::series`]. Their value at bar `i`
-/// is the one computed on bars `0..=i` alone, bit for bit (these kernels
-/// never look past a bar: `tests/engine/lang.rs` checks every kernel but
-/// KAMA), so the score at any bar reads them in O(1).
-#[derive(Debug, Clone, Copy)]
-pub struct ScoreSeries<'a> {
-    pub rsi_14: &'a [f64],
-    pub atr_14: &'a [f64],
-    pub macd_hist: &'a [f64],
-}
-
-impl ScoreSeries<'_> {
-    /// The three values at bar `i` (`NaN` past the end).
-    fn at(&self, i: usize) -> [f64; 3] {
-        [self.rsi_14, self.atr_14, self.macd_hist].map(|s| s.get(i).copied().unwrap_or(f64::NAN))
-    }
-}
-
-/// Reusable columns for the recursive indicators (RSI, ATR, MACD's three),
-/// so that scoring thousands of symbols on one worker does not allocate per
-/// symbol. Grows to the longest series seen.
-#[derive(Debug, Clone, Default)]
-pub struct ScoreScratch {
-    cols: [Vec<f64>; 5],
-    /// Whether `cols` hold the series over all of the current bars
-    /// ([`ScoreScratch::series_of`]).
-    filled: bool,
-    /// The ratings of bars `ratings_from..` (one block, [`ScoreScratch::rating_at`]).
-    ratings: Vec<Rating>,
-    ratings_from: usize,
-}
-
-impl ScoreScratch {
-    /// The score's series over all of `bars`, computed here.
-    pub fn series(&mut self, bars: &Bars) -> ScoreSeries<'_> {
-        self.fill(bars, bars.len(), [false; 3]);
-        self.view([None; 3])
-    }
-
-    /// Forgets the series and ratings: the next bars are another symbol's
-    /// (a scan's `prepare`).
-    pub fn forget(&mut self) {
-        self.filled = false;
-        self.ratings.clear();
-    }
-
-    /// The score's series over all of `bars`: those `given` (a scan's plan
-    /// computed them), the rest computed here once after [`forget`]. Until
-    /// the next `forget`, `bars` and which series are `given` must not
-    /// change (one scan's `Prepared` holds both).
-    ///
-    /// [`forget`]: ScoreScratch::forget
-    pub fn series_of<'a>(
-        &'a mut self,
-        bars: &Bars,
-        given: [Option<&'a [f64]>; 3],
-    ) -> ScoreSeries<'a> {
-        if !self.filled {
-            self.fill(bars, bars.len(), given.map(|g| g.is_some()));
-            self.filled = true;
-        }
-        self.view(given)
-    }
-
-    /// The fields at bar `i` (what scan expressions read: no trade plan, no
-    /// tags, no allocation), from [`ScoreScratch::series_of`], a block of
-    /// bars at a time: a miss rates bars `i..` up to `windows::BLOCK` at
-    /// once, so reading every bar in turn (a backtest) costs a block per 64
-    /// bars, and the last bar alone (a scan) one bar.
-    pub fn rating_at(&mut self, bars: &Bars, i: usize, given: [Option<&[f64]>; 3]) -> Rating {
-        let cached = i
-            .checked_sub(self.ratings_from)
-            .and_then(|k| self.ratings.get(k));
-        if let Some(r) = cached {
-            return *r;
-        }
-        if i >= bars.len() {
-            return rate(&Features::NAN);
-        }
-        let m = windows::BLOCK.min(bars.len() - i);
-        let mut features = [Features::NAN; windows::BLOCK];
-        let series = self.series_of(bars, given);
-        if m == 1 {
-            // The last bar (a scan): one bar's windows alone.
-            features[0] = features_at(bars, i, series.at(i));
-        } else {
-            windows::features(bars, i, &series, &mut features[..m]);
-        }
-        self.ratings.clear();
-        self.ratings.extend(features[..m].iter().map(rate));
-        self.ratings_from = i;
-        self.ratings[0]
-    }
-
-    /// Computes the score's series over bars `0..len` here, except those
-    /// `given`.
-    fn fill(&mut self, bars: &Bars, len: usize, given: [bool; 3]) {
-        self.forget();
-        let n = len.min(bars.len());
-        for col in &mut self.cols {
-            col.resize(n, f64::NAN);
-        }
-        let [r, a, line, signal, hist] = &mut self.cols;
-        let close = &bars.close()[..n];
-        if !given[0] {
-            rsi(close, 14, r);
-        }
-        if !given[1] {
-            atr(&bars.high()[..n], &bars.low()[..n], close, 14, a);
-        }
-        if !given[2] {
-            macd(close, 12, 26, 9, line, signal, hist);
-        }
-    }
-
-    /// The series: those given, the rest as `fill` left them.
-    fn view<'a>(&'a self, [rsi_14, atr_14, macd_hist]: [Option<&'a [f64]>; 3]) -> ScoreSeries<'a> {
-        let [r, a, _, _, hist] = &self.cols;
-        ScoreSeries {
-            rsi_14: rsi_14.unwrap_or(r),
-            atr_14: atr_14.unwrap_or(a),
-            macd_hist: macd_hist.unwrap_or(hist),
+        let s = &self.subscores;
+        match field {
+            Field::TechRating => self.tech_rating,
+            Field::ShortRating => self.short_rating,
+            Field::Signal => self.signal.code() as f64,
+            Field::TrendScore => s.trend as f64,
+            Field::MomentumScore => s.momentum as f64,
+            Field::VolumeScore => s.volume as f64,
+            Field::VolatilityScore => s.volatility as f64,
+            Field::OscillatorScore => s.oscillator as f64,
+            Field::BreakoutScore => s.breakout as f64,
+            Field::RiskScore => s.risk,
         }
     }
 }
@@ -621,93 +442,6 @@ fn rate(features: &Features) -> Rating {
         short_rating,
         signal: signal(tech_rating, &subscores, short_rating, &short_subscores),
     }
-}
-
-/// The features at bar `i < bars.len()`, one bar at a time as the module
-/// docs define them, given RSI(14), ATR(14) and the MACD histogram at `i`
-/// (`windows::features` gives the same bits for a run of bars, faster).
-fn features_at(bars: &Bars, i: usize, [rsi_14, atr_14, macd_hist]: [f64; 3]) -> Features {
-    let n = i + 1;
-    let close = &bars.close()[..n];
-    let open = &bars.open()[..n];
-    let volume = &bars.volume()[..n];
-    let last = close[i];
-
-    let ret = |k: usize| {
-        if i >= k {
-            last / close[i - k] - 1.0
-        } else {
-            f64::NAN
-        }
-    };
-    let atr_pct_14 = atr_14 / last;
-
-    let dollar_vol_20 = window(n, 20).map_or(f64::NAN, |w| {
-        w.map(|j| close[j] * volume[j]).sum::<f64>() / 20.0
-    });
-    let vol_spike_ratio = if dollar_vol_20 > 0.0 {
-        last * volume[i] / dollar_vol_20
-    } else {
-        f64::NAN
-    };
-
-    let (pct_from_high20, pct_from_low20) = window(n, 20).map_or((f64::NAN, f64::NAN), |w| {
-        let (low, high) = w.fold((f64::INFINITY, f64::NEG_INFINITY), |(lo, hi), j| {
-            (lo.min(close[j]), hi.max(close[j]))
-        });
-        ((last / high - 1.0) * 100.0, (last / low - 1.0) * 100.0)
-    });
-
-    Features {
-        ret_1d: ret(1),
-        ret_5d: ret(5),
-        ret_21d: ret(21),
-        vol_realized_20: return_std(close, 20) * 252f64.sqrt(),
-        atr_pct_14,
-        sma_20: mean_last(close, 20),
-        sma_50: mean_last(close, 50),
-        sma_200: mean_last(close, 200),
-        pct_from_high20,
-        pct_from_low20,
-        rsi_14,
-        macd_hist,
-        dollar_vol_20,
-        vol_spike_ratio,
-        gap_mean_10: window(n - 1, 10).map_or(f64::NAN, |w| {
-            w.map(|j| (open[j + 1] - close[j]).abs() / close[j])
-                .sum::<f64>()
-                / 10.0
-        }),
-    }
-}
-
-/// The indices of the last `width` of `len` items, if there are that many.
-#[inline]
-fn window(len: usize, width: usize) -> Option<std::ops::Range<usize>> {
-    (len >= width).then(|| len - width..len)
-}
-
-/// Mean of the last `width` values (`NaN` if fewer).
-fn mean_last(src: &[f64], width: usize) -> f64 {
-    window(src.len(), width).map_or(f64::NAN, |w| src[w].iter().sum::<f64>() / width as f64)
-}
-
-/// Sample standard deviation (n − 1) of the last `count` simple daily returns
-/// of `close` (`NaN` without `count + 1` closes).
-fn return_std(close: &[f64], count: usize) -> f64 {
-    if count < 2 || close.len() < count + 1 {
-        return f64::NAN;
-    }
-    let start = close.len() - count;
-    let r = |j: usize| close[j] / close[j - 1] - 1.0;
-    let mean = (start..close.len()).map(r).sum::<f64>() / count as f64;
-    let ss = (start..close.len())
-        .map(|j| {
-            let d = r(j) - mean;
-            d * d
-        })
-        .sum::<f64>();
-    (ss / (count - 1) as f64).sqrt()
 }
 
 #[inline]
@@ -843,9 +577,15 @@ fn tags(tech_rating: f64, s: &Subscores) -> Vec<Tag> {
     tags
 }
 
+mod features;
 mod plan;
 mod regime;
+mod series;
 mod windows;
+
+use features::features_at;
+pub use features::Features;
+pub use series::{ScoreScratch, ScoreSeries};
 
 pub use plan::{trade_plan, Side, TradePlan};
 pub use regime::{regime, regime_at, Regime, RegimeTrend};

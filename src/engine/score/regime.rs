@@ -1,7 +1,7 @@
 //! The market regime from a benchmark symbol (SPEC §2.4): trend from SMA50/SMA200
 //! and the close, high volatility from the 20-bar / 60-bar return std ratio.
 
-use super::{mean_last, return_std};
+use super::features::{mean_last, return_std};
 use crate::engine::bars::Bars;
 
 /// Trend part of the market regime.

@@ -76,13 +76,11 @@ fn dollar_volume(close: &[f64], volume: &[f64], i0: usize, out: &mut [Features])
     if from == m {
         return;
     }
-    let mut dollars = [0.0; BLOCK + 19];
-    let dollars = &mut dollars[..m - from + 19];
-    for (d, x) in dollars.iter_mut().zip(i0 + from - 19..) {
-        *d = close[x] * volume[x];
-    }
     let mut sums = [0.0; BLOCK];
-    sliding_sums(dollars, 20, &mut sums[from..m]);
+    let mut dollars = [0.0; BLOCK + 19];
+    sums_of(&mut dollars, i0 + from - 19, 20, &mut sums[from..m], |x| {
+        close[x] * volume[x]
+    });
     for (k, f) in out.iter_mut().enumerate().skip(from) {
         let i = i0 + k;
         f.dollar_vol_20 = sums[k] / 20.0;
@@ -124,13 +122,11 @@ fn volatility(close: &[f64], i0: usize, out: &mut [Features]) {
     if from == m {
         return;
     }
-    let mut returns = [0.0; BLOCK + 19];
-    let returns = &mut returns[..m - from + 19];
-    for (r, x) in returns.iter_mut().zip(i0 + from - 19..) {
-        *r = close[x] / close[x - 1] - 1.0;
-    }
     let mut means = [0.0; BLOCK];
-    sliding_sums(returns, 20, &mut means[from..m]);
+    let mut returns = [0.0; BLOCK + 19];
+    let returns = sums_of(&mut returns, i0 + from - 19, 20, &mut means[from..m], |x| {
+        close[x] / close[x - 1] - 1.0
+    });
     for mean in &mut means[from..m] {
         *mean /= 20.0;
     }
@@ -155,13 +151,11 @@ fn gaps(open: &[f64], close: &[f64], i0: usize, out: &mut [Features]) {
     if from == m {
         return;
     }
-    let mut gaps = [0.0; BLOCK + 9];
-    let gaps = &mut gaps[..m - from + 9];
-    for (g, x) in gaps.iter_mut().zip(i0 + from - 10..) {
-        *g = (open[x + 1] - close[x]).abs() / close[x];
-    }
     let mut sums = [0.0; BLOCK];
-    sliding_sums(gaps, 10, &mut sums[from..m]);
+    let mut gaps = [0.0; BLOCK + 9];
+    sums_of(&mut gaps, i0 + from - 10, 10, &mut sums[from..m], |x| {
+        (open[x + 1] - close[x]).abs() / close[x]
+    });
     for (f, s) in out[from..].iter_mut().zip(&sums[from..m]) {
         f.gap_mean_10 = s / 10.0;
     }
@@ -171,6 +165,24 @@ fn gaps(open: &[f64], close: &[f64], i0: usize, out: &mut [Features]) {
 /// (`m` when none has).
 fn first_with(i0: usize, m: usize, bars: usize) -> usize {
     (bars - 1).saturating_sub(i0).min(m)
+}
+
+/// A per-bar value (a return, a gap, a dollar volume) at `first..`, each
+/// computed once into `values`, and the sliding sums of `width` of them into
+/// `sums` ([`sliding_sums`]); gives the values back.
+fn sums_of<'a>(
+    values: &'a mut [f64],
+    first: usize,
+    width: usize,
+    sums: &mut [f64],
+    value: impl Fn(usize) -> f64,
+) -> &'a [f64] {
+    let values = &mut values[..sums.len() + width - 1];
+    for (v, x) in values.iter_mut().zip(first..) {
+        *v = value(x);
+    }
+    sliding_sums(values, width, sums);
+    values
 }
 
 /// `sums[k] = Σ values[k + j]` for `j < width`, added in that order from
