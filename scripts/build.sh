@@ -15,8 +15,11 @@ fi
 
 source scripts/env.sh
 
-printf '==> %s\n' "cargo fetch --locked"
-cargo fetch --locked
+# --target: with it, cargo fetch also downloads the crates std's build-std
+# compiles for wasm32 (dlmalloc, …), which Trunk's offline cargo build needs;
+# without it a fresh machine's first build fails "failed to download dlmalloc".
+printf '==> %s\n' "cargo fetch --locked --target wasm32-unknown-unknown"
+cargo fetch --locked --target wasm32-unknown-unknown
 printf '==> %s\n' "trunk build (dist/, then dist/st/)"
 trunk build "$@"
 if [ "${TECHNIC_ST:-}" = later ]; then

@@ -164,7 +164,9 @@ trap 'rc=$?; kill "${bg_pids[@]}" 2>/dev/null || true; rm -rf "$bg"; summary "$r
 
 step "browser tools (scripts/setup.sh: installs only what is missing)"
 scripts/setup.sh
-cargo fetch --locked
+# --target: also the crates std's build-std compiles for wasm32 (dlmalloc, …),
+# which Trunk's offline cargo build needs (see scripts/build.sh).
+cargo fetch --locked --target wasm32-unknown-unknown
 
 step "wasm: the app and its browser tests built with clippy's lints (--release)"
 # Release, like Trunk's build below, which runs under the same wrapper and so
