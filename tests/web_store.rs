@@ -1,7 +1,7 @@
 //! The IndexedDB bar cache in headless Chromium: round trip through a real
 //! database, misses, corrupt and old-schema entries dropped, older database
 //! versions upgraded (entries keyed without an endpoint dropped), stats and
-//! clear, the bounded memory fallback, save times for the freshness rule,
+//! clear, the bounded memory fallback (also for opens that never end), save times for the freshness rule,
 //! endpoints in the key, the in-memory LRU index (read once, matching
 //! `cache_policy::Lru`), batched last-use writes, least-recently-used
 //! eviction under a quota, typed errors by DOMException name, and a read
@@ -421,6 +421,37 @@ async fn a_failed_open_falls_back_to_memory_with_a_reason() {
     assert!(store.put(&key, &Bars::default()).await.is_err());
     store.clear().await.unwrap();
     assert_eq!(store.stats().await.unwrap(), CacheStats::default());
+}
+
+/// Leaves `name` open at `version` in a connection that never closes, and
+/// an upgrade to `version + 1` blocked behind it: every later open of
+/// `name` waits in the queue behind the upgrade, as a page does while
+/// another tab upgrades the database and a third holds the old version.
+/// The connection goes back to the caller: closing it lets the queue move.
+async fn queue_opens_behind_a_blocked_upgrade(name: &str, version: u32) -> idb::Database {
+    let factory = Factory::new().unwrap();
+    let holder = factory.open(name, Some(version)).unwrap().await.unwrap();
+    // Issued now (IDBFactory.open), never awaited: blocked by `holder`.
+    let _upgrade = factory.open(name, Some(version + 1)).unwrap();
+    holder
+}
+
+#[wasm_bindgen_test]
+async fn an_open_that_never_ends_falls_back_to_memory_in_time() {
+    let name = fresh("queued").await;
+    let holder = queue_opens_behind_a_blocked_upgrade(&name, DB_VERSION).await;
+    // Without the deadline this await never returns (the page stayed at
+    // "opening the bar cache…").
+    let store = BarStore::open_named(&name).await;
+    let StoreKind::Memory { reason } = store.kind().clone() else {
+        panic!("expected the memory store, got {:?}", store.kind());
+    };
+    assert!(reason.contains("did not open in time"), "{reason}");
+    // Usable all the same.
+    let key = CacheKey::daily("sample", "", "FB");
+    store.put(&key, &bars(4, 30)).await.unwrap();
+    assert_eq!(store.get(&key).await.unwrap(), Some(bars(4, 30)));
+    holder.close();
 }
 
 #[wasm_bindgen_test]
@@ -1265,6 +1296,21 @@ mod history {
         assert_eq!(again.with(History::to_bytes), expected);
         let stats = again.with(|h| h.scan(fp).and_then(|s| s.symbol("A")).cloned());
         assert_eq!(stats.map(|s| s.last_rating), Some(Some(12.5)));
+    }
+
+    #[wasm_bindgen_test]
+    async fn a_history_that_never_opens_is_kept_in_memory_in_time() {
+        let name = fresh("history-queued").await;
+        let holder = queue_opens_behind_a_blocked_upgrade(&name, HISTORY_DB_VERSION).await;
+        // Without the deadline this await never returns, and Run waits for it.
+        let store = HistoryStore::open_named(&name).await;
+        let HistoryKind::Memory(reason) = store.kind().clone() else {
+            panic!("expected the history in memory, got {:?}", store.kind());
+        };
+        assert!(reason.contains("did not open in time"), "{reason}");
+        store.update(|h| h.record_run(Fingerprint(3), run(1), &[outcome("A", true)]));
+        assert_eq!(store.with(|h| h.all_runs().len()), 1);
+        holder.close();
     }
 
     #[wasm_bindgen_test]

@@ -26,6 +26,9 @@ pub const HISTORY_DB: &str = "technic-history";
 /// Its layout version (one object store).
 pub const HISTORY_DB_VERSION: u32 = 1;
 const STORE: &str = "history";
+/// How long opening the history and reading it may take before it is kept
+/// in memory for this page instead (as the bar cache's open).
+const OPEN_TIMEOUT_MS: u32 = 5_000;
 const KEY: &str = "device";
 /// The page's other records in the same store (read when it opens).
 pub const RECORDS: [&str; 2] = ["saved", "runs"];
@@ -59,40 +62,49 @@ impl HistoryStore {
     }
 
     pub async fn open_named(name: &str) -> HistoryStore {
-        match open_db(name).await {
-            Ok(db) => {
-                let mut records = HashMap::new();
-                for key in RECORDS {
-                    match read(&db, key).await {
-                        Ok(Some(bytes)) => {
-                            records.insert(key.to_string(), bytes);
-                        }
-                        Ok(None) => {}
-                        Err(e) => warn(&format!("scan history, {key}: {e}")),
-                    }
-                }
-                let history = match read(&db, KEY).await {
-                    Ok(Some(bytes)) => History::from_bytes(&bytes).unwrap_or_else(|e| {
-                        warn(&format!("scan history unreadable, starting afresh: {e}"));
-                        History::new(Limits::default())
-                    }),
-                    Ok(None) => History::new(Limits::default()),
-                    Err(e) => {
-                        warn(&format!("scan history: {e}"));
-                        History::new(Limits::default())
-                    }
-                };
-                HistoryStore {
-                    db: Some(Rc::new(db)),
-                    kind: HistoryKind::IndexedDb,
-                    history: RefCell::new(history),
-                    version: Cell::new(0),
-                    on_change: RefCell::new(None),
-                    records: RefCell::new(records),
-                }
-            }
-            Err(why) => HistoryStore::in_memory(&why),
+        // One deadline for opening and reading: Run waits for the history,
+        // and an open blocked behind another tab's upgrade never ends.
+        match crate::web::time::within(OPEN_TIMEOUT_MS, HistoryStore::open_db_named(name)).await {
+            Some(Ok(store)) => store,
+            Some(Err(why)) => HistoryStore::in_memory(&why),
+            None => HistoryStore::in_memory(
+                "the scan history did not open in time (another tab may be upgrading it)",
+            ),
         }
+    }
+
+    /// The history in the database `name`, or why it cannot be opened.
+    async fn open_db_named(name: &str) -> Result<HistoryStore, String> {
+        let db = open_db(name).await?;
+        let mut records = HashMap::new();
+        for key in RECORDS {
+            match read(&db, key).await {
+                Ok(Some(bytes)) => {
+                    records.insert(key.to_string(), bytes);
+                }
+                Ok(None) => {}
+                Err(e) => warn(&format!("scan history, {key}: {e}")),
+            }
+        }
+        let history = match read(&db, KEY).await {
+            Ok(Some(bytes)) => History::from_bytes(&bytes).unwrap_or_else(|e| {
+                warn(&format!("scan history unreadable, starting afresh: {e}"));
+                History::new(Limits::default())
+            }),
+            Ok(None) => History::new(Limits::default()),
+            Err(e) => {
+                warn(&format!("scan history: {e}"));
+                History::new(Limits::default())
+            }
+        };
+        Ok(HistoryStore {
+            db: Some(Rc::new(db)),
+            kind: HistoryKind::IndexedDb,
+            history: RefCell::new(history),
+            version: Cell::new(0),
+            on_change: RefCell::new(None),
+            records: RefCell::new(records),
+        })
     }
 
     /// A history for this page only.

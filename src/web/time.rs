@@ -61,3 +61,14 @@ impl crate::data::loader::Clock for WebClock {
         (hi << 32) | lo
     }
 }
+
+/// `future`'s output, or `None` when `ms` milliseconds pass first (a timer
+/// on this thread's event loop; the future is dropped then).
+pub async fn within<T>(ms: u32, future: impl std::future::Future<Output = T>) -> Option<T> {
+    use futures::future::{select, Either};
+    let future = std::pin::pin!(future);
+    match select(future, gloo_timers::future::TimeoutFuture::new(ms)).await {
+        Either::Left((value, _)) => Some(value),
+        Either::Right(_) => None,
+    }
+}

@@ -27,8 +27,9 @@ use web_sys::{
 use super::index::EntryMeta;
 use super::{StoreCounters, StoreError, BARS_STORE, DB_VERSION, META_STORE};
 
-/// How long opening may take before the memory store is used instead (an
-/// open is blocked while another tab holds an older version open).
+/// How long opening, and then reading the index, may each take before the
+/// memory store is used instead (an open is blocked while another tab holds
+/// an older version open).
 const OPEN_TIMEOUT_MS: u32 = 5_000;
 
 /// What a read found under one key.
@@ -83,8 +84,17 @@ impl IdbBackend {
             closed,
             counters: Cell::default(),
         };
-        let entries = backend.read_index().await?;
-        Ok((backend, entries))
+        // The index read gets a deadline too: an open page that never gets
+        // its index would wait at "opening the bar cache…" for good.
+        match crate::web::time::within(OPEN_TIMEOUT_MS, backend.read_index()).await {
+            Some(entries) => Ok((backend, entries?)),
+            None => {
+                backend.db.close();
+                Err(StoreError::Unavailable(
+                    "the cache's index did not load in time".into(),
+                ))
+            }
+        }
     }
 
     pub(super) fn counters(&self) -> StoreCounters {
