@@ -3,7 +3,8 @@
 //! also a whole scan run (`run::run` with a typical expression and columns).
 //!
 //! `cargo bench --bench score`. Options (env): BENCH_SYMBOLS (5000),
-//! BENCH_BARS (300), BENCH_ROUNDS (5). Bars are generated before timing.
+//! BENCH_BARS (300), BENCH_ROUNDS (5), BENCH_EXPR (the scan run's
+//! expression; the page's benchmark scan by default). Bars are generated before timing.
 //! After the table, one JSON line per figure (`{"name", "value", "unit"}`, read
 //! by scripts/bench.sh): `score.symbols_per_s.1t`/`.all`, `scan.native.ms.1t`/
 //! `.all`, and the physical floor: a memcpy of 64 MB timed on 1 thread and on
@@ -56,14 +57,16 @@ fn main() {
         .collect();
     let names: Vec<String> = (0..n).map(synthetic::symbol_name).collect();
     let settings = Settings::default();
-    let expr = "macd_hist(12, 26, 9) > 0 and adx(14) > 20 and tech_rating >= 0";
+    let expr = std::env::var("BENCH_EXPR").unwrap_or_else(|_| {
+        "macd_hist(12, 26, 9) > 0 and adx(14) > 20 and tech_rating >= 0".to_string()
+    });
     // The web app's synthetic market (seed 7), scan and default columns, so
     // `node scripts/bench-browser.mjs` compares like with like.
     let columns: Vec<String> = ["sma(close, 50)", "rsi(14)"]
         .iter()
         .map(|s| s.to_string())
         .collect();
-    let scan = Scan::compile(expr, &columns).expect("benchmark scan compiles");
+    let scan = Scan::compile(&expr, &columns).expect("benchmark scan compiles");
     println!("Technic score: {n} synthetic symbols x {len} bars, {rounds} rounds, median; {all} hardware threads");
     let mut one = 0.0;
     let mut figures: Vec<(String, f64, &str)> = Vec::new();

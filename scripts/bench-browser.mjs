@@ -185,9 +185,9 @@ async function nativeCli({ symbols, expr, runs }) {
 /** Fallback: `cargo bench --bench score`'s scan-run lines (same engine, bars in memory, seed differs). */
 /** `lanes: 'portable'` runs the kernels' four-bar steps in 128-bit SSE2 (`TECHNIC_LANES=portable`,
  *  lanes.rs), the width of wasm's simd128, instead of AVX2. */
-function nativeBench({ symbols, lanes }) {
+function nativeBench({ symbols, lanes, expr }) {
   const r = cargoOutside(['bench', '--locked', '--bench', 'score'], {
-    BENCH_SYMBOLS: String(symbols), BENCH_BARS: '300', BENCH_ROUNDS: process.env.BENCH_ROUNDS ?? '5',
+    BENCH_SYMBOLS: String(symbols), BENCH_BARS: '300', BENCH_ROUNDS: process.env.BENCH_ROUNDS ?? '5', BENCH_EXPR: expr,
     ...(lanes ? { TECHNIC_LANES: lanes } : {}),
   });
   if (r.status !== 0) throw new Error(`cargo bench --bench score failed:\n${r.stderr.slice(-2000)}`);
@@ -230,15 +230,15 @@ async function benchScan(o, dist) {
   if (b.problems.length) notes.push(`console errors: ${b.problems.join(' | ')}`);
 
   // Native side, in the same run: the engine over the same bars in memory
-  // (cargo bench --bench score uses the app's seed, scan and default columns),
+  // (cargo bench --bench score uses the app's seed and default columns, and the same scan: BENCH_EXPR),
   // and, for the whole product, the CLI reading the same market from CSVs.
   let bench = null;
   let bench128 = null;
   let cli = null;
   if (o.native) {
     try {
-      bench = nativeBench({ symbols: all.symbols });
-      bench128 = nativeBench({ symbols: all.symbols, lanes: 'portable' });
+      bench = nativeBench({ symbols: all.symbols, expr: o.expr });
+      bench128 = nativeBench({ symbols: all.symbols, lanes: 'portable', expr: o.expr });
     } catch (e) {
       notes.push(`native bench failed: ${e.message}`);
     }

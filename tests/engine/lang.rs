@@ -264,6 +264,79 @@ fn each_distinct_indicator_is_computed_once_across_expression_and_columns() {
 }
 
 #[test]
+fn the_conditions_steps_run_first_and_the_columns_own_after() {
+    // What the condition reads, and what that reads, first (each group in
+    // its order); the steps only columns read after.
+    let scan = with_columns(
+        "ema(close - open, 3) > 0 and rsi(14) > 50",
+        &["sma(close, 50)", "sma(rsi(14), 5)", "rsi(14)"],
+    );
+    assert_eq!(
+        scan.plan_keys(),
+        vec![
+            "series(close - open)",
+            "ema(series(close - open), 3)",
+            "rsi(close, 14)",
+            "sma(close, 50)",
+            "sma(rsi(close, 14), 5)",
+        ]
+    );
+    // A condition on a Technic field reads the score's series from the plan.
+    let scan = with_columns("tech_rating > 0", &["sma(close, 50)", "atr(14)"]);
+    assert_eq!(scan.plan_keys(), vec!["atr(14)", "sma(close, 50)"]);
+    let scan = with_columns("close > 0", &["sma(close, 50)", "atr(14)"]);
+    assert_eq!(scan.plan_keys(), vec!["sma(close, 50)", "atr(14)"]);
+}
+
+#[test]
+fn columns_and_score_computed_on_demand_equal_the_whole_plans() {
+    // One workspace over symbols of different lengths, most not matching
+    // (their columns never computed): every match's columns at every bar and
+    // its score equal those of a scan that computes everything up front.
+    let cols = [
+        "sma(close, 50)",
+        "rsi(14)",
+        "ema(close - open, 3)",
+        "sma(rsi(14), 5)",
+        "tech_rating",
+    ];
+    let scan = with_columns("close > sma(close, 20) and adx(14) > 20", &cols);
+    let whole = with_columns("true", &cols);
+    let mut ws = scan.workspace();
+    let (mut matched, mut missed) = (0, 0);
+    for i in 0..40 {
+        let bars = technic::data::synthetic::bars(5, i, 80 + 23 * (i % 7));
+        let last = bars.len() - 1;
+        let settings = Settings::default();
+        let mut p = scan.prepare(&bars, &mut ws, &settings);
+        if !p.matches_at(last) {
+            missed += 1;
+            continue;
+        }
+        matched += 1;
+        let mut ws_whole = whole.workspace();
+        let mut q = whole.prepare(&bars, &mut ws_whole, &settings);
+        for k in 0..cols.len() {
+            for t in 0..bars.len() {
+                let (got, want) = (p.column_at(k, t), q.column_at(k, t));
+                assert_eq!(
+                    got.map(f64::to_bits),
+                    want.map(f64::to_bits),
+                    "symbol {i}, column {} at bar {t}: {got:?} against {want:?}",
+                    cols[k]
+                );
+            }
+        }
+        assert_eq!(
+            format!("{:?}", p.score_at(last)),
+            format!("{:?}", q.score_at(last)),
+            "symbol {i}: the score"
+        );
+    }
+    assert!(matched >= 3 && missed >= 3, "{matched} matched, {missed} missed");
+}
+
+#[test]
 fn min_bars_counts_lookbacks_offsets_and_crosses() {
     assert_eq!(compile("close > 0").min_bars(), 1);
     assert_eq!(compile("close > sma(close, 200)").min_bars(), 200);

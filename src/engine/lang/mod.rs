@@ -75,12 +75,16 @@ pub struct Workspace {
 }
 
 /// A scan's plan computed for one symbol's bars; evaluates at any bar.
+/// The steps only the display columns read run when a column or the score
+/// is first asked for (a symbol that does not match never computes them).
 pub struct Prepared<'a> {
     bars: &'a Bars,
     settings: Settings,
     score: Option<(usize, Score)>,
     scan: &'a Scan,
-    slots: &'a [Vec<f64>],
+    slots: &'a mut Vec<Vec<f64>>,
+    /// Whether the columns' steps have run.
+    complete: bool,
     scratch: &'a mut ScoreScratch,
 }
 
@@ -100,6 +104,20 @@ impl Scan {
             column_nodes.push(t.node);
             column_min_bars.push(t.lookback.saturating_add(1));
         }
+        let score_slots = b.score_slots();
+        let plan = {
+            let mut plan = b.plan;
+            plan.fuse();
+            // What the condition reads (the score's series too, when it
+            // reads a Technic field) first; the columns' own steps after.
+            let mut needed = Vec::new();
+            root.node.slots_into(&mut needed);
+            if root.node.uses_field() {
+                needed.extend(score_slots.iter().flatten());
+            }
+            plan.condition_first(&needed);
+            plan
+        };
         Ok(Scan {
             columns: columns.to_vec(),
             expr: ast,
@@ -108,12 +126,8 @@ impl Scan {
             min_bars: root.lookback.saturating_add(1),
             column_min_bars,
             uses_technic: b.uses_technic,
-            score_slots: b.score_slots(),
-            plan: {
-                let mut plan = b.plan;
-                plan.fuse();
-                plan
-            },
+            score_slots,
+            plan,
         })
     }
 
@@ -175,14 +189,15 @@ impl Scan {
         self.plan.steps.iter().map(|s| s.key.clone()).collect()
     }
 
-    /// Computes every series the plan needs for these bars, once.
+    /// Computes the series the scan's condition reads for these bars, once
+    /// (the columns' own when first read).
     pub fn prepare<'a>(
         &'a self,
         bars: &'a Bars,
         ws: &'a mut Workspace,
         settings: &Settings,
     ) -> Prepared<'a> {
-        self.plan.compute(bars, &mut ws.slots);
+        self.plan.compute_condition(bars, &mut ws.slots);
         let Workspace { slots, score } = ws;
         score.forget();
         Prepared {
@@ -191,6 +206,7 @@ impl Scan {
             score: None,
             scan: self,
             slots,
+            complete: !self.plan.has_rest(),
             scratch: score,
         }
     }
@@ -203,6 +219,14 @@ impl Prepared<'_> {
             scratch: &mut *self.scratch,
         });
         (Eval::new(self.bars, self.slots, score), self.scan)
+    }
+
+    /// Runs the columns' steps, once.
+    fn complete(&mut self) {
+        if !self.complete {
+            self.scan.plan.compute_rest(self.bars, self.slots);
+            self.complete = true;
+        }
     }
 
     /// Number of bars.
@@ -229,6 +253,7 @@ impl Prepared<'_> {
     /// Display column `k` at bar `index`; `None` where undefined. A condition
     /// column reads 1 (true) or 0 (false).
     pub fn column_at(&mut self, k: usize, index: usize) -> Option<f64> {
+        self.complete();
         let (mut ev, scan) = self.eval();
         let node = scan.column_nodes.get(k)?;
         let v = ev.num(node, index);
@@ -238,6 +263,7 @@ impl Prepared<'_> {
     /// The Technic score at bar `index`, computed once and cached: from the
     /// plan's series where it has them, the rest computed here once.
     pub fn score_at(&mut self, index: usize) -> &Score {
+        self.complete();
         if self.score.as_ref().map(|(i, _)| *i) != Some(index) {
             let given = given_series(self.scan, self.slots);
             let series = self.scratch.series_of(self.bars, given);

@@ -145,4 +145,21 @@ impl Node {
             | Node::Or(a, b) => a.uses_field() || b.uses_field(),
         }
     }
+
+    /// Adds the workspace slots evaluating this reads to `out`.
+    pub fn slots_into(&self, out: &mut Vec<usize>) {
+        match self {
+            Node::Slot(s) => out.push(*s),
+            Node::Const(_) | Node::Bar(_) | Node::Field(_) => {}
+            Node::Offset(x, _) | Node::Neg(x) | Node::Not(x) => x.slots_into(out),
+            Node::Arith(_, a, b)
+            | Node::Cmp(_, a, b)
+            | Node::Cross { a, b, .. }
+            | Node::And(a, b)
+            | Node::Or(a, b) => {
+                a.slots_into(out);
+                b.slots_into(out);
+            }
+        }
+    }
 }

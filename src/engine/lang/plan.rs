@@ -51,17 +51,81 @@ pub struct Step {
 }
 
 /// The ordered steps of a scan (each step reads only earlier slots).
+///
+/// After [`Plan::condition_first`], the steps the scan's condition reads come
+/// first: [`Plan::compute_condition`] runs those, [`Plan::compute_rest`] the
+/// ones only the display columns (or a match's score) read, so a symbol that
+/// does not match never computes its columns.
 #[derive(Debug, Clone, Default)]
 pub struct Plan {
     pub steps: Vec<Step>,
     pub slot_count: usize,
+    /// Steps `..condition` are the condition's (all of them until
+    /// [`Plan::condition_first`] says otherwise).
+    condition: Option<usize>,
+}
+
+impl Step {
+    /// Adds the slots this step reads to `out`.
+    fn reads_into(&self, out: &mut Vec<usize>) {
+        let source = match &self.kind {
+            StepKind::Kernel { source, .. } => *source,
+            StepKind::Fused(Fused::Bands { source, .. }) => *source,
+            StepKind::Fused(Fused::Dmi { .. }) => Source::Bars,
+            StepKind::Series(node) => return node.slots_into(out),
+        };
+        if let Source::Slot(s) = source {
+            out.push(s);
+        }
+    }
 }
 
 impl Plan {
-    /// Fills every slot for these bars (`slots` are a workspace's buffers).
-    /// Buffers keep their capacity across symbols, so after the longest symbol
-    /// nothing is allocated here.
+    /// Puts the steps that the slots in `needed` depend on (they and the
+    /// steps they read, transitively) first, each group in its order, and
+    /// remembers where the others start.
+    pub fn condition_first(&mut self, needed: &[usize]) {
+        let mut wanted = vec![false; self.slot_count];
+        for &s in needed {
+            wanted[s] = true;
+        }
+        let mut reads = Vec::new();
+        let mut first = vec![false; self.steps.len()];
+        // Each step reads only earlier slots: one pass from the end.
+        for (k, step) in self.steps.iter().enumerate().rev() {
+            if step.slots.iter().any(|&s| wanted[s]) {
+                first[k] = true;
+                reads.clear();
+                step.reads_into(&mut reads);
+                for &s in &reads {
+                    wanted[s] = true;
+                }
+            }
+        }
+        let steps = std::mem::take(&mut self.steps);
+        let (a, b): (Vec<_>, Vec<_>) = steps.into_iter().zip(&first).partition(|(_, &f)| f);
+        self.condition = Some(a.len());
+        self.steps = a.into_iter().chain(b).map(|(s, _)| s).collect();
+    }
+
+    /// Whether [`Plan::compute_condition`] leaves steps for
+    /// [`Plan::compute_rest`].
+    pub fn has_rest(&self) -> bool {
+        self.condition.is_some_and(|c| c < self.steps.len())
+    }
+
+    /// Fills every slot for these bars.
+    #[cfg(test)]
     pub fn compute(&self, bars: &Bars, slots: &mut Vec<Vec<f64>>) {
+        self.compute_condition(bars, slots);
+        self.compute_rest(bars, slots);
+    }
+
+    /// Fills the slots the condition reads for these bars (`slots` are a
+    /// workspace's buffers; every slot's length is set). Buffers keep their
+    /// capacity across symbols, so after the longest symbol nothing is
+    /// allocated here.
+    pub fn compute_condition(&self, bars: &Bars, slots: &mut Vec<Vec<f64>>) {
         let n = bars.len();
         if slots.len() < self.slot_count {
             slots.resize_with(self.slot_count, Vec::new);
@@ -77,48 +141,61 @@ impl Plan {
         for slot in &mut slots[..self.slot_count] {
             slot.resize(n, f64::NAN);
         }
-        for step in &self.steps {
-            match &step.kind {
-                StepKind::Series(node) => {
-                    let Some(&s) = step.slots.first() else {
-                        continue;
-                    };
-                    let mut out = std::mem::take(&mut slots[s]);
-                    let mut eval = Eval::new(bars, slots, None);
-                    for (i, v) in out.iter_mut().enumerate() {
-                        *v = eval.num(node, i);
-                    }
-                    slots[s] = out;
+        let end = self.condition.unwrap_or(self.steps.len());
+        run_steps(&self.steps[..end], bars, slots);
+    }
+
+    /// Fills the rest of the slots, after [`Plan::compute_condition`] for the
+    /// same bars.
+    pub fn compute_rest(&self, bars: &Bars, slots: &mut [Vec<f64>]) {
+        let start = self.condition.unwrap_or(self.steps.len());
+        run_steps(&self.steps[start..], bars, slots);
+    }
+}
+
+/// Runs `steps` in order, each writing every bar of its slots.
+fn run_steps(steps: &[Step], bars: &Bars, slots: &mut [Vec<f64>]) {
+    for step in steps {
+        match &step.kind {
+            StepKind::Series(node) => {
+                let Some(&s) = step.slots.first() else {
+                    continue;
+                };
+                let mut out = std::mem::take(&mut slots[s]);
+                let mut eval = Eval::new(bars, slots, None);
+                for (i, v) in out.iter_mut().enumerate() {
+                    *v = eval.num(node, i);
                 }
-                StepKind::Kernel {
-                    kernel,
-                    source,
-                    params,
-                } => {
-                    let k = step.slots.len().min(3);
-                    let mut outs: [Vec<f64>; 3] = Default::default();
-                    for (o, &s) in outs.iter_mut().zip(&step.slots) {
-                        *o = std::mem::take(&mut slots[s]);
-                    }
-                    match source_slice(*source, bars, slots) {
-                        Some((first, src)) => {
-                            for o in &mut outs[..k] {
-                                o[..first].fill(f64::NAN);
-                            }
-                            kernel.run(bars, src, first, params, &mut outs[..k]);
-                        }
-                        None => {
-                            for o in &mut outs[..k] {
-                                o.fill(f64::NAN);
-                            }
-                        }
-                    }
-                    for (o, &s) in outs.into_iter().zip(&step.slots) {
-                        slots[s] = o;
-                    }
-                }
-                StepKind::Fused(fused) => fused.compute(bars, &step.slots, slots),
+                slots[s] = out;
             }
+            StepKind::Kernel {
+                kernel,
+                source,
+                params,
+            } => {
+                let k = step.slots.len().min(3);
+                let mut outs: [Vec<f64>; 3] = Default::default();
+                for (o, &s) in outs.iter_mut().zip(&step.slots) {
+                    *o = std::mem::take(&mut slots[s]);
+                }
+                match source_slice(*source, bars, slots) {
+                    Some((first, src)) => {
+                        for o in &mut outs[..k] {
+                            o[..first].fill(f64::NAN);
+                        }
+                        kernel.run(bars, src, first, params, &mut outs[..k]);
+                    }
+                    None => {
+                        for o in &mut outs[..k] {
+                            o.fill(f64::NAN);
+                        }
+                    }
+                }
+                for (o, &s) in outs.into_iter().zip(&step.slots) {
+                    slots[s] = o;
+                }
+            }
+            StepKind::Fused(fused) => fused.compute(bars, &step.slots, slots),
         }
     }
 }
