@@ -333,7 +333,10 @@ fn columns_and_score_computed_on_demand_equal_the_whole_plans() {
             "symbol {i}: the score"
         );
     }
-    assert!(matched >= 3 && missed >= 3, "{matched} matched, {missed} missed");
+    assert!(
+        matched >= 3 && missed >= 3,
+        "{matched} matched, {missed} missed"
+    );
 }
 
 #[test]
