@@ -1,5 +1,6 @@
 //! `performance.now()` on the page or in a worker (workers have no `window`,
-//! so it is read from the global object).
+//! so it is read from the global object), and [`within`], a deadline on a
+//! future (the stores' opens).
 
 use wasm_bindgen::JsCast;
 
