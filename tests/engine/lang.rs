@@ -316,14 +316,13 @@ fn columns_and_score_computed_on_demand_equal_the_whole_plans() {
         matched += 1;
         let mut ws_whole = whole.workspace();
         let mut q = whole.prepare(&bars, &mut ws_whole, &settings);
-        for k in 0..cols.len() {
+        for (k, name) in cols.iter().enumerate() {
             for t in 0..bars.len() {
                 let (got, want) = (p.column_at(k, t), q.column_at(k, t));
                 assert_eq!(
                     got.map(f64::to_bits),
                     want.map(f64::to_bits),
-                    "symbol {i}, column {} at bar {t}: {got:?} against {want:?}",
-                    cols[k]
+                    "symbol {i}, column {name} at bar {t}: {got:?} against {want:?}"
                 );
             }
         }
