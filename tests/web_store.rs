@@ -1302,8 +1302,9 @@ mod history {
     async fn a_history_that_never_opens_is_kept_in_memory_in_time() {
         let name = fresh("history-queued").await;
         let holder = queue_opens_behind_a_blocked_upgrade(&name, HISTORY_DB_VERSION).await;
-        // Without the deadline this await never returns, and Run waits for it.
-        let store = HistoryStore::open_named(&name).await;
+        // Without the deadline this await never returns, and Run waits for
+        // it (the page's deadline is `OPEN_DEADLINE_MS`, 20 s).
+        let store = HistoryStore::open_named_within(&name, 2_000).await;
         let HistoryKind::Memory(reason) = store.kind().clone() else {
             panic!("expected the history in memory, got {:?}", store.kind());
         };

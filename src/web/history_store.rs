@@ -27,8 +27,11 @@ pub const HISTORY_DB: &str = "technic-history";
 pub const HISTORY_DB_VERSION: u32 = 1;
 const STORE: &str = "history";
 /// How long opening the history and reading it may take before it is kept
-/// in memory for this page instead (as the bar cache's open).
-const OPEN_TIMEOUT_MS: u32 = 5_000;
+/// in memory for this page instead: long, because giving up on a slow open
+/// loses the saved scans for the page (a CI run under load lost them at
+/// 5 s), yet bounded, because an open queued behind another tab's blocked
+/// upgrade never ends and Run waits for the history.
+pub const OPEN_DEADLINE_MS: u32 = 20_000;
 const KEY: &str = "device";
 /// The page's other records in the same store (read when it opens).
 pub const RECORDS: [&str; 2] = ["saved", "runs"];
@@ -62,9 +65,13 @@ impl HistoryStore {
     }
 
     pub async fn open_named(name: &str) -> HistoryStore {
-        // One deadline for opening and reading: Run waits for the history,
-        // and an open blocked behind another tab's upgrade never ends.
-        match crate::web::time::within(OPEN_TIMEOUT_MS, HistoryStore::open_db_named(name)).await {
+        HistoryStore::open_named_within(name, OPEN_DEADLINE_MS).await
+    }
+
+    /// [`HistoryStore::open_named`] with another deadline for opening and
+    /// reading (tests).
+    pub async fn open_named_within(name: &str, deadline_ms: u32) -> HistoryStore {
+        match crate::web::time::within(deadline_ms, HistoryStore::open_db_named(name)).await {
             Some(Ok(store)) => store,
             Some(Err(why)) => HistoryStore::in_memory(&why),
             None => HistoryStore::in_memory(

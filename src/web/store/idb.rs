@@ -27,10 +27,14 @@ use web_sys::{
 use super::index::EntryMeta;
 use super::{StoreCounters, StoreError, BARS_STORE, DB_VERSION, META_STORE};
 
-/// How long opening, and then reading the index, may each take before the
-/// memory store is used instead (an open is blocked while another tab holds
-/// an older version open).
+/// How long opening may take before the memory store is used instead (an
+/// open is blocked while another tab holds an older version open).
 const OPEN_TIMEOUT_MS: u32 = 5_000;
+
+/// How long reading the index after the open may take before the memory
+/// store is used instead: long (a large cache's metadata on a loaded
+/// machine), but bounded, because Run waits for it.
+const INDEX_DEADLINE_MS: u32 = 20_000;
 
 /// What a read found under one key.
 pub(super) struct RawEntry {
@@ -86,7 +90,7 @@ impl IdbBackend {
         };
         // The index read gets a deadline too: an open page that never gets
         // its index would wait at "opening the bar cache…" for good.
-        match crate::web::time::within(OPEN_TIMEOUT_MS, backend.read_index()).await {
+        match crate::web::time::within(INDEX_DEADLINE_MS, backend.read_index()).await {
             Some(entries) => Ok((backend, entries?)),
             None => {
                 backend.db.close();
