@@ -192,7 +192,7 @@ impl HistoryStore {
         let Some(db) = self.db.clone() else {
             return;
         };
-        wasm_bindgen_futures::spawn_local(async move {
+        in_background(async move {
             if let Err(e) = write(&db, key, Some(&bytes)).await {
                 warn(&format!("{key} not saved: {e}"));
             }
@@ -204,12 +204,37 @@ impl HistoryStore {
             return;
         };
         let bytes = self.history.borrow().to_bytes();
-        wasm_bindgen_futures::spawn_local(async move {
+        in_background(async move {
             if let Err(e) = write(&db, KEY, Some(&bytes)).await {
                 warn(&format!("scan history not saved: {e}"));
             }
         });
     }
+}
+
+thread_local! {
+    /// Background writes in flight on this page.
+    static PENDING_WRITES: Cell<u32> = const { Cell::new(0) };
+}
+
+/// Runs a write in the background, counted in `window.__technicPendingWrites`
+/// from now until it ends (a test, or an outside check, waits for 0 before
+/// closing the page: a write still in flight then is lost).
+fn in_background(write: impl std::future::Future<Output = ()> + 'static) {
+    fn add(delta: i32) {
+        let n = PENDING_WRITES.with(|p| {
+            p.set(p.get().saturating_add_signed(delta));
+            p.get()
+        });
+        if let Some(window) = web_sys::window() {
+            let _ = js_sys::Reflect::set(&window, &"__technicPendingWrites".into(), &n.into());
+        }
+    }
+    add(1);
+    wasm_bindgen_futures::spawn_local(async move {
+        write.await;
+        add(-1);
+    });
 }
 
 fn warn(text: &str) {

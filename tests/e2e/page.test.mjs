@@ -180,8 +180,9 @@ test('a saved scan survives a restart and opens back into the form; past runs ar
     await b.page.locator(sel('save-name')).fill('oversold synth');
     await b.page.locator(sel('save-scan')).click();
     await b.page.locator(`${sel('saved-scan')}[data-name="oversold synth"]`).waitFor();
-    // The list is written in the background: give it a moment before closing.
-    await b.page.waitForTimeout(500);
+    // The list is written in the background: closing before the write ends
+    // loses it (500 ms was not always enough on a loaded CI machine).
+    await b.page.waitForFunction(() => (window.__technicPendingWrites ?? 0) === 0, null, { timeout: 30_000 });
   } finally {
     await b.context.close();
   }
