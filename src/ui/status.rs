@@ -1,9 +1,12 @@
 //! The status line: worker count and threading, cross-origin isolation, the
-//! bar cache (kind and size, refreshed after scans) and a clear-cache button.
+//! bar cache (kind and size, refreshed after scans), the scan history when it
+//! is kept for this page only (saved scans will not survive it), and the
+//! clear buttons.
 
 use leptos::prelude::*;
 
 use crate::view::format::{bytes, count};
+use crate::web::history_store::HistoryKind;
 use crate::web::store::StoreKind;
 
 use super::control::{clear_cache, clear_history};
@@ -45,6 +48,18 @@ pub fn StatusLine() -> impl IntoView {
             None => kind,
         }
     };
+    // Only when it is not in IndexedDB: then saved scans and the learned
+    // order last as long as the page.
+    let history = move || {
+        env.history_version.track();
+        env.history
+            .with_value(|h| match h.as_ref().map(|h| h.kind()) {
+                Some(HistoryKind::Memory(reason)) => Some(format!(
+                    "history and saved scans for this page only ({reason})"
+                )),
+                _ => None,
+            })
+    };
     view! {
         <footer class="status" data-testid="status">
             <span data-testid="status-workers">{workers}</span>
@@ -54,6 +69,15 @@ pub fn StatusLine() -> impl IntoView {
             </span>
             <span class="sep" aria-hidden="true">"·"</span>
             <span data-testid="status-cache">{cache}</span>
+            {move || {
+                history()
+                    .map(|text| {
+                        view! {
+                            <span class="sep" aria-hidden="true">"·"</span>
+                            <span data-testid="status-history" class="warn">{text}</span>
+                        }
+                    })
+            }}
             <button
                 type="button"
                 class="link"

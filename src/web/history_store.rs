@@ -8,7 +8,8 @@
 //! leaves the browser.
 //!
 //! Through the `idb` crate. A database that cannot be opened (private mode,
-//! blocked) leaves the history in memory for this page; bytes that do not
+//! blocked, or not within [`OPEN_DEADLINE_MS`]) leaves the history in memory
+//! for this page; bytes that do not
 //! read (corrupt, another schema) start an empty history and say why once on
 //! the console: a history is a guide, never worth failing a scan over.
 
@@ -26,15 +27,15 @@ pub const HISTORY_DB: &str = "technic-history";
 /// Its layout version (one object store).
 pub const HISTORY_DB_VERSION: u32 = 1;
 const STORE: &str = "history";
+const KEY: &str = "device";
+/// The page's other records in the same store (read when it opens).
+pub const RECORDS: [&str; 2] = ["saved", "runs"];
 /// How long opening the history and reading it may take before it is kept
 /// in memory for this page instead: long, because giving up on a slow open
 /// loses the saved scans for the page (a CI run under load lost them at
 /// 5 s), yet bounded, because an open queued behind another tab's blocked
 /// upgrade never ends and Run waits for the history.
 pub const OPEN_DEADLINE_MS: u32 = 20_000;
-const KEY: &str = "device";
-/// The page's other records in the same store (read when it opens).
-pub const RECORDS: [&str; 2] = ["saved", "runs"];
 
 /// Where the history lives, as the status line tells it.
 #[derive(Debug, Clone, PartialEq)]
@@ -242,7 +243,8 @@ fn warn(text: &str) {
 }
 
 async fn open_db(name: &str) -> Result<Database, String> {
-    let factory = Factory::new().map_err(|e| format!("IndexedDB is not available here ({e})"))?;
+    // The bar cache's words (the status line shows both).
+    let factory = Factory::new().map_err(|_| "IndexedDB is not available here".to_string())?;
     let mut request = factory
         .open(name, Some(HISTORY_DB_VERSION))
         .map_err(|e| format!("opening the scan history: {e}"))?;

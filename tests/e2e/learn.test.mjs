@@ -184,3 +184,23 @@ test('a scan that matched nothing is warned about before the next Run', { timeou
   assert.equal(s.tenthMatchMs, null);
   await b.page.waitForFunction((s) => /too tight/.test(document.querySelector(s)?.textContent ?? ''), `[data-testid="prediction-warning"]`, { timeout: 30_000 });
 });
+
+test('without IndexedDB the page still scans, and the status line says the history lasts only this page', { timeout: 120_000 }, async () => {
+  const other = await openBrowser(await freshProfile('no-indexeddb'));
+  try {
+    // As a browser that refuses storage: the page has no indexedDB.
+    await other.context.addInitScript(() => {
+      Object.defineProperty(window, 'indexedDB', { value: undefined, configurable: true });
+    });
+    await openApp(other.page, app.url);
+    const note = other.page.locator(sel('status-history'));
+    await note.waitFor({ timeout: 30_000 });
+    assert.equal(await note.innerText(), 'history and saved scans for this page only (IndexedDB is not available here)');
+    assert.match(await other.page.locator(sel('status-cache')).innerText(), /^memory cache \(/);
+    const s = await runScan(other.page, { source: 'synthetic-100', expr: 'close > 0' });
+    assert.equal(s.stopped, false);
+    assert.equal(s.rows, 100, 'every symbol scanned and matched');
+  } finally {
+    await other.context.close();
+  }
+});
