@@ -4,6 +4,8 @@
 //! `clear-cache` and `window.__technicLastScan` (firstMatchMs, tenthMatchMs,
 //! order, predictedMs, predictedMatches). The order is checked where the
 //! server sees it (which symbols it was asked for first), never by a clock.
+//! Last, a page without IndexedDB: it scans, and `status-history` says the
+//! history and saved scans last as long as the page.
 //!
 //! Every hook is required: a missing one fails its test (never a skip).
 //! Run: scripts/build.sh && node --test tests/e2e/learn.test.mjs   (TECHNIC_DIST overrides dist/)
