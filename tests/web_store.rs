@@ -441,7 +441,7 @@ async fn an_open_that_never_ends_falls_back_to_memory_in_time() {
     let name = fresh("queued").await;
     let holder = queue_opens_behind_a_blocked_upgrade(&name, DB_VERSION).await;
     // Without the deadline this await never returns (the page stayed at
-    // "opening the bar cache…").
+    // "opening the bar cache and the scan history…").
     let store = BarStore::open_named(&name).await;
     let StoreKind::Memory { reason } = store.kind().clone() else {
         panic!("expected the memory store, got {:?}", store.kind());

@@ -43,9 +43,9 @@ pub fn App() -> impl IntoView {
     // The pool starts before any scan can (Run waits for it); the cache opens
     // alongside, and the status line fills in as each answers.
     spawn_local(async move {
-        let store = BarStore::open().await;
-        // The history opens with the cache: Run waits for both.
-        let history = HistoryStore::open().await;
+        // The history opens with the cache, side by side (two databases):
+        // Run waits for both, so for the slower, not their sum.
+        let (store, history) = futures::join!(BarStore::open(), HistoryStore::open());
         history.on_change(move || env.history_version.update(|v| *v += 1));
         env.history.set_value(Some(Rc::new(history)));
         env.history_version.update(|v| *v += 1);

@@ -140,15 +140,15 @@ pub fn run_blocker(state: &ScanState) -> Option<String> {
         .or_else(|| source_config(&state.form).err())
 }
 
-/// Why nothing can start yet: the workers or the bar cache are still
-/// opening (Run stays disabled: a click then used to be refused, easy to
-/// miss), or imported files are still being read.
+/// Why nothing can start yet: the workers, or the bar cache and the scan
+/// history, are still opening (Run stays disabled: a click then used to be
+/// refused, easy to miss), or imported files are still being read.
 pub fn not_ready(state: &ScanState) -> Option<String> {
     if state.env.pool.read().is_none() {
         return Some("starting the workers…".into());
     }
     if state.env.store_kind.read().is_none() {
-        return Some("opening the bar cache…".into());
+        return Some("opening the bar cache and the scan history…".into());
     }
     if state.form.data.importing.get() {
         return Some("reading the imported files…".into());
@@ -166,7 +166,11 @@ pub fn run_scan(state: ScanState) {
     let ((parsed, config), (store, history)) = match (blocker, settings, stores) {
         (None, Ok(parsed), Some(stores)) => (parsed, stores),
         (Some(why), _, _) | (None, Err(why), _) => return run.refused.set(Some(why)),
-        (None, Ok(_), None) => return run.refused.set(Some("opening the bar cache…".into())),
+        (None, Ok(_), None) => {
+            return run
+                .refused
+                .set(Some("opening the bar cache and the scan history…".into()))
+        }
     };
     stop_scan(env);
     let columns = column_list(&form.columns.get_untracked());

@@ -88,8 +88,9 @@ impl IdbBackend {
             closed,
             counters: Cell::default(),
         };
-        // The index read gets a deadline too: an open page that never gets
-        // its index would wait at "opening the bar cache…" for good.
+        // The index read gets a deadline too: a page that never gets its
+        // index would wait at "opening the bar cache and the scan history…"
+        // for good.
         match crate::web::time::within(INDEX_DEADLINE_MS, backend.read_index()).await {
             Some(entries) => Ok((backend, entries?)),
             None => {
