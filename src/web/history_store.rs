@@ -9,9 +9,9 @@
 //!
 //! Through the `idb` crate. A database that cannot be opened (private mode,
 //! blocked, or not within [`OPEN_DEADLINE_MS`]) leaves the history in memory
-//! for this page; bytes that do not
-//! read (corrupt, another schema) start an empty history and say why once on
-//! the console: a history is a guide, never worth failing a scan over.
+//! for this page (the status line says so); bytes that do not read (corrupt,
+//! another schema) start an empty history and say why once on the console:
+//! a history is a guide, never worth failing a scan over.
 
 use std::cell::{Cell, RefCell};
 use std::collections::HashMap;

@@ -15,8 +15,6 @@ use std::cell::{Cell, RefCell};
 use std::rc::Rc;
 
 use futures::channel::oneshot;
-use futures::future::{select, Either};
-use gloo_timers::future::TimeoutFuture;
 use wasm_bindgen::closure::Closure;
 use wasm_bindgen::{JsCast, JsValue};
 use web_sys::{
@@ -26,6 +24,7 @@ use web_sys::{
 
 use super::index::EntryMeta;
 use super::{StoreCounters, StoreError, BARS_STORE, DB_VERSION, META_STORE};
+use crate::web::time::within;
 
 /// How long opening may take before the memory store is used instead (an
 /// open is blocked while another tab holds an older version open).
@@ -91,7 +90,7 @@ impl IdbBackend {
         // The index read gets a deadline too: a page that never gets its
         // index would wait at "opening the bar cache and the scan history…"
         // for good.
-        match crate::web::time::within(INDEX_DEADLINE_MS, backend.read_index()).await {
+        match within(INDEX_DEADLINE_MS, backend.read_index()).await {
             Some(entries) => Ok((backend, entries?)),
             None => {
                 backend.db.close();
@@ -426,11 +425,11 @@ async fn open_database(name: &str) -> Result<IdbDatabase, StoreError> {
     request.set_onerror(Some(on_error.into_js_value().unchecked_ref()));
     request.set_onblocked(Some(on_blocked.into_js_value().unchecked_ref()));
 
-    match select(recv, TimeoutFuture::new(OPEN_TIMEOUT_MS)).await {
-        Either::Left((Ok(Ok(())), _)) => {}
-        Either::Left((Ok(Err(e)), _)) => return Err(e),
-        Either::Left((Err(_), _)) => return Err(StoreError::Aborted(OP.to_string())),
-        Either::Right(_) => {
+    match within(OPEN_TIMEOUT_MS, recv).await {
+        Some(Ok(Ok(()))) => {}
+        Some(Ok(Err(e))) => return Err(e),
+        Some(Err(_)) => return Err(StoreError::Aborted(OP.to_string())),
+        None => {
             // A late success now closes its connection (see `on_success`).
             send.borrow_mut().take();
             return Err(StoreError::Unavailable(if blocked.get() {
