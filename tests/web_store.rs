@@ -4,8 +4,10 @@
 //! clear, the bounded memory fallback (also for opens that never end), save times for the freshness rule,
 //! endpoints in the key, the in-memory LRU index (read once, matching
 //! `cache_policy::Lru`), batched last-use writes, least-recently-used
-//! eviction under a quota, typed errors by DOMException name, and a read
-//! benchmark after a reopen.
+//! eviction under a quota, typed errors by DOMException name, a read
+//! benchmark after a reopen, and both stores (the bar cache and the scan
+//! history) working when every await resumes late, as the threaded build's
+//! executor resumes one under load.
 #![cfg(target_arch = "wasm32")]
 
 use std::future::IntoFuture;
@@ -119,6 +121,72 @@ async fn raw_store_names(db_name: &str) -> (u32, Vec<String>) {
 
 fn bytes_value(bytes: &[u8]) -> JsValue {
     js_sys::Uint8Array::from(bytes).into()
+}
+
+/// Runs `inner` as a task resumed late: it is polled only on a timer's
+/// ticks, `ms` apart, whatever wakes it. The threaded build's executor
+/// resumes a task through `Atomics.waitAsync`, a later task of the event
+/// loop, and under load every event an await waits for may have fired (and
+/// the transaction completed) by the time the code after it runs. Code
+/// that attaches a listener after an await then waits forever; here it
+/// does so every time, not only under load.
+struct Late<F: std::future::Future> {
+    inner: std::pin::Pin<Box<F>>,
+    tick: gloo_timers::future::TimeoutFuture,
+    ms: u32,
+}
+
+fn late<F: std::future::Future>(inner: F, ms: u32) -> Late<F> {
+    Late {
+        inner: Box::pin(inner),
+        tick: gloo_timers::future::TimeoutFuture::new(0),
+        ms,
+    }
+}
+
+impl<F: std::future::Future> std::future::Future for Late<F> {
+    type Output = F::Output;
+
+    fn poll(
+        mut self: std::pin::Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<F::Output> {
+        use std::task::Poll;
+        if std::pin::Pin::new(&mut self.tick).poll(cx).is_pending() {
+            return Poll::Pending;
+        }
+        let ms = self.ms;
+        self.tick = gloo_timers::future::TimeoutFuture::new(ms);
+        let _ = std::pin::Pin::new(&mut self.tick).poll(cx);
+        self.inner.as_mut().poll(cx)
+    }
+}
+
+/// How long a test waits for a store's work resumed [`late`] before it calls
+/// it hung (each await costs a tick).
+const LATE_LIMIT_MS: u32 = 20_000;
+
+async fn in_time<T>(what: &str, future: impl std::future::Future<Output = T>) -> T {
+    technic::web::time::within(LATE_LIMIT_MS, future)
+        .await
+        .unwrap_or_else(|| panic!("{what} never finished (an event it waited for was missed)"))
+}
+
+#[wasm_bindgen_test]
+async fn the_bar_cache_works_when_every_await_resumes_late() {
+    let name = fresh("late").await;
+    let key = CacheKey::daily("sample", "", "SYN00004");
+    let original = bars(4, 300);
+    let store = in_time("the open", late(BarStore::open_named(&name), 100)).await;
+    assert_eq!(store.kind(), &StoreKind::IndexedDb);
+    in_time("a put", late(store.put(&key, &original), 100))
+        .await
+        .expect("put");
+    drop(store);
+    let again = in_time("a reopen", late(BarStore::open_named(&name), 100)).await;
+    assert_eq!(again.kind(), &StoreKind::IndexedDb);
+    let read = in_time("a get", late(again.get(&key), 100)).await;
+    assert_eq!(read.expect("get"), Some(original));
 }
 
 #[wasm_bindgen_test]
@@ -1299,6 +1367,38 @@ mod history {
     }
 
     #[wasm_bindgen_test]
+    async fn the_history_opens_reads_and_saves_when_every_await_resumes_late() {
+        let name = fresh("history-late").await;
+        let store = HistoryStore::open_named(&name).await;
+        store.update(|h| h.record_run(Fingerprint(7), run(2), &[outcome("A", true)]));
+        store.save().await.expect("saved");
+        let expected = store.with(History::to_bytes);
+        drop(store);
+        raw_put(&name, "history", "saved", &bytes_value(b"[1]")).await;
+        // A deadline longer than the test's own limit: a read that hangs
+        // fails the test rather than ending in memory.
+        let again = in_time(
+            "the history's open",
+            late(
+                HistoryStore::open_named_within(&name, 2 * LATE_LIMIT_MS),
+                100,
+            ),
+        )
+        .await;
+        assert_eq!(again.kind(), &HistoryKind::IndexedDb);
+        assert_eq!(again.with(History::to_bytes), expected);
+        assert_eq!(again.record("saved"), Some(b"[1]".to_vec()));
+        again.update(|h| h.record_run(Fingerprint(7), run(3), &[outcome("A", true)]));
+        in_time("a save", late(again.save(), 100))
+            .await
+            .expect("saved late");
+        let expected = again.with(History::to_bytes);
+        drop(again);
+        let third = HistoryStore::open_named(&name).await;
+        assert_eq!(third.with(History::to_bytes), expected);
+    }
+
+    #[wasm_bindgen_test]
     async fn a_history_that_never_opens_is_kept_in_memory_in_time() {
         let name = fresh("history-queued").await;
         let holder = queue_opens_behind_a_blocked_upgrade(&name, HISTORY_DB_VERSION).await;
@@ -1312,6 +1412,57 @@ mod history {
         store.update(|h| h.record_run(Fingerprint(3), run(1), &[outcome("A", true)]));
         assert_eq!(store.with(|h| h.all_runs().len()), 1);
         holder.close();
+    }
+
+    #[wasm_bindgen_test]
+    async fn an_open_that_ends_after_the_deadline_closes_its_connection_quietly() {
+        use wasm_bindgen::JsCast;
+        let name = fresh("history-late-open").await;
+        // Uncaught exceptions in event listeners (a listener whose closure
+        // was dropped with the open it served throws when its event comes)
+        // are reported to the window, never to the test.
+        let errors = js_sys::Array::new();
+        let on_error = {
+            let errors = errors.clone();
+            wasm_bindgen::closure::Closure::<dyn FnMut(web_sys::Event)>::new(
+                move |e: web_sys::Event| {
+                    errors.push(&js_sys::Reflect::get(&e, &"message".into()).unwrap());
+                },
+            )
+        };
+        let window = web_sys::window().unwrap();
+        window
+            .add_event_listener_with_callback("error", on_error.as_ref().unchecked_ref())
+            .unwrap();
+        // The history's open waits behind a delete that `holder` blocks.
+        let factory = Factory::new().unwrap();
+        let holder = factory.open(&name, Some(1)).unwrap().await.unwrap();
+        let _delete = factory.delete(&name).unwrap();
+        let store = HistoryStore::open_named_within(&name, 1_000).await;
+        assert!(
+            matches!(store.kind(), HistoryKind::Memory(_)),
+            "{:?}",
+            store.kind()
+        );
+        // Released: the delete goes on, then the history's open creates the
+        // database afresh, long after the page gave up on it.
+        holder.close();
+        // An upgrade opens only once every connection is closed: one left
+        // open by the late open would block it.
+        let upgrade = factory.open(&name, Some(HISTORY_DB_VERSION + 1)).unwrap();
+        let upgraded = technic::web::time::within(5_000, upgrade.into_future()).await;
+        let db = upgraded
+            .expect("the upgrade was blocked: the late open left its connection open")
+            .expect("upgraded");
+        db.close();
+        window
+            .remove_event_listener_with_callback("error", on_error.as_ref().unchecked_ref())
+            .unwrap();
+        assert_eq!(
+            errors.to_vec(),
+            Vec::<JsValue>::new(),
+            "uncaught errors on the page"
+        );
     }
 
     #[wasm_bindgen_test]

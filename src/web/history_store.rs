@@ -7,14 +7,16 @@
 //! (`saved`) and past runs (`runs`) as JSON bytes (`view::saved`). Never
 //! leaves the browser.
 //!
-//! Through the `idb` crate. A database that cannot be opened (private mode,
-//! blocked, or not within [`OPEN_DEADLINE_MS`]) leaves the history in memory
-//! for this page (the status line says so); bytes that do not read (corrupt,
-//! another schema) start an empty history and say why once on the console:
-//! a history is a guide, never worth failing a scan over.
+//! Through the `idb` crate, every listener attached before the first await
+//! (`read_all` says why). A database that cannot be opened or read (private
+//! mode, blocked, or not within [`OPEN_DEADLINE_MS`]) leaves the history in
+//! memory for this page (the status line says so); bytes that do not read
+//! (corrupt, another schema) start an empty history and say why once on the
+//! console: a history is a guide, never worth failing a scan over.
 
 use std::cell::{Cell, RefCell};
 use std::collections::HashMap;
+use std::future::IntoFuture;
 use std::rc::Rc;
 
 use idb::{Database, DatabaseEvent, Factory, ObjectStoreParams, TransactionMode};
@@ -71,40 +73,57 @@ impl HistoryStore {
 
     /// [`HistoryStore::open_named`] with another deadline for opening and
     /// reading (tests).
+    ///
+    /// The open runs as a task of its own, which outlives the deadline: an
+    /// open that ends after the page gave up closes its connection there
+    /// (left open, it would block the next upgrade of the database), and its
+    /// requests' listeners are still alive when their events come.
     pub async fn open_named_within(name: &str, deadline_ms: u32) -> HistoryStore {
-        match crate::web::time::within(deadline_ms, HistoryStore::open_db_named(name)).await {
-            Some(Ok(store)) => store,
-            Some(Err(why)) => HistoryStore::in_memory(&why),
+        let (send, opened) = futures::channel::oneshot::channel();
+        let name = name.to_string();
+        wasm_bindgen_futures::spawn_local(async move {
+            if let Err(Ok(late)) = send.send(HistoryStore::open_db_named(&name).await) {
+                if let Some(db) = late.db {
+                    db.close();
+                }
+            }
+        });
+        match crate::web::time::within(deadline_ms, opened).await {
+            Some(Ok(Ok(store))) => store,
+            Some(Ok(Err(why))) => HistoryStore::in_memory(&why),
+            Some(Err(_)) => HistoryStore::in_memory("the scan history's open was cancelled"),
             None => HistoryStore::in_memory(
                 "the scan history did not open in time (another tab may be upgrading it)",
             ),
         }
     }
 
-    /// The history in the database `name`, or why it cannot be opened.
+    /// The history in the database `name`, or why it cannot be opened or
+    /// read. A read that fails keeps the history in memory for this page
+    /// rather than starting an empty one in the database, whose next save
+    /// would overwrite the stored runs and saved scans.
     async fn open_db_named(name: &str) -> Result<HistoryStore, String> {
         let db = open_db(name).await?;
-        let mut records = HashMap::new();
-        for key in RECORDS {
-            match read(&db, key).await {
-                Ok(Some(bytes)) => {
-                    records.insert(key.to_string(), bytes);
-                }
-                Ok(None) => {}
-                Err(e) => warn(&format!("scan history, {key}: {e}")),
+        let keys: Vec<&str> = RECORDS.iter().copied().chain([KEY]).collect();
+        let mut values = match read_all(&db, &keys).await {
+            Ok(values) => values,
+            Err(why) => {
+                db.close();
+                return Err(why);
             }
-        }
-        let history = match read(&db, KEY).await {
-            Ok(Some(bytes)) => History::from_bytes(&bytes).unwrap_or_else(|e| {
+        };
+        let history = match values.pop().flatten() {
+            Some(bytes) => History::from_bytes(&bytes).unwrap_or_else(|e| {
                 warn(&format!("scan history unreadable, starting afresh: {e}"));
                 History::new(Limits::default())
             }),
-            Ok(None) => History::new(Limits::default()),
-            Err(e) => {
-                warn(&format!("scan history: {e}"));
-                History::new(Limits::default())
-            }
+            None => History::new(Limits::default()),
         };
+        let records = RECORDS
+            .iter()
+            .zip(values)
+            .filter_map(|(key, bytes)| Some((key.to_string(), bytes?)))
+            .collect();
         Ok(HistoryStore {
             db: Some(Rc::new(db)),
             kind: HistoryKind::IndexedDb,
@@ -266,23 +285,45 @@ async fn open_db(name: &str) -> Result<Database, String> {
     Ok(db)
 }
 
-async fn read(db: &Database, key: &str) -> Result<Option<Vec<u8>>, String> {
+/// The records under `keys` (`None` where there is none), read in one
+/// transaction.
+///
+/// Every listener, each request's and the transaction's, is attached before
+/// the first await. The threaded build resumes a task through
+/// `Atomics.waitAsync`, in a later task of the page's event loop, and under
+/// load the transaction's `complete` event can come first: a listener
+/// attached after it waits forever. It did: reading the record, then
+/// awaiting the transaction, hung the history's open until its deadline in
+/// CI runs under load, and the page lost its history and saved scans.
+async fn read_all(db: &Database, keys: &[&str]) -> Result<Vec<Option<Vec<u8>>>, String> {
     let op = |e: idb::Error| format!("reading the scan history: {e}");
     let tx = db
         .transaction(&[STORE], TransactionMode::ReadOnly)
         .map_err(op)?;
     let store = tx.object_store(STORE).map_err(op)?;
-    let value = store
-        .get(JsValue::from_str(key))
-        .map_err(op)?
-        .await
+    let requests = keys
+        .iter()
+        .map(|key| {
+            store
+                .get(JsValue::from_str(key))
+                .map(IntoFuture::into_future)
+        })
+        .collect::<Result<Vec<_>, _>>()
         .map_err(op)?;
-    tx.await.map_err(op)?;
-    Ok(value.map(|v| match v.dyn_into::<js_sys::Uint8Array>() {
-        Ok(bytes) => bytes.to_vec(),
-        // Not bytes at all: reads as bytes that fail to parse.
-        Err(_) => Vec::new(),
-    }))
+    let done = tx.into_future();
+    let mut values = Vec::with_capacity(keys.len());
+    for request in requests {
+        let value = request.await.map_err(op)?;
+        values.push(value.map(|v| match v.dyn_into::<js_sys::Uint8Array>() {
+            Ok(bytes) => bytes.to_vec(),
+            // Not bytes at all: reads as bytes that fail to parse.
+            Err(_) => Vec::new(),
+        }));
+    }
+    match done.await.map_err(op)? {
+        idb::TransactionResult::Committed => Ok(values),
+        idb::TransactionResult::Aborted => Err("reading the scan history: aborted".into()),
+    }
 }
 
 /// Puts `bytes` (or deletes the record) in one transaction, and waits for it.
@@ -296,6 +337,7 @@ async fn write(db: &Database, key: &str, bytes: Option<&[u8]>) -> Result<(), Str
     // The request is issued, not awaited: the transaction commits once it
     // is done, and awaiting the transaction waits for that (committing by
     // hand after awaiting the request finds it already finished).
+    // The transaction's listeners go on before any await (see `read_all`).
     match bytes {
         Some(bytes) => {
             let value: JsValue = js_sys::Uint8Array::from(bytes).into();

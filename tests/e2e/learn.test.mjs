@@ -67,6 +67,20 @@ after(async () => {
 
 const prediction = () => b.page.locator(sel('prediction')).innerText();
 
+/**
+ * Waits until the prediction line matches `re`; a timeout says what the
+ * line and the status line showed (a history kept in memory says why there).
+ */
+async function predictionShows(re) {
+  try {
+    await b.page.waitForFunction(([s, source]) => new RegExp(source).test(document.querySelector(s)?.textContent ?? ''),
+      ['[data-testid="prediction"]', re.source], { timeout: 30_000 });
+  } catch (e) {
+    const status = await b.page.locator(sel('status')).innerText().catch(() => '(no status line)');
+    throw new Error(`the prediction never matched ${re}: it shows "${await prediction()}"; status: ${status} (${e.message})`);
+  }
+}
+
 async function scan(order) {
   await configureSlowScan(b.page, source, { order });
   source.reset();
@@ -141,13 +155,13 @@ test('the history survives a reload and clearing the bar cache; clear-history fo
   await b.page.locator(sel('run')).waitFor();
   await clearBarCache(b.page);
   await configureSlowScan(b.page, source, { order: 'learned' });
-  await b.page.waitForFunction((s) => /Expected/.test(document.querySelector(s)?.textContent ?? ''), `[data-testid="prediction"]`, { timeout: 30_000 });
+  await predictionShows(/Expected/);
   // Fill the cache again, then forget the history: the bars stay.
   await scan('universe');
   const cacheBefore = await b.page.locator(sel('status-cache')).innerText();
   assert.match(cacheBefore, /\b60 entries\b/);
   await b.page.locator(sel('clear-history')).click();
-  await b.page.waitForFunction((s) => /No prediction yet/.test(document.querySelector(s)?.textContent ?? ''), `[data-testid="prediction"]`, { timeout: 30_000 });
+  await predictionShows(/No prediction yet/);
   assert.equal(await b.page.locator(sel('status-cache')).innerText(), cacheBefore);
   // And a cold learned scan with no history goes in universe order.
   await clearBarCache(b.page);
