@@ -331,7 +331,10 @@ fn abort_on_error(tx: &IdbTransaction, issued: Result<(), StoreError>) -> Result
 
 /// Waits for a transaction to finish: only a commit counts as success; an
 /// abort is reported by the name of the transaction's error (a full quota
-/// aborts with `QuotaExceededError`).
+/// aborts with `QuotaExceededError`). Its listeners go on before its first
+/// await, and every caller issues its requests before calling it: in the
+/// threaded build the code after an await runs in a later task, when the
+/// transaction may have completed (the scan history's `read_all` hung so).
 pub(super) async fn settle(tx: IdbTransaction, op: &str) -> Result<(), StoreError> {
     let (send, recv) = oneshot::channel::<bool>();
     let mut send = Some(send);
