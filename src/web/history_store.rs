@@ -34,9 +34,10 @@ const KEY: &str = "device";
 pub const RECORDS: [&str; 2] = ["saved", "runs"];
 /// How long opening the history and reading it may take before it is kept
 /// in memory for this page instead: long, because giving up on a slow open
-/// loses the saved scans for the page (a CI run under load lost them at
-/// 5 s), yet bounded, because an open queued behind another tab's blocked
-/// upgrade never ends and Run waits for the history.
+/// loses the saved scans for the page, yet bounded, because an open queued
+/// behind another tab's blocked upgrade never ends and Run waits for the
+/// history. (CI runs that lost the history at 5 s, and then at 20 s, were
+/// not slow opens but the hang `read_all` describes.)
 pub const OPEN_DEADLINE_MS: u32 = 20_000;
 
 /// Where the history lives, as the status line tells it.
