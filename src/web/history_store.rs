@@ -312,16 +312,28 @@ async fn read_all(db: &Database, keys: &[&str]) -> Result<Vec<Option<Vec<u8>>>, 
         .collect::<Result<Vec<_>, _>>()
         .map_err(op)?;
     let done = tx.into_future();
+    // Each future is awaited to its end, a failed one too (the others then
+    // end with the aborted transaction): dropped early, its listener would
+    // still be called, and throw.
     let mut values = Vec::with_capacity(keys.len());
+    let mut failed = None;
     for request in requests {
-        let value = request.await.map_err(op)?;
-        values.push(value.map(|v| match v.dyn_into::<js_sys::Uint8Array>() {
-            Ok(bytes) => bytes.to_vec(),
-            // Not bytes at all: reads as bytes that fail to parse.
-            Err(_) => Vec::new(),
-        }));
+        match request.await {
+            Ok(value) => values.push(value.map(|v| match v.dyn_into::<js_sys::Uint8Array>() {
+                Ok(bytes) => bytes.to_vec(),
+                // Not bytes at all: reads as bytes that fail to parse.
+                Err(_) => Vec::new(),
+            })),
+            Err(e) => {
+                failed.get_or_insert(op(e));
+            }
+        }
     }
-    match done.await.map_err(op)? {
+    let ended = done.await;
+    if let Some(why) = failed {
+        return Err(why);
+    }
+    match ended.map_err(op)? {
         idb::TransactionResult::Committed => Ok(values),
         idb::TransactionResult::Aborted => Err("reading the scan history: aborted".into()),
     }
