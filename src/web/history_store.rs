@@ -83,7 +83,7 @@ impl HistoryStore {
         let (send, opened) = futures::channel::oneshot::channel();
         let name = name.to_string();
         wasm_bindgen_futures::spawn_local(async move {
-            if let Err(Ok(late)) = send.send(HistoryStore::open_db_named(&name).await) {
+            if let Err(Ok(late)) = send.send(HistoryStore::try_open_named(&name).await) {
                 if let Some(db) = late.db {
                     db.close();
                 }
@@ -100,10 +100,12 @@ impl HistoryStore {
     }
 
     /// The history in the database `name`, or why it cannot be opened or
-    /// read. A read that fails keeps the history in memory for this page
-    /// rather than starting an empty one in the database, whose next save
-    /// would overwrite the stored runs and saved scans.
-    async fn open_db_named(name: &str) -> Result<HistoryStore, String> {
+    /// read, in the caller's task and with no deadline (the page opens
+    /// through [`HistoryStore::open`]). A read that fails keeps the history
+    /// in memory for this page rather than starting an empty one in the
+    /// database, whose next save would overwrite the stored runs and saved
+    /// scans.
+    pub async fn try_open_named(name: &str) -> Result<HistoryStore, String> {
         let db = open_db(name).await?;
         let keys: Vec<&str> = RECORDS.iter().copied().chain([KEY]).collect();
         let mut values = match read_all(&db, &keys).await {
