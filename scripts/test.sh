@@ -53,9 +53,24 @@ step() {
   printf '\n==> %s\n' "$1"
 }
 
+# The end-to-end tests' output is also kept here, so that a failure's report
+# (error, location) is printed again after the step table: CI shows the end of
+# the log and only a part of the middle, and a report the excerpt left out
+# cannot be diagnosed (CI on d289d45 lost offline.test.mjs's).
+e2e_log="$(mktemp)"
+
+failed_e2e_reports() {
+  grep -q '^not ok ' "$e2e_log" 2>/dev/null || return 0
+  printf '\nfailed end-to-end tests (their reports, repeated from above; node:internal frames left out):\n'
+  awk '/^not ok /{p=1; n=0} p && n < 40 {print; n++} /^  \.\.\.$/{p=0}' "$e2e_log" \
+    | grep -v -E '^ +(async )?Test\.|\(node:(internal|async_hooks)' | head -300
+}
+
 summary() { # [$1 = exit status, when the trap had to run something first]
   local rc=${1:-$?}
   finish_step "$([ "$rc" = 0 ] && echo ok || echo FAILED)"
+  failed_e2e_reports
+  rm -f "$e2e_log"
   local total=$(($(date +%s) - t0))
   printf '\n%-58s %8s  %s\n' "step" "seconds" "result"
   local i
@@ -203,7 +218,7 @@ in_background st env TECHNIC_ST_SITE="$st_site" scripts/build-st.sh
 # The backtest tests compare the page with the CLI the native step built.
 export TECHNIC_CLI="$NATIVE_TARGET/debug/technic"
 step "end-to-end tests of the threaded build (data, inert, storm, learn, page, a11y, offline, live and its server), dist/st/ building beside them"
-node --test --test-concurrency=1 tests/e2e/data.test.mjs tests/e2e/inert.test.mjs tests/e2e/storm.test.mjs tests/e2e/learn.test.mjs tests/e2e/page.test.mjs tests/e2e/a11y.test.mjs tests/e2e/offline.test.mjs tests/e2e/live-server.test.mjs tests/e2e/live.test.mjs
+node --test --test-concurrency=1 tests/e2e/data.test.mjs tests/e2e/inert.test.mjs tests/e2e/storm.test.mjs tests/e2e/learn.test.mjs tests/e2e/page.test.mjs tests/e2e/a11y.test.mjs tests/e2e/offline.test.mjs tests/e2e/live-server.test.mjs tests/e2e/live.test.mjs 2>&1 | tee -a "$e2e_log"
 
 step "native: every target built with clippy's lints, then cargo test (in the background since the start, waited for)"
 wait_background native "the native build and tests"
@@ -215,4 +230,4 @@ cp -r "$st_site/st" dist/st
 cp "$st_site/index.html" "$st_site/coi-sw.js" dist/
 
 step "end-to-end tests of both builds (app, backtest, detail)"
-node --test --test-concurrency=1 tests/e2e/app.test.mjs tests/e2e/backtest.test.mjs tests/e2e/detail.test.mjs
+node --test --test-concurrency=1 tests/e2e/app.test.mjs tests/e2e/backtest.test.mjs tests/e2e/detail.test.mjs 2>&1 | tee -a "$e2e_log"
