@@ -160,7 +160,7 @@ test('a gap after a reconnect is filled by exactly the missing bars, counted at 
   // was forming when the socket dropped); the 4th came closed on the stream.
   for (const x of SYMBOLS) assert.equal(perSymbol[x], 3, `${x}: ${JSON.stringify(fills.filter((r) => r.symbol === x))}`);
   // The server has answered every fill, but the page applies them one by one
-  // (SOL's row can come before the last): a CI run read 12 of the 15 here.
+  // (SOL's row can come before the last): a fresh-clone run read 12 of 15 here.
   await waitFor(async () => (await liveHook())?.gapBars === 15, 10_000)
     .catch(async () => assert.fail(`the page counted ${(await liveHook())?.gapBars} gap bars, not 15`));
   const h = await liveHook();
