@@ -31,6 +31,13 @@
 //!   `--dist` a copy of dist/ whose `*_bg.wasm` is Trunk's unoptimised
 //!   target/wasm-bindgen/release/technic-web_bg.wasm (wasm-opt drops names).
 //!   profile-cold: the same for the cold scan, a fresh browser per run.
+//! - the scan section also runs the engine alone (examples/engine_wasm.rs,
+//!   built as scripts/build-st.sh builds the single-threaded page) in a bare
+//!   dedicated worker of the same Chromium: the same scan over the same
+//!   market on one thread, with no page around it (`wasm.engine.ms.1t`). Its
+//!   ratios to native (`wasm.engine_vs_native`, `…_128bit`) are the compiled
+//!   kernels' share of `wasm.per_thread_vs_native`; `wasm.page_vs_engine` is
+//!   the page's (its worker pool, rows, UI and other threads on the same cores).
 //!
 //! Every figure is also printed as one JSON line `{"name", "value", "unit"}`
 //! (scripts/bench.sh collects them; names as issue 12 writes them), and the
@@ -199,13 +206,104 @@ function nativeBench({ symbols, lanes, expr }) {
 
 const fmt = (x, d = 0) => (Number.isFinite(x) ? x.toFixed(d) : 'n/a');
 
+/**
+ * Builds examples/engine_wasm.rs for wasm32 as scripts/build-st.sh builds the
+ * single-threaded page (its RUSTFLAGS and target directory, so the crates it
+ * compiled are reused); returns the module's path.
+ */
+function buildEngineWasm() {
+  const targetDir = path.resolve(ROOT, process.env.CARGO_TARGET_DIR ?? 'target');
+  const r = cargoOutside(['build', '--release', '--locked', '--offline', '--target', 'wasm32-unknown-unknown', '--example', 'engine_wasm'], {
+    CARGO_TARGET_DIR: targetDir,
+    RUSTFLAGS: '-C target-feature=+bulk-memory,+mutable-globals,+simd128 --cfg erase_components',
+    RUSTC_WORKSPACE_WRAPPER: '',
+  });
+  if (r.status !== 0) throw new Error(`building examples/engine_wasm.rs for wasm32 failed:\n${r.stderr.slice(-2000)}`);
+  return path.join(targetDir, 'wasm32-unknown-unknown', 'release', 'examples', 'engine_wasm.wasm');
+}
+
+/** The worker's script: instantiates the engine module, sets up the market and scan, times `runs` runs after warm-ups. */
+const ENGINE_WORKER = `
+onmessage = async ({ data: { bytes, expr, symbols, bars, runs, warmups } }) => {
+  try {
+    const module = await WebAssembly.compile(bytes);
+    const imports = {};
+    // Nothing the engine's scan reaches imports anything; a stub that throws says so if that changes.
+    for (const i of WebAssembly.Module.imports(module)) {
+      (imports[i.module] ??= {})[i.name] = () => { throw new Error('engine_wasm called its import ' + i.module + '.' + i.name); };
+    }
+    const { exports: e } = await WebAssembly.instantiate(module, imports);
+    const text = new TextEncoder().encode(expr);
+    const at = e.expr_buffer(text.length);
+    new Uint8Array(e.memory.buffer, at, text.length).set(text);
+    if (e.scan_setup(symbols, bars, text.length) !== 0) throw new Error('the scan does not compile: ' + expr);
+    let rows = 0;
+    for (let i = 0; i < warmups; i++) rows = e.scan_run();
+    const ms = [];
+    for (let i = 0; i < runs; i++) {
+      const t = performance.now();
+      rows = e.scan_run();
+      ms.push(performance.now() - t);
+    }
+    postMessage({ ms, rows });
+  } catch (err) {
+    postMessage({ error: String(err && err.stack || err) });
+  }
+};`;
+
+/**
+ * The engine alone (buildEngineWasm's module) in a dedicated worker of the
+ * browser behind `page`, on a blank page of `origin`: the median of `runs`
+ * scan runs after WARMUP_SCANS + 2 warm-ups (V8 tiers the kernels up).
+ */
+async function engineInWorker(page, origin, wasmPath, { expr, symbols, bars, runs }) {
+  const bytes = await fs.readFile(wasmPath);
+  const [blank, wasm] = [`${origin}/__engine_wasm.html`, `${origin}/__engine_wasm.wasm`];
+  await page.route(blank, (r) => r.fulfill({ status: 200, contentType: 'text/html', body: '<!doctype html><title>engine</title>' }));
+  await page.route(wasm, (r) => r.fulfill({ status: 200, contentType: 'application/wasm', body: bytes }));
+  try {
+    await page.goto(blank);
+    const r = await page.evaluate(async ({ source, wasm, expr, symbols, bars, runs, warmups }) => {
+      const bytes = await (await fetch(wasm)).arrayBuffer();
+      const worker = new Worker(URL.createObjectURL(new Blob([source], { type: 'text/javascript' })));
+      try {
+        return await new Promise((resolve) => {
+          worker.onmessage = (m) => resolve(m.data);
+          worker.onerror = (e) => resolve({ error: e.message });
+          worker.postMessage({ bytes, expr, symbols, bars, runs, warmups }, [bytes]);
+        });
+      } finally {
+        worker.terminate();
+      }
+    }, { source: ENGINE_WORKER, wasm, expr, symbols, bars, runs, warmups: WARMUP_SCANS + 2 });
+    if (r.error) throw new Error(r.error);
+    return { ms: median(r.ms), all: r.ms.map((x) => Math.round(x * 10) / 10), rows: r.rows };
+  } finally {
+    await page.unroute(blank);
+    await page.unroute(wasm);
+  }
+}
+
 async function benchScan(o, dist) {
+  // The engine alone needs the synthetic market (it generates the same one);
+  // built before the browser starts, so no build runs beside a measurement.
+  const synthetic = /^synthetic-(\d+)$/.exec(o.source);
+  let engineWasm = null;
+  const notes = [];
+  if (synthetic) {
+    try {
+      engineWasm = buildEngineWasm();
+    } catch (e) {
+      notes.push(`the engine alone was not measured: ${e.message}`);
+    }
+  } else {
+    notes.push(`the engine alone was not measured: it generates the synthetic market, not ${o.source}`);
+  }
   const isolated = await startServer({ dir: dist, isolation: true });
   const plain = await startServer({ dir: dist, isolation: false });
   const profile = await freshProfile('bench');
   const b = await openBrowser(profile, { longTasks: false });
-  const notes = [];
-  let all; let one; let oneKind; let st;
+  let all; let one; let oneKind; let st; let engine = null;
   try {
     all = await measure(b.page, isolated.url, o);
     one = await measure(b.page, `${isolated.url}?threads=1`, o);
@@ -220,6 +318,10 @@ async function benchScan(o, dist) {
         + 'compared against the single-threaded build instead');
       one = await measure(b.page, `${plain.url}?coi=off`, o);
       oneKind = 'single-threaded build (no isolation)';
+    }
+    if (engineWasm) {
+      engine = await engineInWorker(b.page, plain.url, engineWasm, { expr: o.expr, symbols: Number(synthetic[1]), bars: 300, runs: o.runs });
+      if (engine.rows !== all.rows) notes.push(`the engine alone matched ${engine.rows} symbols, the page ${all.rows}`);
     }
   } finally {
     await b.context.close();
@@ -258,6 +360,7 @@ async function benchScan(o, dist) {
   console.log(line(`wasm, all workers (${all.threads})`, all));
   console.log(line(`wasm, ${oneKind}`, one));
   if (st) console.log(line('wasm, single-threaded build (st/)', st));
+  if (engine) console.log(`${'wasm, the engine alone (bare worker)'.padEnd(34)} ${''.padStart(9)} ${''.padStart(9)} ${fmt(engine.ms, 1).padStart(11)} ${fmt((Number(synthetic[1]) / engine.ms) * 1000).padStart(10)} ${'1'.padStart(7)}   runs ${engine.all.join(' ')}`);
   console.log(`first row ${fmt(all.firstRowMs, 1)} ms (target < 50), all done ${fmt(all.totalMs)} ms (target < 1000)`);
   console.log(`all workers / 1 worker: compute ${fmt(one.computeMs / all.computeMs, 2)}x, total ${fmt(one.totalMs / all.totalMs, 2)}x   (target ≥ 1.8x on 2 workers)`);
   if (bench) {
@@ -281,6 +384,10 @@ async function benchScan(o, dist) {
     fig('browser.st.scan.compute_ms', st.computeMs, 'ms');
   }
   fig('browser.workers', all.threads, 'count');
+  if (engine) {
+    fig('wasm.engine.ms.1t', engine.ms, 'ms');
+    fig('wasm.page_vs_engine', one.computeMs / engine.ms, 'x');
+  }
   fig('scaling.browser.light_scan', one.computeMs / all.computeMs, 'x');
   if (bench) {
     const nAll = bench.ms[cores] ?? bench.ms[Math.max(...Object.keys(bench.ms).map(Number))];
@@ -293,6 +400,11 @@ async function benchScan(o, dist) {
       console.log(`native engine, 128-bit lanes (TECHNIC_LANES=portable): 1 thread ${fmt(bench128.ms[1], 1)} ms`);
       fig('scan.native.ms.1t_128bit', bench128.ms[1], 'ms');
       fig('wasm.per_thread_vs_native_128bit', one.computeMs / bench128.ms[1], 'x');
+      if (engine) fig('wasm.engine_vs_native_128bit', engine.ms / bench128.ms[1], 'x');
+    }
+    if (engine) {
+      fig('wasm.engine_vs_native', engine.ms / bench.ms[1], 'x');
+      console.log(`the engine alone / native, 1 thread: ${fmt(engine.ms / bench.ms[1], 2)}x (AVX2)${bench128 ? `, ${fmt(engine.ms / bench128.ms[1], 2)}x (128-bit lanes)` : ''}; the page's worker / the engine alone: ${fmt(one.computeMs / engine.ms, 2)}x`);
     }
     fig('wasm.all_threads_vs_native', all.computeMs / nAll, 'x');
     fig('scaling.native.light_scan', bench.ms[1] / nAll, 'x');
