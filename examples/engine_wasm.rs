@@ -121,3 +121,45 @@ impl Clock for NoClock {
         0.0
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use technic::engine::score::Settings;
+
+    /// Writes `text` where the host would, then sets up `symbols` × 300 bars.
+    fn setup(symbols: usize, text: &str) -> u32 {
+        let at = expr_buffer(text.len());
+        // SAFETY: `expr_buffer` returned room for `text.len()` bytes, which
+        // nothing else touches until `scan_setup` reads them.
+        unsafe { std::ptr::copy_nonoverlapping(text.as_ptr(), at, text.len()) };
+        scan_setup(symbols, 300, text.len())
+    }
+
+    #[test]
+    fn runs_the_scan_it_is_given_over_every_symbol() {
+        assert_eq!(setup(40, "close > 0"), 0);
+        assert_eq!(scan_run(), 40);
+        assert_eq!(setup(40, "close > 1e9"), 0);
+        assert_eq!(scan_run(), 0);
+        // A scan that splits the market: the engine's own count of it.
+        let text = "rsi(14) > 50";
+        assert_eq!(setup(40, text), 0);
+        let scan = Scan::compile(text, &[]).expect("compiles");
+        let mut ws = scan.workspace();
+        let want = (0..40)
+            .filter(|&i| {
+                let bars = synthetic::bars(7, i, 300);
+                scan.prepare(&bars, &mut ws, &Settings::default())
+                    .matches_at(bars.len() - 1)
+            })
+            .count();
+        assert!(0 < want && want < 40, "{want} of 40 match: not a split");
+        assert_eq!(scan_run(), want);
+    }
+
+    #[test]
+    fn a_scan_that_does_not_compile_is_refused() {
+        assert_eq!(setup(4, "rsi(14) >"), 1);
+    }
+}
