@@ -21,13 +21,17 @@ impl Window {
     /// `view_height` pixels of `total` rows.
     pub fn at(scroll_top: f64, view_height: f64, total: usize) -> Window {
         // `as usize` saturates: a negative or NaN offset reads as the top.
-        let first = ((scroll_top / ROW_HEIGHT) as usize)
-            .saturating_sub(OVERSCAN)
-            .min(total);
-        let shown = (view_height / ROW_HEIGHT).ceil() as usize + 2 * OVERSCAN;
+        let top = (scroll_top / ROW_HEIGHT) as usize;
+        let in_view = (view_height / ROW_HEIGHT).ceil() as usize;
+        // Near the top there is less than an overscan above the view; the
+        // rows below it stay one overscan (drawing the missing ones there
+        // too built ~50 rows a scan where ~35 show the same).
         Window {
-            first,
-            end: first.saturating_add(shown).min(total),
+            first: top.saturating_sub(OVERSCAN).min(total),
+            end: top
+                .saturating_add(in_view)
+                .saturating_add(OVERSCAN)
+                .min(total),
             total,
         }
     }
@@ -149,11 +153,14 @@ mod tests {
             w,
             Window {
                 first: 0,
-                end: 10 + 2 * OVERSCAN,
+                end: 10 + OVERSCAN,
                 total: 1000
             }
         );
         assert_eq!(w.pad_top(), 0.0);
+        // Scrolled a few rows: what is above them, the view, one overscan.
+        let w = Window::at(4.0 * ROW_HEIGHT, 10.0 * ROW_HEIGHT, 1000);
+        assert_eq!((w.first, w.end), (0, 4 + 10 + OVERSCAN));
     }
 
     #[test]
