@@ -11,8 +11,8 @@
 //! Exports: `expr_buffer(len)` (room for the scan's UTF-8 text, written by
 //! the host), `scan_setup(symbols, bars, len)` (the market and the compiled
 //! scan; 0 when it compiles, 1 when not), `scan_run()` (one run; its matches).
-//! Built natively too (a cdylib nothing loads), so the tests build it. Imports
-//! no browser crate.
+//! Built natively too (a cdylib nothing loads), where `cargo test` runs its
+//! unit tests (`test = true` in Cargo.toml). Imports no browser crate.
 
 use std::cell::RefCell;
 use std::sync::atomic::{AtomicUsize, Ordering};
