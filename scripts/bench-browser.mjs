@@ -208,14 +208,17 @@ const fmt = (x, d = 0) => (Number.isFinite(x) ? x.toFixed(d) : 'n/a');
 
 /**
  * Builds examples/engine_wasm.rs for wasm32 as scripts/build-st.sh builds the
- * single-threaded page (its RUSTFLAGS and target directory, so the crates it
- * compiled are reused); returns the module's path.
+ * single-threaded page (its RUSTFLAGS, TECHNIC_ST_RUSTFLAGS from
+ * scripts/env.sh, and its target directory, so the crates it compiled are
+ * reused); returns the module's path.
  */
 function buildEngineWasm() {
   const targetDir = path.resolve(ROOT, process.env.CARGO_TARGET_DIR ?? 'target');
+  const flags = spawnSync('bash', ['-c', 'source scripts/env.sh && printf %s "$TECHNIC_ST_RUSTFLAGS"'], { cwd: ROOT, encoding: 'utf8' });
+  if (flags.status !== 0 || !flags.stdout) throw new Error(`scripts/env.sh gave no TECHNIC_ST_RUSTFLAGS: ${flags.stderr}`);
   const r = cargoOutside(['build', '--release', '--locked', '--offline', '--target', 'wasm32-unknown-unknown', '--example', 'engine_wasm'], {
     CARGO_TARGET_DIR: targetDir,
-    RUSTFLAGS: '-C target-feature=+bulk-memory,+mutable-globals,+simd128 --cfg erase_components',
+    RUSTFLAGS: flags.stdout,
     RUSTC_WORKSPACE_WRAPPER: '',
   });
   if (r.status !== 0) throw new Error(`building examples/engine_wasm.rs for wasm32 failed:\n${r.stderr.slice(-2000)}`);

@@ -39,7 +39,7 @@ TARGET_DIR="${CARGO_TARGET_DIR:-$TECHNIC_ROOT/target}"
 # this build shares nothing with the others, so linting it again only costs.
 (
   unset RUSTC_WORKSPACE_WRAPPER CLIPPY_ARGS
-  RUSTFLAGS="-C target-feature=+bulk-memory,+mutable-globals,+simd128 --cfg erase_components" \
+  RUSTFLAGS="$TECHNIC_ST_RUSTFLAGS" \
     cargo_outside build --release --locked --offline --target wasm32-unknown-unknown --bin technic-web
 )
 WASM="$TARGET_DIR/wasm32-unknown-unknown/release/technic-web.wasm"

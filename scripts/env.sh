@@ -11,6 +11,11 @@ if [ -n "${CARGO_TARGET_DIR:-}" ] && [ "${CARGO_TARGET_DIR#/}" = "$CARGO_TARGET_
   export CARGO_TARGET_DIR="$TECHNIC_ROOT/$CARGO_TARGET_DIR"
 fi
 
+# The single-threaded wasm build's flags (no atomics: the prebuilt wasm32 std),
+# for build-st.sh and for bench-browser.mjs's build of examples/engine_wasm.rs,
+# which shares that build's compiled crates only while the flags are the same.
+TECHNIC_ST_RUSTFLAGS="-C target-feature=+bulk-memory,+mutable-globals,+simd128 --cfg erase_components"
+
 # `cargo_outside <subcommand> [args…]`: cargo on this package without
 # .cargo/config.toml, for the builds that need none of it (native ones, and the
 # single-threaded wasm build, which sets its own RUSTFLAGS). Its build-std has
