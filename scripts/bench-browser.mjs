@@ -65,6 +65,7 @@ import { startServer } from '../tests/e2e/server.mjs';
 import {
   freshProfile, openBrowser, openApp, runScan, setScan, median, sel, longTaskReport, jsHeapBytes, wasmMemoryBytes,
 } from '../tests/e2e/harness.mjs';
+import { workerSched, workerSchedPerScan } from './proc-threads.mjs';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const BENCH_EXPR = 'macd_hist(12, 26, 9) > 0 and adx(14) > 20 and tech_rating >= 0';
@@ -103,13 +104,19 @@ function parseArgs(argv) {
   return o;
 }
 
-/** WARMUP_SCANS warm-up scans, then `runs` measured scans on the page at `url`. */
+/**
+ * WARMUP_SCANS warm-up scans, then `runs` measured scans on the page at `url`.
+ * `sched`: the workers' time on a core and waiting for one over the measured
+ * scans, a scan (scripts/proc-threads.mjs; null without Linux /proc).
+ */
 async function measure(page, url, { source, expr, runs }) {
   await openApp(page, url);
   let warm = await runScan(page, { source, expr });
   for (let i = 1; i < WARMUP_SCANS; i++) warm = await runScan(page, {});
   const scans = [];
+  const schedBefore = workerSched();
   for (let i = 0; i < runs; i++) scans.push(await runScan(page, {}));
+  const sched = workerSchedPerScan(schedBefore, workerSched(), runs);
   const firstRow = median(scans.map((s) => s.firstRowMs));
   const total = median(scans.map((s) => s.totalMs));
   const compute = median(scans.map((s) => s.computeMs ?? NaN));
@@ -121,6 +128,7 @@ async function measure(page, url, { source, expr, runs }) {
     symbols: scans[0].symbols,
     rows: scans[0].rows,
     warmupMs: warm.totalMs,
+    sched,
     stopped: scans.some((s) => s.stopped),
     all: scans.map((s) => Math.round(s.totalMs)),
   };
@@ -321,6 +329,7 @@ async function benchScan(o, dist) {
         + 'compared against the single-threaded build instead');
       one = await measure(b.page, `${plain.url}?coi=off`, o);
       oneKind = 'single-threaded build (no isolation)';
+      one.sched = null; // no worker ran it
     }
     if (engineWasm) {
       engine = await engineInWorker(b.page, plain.url, engineWasm, { expr: o.expr, symbols: Number(synthetic[1]), bars: 300, runs: o.runs });
@@ -364,6 +373,10 @@ async function benchScan(o, dist) {
   console.log(line(`wasm, ${oneKind}`, one));
   if (st) console.log(line('wasm, single-threaded build (st/)', st));
   if (engine) console.log(`${'wasm, the engine alone (bare worker)'.padEnd(34)} ${''.padStart(9)} ${''.padStart(9)} ${fmt(engine.ms, 1).padStart(11)} ${fmt((Number(synthetic[1]) / engine.ms) * 1000).padStart(10)} ${'1'.padStart(7)}   runs ${engine.all.join(' ')}`);
+  if (one.sched) {
+    console.log(`the page's one worker, a scan (Linux schedstat): on a core ${fmt(one.sched.cpuMs, 1)} ms, ready but waiting for a core `
+      + `${fmt(one.sched.waitMs, 1)} ms (preempted ${fmt(one.sched.involuntary, 1)} times): compute ≈ the two, the wait being the page's other threads on the same ${os.availableParallelism()} cores`);
+  }
   console.log(`first row ${fmt(all.firstRowMs, 1)} ms (target < 50), all done ${fmt(all.totalMs)} ms (target < 1000)`);
   console.log(`all workers / 1 worker: compute ${fmt(one.computeMs / all.computeMs, 2)}x, total ${fmt(one.totalMs / all.totalMs, 2)}x   (target ≥ 1.8x on 2 workers)`);
   if (bench) {
@@ -391,18 +404,27 @@ async function benchScan(o, dist) {
     fig('wasm.engine.ms.1t', engine.ms, 'ms');
     fig('wasm.page_vs_engine', one.computeMs / engine.ms, 'x');
   }
+  if (one.sched) {
+    fig('wasm.worker.cpu_ms.1w', one.sched.cpuMs, 'ms');
+    fig('wasm.worker.wait_ms.1w', one.sched.waitMs, 'ms');
+    if (engine) fig('wasm.worker_cpu_vs_engine', one.sched.cpuMs / engine.ms, 'x');
+  }
   fig('scaling.browser.light_scan', one.computeMs / all.computeMs, 'x');
   if (bench) {
     const nAll = bench.ms[cores] ?? bench.ms[Math.max(...Object.keys(bench.ms).map(Number))];
     console.log(bench.text.split('\n').filter((l) => l && !l.startsWith('{')).join('\n'));
     for (const f of bench.figures) console.log(JSON.stringify(f));
     fig('wasm.per_thread_vs_native', one.computeMs / bench.ms[1], 'x');
+    // The worker's own CPU time against native's: the per-thread ratio
+    // without the wait for a core (native ran on an idle core).
+    if (one.sched) fig('wasm.worker_cpu_vs_native', one.sched.cpuMs / bench.ms[1], 'x');
     if (bench128) {
       // The same native scan with 128-bit lanes (SSE2, as wide as wasm's simd128): how much of
       // the per-thread ratio is AVX2's width and how much the rest.
       console.log(`native engine, 128-bit lanes (TECHNIC_LANES=portable): 1 thread ${fmt(bench128.ms[1], 1)} ms`);
       fig('scan.native.ms.1t_128bit', bench128.ms[1], 'ms');
       fig('wasm.per_thread_vs_native_128bit', one.computeMs / bench128.ms[1], 'x');
+      if (one.sched) fig('wasm.worker_cpu_vs_native_128bit', one.sched.cpuMs / bench128.ms[1], 'x');
       if (engine) fig('wasm.engine_vs_native_128bit', engine.ms / bench128.ms[1], 'x');
     }
     if (engine) {

@@ -6,12 +6,16 @@
 //! measured scans every Chromium thread is put on core 0 and the page's worker
 //! alone on core 1 (`taskset`): the compute then shows what sharing the two
 //! cores with the page's other threads costs (README, "The engine alone, and
-//! the page around it").
+//! the page around it"). Last, the worker's scheduler counters a scan
+//! (scripts/proc-threads.mjs): its time on a core, its time ready to run but
+//! waiting for one, and how often it was preempted.
 //!
 //! Usage: scripts/build.sh && node scripts/bench-threads.mjs [--pin] [--expr '<scan>'] [--dist dist]
 
 import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
+
+import { available, chromiumThreads, workerSched, workerSchedPerScan } from './proc-threads.mjs';
 
 import { startServer } from '../tests/e2e/server.mjs';
 import { freshProfile, openBrowser, openApp, runScan, median } from '../tests/e2e/harness.mjs';
@@ -22,33 +26,7 @@ const pin = args.includes('--pin');
 const expr = option('--expr', 'macd_hist(12, 26, 9) > 0 and adx(14) > 20 and tech_rating >= 0');
 const dist = option('--dist', 'dist');
 
-/** CPU ticks of every thread of every Chromium process, keyed `type:pid:tid:name`. */
-function chromiumThreads() {
-  const out = new Map();
-  for (const pid of fs.readdirSync('/proc').filter((d) => /^\d+$/.test(d))) {
-    let cmd;
-    let tids;
-    try {
-      cmd = fs.readFileSync(`/proc/${pid}/cmdline`, 'utf8');
-      tids = fs.readdirSync(`/proc/${pid}/task`);
-    } catch {
-      continue; // gone
-    }
-    if (!cmd.includes('chrom')) continue;
-    const type = (cmd.match(/--type=([a-z-]+)/) ?? [null, 'browser'])[1];
-    for (const tid of tids) {
-      try {
-        const stat = fs.readFileSync(`/proc/${pid}/task/${tid}/stat`, 'utf8');
-        const name = stat.slice(stat.indexOf('(') + 1, stat.lastIndexOf(')'));
-        const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-        out.set(`${type}:${pid}:${tid}:${name}`, Number(fields[11]) + Number(fields[12]));
-      } catch {
-        // gone
-      }
-    }
-  }
-  return out;
-}
+if (!available()) throw new Error('bench-threads.mjs reads Linux /proc, which this machine does not have');
 
 const server = await startServer({ dir: dist, isolation: true });
 const profile = await freshProfile('bench-threads');
@@ -64,17 +42,20 @@ try {
     if (workers.length !== 1) throw new Error(`expected one DedicatedWorker thread, found ${workers.length}`);
     execFileSync('taskset', ['-p', '2', workers[0].split(':')[2]]);
   }
-  const before = chromiumThreads();
+  const [before, schedBefore] = [chromiumThreads(), workerSched()];
   const scans = [];
   for (let i = 0; i < 20; i++) scans.push(await runScan(b.page, {}));
-  const after = chromiumThreads();
+  const [after, schedAfter] = [chromiumThreads(), workerSched()];
+  const sched = workerSchedPerScan(schedBefore, schedAfter, scans.length);
   console.log(`20 warm scans of \`${expr}\` on one worker${pin ? ', the worker alone on core 1' : ''}: compute median ${median(scans.map((s) => s.computeMs)).toFixed(1)} ms, total ${median(scans.map((s) => s.totalMs)).toFixed(1)} ms`);
   const rows = [...after]
-    .map(([k, ticks]) => [(ticks - (before.get(k) ?? 0)) * 10, k])
+    .map(([k, { ticks }]) => [(ticks - (before.get(k)?.ticks ?? 0)) * 10, k])
     .filter(([ms]) => ms > 0)
     .sort((x, y) => y[0] - x[0]);
   console.log('CPU ms over the 20 scans (÷ 20 for one), by thread (process type:pid:tid:name):');
   for (const [ms, k] of rows.slice(0, 15)) console.log(`${String(ms).padStart(7)}  ${k}`);
+  console.log(`the worker, a scan (schedstat): on a core ${sched.cpuMs.toFixed(1)} ms, ready but waiting for one ${sched.waitMs.toFixed(1)} ms, `
+    + `preempted ${sched.involuntary.toFixed(1)} times`);
 } finally {
   await b.context.close();
   await server.close();
