@@ -54,6 +54,7 @@ try {
     .sort((x, y) => y[0] - x[0]);
   console.log('CPU ms over the 20 scans (÷ 20 for one), by thread (process type:pid:tid:name):');
   for (const [ms, k] of rows.slice(0, 15)) console.log(`${String(ms).padStart(7)}  ${k}`);
+  if (!sched) throw new Error('no dedicated worker thread found in /proc: was the page threaded?');
   console.log(`the worker, a scan (schedstat): on a core ${sched.cpuMs.toFixed(1)} ms, ready but waiting for one ${sched.waitMs.toFixed(1)} ms, `
     + `preempted ${sched.involuntary.toFixed(1)} times`);
 } finally {
